@@ -1,0 +1,265 @@
+/* cli.c - verdictd's options: getopt_long, validation, help text. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <verdict/libverdict.h>
+
+#include "cli.h"
+#include "spec.h"
+
+enum {
+	OPT_COPY_RANGE = 256, OPT_MAXLEN, OPT_FAIL_OPEN, OPT_GSO, OPT_SECCTX, OPT_CONNTRACK, OPT_NO_CONNTRACK,
+	OPT_NO_UID_GID, OPT_CPUS, OPT_STATS_INTERVAL, OPT_BATCH, OPT_RCVBUF,
+};
+
+static const struct option long_options[] = {
+	{ "queue", required_argument, NULL, 'q' },
+	{ "default", required_argument, NULL, 'd' },
+	{ "copy-range", required_argument, NULL, OPT_COPY_RANGE },
+	{ "maxlen", required_argument, NULL, OPT_MAXLEN },
+	{ "fail-open", no_argument, NULL, OPT_FAIL_OPEN },
+	{ "gso", no_argument, NULL, OPT_GSO },
+	{ "secctx", no_argument, NULL, OPT_SECCTX },
+	{ "conntrack", no_argument, NULL, OPT_CONNTRACK },
+	{ "no-conntrack", no_argument, NULL, OPT_NO_CONNTRACK },
+	{ "no-uid-gid", no_argument, NULL, OPT_NO_UID_GID },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void print_help(FILE *out)
+{
+	fputs("Usage: verdictd --queue SPEC [OPTION]...\n"
+	      "Give every packet that netfilter queues (-j NFQUEUE) a verdict.\n"
+	      "\n"
+	      "  -q, --queue SPEC        queues to serve, one worker each: 0, 0-3, 0,2,5\n"
+	      "  -d, --default VERDICT   verdict for every packet: accept (default) or drop\n"
+	      "      --copy-range N      bytes of each packet to copy, 1-65535 (default 65535)\n"
+	      "      --maxlen N          kernel queue length (default: the kernel's, 1024)\n"
+	      "      --fail-open         accept packets instead of dropping them when the\n"
+	      "                          kernel queue is full\n"
+	      "      --gso               take GSO packets whole instead of segmented\n"
+	      "      --secctx            ask for each packet's security context\n"
+	      "      --conntrack         require conntrack state and connmark (default: ask,\n"
+	      "                          go on without when the kernel lacks it)\n"
+	      "      --no-conntrack      do not ask for conntrack state and connmark\n"
+	      "      --no-uid-gid        do not ask for the owning socket's uid and gid\n"
+	      "      --cpus LIST         pin worker i to the i-th CPU of LIST (e.g. 0-1)\n"
+	      "      --stats-interval S  print a statistics line every S seconds\n"
+	      "      --batch N           packets per receive, 1-1024 (default 64)\n"
+	      "      --rcvbuf BYTES      socket receive buffer, K/M/G suffixes (default 8M)\n"
+	      "  -v, --verbose           more diagnostics\n"
+	      "  -h, --help              show this help and exit\n"
+	      "  -V, --version           show the version and exit\n"
+	      "\n"
+	      "Example, two queues behind a balanced rule:\n"
+	      "  iptables -A INPUT -p tcp -j NFQUEUE --queue-balance 0:1 --queue-bypass\n"
+	      "  verdictd --queue 0-1 --default accept --stats-interval 5\n"
+	      "\n"
+	      "Exit status: 0 after SIGINT/SIGTERM, 1 on a run-time error, 2 on bad arguments.\n",
+	      out);
+}
+
+/* Parses an unsigned number in [min, max] with an optional K/M/G suffix
+ * (powers of 1024) when suffixes is set. */
+static int parse_unsigned(const char *s, unsigned long min, unsigned long max, int suffixes,
+			  unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || end == s)
+		return -1;
+	if (suffixes && *end) {
+		const char *units = "KMG";
+		const char *u = strchr(units, *end);
+
+		if (!u || end[1] != '\0')
+			return -1;
+		for (const char *k = units; k <= u; k++) {
+			if (v > max / 1024)
+				return -1;
+			v *= 1024;
+		}
+		end++;
+	}
+	if (*end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_interval(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > 86400)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static enum vd_cli_action usage_error(FILE *err, const char *fmt, const char *a, const char *b)
+{
+	fputs("verdictd: ", err);
+	fprintf(err, fmt, a, b);
+	fputs(" (see verdictd --help)\n", err);
+	return VD_CLI_EXIT_USAGE;
+}
+
+static enum vd_cli_action parse_list(FILE *err, const char *opt, const char *arg,
+				     unsigned max_value, unsigned *out, size_t max_out, size_t *n)
+{
+	char why[160];
+	int count = vd_spec_parse(arg, max_value, out, max_out, why, sizeof(why));
+
+	if (count < 0)
+		return usage_error(err, "%s: %s", opt, why);
+	*n = (size_t)count;
+	return VD_CLI_RUN;
+}
+
+static void options_init(struct vd_cli_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->default_verdict = vd_verdict_accept();
+	o->optional_flags = VD_QUEUE_DEFAULT_OPTIONAL_FLAGS;
+}
+
+/* Options that take a bounded number. Returns VD_CLI_RUN when handled. */
+static enum vd_cli_action parse_number_option(int opt, const char *arg, struct vd_cli_options *o,
+					      FILE *err)
+{
+	unsigned long v;
+
+	switch (opt) {
+	case OPT_COPY_RANGE:
+		if (parse_unsigned(arg, 1, VD_QUEUE_MAX_COPY_RANGE, 0, &v) < 0)
+			return usage_error(err, "--copy-range: \"%s\" is not a number from 1 to %s",
+					   arg, "65535");
+		o->copy_range = (uint32_t)v;
+		return VD_CLI_RUN;
+	case OPT_MAXLEN:
+		if (parse_unsigned(arg, 1, 1u << 24, 0, &v) < 0)
+			return usage_error(err, "--maxlen: \"%s\" is not a number from 1 to %s", arg,
+					   "16777216");
+		o->maxlen = (uint32_t)v;
+		return VD_CLI_RUN;
+	case OPT_BATCH:
+		if (parse_unsigned(arg, 1, 1024, 0, &v) < 0)
+			return usage_error(err, "--batch: \"%s\" is not a number from 1 to %s", arg,
+					   "1024");
+		o->batch = (unsigned)v;
+		return VD_CLI_RUN;
+	case OPT_RCVBUF:
+		if (parse_unsigned(arg, 4096, 1ul << 30, 1, &v) < 0)
+			return usage_error(err, "--rcvbuf: \"%s\" is not a size from 4K to %s", arg,
+					   "1G");
+		o->rcvbuf = (unsigned)v;
+		return VD_CLI_RUN;
+	default:
+		if (parse_interval(arg, &o->stats_interval) < 0)
+			return usage_error(err,
+					   "--stats-interval: \"%s\" is not a number of seconds %s",
+					   arg, "above 0");
+		return VD_CLI_RUN;
+	}
+}
+
+static enum vd_cli_action parse_option(int opt, const char *arg, struct vd_cli_options *o,
+				       FILE *out, FILE *err)
+{
+	long ncpus = sysconf(_SC_NPROCESSORS_CONF);
+
+	switch (opt) {
+	case 'q':
+		return parse_list(err, "--queue", arg, 65535, o->queues, VD_CLI_MAX_QUEUES,
+				  &o->nqueues);
+	case 'd':
+		if (vd_verdict_parse(arg, &o->default_verdict) < 0 ||
+		    o->default_verdict.kind == VD_VERDICT_REPEAT)
+			return usage_error(err, "--default: \"%s\" is not a verdict %s", arg,
+					   "(accept or drop)");
+		return VD_CLI_RUN;
+	case OPT_FAIL_OPEN:
+		o->queue_flags |= VD_QUEUE_F_FAIL_OPEN;
+		return VD_CLI_RUN;
+	case OPT_GSO:
+		o->queue_flags |= VD_QUEUE_F_GSO;
+		return VD_CLI_RUN;
+	case OPT_SECCTX:
+		o->queue_flags |= VD_QUEUE_F_SECCTX;
+		return VD_CLI_RUN;
+	case OPT_CONNTRACK:
+		o->queue_flags |= VD_QUEUE_F_CONNTRACK;
+		return VD_CLI_RUN;
+	case OPT_NO_CONNTRACK:
+		o->queue_flags &= ~(uint32_t)VD_QUEUE_F_CONNTRACK;
+		o->optional_flags &= ~(uint32_t)VD_QUEUE_F_CONNTRACK;
+		return VD_CLI_RUN;
+	case OPT_NO_UID_GID:
+		o->queue_flags &= ~(uint32_t)VD_QUEUE_F_UID_GID;
+		o->optional_flags &= ~(uint32_t)VD_QUEUE_F_UID_GID;
+		return VD_CLI_RUN;
+	case OPT_CPUS:
+		return parse_list(err, "--cpus", arg, ncpus > 0 ? (unsigned)ncpus - 1 : 0, o->cpus,
+				  VD_CLI_MAX_CPUS, &o->ncpus);
+	case 'v':
+		o->verbose++;
+		return VD_CLI_RUN;
+	case 'h':
+		print_help(out);
+		return VD_CLI_EXIT_OK;
+	case 'V':
+		fprintf(out, "verdictd %s (libverdict %s)\n", VD_VERSION_STRING, vd_version());
+		return VD_CLI_EXIT_OK;
+	default:
+		return parse_number_option(opt, arg, o, err);
+	}
+}
+
+enum vd_cli_action vd_cli_parse(int argc, char **argv, struct vd_cli_options *o, FILE *out,
+				FILE *err)
+{
+	enum vd_cli_action action = VD_CLI_RUN;
+	int opt;
+
+	options_init(o);
+	optind = 0; /* glibc: 0 re-initialises getopt for a fresh parse */
+	opterr = 0; /* our own messages, one line each */
+	while (action == VD_CLI_RUN &&
+	       (opt = getopt_long(argc, argv, ":q:d:vhV", long_options, NULL)) != -1) {
+		char shortopt[3] = { '-', (char)optopt, '\0' };
+		/* getopt names a bad short option in optopt, a long one not at all. */
+		const char *bad = optopt ? shortopt : argv[optind - 1];
+
+		if (opt == '?')
+			return usage_error(err, "unknown option \"%s\"%s", bad, "");
+		if (opt == ':')
+			return usage_error(err, "option \"%s\" needs a value%s", argv[optind - 1], "");
+		action = parse_option(opt, optarg, o, out, err);
+	}
+	if (action != VD_CLI_RUN)
+		return action;
+	if (optind < argc)
+		return usage_error(err, "unexpected argument \"%s\"%s", argv[optind], "");
+	if (o->nqueues == 0)
+		return usage_error(err, "--queue is required%s%s", "", "");
+	return VD_CLI_RUN;
+}

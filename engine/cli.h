@@ -1,0 +1,45 @@
+/*
+ * cli.h - verdictd's command line, parsed into options (no side effects, so
+ * that tests can drive it).
+ */
+#ifndef VD_CLI_H
+#define VD_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <verdict/verdict.h>
+
+#define VD_CLI_MAX_QUEUES 256
+#define VD_CLI_MAX_CPUS 1024
+
+struct vd_cli_options {
+	unsigned queues[VD_CLI_MAX_QUEUES];
+	size_t nqueues;
+	unsigned cpus[VD_CLI_MAX_CPUS];
+	size_t ncpus;
+	struct vd_verdict default_verdict;
+	uint32_t copy_range;   /* 0: the maximum */
+	uint32_t maxlen;       /* 0: the kernel's default */
+	uint32_t queue_flags;  /* enum vd_queue_flag, required */
+	uint32_t optional_flags; /* enum vd_queue_flag, dropped if unsupported */
+	unsigned batch;        /* 0: the library's default */
+	unsigned rcvbuf;       /* 0: the library's default */
+	double stats_interval; /* seconds; 0: no periodic line */
+	int verbose;
+};
+
+enum vd_cli_action {
+	VD_CLI_RUN,        /* options are complete: run */
+	VD_CLI_EXIT_OK,    /* --help or --version was printed */
+	VD_CLI_EXIT_USAGE, /* an error line was printed: exit status 2 */
+};
+
+/* Parses argv into o. Help and version go to out; an error goes to err as
+ * one line naming the option and the value. Resets getopt, so it may be
+ * called more than once. */
+enum vd_cli_action vd_cli_parse(int argc, char **argv, struct vd_cli_options *o, FILE *out,
+				FILE *err);
+
+#endif

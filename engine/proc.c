@@ -1,0 +1,41 @@
+/* proc.c - read one queue's line of /proc/net/netfilter/nfnetlink_queue. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "proc.h"
+
+#define NFQ_PROC_PATH "/proc/net/netfilter/nfnetlink_queue"
+
+int vd_proc_queue_read(const char *path, uint16_t queue_num, struct vd_kernel_queue_stats *out)
+{
+	char line[256];
+	FILE *f = fopen(path ? path : NFQ_PROC_PATH, "re");
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f)) {
+		struct vd_kernel_queue_stats k;
+		unsigned num;
+
+		/* queue_num portid queue_total copy_mode copy_range queue_dropped
+		 * user_dropped id_sequence 1 */
+		if (sscanf(line, "%u %u %u %u %u %lu %lu %u", &num, &k.portid, &k.queue_total,
+			   &k.copy_mode, &k.copy_range, &k.queue_dropped, &k.user_dropped,
+			   &k.id_sequence) == 8 && num == queue_num) {
+			*out = k;
+			found = 1;
+		}
+	}
+	fclose(f);
+	if (!found) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+int vd_queue_kernel_stats(uint16_t queue_num, struct vd_kernel_queue_stats *out)
+{
+	return vd_proc_queue_read(NULL, queue_num, out);
+}

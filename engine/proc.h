@@ -1,0 +1,16 @@
+/*
+ * proc.h - the kernel's view of NFQUEUE queues, from
+ * /proc/net/netfilter/nfnetlink_queue (per network namespace).
+ */
+#ifndef VD_PROC_H
+#define VD_PROC_H
+
+#include <stdint.h>
+
+#include <verdict/queue.h>
+
+/* Reads the line of queue_num. Returns 0; -1 with errno ENOENT when no
+ * process has it bound, or the open/read errno. path NULL: the default. */
+int vd_proc_queue_read(const char *path, uint16_t queue_num, struct vd_kernel_queue_stats *out);
+
+#endif

@@ -1,0 +1,34 @@
+/* stats_report.c - format the engine's and the kernel's counters as one line. */
+#include <stdio.h>
+
+#include <verdict/engine.h>
+
+#include "stats_report.h"
+
+void vd_stats_report(FILE *out, const struct vd_engine *e, const char *label)
+{
+	char line[4096];
+	size_t off = 0;
+
+	off += (size_t)snprintf(line, sizeof(line), "stats%s%s:", label ? " " : "",
+				label ? label : "");
+	for (size_t i = 0; i < vd_engine_nqueues(e) && off < sizeof(line); i++) {
+		struct vd_queue_stats s;
+		struct vd_kernel_queue_stats k = { 0 };
+		uint16_t q = vd_engine_stats(e, i, &s);
+
+		/* Absent once unbound: the kernel's counters read as zero then. */
+		vd_queue_kernel_stats(q, &k);
+		off += (size_t)snprintf(
+			line + off, sizeof(line) - off,
+			"%s q%u packets=%lu accepted=%lu dropped=%lu queued=%lu repeated=%lu "
+			"marked=%lu parse_errors=%lu truncated=%lu batches=%lu verdict_msgs=%lu "
+			"kernel_queue_dropped=%lu kernel_user_dropped=%lu enobufs=%lu errors=%lu",
+			i ? ";" : "", q, s.packets, s.accepted, s.dropped, s.queued, s.repeated,
+			s.marked, s.parse_errors, s.truncated, s.batches, s.verdict_msgs,
+			k.queue_dropped, k.user_dropped, s.enobufs,
+			s.recv_errors + s.send_errors + s.kernel_errors + s.invalid_verdicts);
+	}
+	fprintf(out, "%s\n", line);
+	fflush(out);
+}

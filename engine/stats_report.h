@@ -1,0 +1,15 @@
+/*
+ * stats_report.h - verdictd's statistics line: per queue, the engine's
+ * counters beside the kernel's drops.
+ */
+#ifndef VD_STATS_REPORT_H
+#define VD_STATS_REPORT_H
+
+#include <stdio.h>
+
+#include <verdict/engine.h>
+
+/* Writes one line, "stats[ LABEL]: q0 packets=… …; q1 …", to out and flushes. */
+void vd_stats_report(FILE *out, const struct vd_engine *e, const char *label);
+
+#endif

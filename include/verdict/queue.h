@@ -1,0 +1,150 @@
+/*
+ * verdict/queue.h - one NFQUEUE queue: open, run, stop, close.
+ *
+ * The one-call API the Go and Rust bindings offer, in C:
+ *
+ *     static struct vd_verdict cb(const struct vd_packet *pkt, void *user)
+ *     {
+ *             return pkt->dport == 23 ? vd_verdict_drop() : vd_verdict_accept();
+ *     }
+ *     struct vd_queue_config cfg = { .queue_num = 0, .callback = cb };
+ *     char err[VD_ERRBUF_SIZE];
+ *     struct vd_queue *q = vd_queue_open(&cfg, err);
+ *     if (!q) { fprintf(stderr, "%s\n", err); return 1; }
+ *     vd_queue_run(q);              // until vd_queue_stop(q), e.g. from SIGTERM
+ *     vd_queue_close(q);
+ *
+ * Threading: a vd_queue belongs to the thread that calls vd_queue_run; only
+ * vd_queue_stop and vd_queue_stats may be called from other threads (and
+ * vd_queue_stop from a signal handler). One thread per queue; for several
+ * queues see verdict/engine.h.
+ *
+ * Verdicts: every packet read from the socket gets its verdict before the
+ * next receive; none is held past the batch it arrived in.
+ */
+#ifndef VERDICT_QUEUE_H
+#define VERDICT_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <verdict/packet.h>
+#include <verdict/verdict.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Size of the error buffers the open functions fill (like libpcap's). */
+#define VD_ERRBUF_SIZE 256
+
+/* Largest copy range the kernel accepts (NFQNL_MAX_COPY_RANGE). */
+#define VD_QUEUE_MAX_COPY_RANGE 0xffff
+
+/* vd_queue_config.flags, sent to the kernel in one NFQA_CFG_FLAGS attribute
+ * with a mask that covers all five, so an unset flag is cleared too. */
+enum vd_queue_flag {
+	VD_QUEUE_F_FAIL_OPEN = 1u << 0, /* accept instead of drop when the queue is full */
+	VD_QUEUE_F_CONNTRACK = 1u << 1, /* send conntrack state (ct_state, ct_mark) */
+	VD_QUEUE_F_GSO = 1u << 2,       /* no software segmentation: big packets */
+	VD_QUEUE_F_UID_GID = 1u << 3,   /* send the owning socket's uid and gid */
+	VD_QUEUE_F_SECCTX = 1u << 4,    /* send the security context */
+};
+
+/* The flags verdictd asks for when the caller expresses no preference: as
+ * optional_flags, since not every kernel has them (conntrack for queues
+ * needs CONFIG_NETFILTER_NETLINK_GLUE_CT). */
+#define VD_QUEUE_DEFAULT_OPTIONAL_FLAGS (VD_QUEUE_F_CONNTRACK | VD_QUEUE_F_UID_GID)
+
+/* Called once per packet on the queue's thread. pkt is valid only during the
+ * call. Hot path: must not block; the whole batch waits for it. */
+typedef struct vd_verdict (*vd_packet_cb)(const struct vd_packet *pkt, void *user);
+
+/* Called once per receive batch, after every packet of it got its verdict and
+ * before the verdicts are sent (may be NULL). For RCU quiescent states,
+ * per-batch statistics, and the like. */
+typedef void (*vd_batch_cb)(unsigned npackets, void *user);
+
+struct vd_queue_config {
+	uint16_t queue_num;     /* the --queue-num of the NFQUEUE rule */
+	uint32_t copy_range;    /* bytes of each packet copied; 0: VD_QUEUE_MAX_COPY_RANGE */
+	uint32_t maxlen;        /* kernel queue length; 0: leave the kernel's (1024) */
+	uint32_t flags;         /* enum vd_queue_flag: required, else open fails */
+	uint32_t optional_flags; /* also asked for, but dropped with a warning
+				  * when the kernel does not support them */
+	unsigned batch_size;    /* packets per receive; 0: 64 */
+	unsigned rcvbuf;        /* socket receive buffer bytes; 0: 8 MiB */
+	vd_packet_cb callback;  /* required */
+	vd_batch_cb batch_callback; /* optional */
+	void *user;             /* passed to both callbacks */
+};
+
+/* Per-queue counters. Written only by the queue's thread; readable at any
+ * time from any thread through vd_queue_stats (values may be one batch old). */
+struct vd_queue_stats {
+	uint64_t packets;       /* packets received */
+	uint64_t bytes;         /* their length on the wire */
+	uint64_t accepted, dropped, queued, repeated; /* verdicts by kind */
+	uint64_t marked;        /* verdicts that set a mark */
+	uint64_t parse_errors;  /* packets whose view has parse_error != OK */
+	uint64_t truncated;     /* packets cut short by the copy range */
+	uint64_t batches;       /* receive batches */
+	uint64_t verdict_msgs;  /* verdict messages sent (batching folds many packets into one) */
+	uint64_t enobufs;       /* receive overruns the socket reported */
+	uint64_t recv_errors;   /* other failed receives */
+	uint64_t send_errors;   /* failed verdict sends */
+	uint64_t kernel_errors; /* error replies from the kernel (e.g. unknown packet id) */
+	uint64_t invalid_verdicts; /* callback results the kernel cannot take (sent as drop) */
+};
+
+/* The kernel's counters of one queue, from /proc/net/netfilter/nfnetlink_queue
+ * of the caller's network namespace. */
+struct vd_kernel_queue_stats {
+	unsigned portid;        /* netlink port of the bound socket */
+	unsigned queue_total;   /* packets waiting for a verdict now */
+	unsigned copy_mode, copy_range;
+	unsigned long queue_dropped; /* dropped because the queue was full (maxlen) */
+	unsigned long user_dropped;  /* dropped because the socket buffer was full */
+	unsigned id_sequence;   /* last packet id handed out */
+};
+
+struct vd_queue;
+
+/* Opens a netlink socket, binds cfg->queue_num and configures it (copy mode
+ * and range, maxlen, flags), all in one call. On failure returns NULL, sets
+ * errno and writes a one-line message to errbuf (VD_ERRBUF_SIZE bytes) naming
+ * the queue and what to do, e.g. for a missing CAP_NET_ADMIN (EPERM) or a
+ * queue bound by another process (EBUSY). cfg is copied. */
+struct vd_queue *vd_queue_open(const struct vd_queue_config *cfg, char *errbuf);
+
+/* Receives, parses, calls back and sends verdicts until vd_queue_stop. Then
+ * drains what is already waiting in the socket so that it gets verdicts too.
+ * Returns 0, or -1 with errno on a fatal socket error (ENOBUFS is never
+ * fatal: it is counted). */
+int vd_queue_run(struct vd_queue *q);
+
+/* Asks vd_queue_run to return within about 100 ms. Async-signal-safe and
+ * thread-safe; idempotent. */
+void vd_queue_stop(struct vd_queue *q);
+
+/* Copies the counters into out. Thread-safe. */
+void vd_queue_stats(const struct vd_queue *q, struct vd_queue_stats *out);
+
+/* Reads the kernel's counters of queue_num (not necessarily bound by this
+ * process). Returns 0; -1 with errno ENOENT when nobody has it bound. Not for
+ * the hot path: it reads a /proc file. Thread-safe. */
+int vd_queue_kernel_stats(uint16_t queue_num, struct vd_kernel_queue_stats *out);
+
+/* The queue number q is bound to. */
+uint16_t vd_queue_num(const struct vd_queue *q);
+
+/* Unbinds the queue, closes the socket and frees q (NULL is a no-op). Must
+ * not run concurrently with vd_queue_run. Returns 0, or -1 with errno when
+ * the unbind failed (q is freed anyway). */
+int vd_queue_close(struct vd_queue *q);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

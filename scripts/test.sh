@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# test.sh - install what is missing, build, and run every test with ctest:
+#   1. a normal build: unit and network-namespace tests;
+#   2. ASan+UBSan: the whole suite again;
+#   3. TSan: the concurrency tests (label "concurrency").
+# Namespace tests need root; without it ctest reports them as skipped.
+# Set VD_TEST_QUICK=1 to run only step 1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+
+run_suite() { # DIR LABEL CTEST_ARGS...
+	local dir=$1 label=$2
+	shift 2
+	echo "== $label =="
+	(cd "$dir" && ctest --output-on-failure "$@")
+}
+
+scripts/build.sh build
+run_suite build "tests (normal build)"
+
+if [ "${VD_TEST_QUICK:-0}" != 1 ]; then
+	scripts/build.sh build-asan -DVD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		run_suite build-asan "tests under ASan+UBSan"
+
+	scripts/build.sh build-tsan -DVD_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		run_suite build-tsan "concurrency tests under TSan" -L concurrency
+fi

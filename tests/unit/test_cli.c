@@ -1,0 +1,188 @@
+/* test_cli.c - verdictd's options: values, defaults, and one-line errors. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <verdict/queue.h>
+
+#include "cli.h"
+#include "spec.h"
+
+struct run {
+	enum vd_cli_action action;
+	char *out, *err;
+};
+
+static struct vd_cli_options opts;
+
+/* Parses a NULL-terminated argument list (argv[0] is added). */
+static struct run parse(const char *first, ...)
+{
+	char *argv[32] = { "verdictd" };
+	int argc = 1;
+	size_t outlen, errlen;
+	struct run r = { 0 };
+	FILE *out = open_memstream(&r.out, &outlen);
+	FILE *err = open_memstream(&r.err, &errlen);
+	va_list ap;
+
+	va_start(ap, first);
+	for (const char *a = first; a; a = va_arg(ap, const char *))
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	r.action = vd_cli_parse(argc, argv, &opts, out, err);
+	fclose(out);
+	fclose(err);
+	return r;
+}
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+/* Asserts a usage error whose single line contains want. */
+static void expect_error(struct run r, const char *want)
+{
+	assert_int_equal(r.action, VD_CLI_EXIT_USAGE);
+	if (!strstr(r.err, want))
+		fail_msg("error \"%s\" does not contain \"%s\"", r.err, want);
+	assert_int_equal(strchr(r.err, '\n') - r.err, (long)strlen(r.err) - 1);
+	run_free(&r);
+}
+
+static void test_defaults(void **state)
+{
+	struct run r = parse("--queue", "0", NULL);
+
+	(void)state;
+	assert_int_equal(r.action, VD_CLI_RUN);
+	assert_int_equal(opts.nqueues, 1);
+	assert_int_equal(opts.queues[0], 0);
+	assert_int_equal(opts.default_verdict.kind, VD_VERDICT_ACCEPT);
+	assert_int_equal(opts.queue_flags, 0);
+	assert_int_equal(opts.optional_flags, VD_QUEUE_F_CONNTRACK | VD_QUEUE_F_UID_GID);
+	assert_int_equal(opts.copy_range, 0);
+	assert_true(opts.stats_interval == 0);
+	assert_string_equal(r.err, "");
+	run_free(&r);
+}
+
+static void test_every_option(void **state)
+{
+	struct run r = parse("-q", "0-3", "--default", "drop", "--copy-range", "128", "--maxlen",
+			     "4096", "--fail-open", "--gso", "--secctx", "--no-uid-gid", "--conntrack",
+			     "--cpus", "0", "--stats-interval", "0.5", "--batch", "32", "--rcvbuf", "4M",
+			     "-v", NULL);
+
+	(void)state;
+	assert_int_equal(r.action, VD_CLI_RUN);
+	assert_int_equal(opts.nqueues, 4);
+	assert_int_equal(opts.queues[3], 3);
+	assert_int_equal(opts.default_verdict.kind, VD_VERDICT_DROP);
+	assert_int_equal(opts.copy_range, 128);
+	assert_int_equal(opts.maxlen, 4096);
+	assert_int_equal(opts.queue_flags, VD_QUEUE_F_FAIL_OPEN | VD_QUEUE_F_GSO |
+					     VD_QUEUE_F_SECCTX | VD_QUEUE_F_CONNTRACK);
+	assert_int_equal(opts.optional_flags, VD_QUEUE_F_CONNTRACK);
+	assert_int_equal(opts.ncpus, 1);
+	assert_true(opts.stats_interval == 0.5);
+	assert_int_equal(opts.batch, 32);
+	assert_int_equal(opts.rcvbuf, 4u << 20);
+	assert_int_equal(opts.verbose, 1);
+	run_free(&r);
+}
+
+static void test_help_and_version(void **state)
+{
+	struct run r = parse("--help", NULL);
+
+	(void)state;
+	assert_int_equal(r.action, VD_CLI_EXIT_OK);
+	assert_non_null(strstr(r.out, "Usage: verdictd --queue SPEC"));
+	assert_non_null(strstr(r.out, "--stats-interval"));
+	run_free(&r);
+	r = parse("--version", NULL);
+	assert_int_equal(r.action, VD_CLI_EXIT_OK);
+	assert_non_null(strstr(r.out, "verdictd 0."));
+	run_free(&r);
+}
+
+static void test_bad_arguments_name_option_and_value(void **state)
+{
+	(void)state;
+	expect_error(parse(NULL), "--queue is required");
+	expect_error(parse("--queue", "x", NULL), "--queue: \"x\" at offset 0");
+	expect_error(parse("--queue", "0,70000", NULL), "\"70000\" at offset 2");
+	expect_error(parse("--queue", "3-1", NULL), "--queue: \"3-1\"");
+	expect_error(parse("--queue", "1,1", NULL), "1 is listed twice");
+	expect_error(parse("--queue", "0", "--default", "maybe", NULL), "--default: \"maybe\"");
+	expect_error(parse("--queue", "0", "--default", "repeat", NULL), "--default: \"repeat\"");
+	expect_error(parse("--queue", "0", "--copy-range", "0", NULL), "--copy-range: \"0\"");
+	expect_error(parse("--queue", "0", "--copy-range", "70000", NULL), "--copy-range");
+	expect_error(parse("--queue", "0", "--copy-range", "-5", NULL), "--copy-range: \"-5\"");
+	expect_error(parse("--queue", "0", "--maxlen", "ten", NULL), "--maxlen: \"ten\"");
+	expect_error(parse("--queue", "0", "--batch", "5000", NULL), "--batch: \"5000\"");
+	expect_error(parse("--queue", "0", "--rcvbuf", "12Q", NULL), "--rcvbuf: \"12Q\"");
+	expect_error(parse("--queue", "0", "--stats-interval", "0", NULL), "--stats-interval");
+	expect_error(parse("--queue", "0", "--cpus", "4096", NULL), "--cpus: \"4096\"");
+	expect_error(parse("--queue", "0", "--frobnicate", NULL), "unknown option \"--frobnicate\"");
+	expect_error(parse("--queue", "0", "-x", NULL), "unknown option \"-x\"");
+	expect_error(parse("--queue", NULL), "option \"--queue\" needs a value");
+	expect_error(parse("--queue", "0", "extra", NULL), "unexpected argument \"extra\"");
+}
+
+static void test_spec_lists(void **state)
+{
+	unsigned v[8];
+	char err[128];
+
+	(void)state;
+	assert_int_equal(vd_spec_parse("0,2,5", 10, v, 8, err, sizeof(err)), 3);
+	assert_int_equal(v[2], 5);
+	assert_int_equal(vd_spec_parse("0-1,4-5", 10, v, 8, err, sizeof(err)), 4);
+	assert_int_equal(v[2], 4);
+	assert_int_equal(vd_spec_parse("7", 10, v, 8, err, sizeof(err)), 1);
+	assert_int_equal(vd_spec_parse("0-9", 10, v, 8, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "more than 8 values"));
+	assert_int_equal(vd_spec_parse("", 10, v, 8, err, sizeof(err)), -1);
+	assert_int_equal(vd_spec_parse("1,", 10, v, 8, err, sizeof(err)), -1);
+	assert_int_equal(vd_spec_parse(",1", 10, v, 8, err, sizeof(err)), -1);
+	assert_int_equal(vd_spec_parse("1 ,2", 10, v, 8, err, sizeof(err)), -1);
+	assert_int_equal(vd_spec_parse("+1", 10, v, 8, err, sizeof(err)), -1);
+	assert_int_equal(vd_spec_parse("11", 10, v, 8, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "from 0 to 10"));
+}
+
+/* Parsing twice must not carry state (getopt is reset). */
+static void test_parse_is_repeatable(void **state)
+{
+	struct run r = parse("--queue", "1", "--gso", NULL);
+
+	(void)state;
+	run_free(&r);
+	r = parse("--queue", "2", NULL);
+	assert_int_equal(r.action, VD_CLI_RUN);
+	assert_int_equal(opts.queues[0], 2);
+	assert_int_equal(opts.queue_flags, 0);
+	run_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_every_option),
+		cmocka_unit_test(test_help_and_version),
+		cmocka_unit_test(test_bad_arguments_name_option_and_value),
+		cmocka_unit_test(test_spec_lists),
+		cmocka_unit_test(test_parse_is_repeatable),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
