@@ -8,15 +8,18 @@
 #include <verdict/libverdict.h>
 
 #include "cli.h"
+#include "control.h"
 #include "spec.h"
 
 enum {
 	OPT_COPY_RANGE = 256, OPT_MAXLEN, OPT_FAIL_OPEN, OPT_GSO, OPT_SECCTX, OPT_CONNTRACK, OPT_NO_CONNTRACK,
-	OPT_NO_UID_GID, OPT_CPUS, OPT_STATS_INTERVAL, OPT_BATCH, OPT_RCVBUF,
+	OPT_NO_UID_GID, OPT_CPUS, OPT_STATS_INTERVAL, OPT_BATCH, OPT_RCVBUF, OPT_CHECK,
+	OPT_CONTROL, OPT_PLUGIN_PATH, OPT_LUA_MEMORY, OPT_LUA_INSTRUCTIONS,
 };
 
 static const struct option long_options[] = {
 	{ "queue", required_argument, NULL, 'q' },
+	{ "rules", required_argument, NULL, 'r' },
 	{ "default", required_argument, NULL, 'd' },
 	{ "copy-range", required_argument, NULL, OPT_COPY_RANGE },
 	{ "maxlen", required_argument, NULL, OPT_MAXLEN },
@@ -30,6 +33,11 @@ static const struct option long_options[] = {
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
+	{ "check", required_argument, NULL, OPT_CHECK },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "plugin-path", required_argument, NULL, OPT_PLUGIN_PATH },
+	{ "lua-memory", required_argument, NULL, OPT_LUA_MEMORY },
+	{ "lua-instructions", required_argument, NULL, OPT_LUA_INSTRUCTIONS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -38,11 +46,19 @@ static const struct option long_options[] = {
 
 static void print_help(FILE *out)
 {
-	fputs("Usage: verdictd --queue SPEC [OPTION]...\n"
+	fputs("Usage: verdictd --queue SPEC [--rules FILE] [OPTION]...\n"
+	      "       verdictd --check FILE\n"
 	      "Give every packet that netfilter queues (-j NFQUEUE) a verdict.\n"
 	      "\n"
 	      "  -q, --queue SPEC        queues to serve, one worker each: 0, 0-3, 0,2,5\n"
-	      "  -d, --default VERDICT   verdict for every packet: accept (default) or drop\n"
+	      "  -r, --rules FILE        rule table (Lua); SIGHUP or `verdictctl reload` reloads it\n"
+	      "      --check FILE        validate FILE, print its compiled table, exit 0 or 2\n"
+	      "  -d, --default VERDICT   verdict without --rules: accept (default) or drop\n"
+	      "      --control PATH      control socket for verdictctl (default\n"
+	      "                          " VD_CONTROL_DEFAULT_PATH " with --rules; \"none\": off)\n"
+	      "      --plugin-path DIRS  where plugins named in the rules are also looked for\n"
+	      "      --lua-memory BYTES  memory cap per Lua state, K/M/G (default 64M)\n"
+	      "      --lua-instructions N  instruction budget per Lua hook call (default 1000000)\n"
 	      "      --copy-range N      bytes of each packet to copy, 1-65535 (default 65535)\n"
 	      "      --maxlen N          kernel queue length (default: the kernel's, 1024)\n"
 	      "      --fail-open         accept packets instead of dropping them when the\n"
@@ -167,6 +183,18 @@ static enum vd_cli_action parse_number_option(int opt, const char *arg, struct v
 					   "1024");
 		o->batch = (unsigned)v;
 		return VD_CLI_RUN;
+	case OPT_LUA_MEMORY:
+		if (parse_unsigned(arg, 65536, 1ul << 34, 1, &v) < 0)
+			return usage_error(err, "--lua-memory: \"%s\" is not a size from 64K to %s", arg,
+					   "16G");
+		o->lua_memory = (size_t)v;
+		return VD_CLI_RUN;
+	case OPT_LUA_INSTRUCTIONS:
+		if (parse_unsigned(arg, 1000, 1ul << 32, 0, &v) < 0)
+			return usage_error(err, "--lua-instructions: \"%s\" is not a number from %s",
+					   arg, "1000 to 4294967296");
+		o->lua_instructions = (unsigned)(v > UINT32_MAX ? UINT32_MAX : v);
+		return VD_CLI_RUN;
 	case OPT_RCVBUF:
 		if (parse_unsigned(arg, 4096, 1ul << 30, 1, &v) < 0)
 			return usage_error(err, "--rcvbuf: \"%s\" is not a size from 4K to %s", arg,
@@ -220,6 +248,19 @@ static enum vd_cli_action parse_option(int opt, const char *arg, struct vd_cli_o
 	case OPT_CPUS:
 		return parse_list(err, "--cpus", arg, ncpus > 0 ? (unsigned)ncpus - 1 : 0, o->cpus,
 				  VD_CLI_MAX_CPUS, &o->ncpus);
+	case 'r':
+		o->rules = arg;
+		return VD_CLI_RUN;
+	case OPT_CHECK:
+		o->check = arg;
+		return VD_CLI_RUN;
+	case OPT_CONTROL:
+		o->control = strcmp(arg, "none") == 0 ? NULL : arg;
+		o->control_set = 1;
+		return VD_CLI_RUN;
+	case OPT_PLUGIN_PATH:
+		o->plugin_path = arg;
+		return VD_CLI_RUN;
 	case 'v':
 		o->verbose++;
 		return VD_CLI_RUN;
@@ -244,7 +285,7 @@ enum vd_cli_action vd_cli_parse(int argc, char **argv, struct vd_cli_options *o,
 	optind = 0; /* glibc: 0 re-initialises getopt for a fresh parse */
 	opterr = 0; /* our own messages, one line each */
 	while (action == VD_CLI_RUN &&
-	       (opt = getopt_long(argc, argv, ":q:d:vhV", long_options, NULL)) != -1) {
+	       (opt = getopt_long(argc, argv, ":q:r:d:vhV", long_options, NULL)) != -1) {
 		char shortopt[3] = { '-', (char)optopt, '\0' };
 		/* getopt names a bad short option in optopt, a long one not at all. */
 		const char *bad = optopt ? shortopt : argv[optind - 1];
@@ -259,7 +300,11 @@ enum vd_cli_action vd_cli_parse(int argc, char **argv, struct vd_cli_options *o,
 		return action;
 	if (optind < argc)
 		return usage_error(err, "unexpected argument \"%s\"%s", argv[optind], "");
+	if (o->check)
+		return VD_CLI_RUN;
 	if (o->nqueues == 0)
 		return usage_error(err, "--queue is required%s%s", "", "");
+	if (!o->control_set && o->rules)
+		o->control = VD_CONTROL_DEFAULT_PATH;
 	return VD_CLI_RUN;
 }

@@ -27,6 +27,13 @@ struct vd_cli_options {
 	unsigned batch;        /* 0: the library's default */
 	unsigned rcvbuf;       /* 0: the library's default */
 	double stats_interval; /* seconds; 0: no periodic line */
+	const char *rules;     /* --rules FILE, or NULL: every packet gets default_verdict */
+	const char *check;     /* --check FILE: validate, summarise, exit */
+	const char *control;   /* control socket path; NULL: none */
+	int control_set;       /* --control was given (else: default with --rules) */
+	const char *plugin_path; /* extra plugin directories */
+	size_t lua_memory;     /* 0: the library's default */
+	unsigned lua_instructions; /* 0: the library's default */
 	int verbose;
 };
 

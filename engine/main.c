@@ -1,32 +1,137 @@
 /*
- * main.c - the verdictd daemon: options in, an engine over the queues, signals
- * handled on the main thread, statistics out.
+ * main.c - the verdictd daemon: options in, an engine over the queues, a rule
+ * table (or one default verdict) deciding, signals and control commands
+ * served on the main thread, statistics out.
  *
- * Thin by design: every packet decision lives in libverdict (and, later, in
- * the rule table). Until rule files exist, every packet gets --default.
+ * Thin by design: packet work lives in libverdict. The main thread owns
+ * everything that is not a worker's: reloads, the control socket, printing.
  */
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <verdict/libverdict.h>
+#include <verdict/rules.h>
 
 #include "cli.h"
+#include "control.h"
 #include "log.h"
 #include "stats_report.h"
 
 /* Re-check for a failed worker at least this often. */
-#define POLL_INTERVAL_S 0.2
+#define POLL_INTERVAL_MS 200
 
-/* The daemon's packet callback: the default verdict, whatever arrives. */
+struct daemon {
+	struct vd_cli_options *opts;
+	struct vd_engine *engine;
+	struct vd_rules *rules;   /* NULL: every packet gets opts->default_verdict */
+	struct vd_control *control;
+	int sigfd;
+	bool stop;
+};
+
+/* A worker's view of the rules: which worker it is. */
+struct worker_ctx {
+	struct vd_rules *rules;
+	unsigned index;
+};
+
 static struct vd_verdict default_verdict_cb(const struct vd_packet *pkt, void *user)
 {
 	(void)pkt;
 	return *(const struct vd_verdict *)user;
+}
+
+static struct vd_verdict rules_cb(const struct vd_packet *pkt, void *user)
+{
+	const struct worker_ctx *w = user;
+
+	return vd_rules_eval(w->rules, w->index, pkt);
+}
+
+static void *worker_init(unsigned worker, uint16_t queue_num, void *engine_user)
+{
+	struct worker_ctx *w = malloc(sizeof(*w));
+
+	(void)queue_num;
+	if (w)
+		*w = (struct worker_ctx){ .rules = engine_user, .index = worker };
+	return w;
+}
+
+static void worker_fini(unsigned worker, void *worker_user, void *engine_user)
+{
+	(void)worker;
+	(void)engine_user;
+	free(worker_user);
+}
+
+/* "rules: (default)=N name=M ...", per rule: hits (and hook errors). */
+static void rules_report(FILE *out, struct vd_rules *rules, const char *label)
+{
+	size_t n = vd_rules_stats(rules, NULL, 0);
+	struct vd_rule_stats *st = calloc(n ? n : 1, sizeof(*st));
+
+	fprintf(out, "rules%s%s: generation=%u", label ? " " : "", label ? label : "",
+		vd_rules_generation(rules));
+	if (st) { /* on no memory, the generation alone */
+		size_t now = vd_rules_stats(rules, st, n); /* a reload may have run between */
+
+		n = now < n ? now : n;
+	}
+	for (size_t i = 0; st && i < n; i++) {
+		fprintf(out, " %s=%lu", st[i].name, (unsigned long)st[i].hits);
+		if (st[i].errors)
+			fprintf(out, "(errors=%lu)", (unsigned long)st[i].errors);
+	}
+	fputc('\n', out);
+	fflush(out);
+	free(st);
+}
+
+static int reload(struct daemon *d, FILE *reply)
+{
+	char errbuf[VD_ERRBUF_SIZE];
+
+	if (!d->rules) {
+		fprintf(reply, "error: no rules file in use (start verdictd with --rules FILE)\n");
+		return -1;
+	}
+	if (vd_rules_reload(d->rules, errbuf) < 0) {
+		vd_log(VD_LOG_ERROR, "reload refused, the old rules stay: %s", errbuf);
+		fprintf(reply, "error: %s (the old rules stay)\n", errbuf);
+		return -1;
+	}
+	vd_log(VD_LOG_INFO, "reloaded %s (generation %u)", d->opts->rules,
+	       vd_rules_generation(d->rules));
+	fprintf(reply, "ok: reloaded %s (generation %u)\n", d->opts->rules,
+		vd_rules_generation(d->rules));
+	return 0;
+}
+
+static void control_handler(const char *cmd, FILE *reply, void *data)
+{
+	struct daemon *d = data;
+
+	if (strcmp(cmd, "reload") == 0) {
+		reload(d, reply);
+	} else if (strcmp(cmd, "stats") == 0) {
+		fputs("ok\n", reply);
+		vd_stats_report(reply, d->engine, NULL);
+		if (d->rules)
+			rules_report(reply, d->rules, NULL);
+	} else if (strcmp(cmd, "ping") == 0) {
+		fprintf(reply, "ok: verdictd %s\n", VD_VERSION_STRING);
+	} else {
+		fprintf(reply, "error: unknown command \"%s\" (reload, stats, ping)\n", cmd);
+	}
 }
 
 static double now_s(void)
@@ -37,37 +142,57 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static struct timespec to_timespec(double s)
+static void handle_signal(struct daemon *d)
 {
-	struct timespec ts = { .tv_sec = (time_t)s };
+	struct signalfd_siginfo si;
+	FILE *devnull;
 
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	return ts;
+	if (read(d->sigfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP) {
+		/* The outcome is logged; the reply text is for the control socket. */
+		devnull = fopen("/dev/null", "we");
+		if (devnull) {
+			if (d->rules)
+				reload(d, devnull);
+			else
+				vd_log(VD_LOG_INFO, "SIGHUP: nothing to reload (no --rules)");
+			fclose(devnull);
+		}
+		return;
+	}
+	vd_log(VD_LOG_INFO, "%s: stopping", strsignal((int)si.ssi_signo));
+	d->stop = true;
 }
 
-/* Waits for SIGINT or SIGTERM (or a dead worker), printing statistics on the
- * way. Signals are taken synchronously here, so no handler races a worker. */
-static void serve(struct vd_engine *e, const struct vd_cli_options *o, const sigset_t *sigs)
+/* Serves signals, control commands and the statistics timer until SIGINT or
+ * SIGTERM (or a dead worker). Everything runs here, one thing at a time. */
+static void serve(struct daemon *d)
 {
-	double next_stats = o->stats_interval > 0 ? now_s() + o->stats_interval : INFINITY;
+	double interval = d->opts->stats_interval;
+	double next_stats = interval > 0 ? now_s() + interval : INFINITY;
 
-	while (vd_engine_running(e)) {
-		double wait = fmin(POLL_INTERVAL_S, fmax(0, next_stats - now_s()));
-		struct timespec ts = to_timespec(wait);
-		int sig = sigtimedwait(sigs, NULL, &ts);
+	while (!d->stop && vd_engine_running(d->engine)) {
+		struct pollfd fds[2] = { { .fd = d->sigfd, .events = POLLIN },
+					 { .fd = d->control ? vd_control_fd(d->control) : -1,
+					   .events = POLLIN } };
+		double wait_ms = fmin(POLL_INTERVAL_MS, fmax(0, (next_stats - now_s()) * 1000));
 
-		if (sig == SIGINT || sig == SIGTERM) {
-			vd_log(VD_LOG_INFO, "%s: stopping", strsignal(sig));
-			return;
+		if (poll(fds, 2, (int)wait_ms) > 0) {
+			if (fds[0].revents & POLLIN)
+				handle_signal(d);
+			if (fds[1].revents & POLLIN)
+				vd_control_serve(d->control, control_handler, d);
 		}
-		if (sig == SIGHUP)
-			vd_log(VD_LOG_INFO, "SIGHUP: nothing to reload (no rule file in use)");
 		if (now_s() >= next_stats) {
-			vd_stats_report(stdout, e, NULL);
-			next_stats += o->stats_interval;
+			vd_stats_report(stdout, d->engine, NULL);
+			if (d->rules)
+				rules_report(stdout, d->rules, NULL);
+			next_stats += interval;
 		}
 	}
-	vd_log(VD_LOG_ERROR, "a worker stopped on an error: shutting down");
+	if (!d->stop)
+		vd_log(VD_LOG_ERROR, "a worker stopped on an error: shutting down");
 }
 
 static void describe(const struct vd_cli_options *o)
@@ -78,14 +203,19 @@ static void describe(const struct vd_cli_options *o)
 	for (size_t i = 0; i < o->nqueues && off < sizeof(list); i++)
 		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%u", i ? "," : "",
 					o->queues[i]);
-	vd_log(VD_LOG_INFO, "ready: %zu worker%s on queue%s %s, default verdict %s", o->nqueues,
-	       o->nqueues == 1 ? "" : "s", o->nqueues == 1 ? "" : "s", list,
-	       vd_verdict_kind_name(o->default_verdict.kind));
+	if (o->rules)
+		vd_log(VD_LOG_INFO, "ready: %zu worker%s on queue%s %s, rules %s", o->nqueues,
+		       o->nqueues == 1 ? "" : "s", o->nqueues == 1 ? "" : "s", list, o->rules);
+	else
+		vd_log(VD_LOG_INFO, "ready: %zu worker%s on queue%s %s, default verdict %s",
+		       o->nqueues, o->nqueues == 1 ? "" : "s", o->nqueues == 1 ? "" : "s", list,
+		       vd_verdict_kind_name(o->default_verdict.kind));
 }
 
-static struct vd_engine *engine_from_options(struct vd_cli_options *o, char *errbuf)
+static struct vd_engine *engine_from_options(struct daemon *d, const uint16_t *queues,
+					     char *errbuf)
 {
-	uint16_t queues[VD_CLI_MAX_QUEUES];
+	struct vd_cli_options *o = d->opts;
 	int cpus[VD_CLI_MAX_CPUS];
 	struct vd_engine_config cfg = {
 		.queues = queues,
@@ -99,24 +229,109 @@ static struct vd_engine *engine_from_options(struct vd_cli_options *o, char *err
 			.optional_flags = o->optional_flags,
 			.batch_size = o->batch,
 			.rcvbuf = o->rcvbuf,
-			.callback = default_verdict_cb,
+			.callback = d->rules ? rules_cb : default_verdict_cb,
 			.user = &o->default_verdict,
 		},
 	};
 
-	for (size_t i = 0; i < o->nqueues; i++)
-		queues[i] = (uint16_t)o->queues[i];
+	if (d->rules) {
+		cfg.worker_init = worker_init;
+		cfg.worker_fini = worker_fini;
+		cfg.user = d->rules;
+	}
 	for (size_t i = 0; i < o->ncpus; i++)
 		cpus[i] = (int)o->cpus[i];
 	return vd_engine_create(&cfg, errbuf);
 }
 
+/* Where plugins are looked for after the rules file's directory: the
+ * user's --plugin-path, then beside the binary (so that a build tree runs
+ * rules/example.lua's "rules/plugins/synguard.so" as it is), then the
+ * installed plugin directory. */
+static void plugin_path_complete(struct vd_cli_options *o)
+{
+	static char path[3 * 4096 + 64];
+	char exe[4096], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(path, sizeof(path), "%s%s%s/..:%s/../rules/plugins:%s",
+		 o->plugin_path ? o->plugin_path : "", o->plugin_path ? ":" : "", exe, exe,
+		 VD_PLUGIN_INSTALL_DIR);
+	o->plugin_path = path;
+}
+
+static int check_only(const struct vd_cli_options *o)
+{
+	char errbuf[VD_ERRBUF_SIZE];
+
+	if (vd_rules_check(o->check, o->plugin_path, stdout, errbuf) < 0) {
+		fprintf(stderr, "verdictd: %s\n", errbuf);
+		return 2;
+	}
+	return 0;
+}
+
+static int open_rules(struct daemon *d, const uint16_t *queues)
+{
+	struct vd_cli_options *o = d->opts;
+	char errbuf[VD_ERRBUF_SIZE];
+	struct vd_rules_config cfg = {
+		.path = o->rules,
+		.nworkers = (unsigned)o->nqueues,
+		.queues = queues,
+		.lua_memory = o->lua_memory,
+		.lua_instructions = o->lua_instructions,
+		.plugin_path = o->plugin_path,
+	};
+
+	d->rules = vd_rules_open(&cfg, errbuf);
+	if (!d->rules) {
+		fprintf(stderr, "verdictd: %s\n", errbuf);
+		return -1;
+	}
+	return 0;
+}
+
+/* Takes SIGINT, SIGTERM and SIGHUP through a signalfd: blocked here before
+ * any thread starts, so every thread inherits the block. */
+static int signals_open(void)
+{
+	sigset_t sigs;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &sigs, SFD_CLOEXEC);
+}
+
+static void shutdown_daemon(struct daemon *d, int *status)
+{
+	vd_engine_stop(d->engine);
+	if (vd_engine_wait(d->engine) < 0)
+		*status = 1;
+	vd_stats_report(stdout, d->engine, "final");
+	if (d->rules)
+		rules_report(stdout, d->rules, "final");
+	vd_engine_destroy(d->engine);
+	vd_control_close(d->control);
+	vd_rules_close(d->rules);
+}
+
 int main(int argc, char **argv)
 {
 	static struct vd_cli_options opts;
+	struct daemon d = { .opts = &opts };
+	uint16_t queues[VD_CLI_MAX_QUEUES];
 	char errbuf[VD_ERRBUF_SIZE];
-	struct vd_engine *engine;
-	sigset_t sigs;
 	int status = 0;
 
 	switch (vd_cli_parse(argc, argv, &opts, stdout, stderr)) {
@@ -129,29 +344,34 @@ int main(int argc, char **argv)
 	}
 	if (opts.verbose)
 		vd_log_set_level(VD_LOG_DEBUG);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
-
-	engine = engine_from_options(&opts, errbuf);
-	if (!engine) {
-		fprintf(stderr, "verdictd: %s\n", errbuf);
+	plugin_path_complete(&opts);
+	if (opts.check)
+		return check_only(&opts);
+	d.sigfd = signals_open();
+	if (d.sigfd < 0) {
+		fprintf(stderr, "verdictd: cannot take signals: %s\n", strerror(errno));
 		return 1;
 	}
-	if (vd_engine_start(engine, errbuf) < 0) {
+	for (size_t i = 0; i < opts.nqueues; i++)
+		queues[i] = (uint16_t)opts.queues[i];
+	if (opts.rules && open_rules(&d, queues) < 0)
+		return 1;
+	if (opts.control) {
+		d.control = vd_control_open(opts.control, errbuf, sizeof(errbuf));
+		if (!d.control)
+			vd_log(VD_LOG_WARN, "%s; verdictctl will not reach this daemon (SIGHUP still "
+			       "reloads)", errbuf);
+	}
+	d.engine = engine_from_options(&d, queues, errbuf);
+	if (!d.engine || vd_engine_start(d.engine, errbuf) < 0) {
 		fprintf(stderr, "verdictd: %s\n", errbuf);
-		vd_engine_destroy(engine);
+		vd_engine_destroy(d.engine);
+		vd_control_close(d.control);
+		vd_rules_close(d.rules);
 		return 1;
 	}
 	describe(&opts);
-	serve(engine, &opts, &sigs);
-	vd_engine_stop(engine);
-	if (vd_engine_wait(engine) < 0)
-		status = 1;
-	vd_stats_report(stdout, engine, "final");
-	vd_engine_destroy(engine);
+	serve(&d);
+	shutdown_daemon(&d, &status);
 	return status;
 }

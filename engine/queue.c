@@ -21,12 +21,12 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_queue.h>
-#include <urcu-qsbr.h>
 
 #include "log.h"
 #include "nfq_message.h"
 #include "nfq_socket.h"
 #include "queue_internal.h"
+#include "rcu.h"
 #include "verdict_batch.h"
 
 #define DEFAULT_BATCH 64
@@ -189,10 +189,10 @@ static int receive_batch(struct vd_queue *q, int flags)
 	for (unsigned i = 0; i < n; i++)
 		q->msgs[i].msg_hdr.msg_flags = 0;
 	if (q->rcu_qsbr)
-		rcu_thread_offline();
+		vd_rcu_offline();
 	ret = recvmmsg(q->fd, q->msgs, n, flags, NULL);
 	if (q->rcu_qsbr)
-		rcu_thread_online();
+		vd_rcu_online();
 	if (ret >= 0)
 		return ret;
 	switch (errno) {
@@ -232,7 +232,7 @@ static int process_batch(struct vd_queue *q, int flags)
 	}
 	stats_publish(q);
 	if (q->rcu_qsbr)
-		rcu_quiescent_state();
+		vd_rcu_quiescent();
 	return n;
 }
 

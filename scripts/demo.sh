@@ -11,6 +11,7 @@ scripts/deps.sh
 scripts/build.sh build >/dev/null
 VERDICTD=$PWD/build/engine/verdictd
 UDPGEN=$PWD/build/bench/vd-udpgen
+VERDICTCTL=$PWD/build/engine/verdictctl
 
 NS="vd-demo-$$"
 WORK=$(mktemp -d)
@@ -29,54 +30,57 @@ echo "== namespace $NS: loopback only, removed at the end"
 ip netns add "$NS"
 ns ip link set lo up
 
-# The bundled default policy, until rule files arrive: port 5000 is a service
-# we allow (queue 0, verdictd --default accept), port 5001 one we block
-# (queue 1, verdictd --default drop).
-queue_rule() { # PORT QUEUE
+# Everything UDP to ports 5000-5003 goes to queue 0; verdictd judges it with
+# the bundled policy rules/default.lua.
+queue_rule() { # PORTS QUEUE
 	if ns nft add table inet demo 2>/dev/null &&
 		ns nft add chain inet demo out '{ type filter hook output priority 0; }' 2>/dev/null &&
 		ns nft add rule inet demo out udp dport "$1" queue num "$2" bypass 2>/dev/null; then
 		echo "   nft: udp dport $1 -> queue $2"
 	else
 		ns nft delete table inet demo 2>/dev/null || true
-		ns iptables -A OUTPUT -p udp --dport "$1" -j NFQUEUE --queue-num "$2" --queue-bypass
-		echo "   iptables: -p udp --dport $1 -j NFQUEUE --queue-num $2 --queue-bypass"
+		ns iptables -A OUTPUT -p udp --dport "${1/-/:}" -j NFQUEUE --queue-num "$2" --queue-bypass
+		echo "   iptables: -p udp --dport ${1/-/:} -j NFQUEUE --queue-num $2 --queue-bypass"
 	fi
 }
-echo "== queueing rules (nft has no queue expression on some kernels: iptables then)"
-queue_rule 5000 0
-queue_rule 5001 1
+echo "== queueing rule (nft has no queue expression on some kernels: iptables then)"
+queue_rule 5000-5003 0
 
-start() { # NAME ARGS...
-	local name=$1
-	shift
-	# ip netns exec execs in place, so $! is verdictd itself.
-	ip netns exec "$NS" "$VERDICTD" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-	PIDS+=($!)
-	for _ in $(seq 100); do grep -q 'ready:' "$WORK/$name.err" && break; sleep 0.05; done
-	echo "   verdictd $*"
-}
+echo "== the policy: rules/default.lua, compiled (verdictd --check)"
+"$VERDICTD" --check rules/default.lua | sed 's/^/   /'
+
 echo "== starting verdictd"
-start allow --queue 0 --default accept
-start block --queue 1 --default drop
+ip netns exec "$NS" "$VERDICTD" --queue 0 --rules rules/default.lua --control "$WORK/ctl.sock" \
+	>"$WORK/verdictd.out" 2>"$WORK/verdictd.err" &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q 'ready:' "$WORK/verdictd.err" && break; sleep 0.05; done
+echo "   verdictd --queue 0 --rules rules/default.lua --control $WORK/ctl.sock"
 
-echo "== sending 10000 UDP packets of 64 bytes to each port"
-printf '   %-22s %8s %9s\n' "destination" "sent" "received"
-for port in 5000 5001; do
-	line=$(ns "$UDPGEN" --quiet --dst 127.0.0.1 --port "$port" --count 10000 --size 64 \
+echo "== sending 10000 UDP packets of 64 bytes per case"
+printf '   %-34s %8s %9s\n' "destination (first payload byte)" "sent" "received"
+send() { # PORT TAG NOTE
+	line=$(ns "$UDPGEN" --quiet --dst 127.0.0.1 --port "$1" --tag "$2" --count 10000 --size 64 \
 		--inflight 64 --drain-ms 300)
 	sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' <<<"$line")
 	received=$(sed -n 's/.*received=\([0-9]*\).*/\1/p' <<<"$line")
-	printf '   %-22s %8s %9s\n' "127.0.0.1:$port" "$sent" "$received"
-done
+	printf '   %-34s %8s %9s   %s\n' "127.0.0.1:$1 ($(printf '0x%02x' "$2"))" "$sent" "$received" "$3"
+}
+send 5000 1 "allow-5000: accept, mark 0x10"
+send 5001 1 "block-5001: drop"
+send 5002 1 "filter-5002: Lua hook accepts"
+send 5002 255 "filter-5002: Lua hook drops 0xff"
+send 5003 1 "no rule: default accept"
+
+echo "== live reload (verdictctl reload): same file, new generation, counters kept"
+"$VERDICTCTL" --socket "$WORK/ctl.sock" reload | sed 's/^/   /'
+"$VERDICTCTL" --socket "$WORK/ctl.sock" stats | grep '^rules' | tr ' ' '\n' |
+	sed -n '3,$p' | sed 's/^/   rule hits: /'
 
 echo "== stopping verdictd (SIGTERM): its own account of the verdicts"
 for pid in "${PIDS[@]}"; do kill -TERM "$pid"; done
 for pid in "${PIDS[@]}"; do wait "$pid" || true; done
 PIDS=()
-for name in allow block; do
-	grep '^stats final' "$WORK/$name.out" | tr ' ' '\n' |
-		grep -E '^(q[0-9]+|packets|accepted|dropped|verdict_msgs|kernel_.*dropped)=?' |
-		paste -sd' ' | sed "s/^/   $name: /"
-done
+grep '^stats final' "$WORK/verdictd.out" | tr ' ' '\n' |
+	grep -E '^(q[0-9]+|packets|accepted|dropped|marked|kernel_.*dropped)=?' |
+	paste -sd' ' | sed "s/^/   /"
 echo "== done: namespace removed"

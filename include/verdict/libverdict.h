@@ -9,6 +9,7 @@
 #include <verdict/engine.h>
 #include <verdict/packet.h>
 #include <verdict/queue.h>
+#include <verdict/rules.h>
 #include <verdict/verdict.h>
 
 #ifdef __cplusplus

@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 /* Size of the error buffers the open functions fill (like libpcap's). */
-#define VD_ERRBUF_SIZE 256
+#define VD_ERRBUF_SIZE 512
 
 /* Largest copy range the kernel accepts (NFQNL_MAX_COPY_RANGE). */
 #define VD_QUEUE_MAX_COPY_RANGE 0xffff

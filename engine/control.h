@@ -1,0 +1,38 @@
+/*
+ * control.h - verdictd's control socket: a unix stream socket that takes one
+ * line ("reload", "stats", "ping") per connection and answers with text
+ * whose first line starts "ok" or "error:". verdictctl is its client.
+ *
+ * Served from the daemon's main thread (poll on vd_control_fd), so control
+ * commands and signals never run concurrently.
+ */
+#ifndef VD_CONTROL_H
+#define VD_CONTROL_H
+
+#include <stdio.h>
+
+#define VD_CONTROL_DEFAULT_PATH "/run/verdictd.sock"
+
+struct vd_control;
+
+/* Writes the answer to cmd (without its newline) to reply. */
+typedef void (*vd_control_handler)(const char *cmd, FILE *reply, void *data);
+
+/* Listens on path (mode 0600). A stale socket file (nobody answers) is
+ * replaced; a live one is an error (EADDRINUSE). NULL with err filled. */
+struct vd_control *vd_control_open(const char *path, char *err, size_t errlen);
+
+int vd_control_fd(const struct vd_control *c);
+
+/* Accepts one connection, reads its command (1 s at most) and answers. */
+void vd_control_serve(struct vd_control *c, vd_control_handler handler, void *data);
+
+/* Closes and unlinks the socket. NULL is a no-op. */
+void vd_control_close(struct vd_control *c);
+
+/* Client side: sends cmd to path and copies the answer to out. Returns 0
+ * when the answer starts with "ok", 1 when it is an error, -1 (errno set)
+ * when the daemon could not be reached. */
+int vd_control_request(const char *path, const char *cmd, FILE *out);
+
+#endif

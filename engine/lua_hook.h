@@ -1,0 +1,100 @@
+/*
+ * lua_hook.h - one sandboxed Lua state that runs a rules file and calls its
+ * hook functions on packets.
+ *
+ * Threading: one state belongs to one thread at a time. The thread that
+ * opens and loads a state may hand it to a worker only through something
+ * that orders memory (a mutex, RCU publication, thread creation); from then
+ * on only that worker calls into it. vd_lua_errors and vd_lua_memory are the
+ * exceptions: any thread may read them (relaxed atomics, for stats).
+ *
+ * Ownership: vd_lua_open returns a state the caller owns and frees with
+ * vd_lua_close. Everything created inside it (the file's table, function
+ * references) dies with it. The packet passed to vd_lua_call is borrowed for
+ * the duration of the call only; scripts cannot keep it (see vd_lua_call).
+ *
+ * The sandbox: libraries base, string, table, math and utf8 only; no io, os,
+ * package, debug or coroutine; no load, loadfile, dofile, require,
+ * collectgarbage, warn or string.dump. print writes one vd_log line ("lua:
+ * ..."). Globals ACCEPT, DROP and REPEAT hold the VD_VERDICT_* numbers.
+ * Memory is capped per state; every call of a hook, and the run of the file
+ * itself, has an instruction budget.
+ */
+#ifndef VD_LUA_HOOK_H
+#define VD_LUA_HOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lua.h>
+
+#include <verdict/packet.h>
+#include <verdict/verdict.h>
+
+struct vd_lua; /* opaque: one sandboxed lua_State */
+
+struct vd_lua_limits {
+	size_t memory_bytes;   /* cap for this state's allocator; 0 = 64 MiB default */
+	unsigned instructions; /* budget per hook call (VM instructions, approx, via count hook); 0 = 1,000,000 */
+};
+
+#define VD_LUA_DEFAULT_MEMORY ((size_t)64 << 20)
+#define VD_LUA_DEFAULT_INSTRUCTIONS 1000000u
+
+/* Creates a sandboxed state with the limits in lim (NULL: the defaults).
+ * Returns NULL with a message in err (errlen bytes) when the state cannot be
+ * made, e.g. the memory cap is too small for the libraries. */
+struct vd_lua *vd_lua_open(const struct vd_lua_limits *lim, char *err, size_t errlen);
+
+/* Runs the rules file at path in the sandbox and keeps the table it returns
+ * (a registry reference; loading again replaces it). Text only: a bytecode
+ * file is refused. The run has the same instruction budget as a hook call,
+ * so an endless loop in the file fails cleanly. Returns 0, or -1 with one
+ * line in err: Lua's "FILE:LINE: message", or "FILE: message" (e.g. "FILE:
+ * must return a table"). */
+int vd_lua_load_file(struct vd_lua *L, const char *path, char *err, size_t errlen);
+
+/* The raw state, for the loader that reads the returned table. The caller
+ * must leave the stack as it found it and call anything that may raise an
+ * error (a metamethod, an allocation) under lua_pcall. */
+lua_State *vd_lua_state(struct vd_lua *L);
+
+/* Pushes the table the file returned (nil before a successful load). */
+void vd_lua_push_result(struct vd_lua *L);
+
+/* Takes a reference to the function at the top of the stack and pops it.
+ * Returns the reference (>= 0), or -1 when the value is not a function or
+ * memory ran out. References live as long as the state. */
+int vd_lua_ref_function(struct vd_lua *L);
+
+/* Hot path: calls the hook ref with pkt as its one argument and returns the
+ * verdict it gave: "accept", "drop", "repeat" or ACCEPT, DROP, REPEAT,
+ * optionally followed by a mark, a number (the whole mark) or a table
+ * { value = V, mask = M } (mask defaults to 0xffffffff).
+ *
+ * On any failure (runtime error, instruction budget, memory cap, a return
+ * value that is not a verdict, a ref that is no function) it returns
+ * on_error, counts the error and logs it (at most one line a second per
+ * state, naming rule_name and Lua's message). *failed (may be NULL) tells
+ * whether this call failed.
+ *
+ * pkt is borrowed for this call only. The script sees it through one pkt
+ * object per state, reused for every packet: a pkt the script keeps always
+ * shows the packet being judged now, and raises "packet used outside its
+ * hook call" when touched between calls (e.g. from a finalizer). No
+ * allocation by the binding itself (the script may allocate, e.g. by asking
+ * for pkt.src); no lock; no syscall. */
+struct vd_verdict vd_lua_call(struct vd_lua *L, int ref, const char *rule_name,
+			      const struct vd_packet *pkt, struct vd_verdict on_error, bool *failed);
+
+/* Hook calls that failed so far. Any thread. */
+uint64_t vd_lua_errors(const struct vd_lua *L);
+
+/* Bytes the state's allocator holds now. Any thread. */
+size_t vd_lua_memory(const struct vd_lua *L);
+
+/* Frees the state and everything in it. NULL is a no-op. */
+void vd_lua_close(struct vd_lua *L);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * plugin.h - loads a C plugin (verdict/hook.h) for one rule: finds the file,
+ * dlopens it, checks its hook ABI and resolves its functions.
+ *
+ * Called on the thread that loads a rule table, never on a worker. The
+ * handle is owned by the caller's struct vd_plugin_hook and released with
+ * vd_plugin_hook_unload after every state made by its init is finalized.
+ */
+#ifndef VD_PLUGIN_H
+#define VD_PLUGIN_H
+
+#include <stddef.h>
+
+#include <verdict/hook.h>
+
+struct vd_plugin_hook {
+	vd_hook_eval_fn eval; /* never NULL once loaded */
+	vd_hook_init_fn init; /* NULL when the plugin has none */
+	vd_hook_fini_fn fini; /* NULL when the plugin has none */
+	void *dl;             /* the dlopen handle */
+};
+
+/* Loads path and resolves symbol (and its _init/_fini, see hook.h) into out.
+ *
+ * The file is path itself when path is absolute or names a file relative to
+ * the current directory; else base_dir/path when base_dir (the rules file's
+ * directory) is not NULL and that file exists; else DIR/path for the first
+ * DIR of search_path (colon-separated, empty entries skipped; may be NULL)
+ * where it exists. It is opened with dlopen(RTLD_NOW | RTLD_LOCAL).
+ *
+ * Returns 0; or -1 with out zeroed and one line in err (errlen bytes) that
+ * starts with the file: not found (listing each place looked), the dlopen
+ * error, "not a verdictd plugin: no vd_hook_abi_version symbol", "built for
+ * hook ABI 7, this verdictd has 1: rebuild it against include/verdict/hook.h",
+ * or a missing symbol. */
+int vd_plugin_hook_load(const char *path, const char *symbol, const char *base_dir,
+			const char *search_path, struct vd_plugin_hook *out, char *err,
+			size_t errlen);
+
+/* dlcloses h and zeroes it. Safe on a zeroed struct and twice in a row. */
+void vd_plugin_hook_unload(struct vd_plugin_hook *h);
+
+#endif

@@ -1,0 +1,255 @@
+/*
+ * rules.c - the live rule table: RCU publication, reload, and hit counters
+ * that survive reloads.
+ *
+ * Counters live outside the tables, in a bank per worker indexed by a slot
+ * that each rule name keeps for the life of the process: a reloaded table
+ * counts on where the old one stopped, and no counter is copied between
+ * threads. Slot 0 counts the default verdict. Each bank is written by its
+ * worker alone (relaxed stores: exact, and TSan-clean for readers).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+#include <verdict/queue.h>
+#include <verdict/rules.h>
+
+#include "log.h"
+#include "rcu.h"
+#include "ruleset.h"
+
+#if defined(__SANITIZE_THREAD__)
+char vd_rcu_tsan_token; /* see rcu.h */
+#endif
+
+/* Distinct rule names over the process's life; the banks are sized for this
+ * up front (and stay untouched, so not resident, until used). */
+#define MAX_SLOTS 65536
+
+struct vd_rules {
+	struct vd_ruleset *current;   /* RCU-protected */
+	struct vd_rules_config cfg;
+	char *path;
+	uint16_t *queues;
+	pthread_mutex_t reload_lock;  /* serializes reloads; readers never take it */
+	unsigned generation;
+	char **slot_names;            /* slot -> rule name; reload side only */
+	unsigned nslots;
+	uint64_t **hits;              /* [worker][slot] */
+	uint64_t **errors;            /* [worker][slot] */
+};
+
+static inline void counter_add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
+
+/* Hot path: one RCU dereference, the table's evaluation, one counter. */
+struct vd_verdict vd_rules_eval(struct vd_rules *r, unsigned w, const struct vd_packet *pkt)
+{
+	const struct vd_ruleset *rs = vd_rcu_read(&r->current);
+	bool failed;
+	int rule;
+	struct vd_verdict v = vd_ruleset_eval(rs, w, pkt, &rule, &failed);
+	unsigned slot = rule < 0 ? 0 : rs->slots[rule];
+
+	counter_add(&r->hits[w][slot], 1);
+	if (failed)
+		counter_add(&r->errors[w][slot], 1);
+	return v;
+}
+
+/* Gives every rule of rs the slot of its name, taking new ones as needed. */
+static int assign_slots(struct vd_rules *r, struct vd_ruleset *rs, char *errbuf)
+{
+	for (size_t i = 0; i < rs->file.nrules; i++) {
+		const char *name = rs->file.rules[i].name;
+		unsigned s;
+
+		for (s = 1; s < r->nslots; s++)
+			if (strcmp(r->slot_names[s], name) == 0)
+				break;
+		if (s == r->nslots) {
+			if (r->nslots >= MAX_SLOTS) {
+				vd_errbuf_set(errbuf, "%s: more than %d distinct rule names since start",
+					      r->path, MAX_SLOTS - 1);
+				return -1;
+			}
+			r->slot_names[s] = strdup(name);
+			if (!r->slot_names[s])
+				return -1;
+			r->nslots++;
+		}
+		rs->slots[i] = s;
+	}
+	return 0;
+}
+
+static struct vd_ruleset *load(struct vd_rules *r, char *errbuf)
+{
+	struct vd_ruleset_options opt = {
+		.nworkers = r->cfg.nworkers,
+		.queues = r->queues,
+		.lua = { .memory_bytes = r->cfg.lua_memory, .instructions = r->cfg.lua_instructions },
+		.plugin_path = r->cfg.plugin_path,
+	};
+	struct vd_ruleset *rs = vd_ruleset_load(r->path, &opt, errbuf, VD_ERRBUF_SIZE);
+
+	if (rs && assign_slots(r, rs, errbuf) < 0) {
+		vd_ruleset_free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
+static void rules_free(struct vd_rules *r)
+{
+	for (unsigned w = 0; w < r->cfg.nworkers; w++) {
+		if (r->hits)
+			free(r->hits[w]);
+		if (r->errors)
+			free(r->errors[w]);
+	}
+	for (unsigned s = 0; s < r->nslots; s++)
+		free(r->slot_names[s]);
+	free(r->slot_names);
+	free(r->hits);
+	free(r->errors);
+	free(r->queues);
+	free(r->path);
+	pthread_mutex_destroy(&r->reload_lock);
+	free(r);
+}
+
+static int alloc_banks(struct vd_rules *r)
+{
+	unsigned n = r->cfg.nworkers;
+
+	r->slot_names = calloc(MAX_SLOTS, sizeof(*r->slot_names));
+	r->hits = calloc(n ? n : 1, sizeof(*r->hits));
+	r->errors = calloc(n ? n : 1, sizeof(*r->errors));
+	if (!r->slot_names || !r->hits || !r->errors)
+		return -1;
+	for (unsigned w = 0; w < n; w++) {
+		r->hits[w] = calloc(MAX_SLOTS, sizeof(uint64_t));
+		r->errors[w] = calloc(MAX_SLOTS, sizeof(uint64_t));
+		if (!r->hits[w] || !r->errors[w])
+			return -1;
+	}
+	r->slot_names[0] = strdup("(default)");
+	r->nslots = 1;
+	return r->slot_names[0] ? 0 : -1;
+}
+
+struct vd_rules *vd_rules_open(const struct vd_rules_config *cfg, char *errbuf)
+{
+	struct vd_rules *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		goto nomem;
+	pthread_mutex_init(&r->reload_lock, NULL);
+	r->cfg = *cfg;
+	r->path = strdup(cfg->path);
+	r->cfg.path = r->path;
+	if (cfg->queues && cfg->nworkers) {
+		r->queues = malloc(cfg->nworkers * sizeof(*r->queues));
+		if (r->queues)
+			memcpy(r->queues, cfg->queues, cfg->nworkers * sizeof(*r->queues));
+	}
+	if (!r->path || (cfg->queues && cfg->nworkers && !r->queues) || alloc_banks(r) < 0) {
+		rules_free(r);
+		goto nomem;
+	}
+	r->current = load(r, errbuf);
+	if (!r->current) {
+		rules_free(r);
+		errno = EINVAL;
+		return NULL;
+	}
+	r->generation = 1;
+	return r;
+nomem:
+	vd_errbuf_set(errbuf, "%s: out of memory", cfg->path);
+	errno = ENOMEM;
+	return NULL;
+}
+
+int vd_rules_reload(struct vd_rules *r, char *errbuf)
+{
+	struct vd_ruleset *fresh, *old;
+
+	pthread_mutex_lock(&r->reload_lock);
+	fresh = load(r, errbuf);
+	if (!fresh) {
+		pthread_mutex_unlock(&r->reload_lock);
+		errno = EINVAL;
+		return -1;
+	}
+	old = vd_rcu_publish(&r->current, fresh);
+	/* Every worker passes a quiescent state at the end of its batch (or is
+	 * offline in recv): after this, none can still be inside `old`. */
+	vd_rcu_synchronize();
+	vd_ruleset_free(old);
+	r->generation++;
+	pthread_mutex_unlock(&r->reload_lock);
+	return 0;
+}
+
+unsigned vd_rules_generation(const struct vd_rules *r)
+{
+	return __atomic_load_n(&r->generation, __ATOMIC_RELAXED);
+}
+
+static void stats_of_slot(const struct vd_rules *r, unsigned slot, struct vd_rule_stats *out)
+{
+	out->hits = out->errors = 0;
+	for (unsigned w = 0; w < r->cfg.nworkers; w++) {
+		out->hits += __atomic_load_n(&r->hits[w][slot], __ATOMIC_RELAXED);
+		out->errors += __atomic_load_n(&r->errors[w][slot], __ATOMIC_RELAXED);
+	}
+}
+
+size_t vd_rules_stats(struct vd_rules *r, struct vd_rule_stats *out, size_t max)
+{
+	const struct vd_ruleset *rs;
+	size_t n;
+
+	/* Under the reload lock the table cannot be freed while we read names. */
+	pthread_mutex_lock(&r->reload_lock);
+	rs = r->current;
+	n = rs->file.nrules + 1;
+	for (size_t i = 0; i < n && i < max; i++) {
+		unsigned slot = i ? rs->slots[i - 1] : 0;
+
+		snprintf(out[i].name, sizeof(out[i].name), "%s", r->slot_names[slot]);
+		out[i].index = i ? rs->file.rules[i - 1].index : 0;
+		stats_of_slot(r, slot, &out[i]);
+	}
+	pthread_mutex_unlock(&r->reload_lock);
+	return n;
+}
+
+int vd_rules_check(const char *path, const char *plugin_path, FILE *out, char *errbuf)
+{
+	struct vd_ruleset_options opt = { .nworkers = 1, .plugin_path = plugin_path };
+	struct vd_ruleset *rs = vd_ruleset_load(path, &opt, errbuf, VD_ERRBUF_SIZE);
+
+	/* One worker's worth of hooks: Lua states run the file and plugins
+	 * initialise, so what would fail at start-up fails here. */
+	if (!rs)
+		return -1;
+	vd_ruleset_summary(rs, out);
+	vd_ruleset_free(rs);
+	return 0;
+}
+
+void vd_rules_close(struct vd_rules *r)
+{
+	if (!r)
+		return;
+	vd_ruleset_free(r->current);
+	rules_free(r);
+}

@@ -1,0 +1,65 @@
+/*
+ * ruleset.h - a compiled, immutable rule table and its per-worker hooks.
+ *
+ * Built on the reloading thread (vd_ruleset_load), then only read: by any
+ * number of workers at once, worker w touching only workers[w] (its Lua
+ * state and plugin states). Freed after an RCU grace period, when no worker
+ * can still hold it.
+ */
+#ifndef VD_RULESET_H
+#define VD_RULESET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <verdict/packet.h>
+#include <verdict/verdict.h>
+
+#include "lua_hook.h"
+#include "plugin.h"
+#include "rule.h"
+#include "rule_index.h"
+
+struct vd_ruleset_options {
+	unsigned nworkers;        /* per-worker hook states to build (0: none, for --check) */
+	const uint16_t *queues;   /* queue of each worker, for plugin init; may be NULL */
+	struct vd_lua_limits lua; /* per state */
+	const char *plugin_path;  /* extra plugin directories, colon-separated; may be NULL */
+};
+
+struct vd_ruleset_worker {
+	struct vd_lua *lua;       /* NULL when the table has no Lua rule */
+	int *lua_refs;            /* per rule */
+	void **plugin_state;      /* per rule, from the plugin's init */
+};
+
+struct vd_ruleset {
+	char *path;
+	struct vd_rule_file file;
+	struct vd_rule_index dims[VD_DIM_COUNT];
+	size_t words;             /* 64-bit words per candidate bitset */
+	struct vd_plugin_hook *hooks; /* per rule; zeroed for non-plugin rules */
+	unsigned *slots;          /* per rule: its counter slot (set by the owner) */
+	unsigned nworkers;
+	struct vd_ruleset_worker *workers;
+};
+
+/* Loads and compiles path. NULL with a one-line message in err. */
+struct vd_ruleset *vd_ruleset_load(const char *path, const struct vd_ruleset_options *opt,
+				   char *err, size_t errlen);
+
+/* The verdict for pkt on worker w (< nworkers): the first matching rule's
+ * action, or the default. *rule is the matching rule's index (-1: default);
+ * *hook_failed tells that a hook erred and its on_error verdict was used.
+ * Hot path: no allocation, no lock, no syscall (hooks aside). */
+struct vd_verdict vd_ruleset_eval(const struct vd_ruleset *rs, unsigned w,
+				  const struct vd_packet *pkt, int *rule, bool *hook_failed);
+
+/* Writes a human summary of the compiled table (for --check). */
+void vd_ruleset_summary(const struct vd_ruleset *rs, FILE *out);
+
+/* Runs plugin fini, closes Lua states, frees. NULL is a no-op. */
+void vd_ruleset_free(struct vd_ruleset *rs);
+
+#endif

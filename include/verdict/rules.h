@@ -1,0 +1,83 @@
+/*
+ * verdict/rules.h - rule tables: load a rules file, evaluate packets against
+ * it from many workers, and replace it while they run.
+ *
+ * A rules file is Lua returning a table (see README "Rules"). It compiles
+ * into an immutable table whose declarative matches run in C; rules may
+ * instead call a Lua function (one sandboxed lua_State per worker) or a C
+ * plugin (verdict/hook.h). vd_rules_reload builds a new table beside the old
+ * one, publishes it with rcu_xchg_pointer and frees the old one after a
+ * liburcu QSBR grace period: no evaluation is blocked, none sees a half-built
+ * table, and a file that fails to load leaves the old table in place.
+ *
+ * Threading:
+ * - vd_rules_eval: worker w only (one thread per worker index), from a thread
+ *   registered with liburcu-qsbr (rcu_register_thread) and online; it must
+ *   report quiescent states regularly (the engine does both, per batch).
+ * - vd_rules_reload, vd_rules_stats, vd_rules_close: one control thread at a
+ *   time (reloads are serialized by a mutex no reader takes).
+ */
+#ifndef VERDICT_RULES_H
+#define VERDICT_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <verdict/packet.h>
+#include <verdict/verdict.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vd_rules_config {
+	const char *path;          /* the rules file */
+	unsigned nworkers;         /* evaluating threads: worker indexes 0..nworkers-1 */
+	const uint16_t *queues;    /* queue of each worker, passed to plugin init; may be NULL */
+	size_t lua_memory;         /* bytes per Lua state; 0: 64 MiB */
+	unsigned lua_instructions; /* instruction budget per hook call; 0: 1,000,000 */
+	const char *plugin_path;   /* extra plugin directories, colon-separated; may be NULL */
+};
+
+struct vd_rules;
+
+/* Loads cfg->path. NULL with errno and a one-line message in errbuf
+ * (VD_ERRBUF_SIZE bytes) naming the file, the rule and the key. */
+struct vd_rules *vd_rules_open(const struct vd_rules_config *cfg, char *errbuf);
+
+/* Loads the file again and swaps it in. Returns 0; -1 with errbuf filled
+ * when the new file does not load (the old table stays live). Blocks for one
+ * grace period (every worker's current batch) before freeing the old table. */
+int vd_rules_reload(struct vd_rules *r, char *errbuf);
+
+/* The verdict for pkt on worker w. Hot path: no allocation, no lock. */
+struct vd_verdict vd_rules_eval(struct vd_rules *r, unsigned w, const struct vd_packet *pkt);
+
+/* Successful loads so far (1 after open). */
+unsigned vd_rules_generation(const struct vd_rules *r);
+
+struct vd_rule_stats {
+	char name[64];
+	unsigned index;      /* position in the file, 1-based; 0 for the default */
+	uint64_t hits;       /* packets this rule decided, summed over workers and
+			      * over reloads while a rule of that name existed */
+	uint64_t errors;     /* hook errors (the rule's on_error verdict was used) */
+};
+
+/* Counters of the current table: out[0] is the default verdict, then one per
+ * rule in file order. Returns how many there are (may exceed max). */
+size_t vd_rules_stats(struct vd_rules *r, struct vd_rule_stats *out, size_t max);
+
+/* Loads path without workers and writes a summary of the compiled table to
+ * out. Returns 0, or -1 with errbuf filled. */
+int vd_rules_check(const char *path, const char *plugin_path, FILE *out, char *errbuf);
+
+/* Frees the table and the counters. No evaluation may run any more. */
+void vd_rules_close(struct vd_rules *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
