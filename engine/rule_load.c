@@ -135,7 +135,7 @@ static int read_range(struct loader *ld, uint64_t max, uint64_t *lo, uint64_t *h
 
 static int port_item(struct loader *ld, void *arg)
 {
-	uint64_t lo, hi;
+	uint64_t lo = 0, hi = 0;
 
 	if (read_range(ld, 65535, &lo, &hi) < 0)
 		return -1;
@@ -384,7 +384,7 @@ static int read_match_key(struct loader *ld, struct vd_rule *r, const char *k)
 		{ "indev", VD_DIM_IIF, iface_item }, { "oif", VD_DIM_OIF, iface_item },
 		{ "outdev", VD_DIM_OIF, iface_item },
 	};
-	uint64_t lo, hi;
+	uint64_t lo = 0, hi = 0;
 
 	for (size_t i = 0; i < sizeof(dims) / sizeof(dims[0]); i++)
 		if (strcmp(k, dims[i].key) == 0) {

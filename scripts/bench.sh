@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# bench.sh - the engine-core benchmark, end to end through a real kernel.
+# bench.sh - verdictd against the kernel path and a minimal accept loop, in one run.
 #
 # Builds a Release binary (build-bench/), makes a private network namespace
-# and sends 64-byte UDP payloads over its loopback with at most 256 packets
-# in flight, through three paths, interleaved, median of RUNS runs each:
-#   kernel    no NFQUEUE rule: the ceiling
-#   minimal   bench/nfq_minimal.c, one recv and one verdict per packet: the reference
-#   verdictd  verdictd --queue 0 --default accept
-# Per row: packets/s, one-way latency p50/p99, kernel drops for the queue,
-# consumer CPU time per packet, and the ratio to `minimal` of the same run.
-# Then the resident memory of verdictd with four workers after traffic went
-# through all four queues (--queue-balance 0:3, eight source addresses).
+# and sends 64-byte UDP payloads over its loopback. Every end-to-end row is
+# the median of RUNS runs, the variants interleaved within each run, and is
+# also given as a ratio to the minimal loop of the same run:
+#   kernel      no NFQUEUE rule: the ceiling
+#   minimal     bench/nfq_minimal.c, one recv and one verdict per packet: the reference
+#   verdictd    verdictd --queue 0 --default accept
+#   lua10       verdictd --rules bench/rules/lua10.lua (nine rules, then a Lua hook)
+#   plugin10    verdictd --rules bench/rules/plugin10.lua (nine rules, then a C hook)
+#   verdictd-2q verdictd --queue 0-1 behind --queue-balance 0:1, eight flows
+#   (minimal-2q is not a row: the minimal loop serves one queue)
+# Throughput rows: at most 256 packets in flight. Latency rows: kernel, minimal
+# and verdictd at 1 packet in flight, and open-loop at half of each one's
+# maximum rate from the throughput rows. Every row: kernel drops for the
+# queue (/proc/net/netfilter/nfnetlink_queue) and consumer CPU time per packet.
+# Then: reloads per second sustained under traffic (packets lost must be 0),
+# the resident memory of four workers, the offline micro rows (vd-micro), a
+# PNG chart (gnuplot) and a JSON file.
 #
 # Usage: scripts/bench.sh [--quick] [--out FILE.json]
+#   --quick: one short run of everything (CI runs it to prove the script works)
 # Needs root. Traffic stays on the namespace's loopback; every load is
 # bounded in count and time.
 set -euo pipefail
@@ -23,22 +32,31 @@ OUT=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
-	--out) OUT=$2; shift ;;
-	*) echo "bench: unknown argument '$1' (usage: $0 [--quick] [--out FILE])" >&2; exit 2 ;;
+	--out) OUT=${2:?--out needs a file}; shift ;;
+	*) echo "bench: unknown argument '$1' (usage: $0 [--quick] [--out FILE.json])" >&2; exit 2 ;;
 	esac
 	shift
 done
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root (network namespaces)" >&2; exit 1; }
 
-if [ "$QUICK" = 1 ]; then RUNS=1 COUNT=20000; else RUNS=5 COUNT=300000; fi
+if [ "$QUICK" = 1 ]; then
+	RUNS=1 COUNT=20000 LAT1_COUNT=2000 RELOAD_SECONDS=1 MICRO_ARGS=--quick
+else
+	RUNS=5 COUNT=300000 LAT1_COUNT=20000 RELOAD_SECONDS=5 MICRO_ARGS=
+fi
 mkdir -p bench/results
-OUT=${OUT:-bench/results/core-$(date -u +%Y%m%dT%H%M%SZ).json}
+OUT=${OUT:-bench/results/bench-$(date -u +%Y%m%dT%H%M%SZ).json}
+CHART=${OUT%.json}.png
 
 scripts/deps.sh >/dev/null
 scripts/build.sh build-bench -DCMAKE_BUILD_TYPE=Release -DVD_BUILD_TESTS=OFF >/dev/null
-VERDICTD=$PWD/build-bench/engine/verdictd
-UDPGEN=$PWD/build-bench/bench/vd-udpgen
-MINIMAL=$PWD/build-bench/bench/vd-nfq-minimal
+B=$PWD/build-bench
+VERDICTD=$B/engine/verdictd
+VERDICTCTL=$B/engine/verdictctl
+UDPGEN=$B/bench/vd-udpgen
+MINIMAL=$B/bench/vd-nfq-minimal
+MICRO=$B/bench/vd-micro
+RULES=$PWD/bench/rules
 
 NS="vd-bench-$$"
 WORK=$(mktemp -d)
@@ -56,10 +74,9 @@ ns ip link set lo up
 
 PORT=9000
 queue_rule() { # add|del QUEUE-ARGS...
-	local op=$1
-	shift
 	local flag=-A
-	[ "$op" = del ] && flag=-D
+	[ "$1" = del ] && flag=-D
+	shift
 	ns iptables "$flag" OUTPUT -o lo -p udp --dport "$PORT" -j NFQUEUE "$@"
 }
 
@@ -73,60 +90,122 @@ wait_bound() {
 	exit 1
 }
 
-# kernel_drops: queue_dropped+user_dropped summed over bound queues.
+# kernel_drops: queue_dropped + user_dropped over the bound queues.
 kernel_drops() {
 	ns cat /proc/net/netfilter/nfnetlink_queue | awk '{ d += $6 + $7 } END { print d + 0 }'
 }
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-
 kv() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 
-# run_row NAME: one measured run; appends "NAME pps p50 p99 drops cpu_ns" to rows.
-run_row() {
-	local name=$1 line drops=0 cpu_ns=0 t0=0 t1 received
-	case $name in
-	kernel) ;;
+# consumer_start VARIANT: the queue rule and the program for VARIANT.
+consumer_start() {
+	case $1 in
+	kernel) return 0 ;;
 	minimal)
 		queue_rule add --queue-num 0
-		ip netns exec "$NS" "$MINIMAL" --queue 0 2>/dev/null &
-		CONSUMER=$!
-		wait_bound 0 ;;
+		ip netns exec "$NS" "$MINIMAL" --queue 0 2>/dev/null & ;;
 	verdictd)
 		queue_rule add --queue-num 0
-		ip netns exec "$NS" "$VERDICTD" --queue 0 --default accept >/dev/null 2>&1 &
-		CONSUMER=$!
-		wait_bound 0 ;;
+		ip netns exec "$NS" "$VERDICTD" --queue 0 --default accept >/dev/null 2>&1 & ;;
+	lua10)
+		queue_rule add --queue-num 0
+		ip netns exec "$NS" "$VERDICTD" --queue 0 --rules "$RULES/lua10.lua" --control none \
+			>/dev/null 2>&1 & ;;
+	plugin10)
+		queue_rule add --queue-num 0
+		ip netns exec "$NS" "$VERDICTD" --queue 0 --rules "$RULES/plugin10.lua" --control none \
+			--plugin-path "$B/bench" >/dev/null 2>&1 & ;;
+	verdictd-2q)
+		queue_rule add --queue-balance 0:1
+		ip netns exec "$NS" "$VERDICTD" --queue 0-1 --default accept >/dev/null 2>&1 & ;;
 	esac
+	CONSUMER=$!
+	wait_bound 0
+	[ "$1" = verdictd-2q ] && wait_bound 1
+	return 0
+}
+
+consumer_stop() {
+	[ -n "$CONSUMER" ] || return 0
+	kill -TERM "$CONSUMER"
+	wait "$CONSUMER" || true
+	CONSUMER=""
+	case $1 in
+	verdictd-2q) queue_rule del --queue-balance 0:1 ;;
+	*) queue_rule del --queue-num 0 ;;
+	esac
+}
+
+# run_row ROW VARIANT UDPGEN-ARGS...: one measured run; appends
+# "ROW pps p50 p99 drops cpu_ns received sent" to $WORK/rows.
+run_row() {
+	local row=$1 variant=$2 line drops=0 cpu_ns=- t0=0 t1 received
+	shift 2
+	consumer_start "$variant"
 	[ -n "$CONSUMER" ] && t0=$(cpu_ticks "$CONSUMER")
-	line=$(ns "$UDPGEN" --quiet --dst 127.0.0.1 --port "$PORT" --count "$COUNT" --size 64 \
-		--inflight 256 --duration 20)
+	line=$(ns "$UDPGEN" --quiet --dst 127.0.0.1 --port "$PORT" --size 64 --duration 20 "$@")
 	received=$(kv received "$line")
 	if [ -n "$CONSUMER" ]; then
 		t1=$(cpu_ticks "$CONSUMER")
 		drops=$(kernel_drops)
 		cpu_ns=$(( (t1 - t0) * 1000000000 / $(getconf CLK_TCK) / (received > 0 ? received : 1) ))
-		kill -TERM "$CONSUMER"
-		wait "$CONSUMER" || true
-		CONSUMER=""
-		queue_rule del --queue-num 0
 	fi
-	echo "$name $(kv pps "$line") $(kv p50_us "$line") $(kv p99_us "$line") $drops $cpu_ns $received" >>"$WORK/rows"
+	consumer_stop "$variant"
+	echo "$row $(kv pps "$line") $(kv p50_us "$line") $(kv p99_us "$line") $drops $cpu_ns $received $(kv sent "$line")" \
+		>>"$WORK/rows"
 }
 
-echo "bench: $RUNS run(s) per row, $COUNT packets each, 64-byte UDP payloads, <= 256 in flight" >&2
-for run in $(seq "$RUNS"); do
-	for row in kernel minimal verdictd; do
-		run_row "$row"
-	done
-	echo "bench: run $run/$RUNS done" >&2
-done
-
-# median NAME COLUMN
+# median ROW COLUMN
 median() {
 	awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$WORK/rows" | sort -g |
-		awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+		awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+
+THROUGHPUT_ROWS="kernel minimal verdictd lua10 plugin10 verdictd-2q"
+LATENCY_VARIANTS="kernel minimal verdictd"
+echo "bench: $RUNS run(s), $COUNT packets per throughput row, 64-byte UDP payloads" >&2
+for run in $(seq "$RUNS"); do
+	for row in $THROUGHPUT_ROWS; do
+		flows=1
+		[ "$row" = verdictd-2q ] && flows=8
+		run_row "$row" "$row" --count "$COUNT" --inflight 256 --flows "$flows" --src-base 127.0.0.10
+	done
+	echo "bench: throughput run $run/$RUNS done" >&2
+done
+for run in $(seq "$RUNS"); do
+	for v in $LATENCY_VARIANTS; do
+		run_row "$v@1" "$v" --count "$LAT1_COUNT" --inflight 1
+		half=$(median "$v" 2 | awk '{ printf "%d", $1 / 2 }')
+		run_row "$v@half" "$v" --count $((COUNT / 2)) --inflight 4096 --rate "$half"
+	done
+	echo "bench: latency run $run/$RUNS done" >&2
+done
+
+# Reloads under load: lua10 at a fixed 50,000 packets/s while verdictctl
+# reloads back to back; every packet must arrive.
+queue_rule add --queue-num 0
+ip netns exec "$NS" "$VERDICTD" --queue 0 --rules "$RULES/lua10.lua" --control "$WORK/ctl.sock" \
+	>"$WORK/reload.out" 2>"$WORK/reload.err" &
+CONSUMER=$!
+wait_bound 0
+RELOAD_RATE=50000
+ns "$UDPGEN" --quiet --dst 127.0.0.1 --port "$PORT" --size 64 --rate "$RELOAD_RATE" --inflight 4096 \
+	--count $((RELOAD_RATE * RELOAD_SECONDS)) --duration $((RELOAD_SECONDS + 10)) --drain-ms 500 \
+	>"$WORK/reload.gen" &
+GEN=$!
+RELOADS=0
+START=$(date +%s.%N)
+while kill -0 "$GEN" 2>/dev/null; do
+	ns "$VERDICTCTL" --socket "$WORK/ctl.sock" reload >/dev/null && RELOADS=$((RELOADS + 1))
+done
+wait "$GEN"
+ELAPSED=$(awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN { print e - s }')
+RELOADS_PER_S=$(awk -v n="$RELOADS" -v t="$ELAPSED" 'BEGIN { printf "%.0f", n / t }')
+line=$(cat "$WORK/reload.gen")
+RELOAD_LOST=$(( $(kv sent "$line") - $(kv received "$line") ))
+RELOAD_KDROPS=$(kernel_drops)
+consumer_stop verdictd
 
 # Resident memory with four workers, after traffic reached all four queues.
 queue_rule add --queue-balance 0:3
@@ -139,25 +218,69 @@ RSS_KB=$(awk '/^VmRSS/ { print $2 }' "/proc/$CONSUMER/status")
 kill -TERM "$CONSUMER"
 wait "$CONSUMER" || true
 CONSUMER=""
+queue_rule del --queue-balance 0:3
 QUEUES_USED=$(grep '^stats final' "$WORK/rss.out" | grep -o 'packets=[1-9][0-9]*' | wc -l)
 
+# Offline micro rows, pinned to one core.
+taskset -c 0 "$MICRO" $MICRO_ARGS --plugin "$B/bench/hook_accept.so" >"$WORK/micro"
+
+# --- report ---
 MIN_PPS=$(median minimal 2)
-printf '\n%-10s %12s %8s %9s %9s %12s %12s\n' row "packets/s" "ratio" "p50 us" "p99 us" "kern drops" "cpu ns/pkt"
-JSON="{\"date\":\"$(date -u +%FT%TZ)\",\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"runs\":$RUNS,\"packets\":$COUNT,\"payload_bytes\":64,\"inflight\":256,\"rows\":["
+ratio() { awk -v a="$1" -v b="$MIN_PPS" 'BEGIN { printf "%.2f", (b > 0 && a != "-") ? a / b : 0 }'; }
+JSON="{\"date\":\"$(date -u +%FT%TZ)\",\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"cpu_model\":\"$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)\",\"runs\":$RUNS,\"packets\":$COUNT,\"payload_bytes\":64,\"rows\":["
 sep=""
-for row in kernel minimal verdictd; do
+printf '\n%-16s %12s %7s %9s %9s %10s %10s\n' row "packets/s" ratio "p50 us" "p99 us" "kern drops" "cpu ns/pkt"
+for row in $THROUGHPUT_ROWS $(for v in $LATENCY_VARIANTS; do echo "$v@1 $v@half"; done); do
 	pps=$(median "$row" 2)
-	ratio=$(awk -v a="$pps" -v b="$MIN_PPS" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+	r=$(ratio "$pps")
 	p50=$(median "$row" 3)
 	p99=$(median "$row" 4)
 	drops=$(median "$row" 5)
 	cpu=$(median "$row" 6)
-	[ "$row" = kernel ] && cpu="-"
-	printf '%-10s %12.0f %8s %9s %9s %12s %12s\n' "$row" "$pps" "$ratio" "$p50" "$p99" "$drops" "$cpu"
-	JSON+="$sep{\"row\":\"$row\",\"pps\":$pps,\"ratio_to_minimal\":$ratio,\"p50_us\":$p50,\"p99_us\":$p99,\"kernel_drops\":$drops,\"cpu_ns_per_packet\":\"$cpu\"}"
+	case $row in kernel*) cpu="-" ;; esac
+	printf '%-16s %12.0f %7s %9s %9s %10s %10s\n' "$row" "$pps" "$r" "$p50" "$p99" "$drops" "$cpu"
+	[ "$cpu" = "-" ] && cpu=null
+	JSON+="$sep{\"row\":\"$row\",\"pps\":$pps,\"ratio_to_minimal\":$r,\"p50_us\":$p50,\"p99_us\":$p99,\"kernel_drops\":$drops,\"cpu_ns_per_packet\":$cpu}"
 	sep=","
 done
-JSON+="],\"rss_4_workers_kib\":$RSS_KB,\"rss_queues_with_traffic\":$QUEUES_USED}"
-printf '\nverdictd --queue 0-3: resident memory %s KiB after traffic on %s of 4 queues\n' "$RSS_KB" "$QUEUES_USED"
+JSON+="],\"micro\":["
+sep=""
+printf '\n%-16s %14s %14s\n' "offline row" "ns/packet" "packets/s"
+while read -r l; do
+	name=$(kv row "$l") ns_pp=$(kv ns_per_packet "$l") pps=$(kv pps "$l")
+	printf '%-16s %14s %14s\n' "$name" "$ns_pp" "$pps"
+	JSON+="$sep{\"row\":\"$name\",\"ns_per_packet\":$ns_pp,\"pps\":$pps}"
+	sep=","
+done <"$WORK/micro"
+JSON+="],\"reload\":{\"reloads\":$RELOADS,\"seconds\":$ELAPSED,\"reloads_per_s\":$RELOADS_PER_S,\"offered_pps\":$RELOAD_RATE,\"packets_lost\":$RELOAD_LOST,\"kernel_drops\":$RELOAD_KDROPS}"
+JSON+=",\"rss_4_workers_kib\":$RSS_KB,\"rss_queues_with_traffic\":$QUEUES_USED}"
+printf '\nreload under load: %s reloads in %.1f s (%s/s) at %s packets/s offered: %s packets lost, %s kernel drops\n' \
+	"$RELOADS" "$ELAPSED" "$RELOADS_PER_S" "$RELOAD_RATE" "$RELOAD_LOST" "$RELOAD_KDROPS"
+printf 'verdictd --queue 0-3: resident memory %s KiB after traffic on %s of 4 queues\n' "$RSS_KB" "$QUEUES_USED"
 echo "$JSON" >"$OUT"
 echo "bench: results written to $OUT"
+
+# Chart: throughput per variant, and latency p50/p99 per variant.
+for row in $THROUGHPUT_ROWS; do
+	echo "$row $(median "$row" 2) $(median "$row" 3) $(median "$row" 4)"
+done >"$WORK/chart.dat"
+gnuplot <<GP
+set terminal pngcairo size 1000,420 font ",10"
+set output "$CHART"
+set multiplot layout 1,2 title "verdictd, $(date -u +%F), $(nproc) CPUs, 64-byte UDP, <= 256 in flight (median of $RUNS)"
+set style data histograms
+set style fill solid 0.8 border -1
+set boxwidth 0.8
+set xtics rotate by -30
+set grid ytics
+set title "throughput (packets/s)"
+set yrange [0:*]
+set format y "%.0s%c"
+plot "$WORK/chart.dat" using 2:xtic(1) notitle lc rgb "#4477aa"
+set title "one-way latency (us)"
+set style histogram clustered gap 1
+set format y "%g"
+plot "$WORK/chart.dat" using 3:xtic(1) title "p50" lc rgb "#66ccee", "" using 4 title "p99" lc rgb "#ee6677"
+unset multiplot
+GP
+echo "bench: chart written to $CHART"

@@ -2,7 +2,8 @@
 # test.sh - install what is missing, build, and run every test with ctest:
 #   1. a normal build: unit and network-namespace tests;
 #   2. ASan+UBSan: the whole suite again;
-#   3. TSan: the concurrency tests (label "concurrency").
+#   3. TSan: the concurrency tests (label "concurrency");
+#   4. scripts/bench.sh --quick, to prove the benchmark still runs (as root).
 # Namespace tests need root; without it ctest reports them as skipped.
 # Set VD_TEST_QUICK=1 to run only step 1.
 set -euo pipefail
@@ -28,4 +29,11 @@ if [ "${VD_TEST_QUICK:-0}" != 1 ]; then
 	scripts/build.sh build-tsan -DVD_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 		run_suite build-tsan "concurrency tests under TSan" -L concurrency
+
+	if [ "$(id -u)" -eq 0 ]; then
+		echo "== benchmark, quick run (numbers not meaningful) =="
+		out=$(mktemp -d)
+		scripts/bench.sh --quick --out "$out/bench.json"
+		rm -rf "$out"
+	fi
 fi
