@@ -15,6 +15,9 @@ enum {
 	OPT_COPY_RANGE = 256, OPT_MAXLEN, OPT_FAIL_OPEN, OPT_GSO, OPT_SECCTX, OPT_CONNTRACK, OPT_NO_CONNTRACK,
 	OPT_NO_UID_GID, OPT_CPUS, OPT_STATS_INTERVAL, OPT_BATCH, OPT_RCVBUF, OPT_CHECK,
 	OPT_CONTROL, OPT_PLUGIN_PATH, OPT_LUA_MEMORY, OPT_LUA_INSTRUCTIONS,
+	OPT_NFLOG, OPT_NFLOG_COPY, OPT_NFLOG_RANGE, OPT_NFLOG_THRESHOLD, OPT_NFLOG_TIMEOUT,
+	OPT_NFLOG_NLBUFSIZ, OPT_NFLOG_FLAGS, OPT_NFLOG_RCVBUF_MAX, OPT_NETNS, OPT_LOG_JSON,
+	OPT_LOG_PCAP, OPT_LOG_PCAP_LINKTYPE, OPT_REPLAY,
 };
 
 static const struct option long_options[] = {
@@ -38,6 +41,19 @@ static const struct option long_options[] = {
 	{ "plugin-path", required_argument, NULL, OPT_PLUGIN_PATH },
 	{ "lua-memory", required_argument, NULL, OPT_LUA_MEMORY },
 	{ "lua-instructions", required_argument, NULL, OPT_LUA_INSTRUCTIONS },
+	{ "nflog", required_argument, NULL, OPT_NFLOG },
+	{ "nflog-copy", required_argument, NULL, OPT_NFLOG_COPY },
+	{ "nflog-range", required_argument, NULL, OPT_NFLOG_RANGE },
+	{ "nflog-threshold", required_argument, NULL, OPT_NFLOG_THRESHOLD },
+	{ "nflog-timeout", required_argument, NULL, OPT_NFLOG_TIMEOUT },
+	{ "nflog-nlbufsiz", required_argument, NULL, OPT_NFLOG_NLBUFSIZ },
+	{ "nflog-flags", required_argument, NULL, OPT_NFLOG_FLAGS },
+	{ "nflog-rcvbuf-max", required_argument, NULL, OPT_NFLOG_RCVBUF_MAX },
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "log-json", required_argument, NULL, OPT_LOG_JSON },
+	{ "log-pcap", required_argument, NULL, OPT_LOG_PCAP },
+	{ "log-pcap-linktype", required_argument, NULL, OPT_LOG_PCAP_LINKTYPE },
+	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -47,6 +63,8 @@ static const struct option long_options[] = {
 static void print_help(FILE *out)
 {
 	fputs("Usage: verdictd --queue SPEC [--rules FILE] [OPTION]...\n"
+	      "       verdictd --nflog GROUPS [--log-json PATH|-] [--log-pcap PATH] [OPTION]...\n"
+	      "       verdictd --replay FILE.pcap --rules FILE [--log-json PATH|-]\n"
 	      "       verdictd --check FILE\n"
 	      "Give every packet that netfilter queues (-j NFQUEUE) a verdict.\n"
 	      "\n"
@@ -73,6 +91,20 @@ static void print_help(FILE *out)
 	      "      --stats-interval S  print a statistics line every S seconds\n"
 	      "      --batch N           packets per receive, 1-1024 (default 64)\n"
 	      "      --rcvbuf BYTES      socket receive buffer, K/M/G suffixes (default 8M)\n"
+	      "NFLOG and outputs:\n"
+	      "      --nflog GROUPS      log groups to read, one worker each: 5, 5-6, 5,9\n"
+	      "      --nflog-copy MODE   packet (default), meta or none\n"
+	      "      --nflog-range N     bytes of each packet to copy, 1-65535 (default 65535)\n"
+	      "      --nflog-threshold N packets the kernel gathers per batch (default 1)\n"
+	      "      --nflog-timeout CS  longest a gathered batch waits, 1/100 s (default 100)\n"
+	      "      --nflog-nlbufsiz B  kernel's per-group message buffer, K/M suffixes\n"
+	      "      --nflog-flags LIST  seq,seq-global,conntrack\n"
+	      "      --nflog-rcvbuf-max B  grow the socket buffer on overruns up to B (64M)\n"
+	      "      --log-json PATH|-   write logged packets as JSON lines (SIGHUP reopens)\n"
+	      "      --log-pcap PATH     write logged packets to a pcap file (SIGHUP reopens)\n"
+	      "      --log-pcap-linktype nflog|raw  pcap link type (default nflog: metadata)\n"
+	      "      --replay FILE       run a pcap/pcapng file through --rules, offline\n"
+	      "      --netns NAME|PATH   bind queues and groups in that network namespace\n"
 	      "  -v, --verbose           more diagnostics\n"
 	      "  -h, --help              show this help and exit\n"
 	      "  -V, --version           show the version and exit\n"
@@ -210,6 +242,90 @@ static enum vd_cli_action parse_number_option(int opt, const char *arg, struct v
 	}
 }
 
+/* --nflog-flags seq,seq-global,conntrack */
+static int parse_nflog_flags(const char *arg, uint16_t *flags)
+{
+	char copy[128], *save = NULL;
+
+	if (strlen(arg) >= sizeof(copy))
+		return -1;
+	strcpy(copy, arg);
+	*flags = 0;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (strcmp(t, "seq") == 0)
+			*flags |= VD_NFLOG_F_SEQ;
+		else if (strcmp(t, "seq-global") == 0)
+			*flags |= VD_NFLOG_F_SEQ_GLOBAL;
+		else if (strcmp(t, "conntrack") == 0)
+			*flags |= VD_NFLOG_F_CONNTRACK;
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* NFLOG settings. Returns VD_CLI_RUN when handled or an error action. */
+static enum vd_cli_action parse_nflog_option(int opt, const char *arg, struct vd_cli_options *o,
+					     FILE *err)
+{
+	unsigned long v;
+
+	switch (opt) {
+	case OPT_NFLOG_COPY:
+		if (strcmp(arg, "packet") == 0)
+			o->nflog_copy = VD_NFLOG_COPY_PACKET;
+		else if (strcmp(arg, "meta") == 0)
+			o->nflog_copy = VD_NFLOG_COPY_META;
+		else if (strcmp(arg, "none") == 0)
+			o->nflog_copy = VD_NFLOG_COPY_NONE;
+		else
+			return usage_error(err, "--nflog-copy: \"%s\" is not %s", arg,
+					   "packet, meta or none");
+		return VD_CLI_RUN;
+	case OPT_NFLOG_RANGE:
+		if (parse_unsigned(arg, 1, 65535, 0, &v) < 0)
+			return usage_error(err, "--nflog-range: \"%s\" is not a number from 1 to %s",
+					   arg, "65535");
+		o->nflog_range = (uint32_t)v;
+		return VD_CLI_RUN;
+	case OPT_NFLOG_THRESHOLD:
+		if (parse_unsigned(arg, 1, 1u << 16, 0, &v) < 0)
+			return usage_error(err, "--nflog-threshold: \"%s\" is not a number %s", arg,
+					   "from 1 to 65536");
+		o->nflog_threshold = (uint32_t)v;
+		return VD_CLI_RUN;
+	case OPT_NFLOG_TIMEOUT:
+		if (parse_unsigned(arg, 1, 1u << 20, 0, &v) < 0)
+			return usage_error(err, "--nflog-timeout: \"%s\" is not a number of %s", arg,
+					   "1/100 s from 1 to 1048576");
+		o->nflog_timeout = (uint32_t)v;
+		return VD_CLI_RUN;
+	case OPT_NFLOG_NLBUFSIZ:
+		if (parse_unsigned(arg, 4096, 1u << 20, 1, &v) < 0)
+			return usage_error(err, "--nflog-nlbufsiz: \"%s\" is not a size from 4K to %s",
+					   arg, "1M");
+		o->nflog_nlbufsiz = (uint32_t)v;
+		return VD_CLI_RUN;
+	case OPT_NFLOG_RCVBUF_MAX:
+		if (parse_unsigned(arg, 65536, 1ul << 30, 1, &v) < 0)
+			return usage_error(err, "--nflog-rcvbuf-max: \"%s\" is not a size %s", arg,
+					   "from 64K to 1G");
+		o->nflog_rcvbuf_max = (unsigned)v;
+		return VD_CLI_RUN;
+	case OPT_NFLOG_FLAGS:
+		if (parse_nflog_flags(arg, &o->nflog_flags) < 0)
+			return usage_error(err, "--nflog-flags: \"%s\" is not a list of %s", arg,
+					   "seq, seq-global, conntrack");
+		return VD_CLI_RUN;
+	default: /* OPT_LOG_PCAP_LINKTYPE */
+		if (strcmp(arg, "raw") != 0 && strcmp(arg, "nflog") != 0)
+			return usage_error(err, "--log-pcap-linktype: \"%s\" is not %s", arg,
+					   "nflog or raw");
+		o->pcap_raw = strcmp(arg, "raw") == 0;
+		return VD_CLI_RUN;
+	}
+}
+
 static enum vd_cli_action parse_option(int opt, const char *arg, struct vd_cli_options *o,
 				       FILE *out, FILE *err)
 {
@@ -264,12 +380,36 @@ static enum vd_cli_action parse_option(int opt, const char *arg, struct vd_cli_o
 	case 'v':
 		o->verbose++;
 		return VD_CLI_RUN;
+	case OPT_NFLOG:
+		return parse_list(err, "--nflog", arg, 65535, o->groups, VD_CLI_MAX_QUEUES,
+				  &o->ngroups);
+	case OPT_NETNS:
+		o->netns = arg;
+		return VD_CLI_RUN;
+	case OPT_LOG_JSON:
+		o->log_json = arg;
+		return VD_CLI_RUN;
+	case OPT_LOG_PCAP:
+		o->log_pcap = arg;
+		return VD_CLI_RUN;
+	case OPT_REPLAY:
+		o->replay = arg;
+		return VD_CLI_RUN;
 	case 'h':
 		print_help(out);
 		return VD_CLI_EXIT_OK;
 	case 'V':
 		fprintf(out, "verdictd %s (libverdict %s)\n", VD_VERSION_STRING, vd_version());
 		return VD_CLI_EXIT_OK;
+	case OPT_NFLOG_COPY:
+	case OPT_NFLOG_RANGE:
+	case OPT_NFLOG_THRESHOLD:
+	case OPT_NFLOG_TIMEOUT:
+	case OPT_NFLOG_NLBUFSIZ:
+	case OPT_NFLOG_FLAGS:
+	case OPT_NFLOG_RCVBUF_MAX:
+	case OPT_LOG_PCAP_LINKTYPE:
+		return parse_nflog_option(opt, arg, o, err);
 	default:
 		return parse_number_option(opt, arg, o, err);
 	}
@@ -302,8 +442,16 @@ enum vd_cli_action vd_cli_parse(int argc, char **argv, struct vd_cli_options *o,
 		return usage_error(err, "unexpected argument \"%s\"%s", argv[optind], "");
 	if (o->check)
 		return VD_CLI_RUN;
-	if (o->nqueues == 0)
-		return usage_error(err, "--queue is required%s%s", "", "");
+	if (o->replay) {
+		if (!o->rules)
+			return usage_error(err, "--replay needs --rules FILE%s%s", "", "");
+		if (o->nqueues || o->ngroups)
+			return usage_error(err, "--replay works offline: no --queue or --nflog%s%s", "",
+					   "");
+		return VD_CLI_RUN;
+	}
+	if (o->nqueues == 0 && o->ngroups == 0)
+		return usage_error(err, "--queue or --nflog is required%s%s", "", "");
 	if (!o->control_set && o->rules)
 		o->control = VD_CONTROL_DEFAULT_PATH;
 	return VD_CLI_RUN;

@@ -35,6 +35,19 @@ struct vd_cli_options {
 	size_t lua_memory;     /* 0: the library's default */
 	unsigned lua_instructions; /* 0: the library's default */
 	int verbose;
+	/* NFLOG groups and outputs */
+	unsigned groups[VD_CLI_MAX_QUEUES];
+	size_t ngroups;
+	uint8_t nflog_copy;        /* enum vd_nflog_copy */
+	uint32_t nflog_range;      /* 0: the maximum */
+	uint32_t nflog_threshold, nflog_timeout, nflog_nlbufsiz; /* 0: the kernel's */
+	uint16_t nflog_flags;      /* enum vd_nflog_flag */
+	unsigned nflog_rcvbuf_max; /* 0: the library's */
+	const char *netns;         /* --netns NAME|PATH */
+	const char *log_json;      /* --log-json PATH|- */
+	const char *log_pcap;      /* --log-pcap PATH */
+	int pcap_raw;              /* --log-pcap-linktype raw */
+	const char *replay;        /* --replay FILE */
 };
 
 enum vd_cli_action {

@@ -94,22 +94,6 @@ static const struct vd_packet *pkt_check(lua_State *L)
 	return u->pkt;
 }
 
-static const char *proto_name(uint8_t proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_ICMPV6: return "icmpv6";
-	case IPPROTO_SCTP: return "sctp";
-	case IPPROTO_UDPLITE: return "udplite";
-	case IPPROTO_GRE: return "gre";
-	case IPPROTO_ESP: return "esp";
-	case IPPROTO_AH: return "ah";
-	default: return NULL;
-	}
-}
-
 static const char *ct_name(const struct vd_packet *p)
 {
 	if (!(p->meta & VD_META_CT))
@@ -197,7 +181,7 @@ static bool pkt_field(lua_State *L, const struct vd_packet *p, const char *k, si
 	else if (IS("len"))
 		lua_pushinteger(L, p->len);
 	else if (IS("proto")) {
-		const char *name = proto_name(p->l4_proto);
+		const char *name = vd_proto_name(p->l4_proto);
 
 		if (!p->ip_version)
 			lua_pushnil(L);
@@ -246,6 +230,12 @@ static bool pkt_field(lua_State *L, const struct vd_packet *p, const char *k, si
 		lua_pushinteger(L, p->id);
 	else if (IS("time"))
 		lua_pushnumber(L, pkt_time(p));
+	else if (IS("prefix"))
+		(p->meta & VD_META_PREFIX) && p->prefix ? lua_pushstring(L, p->prefix) : lua_pushnil(L);
+	else if (IS("seq"))
+		push_meta(L, p, VD_META_SEQ, p->seq);
+	else if (IS("group"))
+		p->source == VD_SOURCE_NFLOG ? lua_pushinteger(L, p->queue) : lua_pushnil(L);
 	else if (IS("byte"))
 		lua_pushcfunction(L, pkt_byte);
 	else if (IS("payload"))

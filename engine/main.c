@@ -6,8 +6,11 @@
  * Thin by design: packet work lives in libverdict. The main thread owns
  * everything that is not a worker's: reloads, the control socket, printing.
  */
+#define _GNU_SOURCE /* setns */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +26,9 @@
 #include "cli.h"
 #include "control.h"
 #include "log.h"
+#include "log_sink.h"
+#include "log_workers.h"
+#include "replay.h"
 #include "stats_report.h"
 
 /* Re-check for a failed worker at least this often. */
@@ -30,17 +36,20 @@
 
 struct daemon {
 	struct vd_cli_options *opts;
-	struct vd_engine *engine;
+	struct vd_engine *engine;   /* NULL without --queue */
+	struct vd_log_workers *logs; /* NULL without --nflog */
+	struct vd_log_sink *sink;   /* NULL without --log-json / --log-pcap */
 	struct vd_rules *rules;   /* NULL: every packet gets opts->default_verdict */
 	struct vd_control *control;
 	int sigfd;
 	bool stop;
 };
 
-/* A worker's view of the rules: which worker it is. */
+/* A queue worker's own: which worker it is, and its log writer. */
 struct worker_ctx {
 	struct vd_rules *rules;
 	unsigned index;
+	struct vd_log_writer *writer; /* NULL without outputs */
 };
 
 static struct vd_verdict default_verdict_cb(const struct vd_packet *pkt, void *user)
@@ -49,51 +58,54 @@ static struct vd_verdict default_verdict_cb(const struct vd_packet *pkt, void *u
 	return *(const struct vd_verdict *)user;
 }
 
+/* Hot path: the rule table's verdict; a record when the rule says log. */
 static struct vd_verdict rules_cb(const struct vd_packet *pkt, void *user)
 {
 	const struct worker_ctx *w = user;
+	struct vd_rules_match m;
+	struct vd_verdict v;
 
-	return vd_rules_eval(w->rules, w->index, pkt);
+	if (!w->writer)
+		return vd_rules_eval(w->rules, w->index, pkt);
+	v = vd_rules_eval_match(w->rules, w->index, pkt, &m);
+	if (m.log)
+		vd_log_writer_record(w->writer, pkt, m.rule, &v, -1);
+	return v;
+}
+
+/* After each batch: the batch's records in one write. */
+static void batch_cb(unsigned n, void *user)
+{
+	struct worker_ctx *w = user;
+
+	(void)n;
+	vd_log_writer_flush(w->writer);
 }
 
 static void *worker_init(unsigned worker, uint16_t queue_num, void *engine_user)
 {
-	struct worker_ctx *w = malloc(sizeof(*w));
+	struct daemon *d = engine_user;
+	struct worker_ctx *w = calloc(1, sizeof(*w));
 
 	(void)queue_num;
-	if (w)
-		*w = (struct worker_ctx){ .rules = engine_user, .index = worker };
+	if (!w)
+		return NULL;
+	*w = (struct worker_ctx){ .rules = d->rules, .index = worker };
+	if (d->sink && !(w->writer = vd_log_writer_new(d->sink))) {
+		free(w);
+		return NULL;
+	}
 	return w;
 }
 
 static void worker_fini(unsigned worker, void *worker_user, void *engine_user)
 {
+	struct worker_ctx *w = worker_user;
+
 	(void)worker;
 	(void)engine_user;
-	free(worker_user);
-}
-
-/* "rules: (default)=N name=M ...", per rule: hits (and hook errors). */
-static void rules_report(FILE *out, struct vd_rules *rules, const char *label)
-{
-	size_t n = vd_rules_stats(rules, NULL, 0);
-	struct vd_rule_stats *st = calloc(n ? n : 1, sizeof(*st));
-
-	fprintf(out, "rules%s%s: generation=%u", label ? " " : "", label ? label : "",
-		vd_rules_generation(rules));
-	if (st) { /* on no memory, the generation alone */
-		size_t now = vd_rules_stats(rules, st, n); /* a reload may have run between */
-
-		n = now < n ? now : n;
-	}
-	for (size_t i = 0; st && i < n; i++) {
-		fprintf(out, " %s=%lu", st[i].name, (unsigned long)st[i].hits);
-		if (st[i].errors)
-			fprintf(out, "(errors=%lu)", (unsigned long)st[i].errors);
-	}
-	fputc('\n', out);
-	fflush(out);
-	free(st);
+	vd_log_writer_free(w->writer);
+	free(w);
 }
 
 static int reload(struct daemon *d, FILE *reply)
@@ -124,9 +136,12 @@ static void control_handler(const char *cmd, FILE *reply, void *data)
 		reload(d, reply);
 	} else if (strcmp(cmd, "stats") == 0) {
 		fputs("ok\n", reply);
-		vd_stats_report(reply, d->engine, NULL);
+		if (d->engine)
+			vd_stats_report(reply, d->engine, NULL);
+		if (d->logs)
+			vd_log_workers_report(reply, d->logs, NULL);
 		if (d->rules)
-			rules_report(reply, d->rules, NULL);
+			vd_rules_report(reply, d->rules, NULL);
 	} else if (strcmp(cmd, "ping") == 0) {
 		fprintf(reply, "ok: verdictd %s\n", VD_VERSION_STRING);
 	} else {
@@ -155,9 +170,17 @@ static void handle_signal(struct daemon *d)
 		if (devnull) {
 			if (d->rules)
 				reload(d, devnull);
-			else
+			else if (!d->sink)
 				vd_log(VD_LOG_INFO, "SIGHUP: nothing to reload (no --rules)");
 			fclose(devnull);
+		}
+		if (d->sink) {
+			char err[VD_ERRBUF_SIZE];
+
+			if (vd_log_sink_reopen(d->sink, err, sizeof(err)) < 0)
+				vd_log(VD_LOG_ERROR, "reopening the log outputs: %s", err);
+			else
+				vd_log(VD_LOG_INFO, "log outputs reopened");
 		}
 		return;
 	}
@@ -167,12 +190,29 @@ static void handle_signal(struct daemon *d)
 
 /* Serves signals, control commands and the statistics timer until SIGINT or
  * SIGTERM (or a dead worker). Everything runs here, one thing at a time. */
+static void report(struct daemon *d, const char *label)
+{
+	if (d->engine)
+		vd_stats_report(stdout, d->engine, label);
+	if (d->logs)
+		vd_log_workers_report(stdout, d->logs, label);
+	if (d->sink) {
+		uint64_t written, errors;
+
+		vd_log_sink_counts(d->sink, &written, &errors);
+		printf("logs%s%s: written=%llu errors=%llu\n", label ? " " : "", label ? label : "",
+		       (unsigned long long)written, (unsigned long long)errors);
+		fflush(stdout);
+	}
+}
+
 static void serve(struct daemon *d)
 {
 	double interval = d->opts->stats_interval;
 	double next_stats = interval > 0 ? now_s() + interval : INFINITY;
 
-	while (!d->stop && vd_engine_running(d->engine)) {
+	while (!d->stop && (!d->engine || vd_engine_running(d->engine)) &&
+	       (!d->logs || vd_log_workers_running(d->logs))) {
 		struct pollfd fds[2] = { { .fd = d->sigfd, .events = POLLIN },
 					 { .fd = d->control ? vd_control_fd(d->control) : -1,
 					   .events = POLLIN } };
@@ -185,9 +225,9 @@ static void serve(struct daemon *d)
 				vd_control_serve(d->control, control_handler, d);
 		}
 		if (now_s() >= next_stats) {
-			vd_stats_report(stdout, d->engine, NULL);
+			report(d, NULL);
 			if (d->rules)
-				rules_report(stdout, d->rules, NULL);
+				vd_rules_report(stdout, d->rules, NULL);
 			next_stats += interval;
 		}
 	}
@@ -197,19 +237,25 @@ static void serve(struct daemon *d)
 
 static void describe(const struct vd_cli_options *o)
 {
-	char list[256];
-	size_t off = 0;
+	char list[256], groups[256];
+	size_t off = 0, goff = 0;
 
 	for (size_t i = 0; i < o->nqueues && off < sizeof(list); i++)
 		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%u", i ? "," : "",
 					o->queues[i]);
-	if (o->rules)
+	for (size_t i = 0; i < o->ngroups && goff < sizeof(groups); i++)
+		goff += (size_t)snprintf(groups + goff, sizeof(groups) - goff, "%s%u", i ? "," : "",
+					 o->groups[i]);
+	if (o->nqueues && o->rules)
 		vd_log(VD_LOG_INFO, "ready: %zu worker%s on queue%s %s, rules %s", o->nqueues,
 		       o->nqueues == 1 ? "" : "s", o->nqueues == 1 ? "" : "s", list, o->rules);
-	else
+	else if (o->nqueues)
 		vd_log(VD_LOG_INFO, "ready: %zu worker%s on queue%s %s, default verdict %s",
 		       o->nqueues, o->nqueues == 1 ? "" : "s", o->nqueues == 1 ? "" : "s", list,
 		       vd_verdict_kind_name(o->default_verdict.kind));
+	if (o->ngroups)
+		vd_log(VD_LOG_INFO, "ready: %zu log worker%s on nflog group%s %s", o->ngroups,
+		       o->ngroups == 1 ? "" : "s", o->ngroups == 1 ? "" : "s", groups);
 }
 
 static struct vd_engine *engine_from_options(struct daemon *d, const uint16_t *queues,
@@ -237,7 +283,9 @@ static struct vd_engine *engine_from_options(struct daemon *d, const uint16_t *q
 	if (d->rules) {
 		cfg.worker_init = worker_init;
 		cfg.worker_fini = worker_fini;
-		cfg.user = d->rules;
+		cfg.user = d;
+		if (d->sink)
+			cfg.queue.batch_callback = batch_cb;
 	}
 	for (size_t i = 0; i < o->ncpus; i++)
 		cpus[i] = (int)o->cpus[i];
@@ -281,6 +329,7 @@ static int open_rules(struct daemon *d, const uint16_t *queues)
 {
 	struct vd_cli_options *o = d->opts;
 	char errbuf[VD_ERRBUF_SIZE];
+	uint16_t groups[VD_CLI_MAX_QUEUES];
 	struct vd_rules_config cfg = {
 		.path = o->rules,
 		.nworkers = (unsigned)o->nqueues,
@@ -288,8 +337,12 @@ static int open_rules(struct daemon *d, const uint16_t *queues)
 		.lua_memory = o->lua_memory,
 		.lua_instructions = o->lua_instructions,
 		.plugin_path = o->plugin_path,
+		.nlog_workers = (unsigned)o->ngroups,
+		.log_groups = groups,
 	};
 
+	for (size_t i = 0; i < o->ngroups; i++)
+		groups[i] = (uint16_t)o->groups[i];
 	d->rules = vd_rules_open(&cfg, errbuf);
 	if (!d->rules) {
 		fprintf(stderr, "verdictd: %s\n", errbuf);
@@ -315,15 +368,92 @@ static int signals_open(void)
 
 static void shutdown_daemon(struct daemon *d, int *status)
 {
-	vd_engine_stop(d->engine);
-	if (vd_engine_wait(d->engine) < 0)
+	if (d->engine)
+		vd_engine_stop(d->engine);
+	if (d->logs)
+		vd_log_workers_stop(d->logs);
+	if (d->engine && vd_engine_wait(d->engine) < 0)
 		*status = 1;
-	vd_stats_report(stdout, d->engine, "final");
+	if (d->logs && vd_log_workers_wait(d->logs) < 0)
+		*status = 1;
+	report(d, "final");
 	if (d->rules)
-		rules_report(stdout, d->rules, "final");
+		vd_rules_report(stdout, d->rules, "final");
 	vd_engine_destroy(d->engine);
+	vd_log_workers_free(d->logs);
+	vd_log_sink_close(d->sink);
 	vd_control_close(d->control);
 	vd_rules_close(d->rules);
+}
+
+/* --netns NAME|PATH: the whole daemon moves before it opens any socket or
+ * starts any thread, so every queue and group binds in that namespace. */
+static int enter_netns(const char *ns)
+{
+	char path[512];
+	int fd;
+
+	if (strchr(ns, '/'))
+		snprintf(path, sizeof(path), "%s", ns);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "verdictd: --netns %s: cannot open %s: %s\n", ns, path,
+			strerror(errno));
+		return -1;
+	}
+	if (setns(fd, CLONE_NEWNET) < 0) {
+		fprintf(stderr, "verdictd: --netns %s: cannot enter it: %s%s\n", ns, strerror(errno),
+			errno == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Starts what the options ask for; -1 with the error printed. */
+static int start(struct daemon *d, const uint16_t *queues)
+{
+	struct vd_cli_options *o = d->opts;
+	char errbuf[VD_ERRBUF_SIZE];
+
+	if (o->rules && open_rules(d, queues) < 0)
+		return -1;
+	if (o->log_json || o->log_pcap) {
+		d->sink = vd_log_sink_open(o->log_json, o->log_pcap,
+					   o->pcap_raw ? VD_PCAP_RAW : VD_PCAP_NFLOG, errbuf,
+					   sizeof(errbuf));
+		if (!d->sink)
+			goto fail;
+	}
+	if (o->control) {
+		d->control = vd_control_open(o->control, errbuf, sizeof(errbuf));
+		if (!d->control)
+			vd_log(VD_LOG_WARN, "%s; verdictctl will not reach this daemon (SIGHUP still "
+			       "reloads)", errbuf);
+	}
+	if (o->nqueues) {
+		d->engine = engine_from_options(d, queues, errbuf);
+		if (!d->engine || vd_engine_start(d->engine, errbuf) < 0)
+			goto fail;
+	}
+	if (o->ngroups &&
+	    !(d->logs = vd_log_workers_start(o, d->rules, d->sink, errbuf, sizeof(errbuf))))
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "verdictd: %s\n", errbuf);
+	if (d->engine) {
+		vd_engine_stop(d->engine);
+		vd_engine_wait(d->engine);
+	}
+	vd_engine_destroy(d->engine);
+	vd_log_sink_close(d->sink);
+	vd_control_close(d->control);
+	vd_rules_close(d->rules);
+	return -1;
 }
 
 int main(int argc, char **argv)
@@ -331,7 +461,6 @@ int main(int argc, char **argv)
 	static struct vd_cli_options opts;
 	struct daemon d = { .opts = &opts };
 	uint16_t queues[VD_CLI_MAX_QUEUES];
-	char errbuf[VD_ERRBUF_SIZE];
 	int status = 0;
 
 	switch (vd_cli_parse(argc, argv, &opts, stdout, stderr)) {
@@ -347,6 +476,10 @@ int main(int argc, char **argv)
 	plugin_path_complete(&opts);
 	if (opts.check)
 		return check_only(&opts);
+	if (opts.replay)
+		return vd_replay_run(&opts, stdout);
+	if (opts.netns && enter_netns(opts.netns) < 0)
+		return 1;
 	d.sigfd = signals_open();
 	if (d.sigfd < 0) {
 		fprintf(stderr, "verdictd: cannot take signals: %s\n", strerror(errno));
@@ -354,22 +487,8 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < opts.nqueues; i++)
 		queues[i] = (uint16_t)opts.queues[i];
-	if (opts.rules && open_rules(&d, queues) < 0)
+	if (start(&d, queues) < 0)
 		return 1;
-	if (opts.control) {
-		d.control = vd_control_open(opts.control, errbuf, sizeof(errbuf));
-		if (!d.control)
-			vd_log(VD_LOG_WARN, "%s; verdictctl will not reach this daemon (SIGHUP still "
-			       "reloads)", errbuf);
-	}
-	d.engine = engine_from_options(&d, queues, errbuf);
-	if (!d.engine || vd_engine_start(d.engine, errbuf) < 0) {
-		fprintf(stderr, "verdictd: %s\n", errbuf);
-		vd_engine_destroy(d.engine);
-		vd_control_close(d.control);
-		vd_rules_close(d.rules);
-		return 1;
-	}
 	describe(&opts);
 	serve(&d);
 	shutdown_daemon(&d, &status);

@@ -52,8 +52,10 @@ static void parse_reset(struct vd_packet *pkt)
 {
 	uint16_t kept = pkt->flags & PARSE_KERNEL_FLAGS;
 
-	/* The parser fields are the last section of struct vd_packet. */
-	memset(&pkt->flags, 0, sizeof(*pkt) - offsetof(struct vd_packet, flags));
+	/* The parser fields run from flags to payload_len; what follows them
+	 * (source and the NFLOG attributes) is metadata. */
+	memset(&pkt->flags, 0, offsetof(struct vd_packet, payload_len) + sizeof(pkt->payload_len) -
+				       offsetof(struct vd_packet, flags));
 	pkt->flags = kept;
 	if (pkt->caplen < pkt->len)
 		pkt->flags |= VD_PACKET_TRUNCATED;
@@ -439,4 +441,20 @@ const char *vd_packet_src_str(const struct vd_packet *pkt, char *buf, size_t siz
 const char *vd_packet_dst_str(const struct vd_packet *pkt, char *buf, size_t size)
 {
 	return address_str(pkt, pkt->dst, buf, size);
+}
+
+const char *vd_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_ICMP: return "icmp";
+	case IPPROTO_ICMPV6: return "icmpv6";
+	case IPPROTO_SCTP: return "sctp";
+	case IPPROTO_UDPLITE: return "udplite";
+	case IPPROTO_GRE: return "gre";
+	case IPPROTO_ESP: return "esp";
+	case IPPROTO_AH: return "ah";
+	default: return NULL;
+	}
 }

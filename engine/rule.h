@@ -71,6 +71,7 @@ struct vd_rule {
 	struct vd_verdict verdict;      /* VD_ACTION_VERDICT */
 	struct vd_verdict on_error;     /* hooks: what an error or bad return gives */
 	bool on_error_set;
+	bool log;                       /* log = true: written to --log-json/--log-pcap */
 	char *plugin_path, *plugin_symbol, *plugin_args;
 };
 
@@ -80,6 +81,7 @@ struct vd_rule_file {
 	struct vd_rule *rules;
 	size_t nrules;
 	size_t nlua;                    /* rules with a Lua hook */
+	bool log_default;               /* log_default = true: log what the default decides */
 };
 
 void vd_rule_file_free(struct vd_rule_file *f);

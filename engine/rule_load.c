@@ -24,6 +24,7 @@ struct loader {
 	int sets;               /* stack index of the sets table, 0 if none */
 	const struct vd_rule *rule; /* the rule being read, for messages */
 	const char *key;        /* the key being read, for messages */
+	const char *list;       /* "rules" or "logs" */
 };
 
 static int fail(struct loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -39,7 +40,8 @@ static int fail(struct loader *ld, const char *fmt, ...)
 	va_end(ap);
 	off += (size_t)snprintf(ld->err, ld->errlen, "%s: ", ld->path);
 	if (ld->rule && off < ld->errlen)
-		off += (size_t)snprintf(ld->err + off, ld->errlen - off, "rule %u \"%s\": ",
+		off += (size_t)snprintf(ld->err + off, ld->errlen - off, "%s %u \"%s\": ",
+					strcmp(ld->list, "logs") == 0 ? "logs entry" : "rule",
 					ld->rule->index, ld->rule->name ? ld->rule->name : "");
 	if (ld->key && off < ld->errlen)
 		off += (size_t)snprintf(ld->err + off, ld->errlen - off, "key \"%s\": ", ld->key);
@@ -465,6 +467,12 @@ static int read_action_key(struct loader *ld, struct vd_rule *r, const char *k, 
 		return s->symbol = true, read_string(ld, &r->plugin_symbol);
 	if (strcmp(k, "args") == 0)
 		return s->args = true, read_string(ld, &r->plugin_args);
+	if (strcmp(k, "log") == 0) {
+		if (!lua_isboolean(ld->L, -1))
+			return fail(ld, "expected true or false");
+		r->log = lua_toboolean(ld->L, -1);
+		return 0;
+	}
 	return 1;
 }
 
@@ -534,7 +542,7 @@ static int unknown_key(struct loader *ld)
 		"name", "proto", "src", "dst", "sport", "dport", "iif", "indev", "oif", "outdev",
 		"match_mark", "uid", "gid", "len", "tcp_flags", "ct_state", "icmp_type",
 		"icmp_code", "verdict", "mark", "queue", "bypass", "lua", "on_error", "plugin",
-		"symbol", "args",
+		"symbol", "args", "log",
 	};
 	const char *best = NULL;
 	unsigned best_d = 3;
@@ -636,27 +644,40 @@ static int read_top(struct loader *ld, struct vd_rule_file *f)
 		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
 
 		lua_pop(L, 1);
-		if (strcmp(k, "default") && strcmp(k, "sets") && strcmp(k, "rules")) {
+		if (strcmp(k, "default") && strcmp(k, "sets") && strcmp(k, "rules") &&
+		    strcmp(k, "log_default") && strcmp(k, "logs")) {
 			ld->key = k[0] ? k : "?";
 			lua_pop(L, 1);
-			return fail(ld, "unknown top-level key (default, sets, rules)");
+			return fail(ld, "unknown top-level key (default, log_default, sets, rules, logs)");
 		}
 	}
+	ld->key = "log_default";
+	lua_getfield(L, -1, "log_default");
+	if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+		return fail(ld, "expected true or false");
+	f->log_default = lua_toboolean(L, -1);
+	lua_pop(L, 1);
 	f->default_verdict = vd_verdict_accept();
 	ld->key = "default";
 	lua_getfield(L, -1, "default");
 	if (!lua_isnil(L, -1) && read_verdict_name(ld, &f->default_verdict, false) < 0)
 		return -1;
 	lua_pop(L, 1);
+	/* For log packets "accept" means "write": what no entry drops is written,
+	 * and a failing hook writes the packet unless its on_error says drop. */
+	if (strcmp(ld->list, "logs") == 0)
+		f->default_verdict = vd_verdict_accept();
 	ld->key = "sets";
 	lua_getfield(L, -1, "sets");
 	if (!lua_isnil(L, -1) && !lua_istable(L, -1))
 		return fail(ld, "expected a table of named address lists");
 	ld->sets = lua_istable(L, -1) ? lua_gettop(L) : 0;
-	ld->key = "rules";
-	lua_getfield(L, -2, "rules");
+	ld->key = ld->list;
+	lua_getfield(L, -2, ld->list);
+	if (lua_isnil(L, -1) && strcmp(ld->list, "logs") == 0)
+		return 0; /* logs are optional; rules are not */
 	if (!lua_istable(L, -1))
-		return fail(ld, "expected a list of rules, got %s", luaL_typename(L, -1));
+		return fail(ld, "expected a list of %s, got %s", ld->list, luaL_typename(L, -1));
 	ld->key = NULL;
 	return read_rules(ld, f);
 }
@@ -680,10 +701,11 @@ static int protected_read(lua_State *L)
 	return 0;
 }
 
-int vd_rule_file_read(struct vd_lua *lua, const char *path, struct vd_rule_file *out, char *err,
-		      size_t errlen)
+int vd_rule_file_read(struct vd_lua *lua, const char *path, const char *list,
+		      struct vd_rule_file *out, char *err, size_t errlen)
 {
-	struct loader ld = { .L = vd_lua_state(lua), .path = path, .err = err, .errlen = errlen };
+	struct loader ld = { .L = vd_lua_state(lua), .path = path, .err = err, .errlen = errlen,
+			     .list = list };
 	struct protected_args args = { .lua = lua, .ld = &ld, .f = out, .ret = -1 };
 	int top = lua_gettop(ld.L);
 
@@ -716,15 +738,16 @@ void vd_rule_file_free(struct vd_rule_file *f)
 	memset(f, 0, sizeof(*f));
 }
 
-int vd_rule_file_lua_refs(struct vd_lua *lua, const char *path, const struct vd_rule_file *f,
-			  int *refs, char *err, size_t errlen)
+int vd_rule_file_lua_refs(struct vd_lua *lua, const char *path, const char *list,
+			  const struct vd_rule_file *f, int *refs, char *err, size_t errlen)
 {
 	lua_State *L = vd_lua_state(lua);
-	struct loader ld = { .L = L, .path = path, .err = err, .errlen = errlen, .key = "lua" };
+	struct loader ld = { .L = L, .path = path, .err = err, .errlen = errlen, .key = "lua",
+			     .list = list };
 	int top = lua_gettop(L), ret = 0;
 
 	vd_lua_push_result(lua);
-	lua_getfield(L, -1, "rules");
+	lua_getfield(L, -1, list);
 	for (size_t i = 0; i < f->nrules && ret == 0; i++) {
 		refs[i] = -1;
 		if (f->rules[i].action != VD_ACTION_LUA)

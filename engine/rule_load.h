@@ -21,16 +21,18 @@
 #include "lua_hook.h"
 #include "rule.h"
 
-/* Reads the table L's file returned (vd_lua_load_file must have succeeded).
- * Returns 0, or -1 with the message in err (errlen bytes). Interface names
- * are resolved to indexes now (if_nametoindex). */
-int vd_rule_file_read(struct vd_lua *L, const char *path, struct vd_rule_file *out, char *err,
-		      size_t errlen);
+/* Reads the table L's file returned (vd_lua_load_file must have succeeded):
+ * its list `list` ("rules", or "logs": the entries that filter log packets,
+ * optional), with the top-level keys. Returns 0, or -1 with the message in
+ * err (errlen bytes). Interface names are resolved to indexes now
+ * (if_nametoindex). */
+int vd_rule_file_read(struct vd_lua *L, const char *path, const char *list,
+		      struct vd_rule_file *out, char *err, size_t errlen);
 
 /* Takes a reference, in L, to the hook function of every Lua rule of f:
  * refs[i] for rule i, -1 for other rules. L must have run the same file
  * (each worker's state runs it on its own). Returns 0, or -1 with err. */
-int vd_rule_file_lua_refs(struct vd_lua *L, const char *path, const struct vd_rule_file *f,
-			  int *refs, char *err, size_t errlen);
+int vd_rule_file_lua_refs(struct vd_lua *L, const char *path, const char *list,
+			  const struct vd_rule_file *f, int *refs, char *err, size_t errlen);
 
 #endif

@@ -34,6 +34,7 @@ struct vd_rules {
 	struct vd_rules_config cfg;
 	char *path;
 	uint16_t *queues;
+	uint16_t *log_groups;
 	pthread_mutex_t reload_lock;  /* serializes reloads; readers never take it */
 	unsigned generation;
 	char **slot_names;            /* slot -> rule name; reload side only */
@@ -48,7 +49,8 @@ static inline void counter_add(uint64_t *c, uint64_t n)
 }
 
 /* Hot path: one RCU dereference, the table's evaluation, one counter. */
-struct vd_verdict vd_rules_eval(struct vd_rules *r, unsigned w, const struct vd_packet *pkt)
+struct vd_verdict vd_rules_eval_match(struct vd_rules *r, unsigned w, const struct vd_packet *pkt,
+				      struct vd_rules_match *m)
 {
 	const struct vd_ruleset *rs = vd_rcu_read(&r->current);
 	bool failed;
@@ -59,6 +61,35 @@ struct vd_verdict vd_rules_eval(struct vd_rules *r, unsigned w, const struct vd_
 	counter_add(&r->hits[w][slot], 1);
 	if (failed)
 		counter_add(&r->errors[w][slot], 1);
+	if (m) {
+		m->rule = rule < 0 ? NULL : rs->file.rules[rule].name;
+		m->log = rule < 0 ? rs->file.log_default : rs->file.rules[rule].log;
+		m->hook_failed = failed;
+	}
+	return v;
+}
+
+struct vd_verdict vd_rules_eval(struct vd_rules *r, unsigned w, const struct vd_packet *pkt)
+{
+	return vd_rules_eval_match(r, w, pkt, NULL);
+}
+
+/* Hot path, on log worker w: the logs list decides whether pkt is written. */
+struct vd_verdict vd_rules_eval_log(struct vd_rules *r, unsigned w, const struct vd_packet *pkt,
+				    struct vd_rules_match *m)
+{
+	const struct vd_ruleset *rs = vd_rcu_read(&r->current)->logs;
+	bool failed = false;
+	int rule = -1;
+	struct vd_verdict v = vd_verdict_accept();
+
+	if (rs->file.nrules)
+		v = vd_ruleset_eval(rs, w, pkt, &rule, &failed);
+	if (m) {
+		m->rule = rule < 0 ? NULL : rs->file.rules[rule].name;
+		m->log = v.kind == VD_VERDICT_ACCEPT;
+		m->hook_failed = failed;
+	}
 	return v;
 }
 
@@ -95,6 +126,8 @@ static struct vd_ruleset *load(struct vd_rules *r, char *errbuf)
 		.queues = r->queues,
 		.lua = { .memory_bytes = r->cfg.lua_memory, .instructions = r->cfg.lua_instructions },
 		.plugin_path = r->cfg.plugin_path,
+		.nlog_workers = r->cfg.nlog_workers,
+		.log_groups = r->log_groups,
 	};
 	struct vd_ruleset *rs = vd_ruleset_load(r->path, &opt, errbuf, VD_ERRBUF_SIZE);
 
@@ -119,6 +152,7 @@ static void rules_free(struct vd_rules *r)
 	free(r->hits);
 	free(r->errors);
 	free(r->queues);
+	free(r->log_groups);
 	free(r->path);
 	pthread_mutex_destroy(&r->reload_lock);
 	free(r);
@@ -159,7 +193,14 @@ struct vd_rules *vd_rules_open(const struct vd_rules_config *cfg, char *errbuf)
 		if (r->queues)
 			memcpy(r->queues, cfg->queues, cfg->nworkers * sizeof(*r->queues));
 	}
-	if (!r->path || (cfg->queues && cfg->nworkers && !r->queues) || alloc_banks(r) < 0) {
+	if (cfg->log_groups && cfg->nlog_workers) {
+		r->log_groups = malloc(cfg->nlog_workers * sizeof(*r->log_groups));
+		if (r->log_groups)
+			memcpy(r->log_groups, cfg->log_groups,
+			       cfg->nlog_workers * sizeof(*r->log_groups));
+	}
+	if (!r->path || (cfg->queues && cfg->nworkers && !r->queues) ||
+	    (cfg->log_groups && cfg->nlog_workers && !r->log_groups) || alloc_banks(r) < 0) {
 		rules_free(r);
 		goto nomem;
 	}

@@ -235,7 +235,8 @@ static int worker_lua(struct vd_ruleset *rs, struct vd_ruleset_worker *wk,
 	wk->lua = vd_lua_open(&opt->lua, err, errlen);
 	if (!wk->lua || vd_lua_load_file(wk->lua, rs->path, err, errlen) < 0)
 		return -1;
-	return vd_rule_file_lua_refs(wk->lua, rs->path, &rs->file, wk->lua_refs, err, errlen);
+	return vd_rule_file_lua_refs(wk->lua, rs->path, rs->list, &rs->file, wk->lua_refs, err,
+				     errlen);
 }
 
 static int worker_plugins(struct vd_ruleset *rs, unsigned w, const struct vd_ruleset_options *opt,
@@ -298,7 +299,7 @@ static int read_file(struct vd_ruleset *rs, const struct vd_ruleset_options *opt
 		return -1;
 	ret = vd_lua_load_file(reader, rs->path, err, errlen);
 	if (ret == 0)
-		ret = vd_rule_file_read(reader, rs->path, &rs->file, err, errlen);
+		ret = vd_rule_file_read(reader, rs->path, rs->list, &rs->file, err, errlen);
 	vd_lua_close(reader);
 	return ret;
 }
@@ -313,6 +314,7 @@ struct vd_ruleset *vd_ruleset_load(const char *path, const struct vd_ruleset_opt
 		free(rs);
 		return NULL;
 	}
+	rs->list = opt->list ? opt->list : "rules";
 	if (read_file(rs, opt, err, errlen) < 0 || check_names(rs, err, errlen) < 0)
 		goto fail;
 	rs->hooks = calloc(rs->file.nrules ? rs->file.nrules : 1, sizeof(*rs->hooks));
@@ -323,6 +325,16 @@ struct vd_ruleset *vd_ruleset_load(const char *path, const struct vd_ruleset_opt
 	}
 	if (load_plugins(rs, opt, err, errlen) < 0 || build_workers(rs, opt, err, errlen) < 0)
 		goto fail;
+	if (strcmp(rs->list, "rules") == 0) {
+		/* The same file's `logs` list, with hook states for the log workers. */
+		struct vd_ruleset_options lo = *opt;
+
+		lo.list = "logs";
+		lo.nworkers = opt->nlog_workers;
+		lo.queues = opt->log_groups;
+		if (!(rs->logs = vd_ruleset_load(path, &lo, err, errlen)))
+			goto fail;
+	}
 	return rs;
 fail:
 	vd_ruleset_free(rs);
@@ -333,6 +345,7 @@ void vd_ruleset_free(struct vd_ruleset *rs)
 {
 	if (!rs)
 		return;
+	vd_ruleset_free(rs->logs);
 	for (unsigned w = 0; w < rs->nworkers; w++) {
 		struct vd_ruleset_worker *wk = &rs->workers[w];
 
@@ -377,18 +390,6 @@ static void print_address(FILE *out, vd_key lo, vd_key hi)
 	}
 }
 
-static const char *proto_name(vd_key p)
-{
-	switch (p) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_ICMPV6: return "icmpv6";
-	case IPPROTO_SCTP: return "sctp";
-	default: return NULL;
-	}
-}
-
 static void print_dim(FILE *out, const struct vd_rule_dim_spec *d, enum vd_rule_dim dim)
 {
 	static const char *const names[] = { "proto", "src", "dst", "sport", "dport", "iif", "oif" };
@@ -400,8 +401,8 @@ static void print_dim(FILE *out, const struct vd_rule_dim_spec *d, enum vd_rule_
 		const struct vd_key_range *r = &d->ranges[k];
 
 		fputs(k ? "," : "", out);
-		if (dim == VD_DIM_PROTO && r->lo == r->hi && proto_name(r->lo))
-			fputs(proto_name(r->lo), out);
+		if (dim == VD_DIM_PROTO && r->lo == r->hi && vd_proto_name((uint8_t)r->lo))
+			fputs(vd_proto_name((uint8_t)r->lo), out);
 		else if (dim == VD_DIM_SRC || dim == VD_DIM_DST)
 			print_address(out, r->lo, r->hi);
 		else if (r->lo == r->hi)
@@ -472,6 +473,23 @@ static void print_action(FILE *out, const struct vd_rule *r)
 	}
 }
 
+/* One line per rule or logs entry. */
+static void summary_entries(const struct vd_ruleset *rs, FILE *out)
+{
+	for (size_t i = 0; i < rs->file.nrules; i++) {
+		const struct vd_rule *r = &rs->file.rules[i];
+
+		fprintf(out, "%4u %-16s", r->index, r->name);
+		for (int d = 0; d < VD_DIM_COUNT; d++)
+			print_dim(out, &r->dim[d], d);
+		print_checks(out, r);
+		print_action(out, r);
+		if (r->log)
+			fputs(" log", out);
+		fputc('\n', out);
+	}
+}
+
 void vd_ruleset_summary(const struct vd_ruleset *rs, FILE *out)
 {
 	const struct vd_rule_file *f = &rs->file;
@@ -481,18 +499,14 @@ void vd_ruleset_summary(const struct vd_ruleset *rs, FILE *out)
 		nplugin += f->rules[i].action == VD_ACTION_PLUGIN;
 	for (int d = 0; d < VD_DIM_COUNT; d++)
 		classes += rs->dims[d].used ? rs->dims[d].nclasses : 0;
-	fprintf(out, "%s: %zu rules (%zu lua, %zu plugin), default %s; index: %zu intervals, "
+	fprintf(out, "%s: %zu rules (%zu lua, %zu plugin), default %s%s; index: %zu intervals, "
 		     "%zu-word candidate sets\n",
 		rs->path, f->nrules, f->nlua, nplugin, vd_verdict_kind_name(f->default_verdict.kind),
-		classes, rs->words);
-	for (size_t i = 0; i < f->nrules; i++) {
-		const struct vd_rule *r = &f->rules[i];
-
-		fprintf(out, "%4u %-16s", r->index, r->name);
-		for (int d = 0; d < VD_DIM_COUNT; d++)
-			print_dim(out, &r->dim[d], d);
-		print_checks(out, r);
-		print_action(out, r);
-		fputc('\n', out);
+		f->log_default ? " log" : "", classes, rs->words);
+	summary_entries(rs, out);
+	if (rs->logs && rs->logs->file.nrules) {
+		fprintf(out, "logs: %zu entries (%zu lua); a log packet is written unless the first "
+			"matching entry drops it\n", rs->logs->file.nrules, rs->logs->file.nlua);
+		summary_entries(rs->logs, out);
 	}
 }

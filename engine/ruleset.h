@@ -26,6 +26,9 @@ struct vd_ruleset_options {
 	const uint16_t *queues;   /* queue of each worker, for plugin init; may be NULL */
 	struct vd_lua_limits lua; /* per state */
 	const char *plugin_path;  /* extra plugin directories, colon-separated; may be NULL */
+	const char *list;         /* the file's list to compile: "rules" (NULL) or "logs" */
+	unsigned nlog_workers;    /* hook states for the `logs` list (log group threads) */
+	const uint16_t *log_groups; /* group of each log worker, for plugin init; may be NULL */
 };
 
 struct vd_ruleset_worker {
@@ -43,9 +46,12 @@ struct vd_ruleset {
 	unsigned *slots;          /* per rule: its counter slot (set by the owner) */
 	unsigned nworkers;
 	struct vd_ruleset_worker *workers;
+	const char *list;         /* "rules", or "logs" for the child below */
+	struct vd_ruleset *logs;  /* the file's `logs` list (possibly empty); NULL in a child */
 };
 
-/* Loads and compiles path. NULL with a one-line message in err. */
+/* Loads and compiles path: its `rules`, and its `logs` into rs->logs. NULL
+ * with a one-line message in err. */
 struct vd_ruleset *vd_ruleset_load(const char *path, const struct vd_ruleset_options *opt,
 				   char *err, size_t errlen);
 

@@ -3,6 +3,10 @@
 
 #include <verdict/engine.h>
 
+#include <stdlib.h>
+
+#include <verdict/rules.h>
+
 #include "stats_report.h"
 
 void vd_stats_report(FILE *out, const struct vd_engine *e, const char *label)
@@ -31,4 +35,27 @@ void vd_stats_report(FILE *out, const struct vd_engine *e, const char *label)
 	}
 	fprintf(out, "%s\n", line);
 	fflush(out);
+}
+
+/* "rules: (default)=N name=M ...", per rule: hits (and hook errors). */
+void vd_rules_report(FILE *out, struct vd_rules *rules, const char *label)
+{
+	size_t n = vd_rules_stats(rules, NULL, 0);
+	struct vd_rule_stats *st = calloc(n ? n : 1, sizeof(*st));
+
+	fprintf(out, "rules%s%s: generation=%u", label ? " " : "", label ? label : "",
+		vd_rules_generation(rules));
+	if (st) { /* on no memory, the generation alone */
+		size_t now = vd_rules_stats(rules, st, n); /* a reload may have run between */
+
+		n = now < n ? now : n;
+	}
+	for (size_t i = 0; st && i < n; i++) {
+		fprintf(out, " %s=%lu", st[i].name, (unsigned long)st[i].hits);
+		if (st[i].errors)
+			fprintf(out, "(errors=%lu)", (unsigned long)st[i].errors);
+	}
+	fputc('\n', out);
+	fflush(out);
+	free(st);
 }

@@ -12,4 +12,10 @@
 /* Writes one line, "stats[ LABEL]: q0 packets=… …; q1 …", to out and flushes. */
 void vd_stats_report(FILE *out, const struct vd_engine *e, const char *label);
 
+struct vd_rules;
+
+/* Writes "rules[ LABEL]: generation=N (default)=HITS NAME=HITS[(errors=E)] ..."
+ * to out and flushes. */
+void vd_rules_report(FILE *out, struct vd_rules *rules, const char *label);
+
 #endif

@@ -221,6 +221,90 @@ CONSUMER=""
 queue_rule del --queue-balance 0:3
 QUEUES_USED=$(grep '^stats final' "$WORK/rss.out" | grep -o 'packets=[1-9][0-9]*' | wc -l)
 
+# NFLOG to JSON lines: verdictd and ulogd2 (NFLOG -> BASE -> IFINDEX ->
+# IP2STR -> HWHDR -> JSON) on the same group with the same settings
+# (kernel threshold 1, a fixed 8 MiB socket buffer), at a fixed offered rate
+# and at saturation. Written = JSON lines in the output file; what a writer
+# cannot keep up with overflows its socket buffer and is lost.
+LOG_PORT=9100
+NFLOG_COUNT=$COUNT
+ns iptables -A OUTPUT -o lo -p udp --dport "$LOG_PORT" -j NFLOG --nflog-group 7
+cat >"$WORK/ulogd.conf" <<ULOGD
+[global]
+logfile="$WORK/ulogd.log"
+loglevel=5
+plugin="/usr/lib/x86_64-linux-gnu/ulogd/ulogd_inppkt_NFLOG.so"
+plugin="/usr/lib/x86_64-linux-gnu/ulogd/ulogd_raw2packet_BASE.so"
+plugin="/usr/lib/x86_64-linux-gnu/ulogd/ulogd_filter_IFINDEX.so"
+plugin="/usr/lib/x86_64-linux-gnu/ulogd/ulogd_filter_IP2STR.so"
+plugin="/usr/lib/x86_64-linux-gnu/ulogd/ulogd_filter_HWHDR.so"
+plugin="/usr/lib/x86_64-linux-gnu/ulogd/ulogd_output_JSON.so"
+stack=log1:NFLOG,base1:BASE,ifi1:IFINDEX,ip2str1:IP2STR,mac2str1:HWHDR,json1:JSON
+[log1]
+group=7
+netlink_socket_buffer_size=8388608
+netlink_socket_buffer_maxsize=8388608
+[json1]
+sync=0
+file="$WORK/ulogd.json"
+ULOGD
+# log_row NAME RATE: one run; appends "NAME offered written elapsed" to $WORK/logrows.
+log_row() {
+	local name=$1 rate=$2 out line written elapsed args=(--inflight 256)
+	rm -f "$WORK/vd.json" "$WORK/ulogd.json"
+	case $name in
+	verdictd*)
+		ip netns exec "$NS" "$VERDICTD" --nflog 7 --nflog-rcvbuf-max 8M --log-json "$WORK/vd.json" \
+			>/dev/null 2>&1 &
+		out=$WORK/vd.json ;;
+	ulogd*)
+		ip netns exec "$NS" /usr/sbin/ulogd -c "$WORK/ulogd.conf" >/dev/null 2>&1 &
+		out=$WORK/ulogd.json ;;
+	esac
+	CONSUMER=$!
+	for _ in $(seq 100); do
+		ns cat /proc/net/netfilter/nfnetlink_log 2>/dev/null | grep -qE '^ *7 ' && break
+		sleep 0.05
+	done
+	[ "$rate" != max ] && args=(--inflight 0 --rate "$rate")
+	line=$(ns "$UDPGEN" --quiet --dst 127.0.0.1 --port "$LOG_PORT" --size 64 --duration 20 \
+		--count "$NFLOG_COUNT" "${args[@]}")
+	sleep 1 # let the writer catch up with what it already received
+	kill -TERM "$CONSUMER"
+	wait "$CONSUMER" || true
+	CONSUMER=""
+	written=$(cat "$out" 2>/dev/null | wc -l)
+	elapsed=$(kv elapsed_s "$line")
+	echo "$name $(kv sent "$line") $written $elapsed" >>"$WORK/logrows"
+}
+for run in $(seq "$RUNS"); do
+	for name in verdictd ulogd2; do
+		log_row "$name@100k" 100000
+		log_row "$name@max" max
+	done
+	echo "bench: nflog run $run/$RUNS done" >&2
+done
+ns iptables -D OUTPUT -o lo -p udp --dport "$LOG_PORT" -j NFLOG --nflog-group 7
+
+# Replay throughput: a capture of COUNT packets through lua10, offline.
+REPLAY_PCAP=$WORK/replay.pcap
+ns iptables -A OUTPUT -o lo -p udp --dport "$LOG_PORT" -j NFLOG --nflog-group 7
+ip netns exec "$NS" "$VERDICTD" --nflog 7 --log-pcap "$REPLAY_PCAP" >/dev/null 2>&1 &
+CONSUMER=$!
+sleep 0.3
+ns "$UDPGEN" --quiet --dst 127.0.0.1 --port "$LOG_PORT" --size 64 --duration 20 \
+	--count "$COUNT" --inflight 0 --rate 100000 >/dev/null
+sleep 0.5
+kill -TERM "$CONSUMER"
+wait "$CONSUMER" || true
+CONSUMER=""
+ns iptables -D OUTPUT -o lo -p udp --dport "$LOG_PORT" -j NFLOG --nflog-group 7
+REPLAY_T0=$(date +%s.%N)
+REPLAY_LINE=$(taskset -c 0 "$VERDICTD" --replay "$REPLAY_PCAP" --rules "$RULES/lua10.lua" | head -1)
+REPLAY_T1=$(date +%s.%N)
+REPLAY_PKTS=$(kv packets "$REPLAY_LINE")
+REPLAY_PPS=$(awk -v n="$REPLAY_PKTS" -v a="$REPLAY_T0" -v b="$REPLAY_T1" 'BEGIN { printf "%.0f", n / (b - a) }')
+
 # Offline micro rows, pinned to one core.
 taskset -c 0 "$MICRO" $MICRO_ARGS --plugin "$B/bench/hook_accept.so" >"$WORK/micro"
 
@@ -253,6 +337,21 @@ while read -r l; do
 	sep=","
 done <"$WORK/micro"
 JSON+="],\"reload\":{\"reloads\":$RELOADS,\"seconds\":$ELAPSED,\"reloads_per_s\":$RELOADS_PER_S,\"offered_pps\":$RELOAD_RATE,\"packets_lost\":$RELOAD_LOST,\"kernel_drops\":$RELOAD_KDROPS}"
+JSON+=",\"nflog_json\":["
+sep=""
+printf '\n%-16s %10s %10s %9s %14s\n' "nflog -> json" offered written "written%" "written/s"
+for name in verdictd@100k ulogd2@100k verdictd@max ulogd2@max; do
+	offered=$(awk -v n="$name" '$1 == n { print $2 }' "$WORK/logrows" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	written=$(awk -v n="$name" '$1 == n { print $3 }' "$WORK/logrows" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	wps=$(awk -v n="$name" '$1 == n && $4 > 0 { print $3 / $4 }' "$WORK/logrows" | sort -g | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] }')
+	pct=$(awk -v w="$written" -v o="$offered" 'BEGIN { printf "%.1f", (o > 0 ? 100 * w / o : 0) }')
+	printf '%-16s %10s %10s %9s %14s\n' "$name" "$offered" "$written" "$pct" "$wps"
+	JSON+="$sep{\"row\":\"$name\",\"offered\":$offered,\"written\":$written,\"written_pct\":$pct,\"written_per_s\":$wps}"
+	sep=","
+done
+JSON+="],\"replay\":{\"packets\":${REPLAY_PKTS:-0},\"pps\":${REPLAY_PPS:-0}}"
+printf '\nreplay: %s packets through bench/rules/lua10.lua in %s packets/s (verdictd --replay, one core)\n' \
+	"${REPLAY_PKTS:-0}" "${REPLAY_PPS:-0}"
 JSON+=",\"rss_4_workers_kib\":$RSS_KB,\"rss_queues_with_traffic\":$QUEUES_USED}"
 printf '\nreload under load: %s reloads in %.1f s (%s/s) at %s packets/s offered: %s packets lost, %s kernel drops\n' \
 	"$RELOADS" "$ELAPSED" "$RELOADS_PER_S" "$RELOAD_RATE" "$RELOAD_LOST" "$RELOAD_KDROPS"

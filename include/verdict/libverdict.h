@@ -7,6 +7,7 @@
 #define VERDICT_LIBVERDICT_H
 
 #include <verdict/engine.h>
+#include <verdict/nflog.h>
 #include <verdict/packet.h>
 #include <verdict/queue.h>
 #include <verdict/rules.h>

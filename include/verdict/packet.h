@@ -38,6 +38,22 @@ enum vd_meta {
 	VD_META_CT_MARK = 1u << 10,
 	VD_META_SECCTX = 1u << 11,
 	VD_META_SKB_INFO = 1u << 12,
+	/* NFLOG only */
+	VD_META_PREFIX = 1u << 13,     /* prefix (the rule's --nflog-prefix) */
+	VD_META_SEQ = 1u << 14,        /* seq: per-group sequence number */
+	VD_META_SEQ_GLOBAL = 1u << 15, /* seq_global: sequence over all groups */
+	VD_META_HWTYPE = 1u << 16,     /* hw_type (ARPHRD_*) */
+	VD_META_HWHEADER = 1u << 17,   /* hw_header, hw_header_len */
+	VD_META_VLAN = 1u << 18,       /* vlan_proto, vlan_tci */
+	VD_META_L2HDR = 1u << 19,      /* l2_header, l2_header_len */
+	VD_META_CT_INFO = 1u << 20,    /* ct_state came from NFULA_CT_INFO */
+};
+
+/* vd_packet.source: where the packet came from. */
+enum vd_packet_source {
+	VD_SOURCE_QUEUE = 0,  /* an NFQUEUE queue: it waits for a verdict */
+	VD_SOURCE_NFLOG = 1,  /* an NFLOG group: a copy, its fate is not ours */
+	VD_SOURCE_REPLAY = 2, /* a capture file, offline */
 };
 
 /* vd_packet.flags: facts the parser found. */
@@ -133,6 +149,20 @@ struct vd_packet {
 	const uint8_t *payload; /* L4 payload (or what follows the IP headers
 				 * when the L4 protocol is not decoded) */
 	uint32_t payload_len;
+
+	/* --- appended in hook ABI 1: source, and the NFLOG attributes --- */
+	uint8_t source;        /* enum vd_packet_source */
+	uint8_t reserved;
+	uint16_t hw_header_len; /* bytes at hw_header */
+	uint16_t hw_type;      /* ARPHRD_* of the input device */
+	uint16_t vlan_proto;   /* VLAN ethertype (0x8100, 0x88a8), host order */
+	uint16_t vlan_tci;     /* VLAN tag control information, host order */
+	uint32_t seq;          /* NFULA_SEQ */
+	uint32_t seq_global;   /* NFULA_SEQ_GLOBAL */
+	const char *prefix;    /* NUL-terminated, inside the message; NULL without */
+	const uint8_t *hw_header; /* NFULA_HWHEADER: the link-layer header */
+	const uint8_t *l2_header; /* NFULA_L2HDR (with VLAN): the L2 header */
+	uint32_t l2_header_len;
 };
 
 /* Prepares pkt for vd_packet_parse over caplen bytes at data, of a packet
@@ -146,6 +176,11 @@ void vd_packet_view_init(struct vd_packet *pkt, const uint8_t *data, uint32_t ca
  * that range and writes none at all. Returns pkt->parse_error (VD_PARSE_OK on
  * success). Hot path: no allocation, no copy. */
 enum vd_parse_error vd_packet_parse(struct vd_packet *pkt);
+
+/* The name of an IP protocol number as rules and logs write it: "tcp",
+ * "udp", "icmp", "icmpv6", "sctp", "udplite", "gre", "esp", "ah"; NULL for
+ * others. */
+const char *vd_proto_name(uint8_t proto);
 
 /* A short English phrase for e, e.g. "IPv4 header length"; never NULL. */
 const char *vd_parse_error_str(enum vd_parse_error e);

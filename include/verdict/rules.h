@@ -20,6 +20,7 @@
 #ifndef VERDICT_RULES_H
 #define VERDICT_RULES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,6 +39,9 @@ struct vd_rules_config {
 	size_t lua_memory;         /* bytes per Lua state; 0: 64 MiB */
 	unsigned lua_instructions; /* instruction budget per hook call; 0: 1,000,000 */
 	const char *plugin_path;   /* extra plugin directories, colon-separated; may be NULL */
+	unsigned nlog_workers;     /* threads evaluating the file's `logs` list
+				    * (vd_rules_eval_log): worker indexes 0..n-1 */
+	const uint16_t *log_groups; /* log group of each, passed to plugin init; may be NULL */
 };
 
 struct vd_rules;
@@ -53,6 +57,26 @@ int vd_rules_reload(struct vd_rules *r, char *errbuf);
 
 /* The verdict for pkt on worker w. Hot path: no allocation, no lock. */
 struct vd_verdict vd_rules_eval(struct vd_rules *r, unsigned w, const struct vd_packet *pkt);
+
+/* What decided a packet, for logging. */
+struct vd_rules_match {
+	const char *rule;  /* the rule's name; NULL: the default decided. Valid
+			    * until the worker's next quiescent state (the end
+			    * of its batch), when a reload may free it */
+	bool log;          /* the rule says log = true (or log_default does) */
+	bool hook_failed;  /* its hook failed: on_error decided */
+};
+
+/* vd_rules_eval, also telling which rule decided (m may be NULL). */
+struct vd_verdict vd_rules_eval_match(struct vd_rules *r, unsigned w, const struct vd_packet *pkt,
+				      struct vd_rules_match *m);
+
+/* For a logged (NFLOG) packet, on log worker w: the file's `logs` list, first
+ * match wins. Accept means write the packet, drop means leave it out; a mark
+ * annotates the record. No entry matching: accept. m (may be NULL) names the
+ * entry. Hot path, same threading rules as vd_rules_eval. */
+struct vd_verdict vd_rules_eval_log(struct vd_rules *r, unsigned w, const struct vd_packet *pkt,
+				    struct vd_rules_match *m);
 
 /* Successful loads so far (1 after open). */
 unsigned vd_rules_generation(const struct vd_rules *r);

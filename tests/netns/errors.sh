@@ -16,7 +16,7 @@ expect_fail() {
 }
 
 expect_fail 2 'unknown option "--bogus"' "$VERDICTD" --queue 0 --bogus
-expect_fail 2 '--queue is required' "$VERDICTD"
+expect_fail 2 '--queue or --nflog is required' "$VERDICTD"
 expect_fail 2 '--default: "reject"' "$VERDICTD" --queue 0 --default reject
 expect_fail 2 '--copy-range: "0"' "$VERDICTD" --queue 0 --copy-range 0
 
@@ -26,10 +26,28 @@ expect_fail 1 'queue 3 is already bound by another process' "$VERDICTD" --queue 
 kill -0 "$VD_PID" || fail "the first verdictd died"
 stop_verdictd "$VD_PID" holder
 
+# NFLOG: an unwritable output fails at start-up; a busy group names itself.
+expect_fail 1 '--log-json /nonexistent/dir/x.json: cannot open for writing' \
+	"$VERDICTD" --nflog 5 --log-json /nonexistent/dir/x.json
+expect_fail 1 '--log-pcap /nonexistent/dir/x.pcap: cannot open for writing' \
+	"$VERDICTD" --nflog 5 --log-pcap /nonexistent/dir/x.pcap
+start_verdictd group_holder --nflog 6
+expect_fail 1 'nflog group 6 is already bound by another process' "$VERDICTD" --nflog 6
+stop_verdictd "$VD_PID" group_holder
+expect_fail 1 '--netns no-such-ns: cannot open /run/netns/no-such-ns' \
+	"$VERDICTD" --netns no-such-ns --queue 0
+expect_fail 2 '--replay needs --rules' "$VERDICTD" --replay /nonexistent.pcap
+echo 'return { rules = {} }' >"$WORK/empty.lua"
+expect_fail 1 '/nonexistent.pcap' "$VERDICTD" --replay /nonexistent.pcap --rules "$WORK/empty.lua"
+
 if command -v capsh >/dev/null; then
 	expect_fail 1 'queue 4: binding needs CAP_NET_ADMIN' \
 		capsh --drop=cap_net_admin -- -c "exec $VERDICTD --queue 4"
 else
 	echo "note: capsh missing, CAP_NET_ADMIN case not run"
 fi
-pass "argument, busy-queue and privilege errors"
+if command -v capsh >/dev/null; then
+	expect_fail 1 'nflog group 7: binding needs CAP_NET_ADMIN' \
+		capsh --drop=cap_net_admin -- -c "exec $VERDICTD --nflog 7"
+fi
+pass "argument, busy-queue, busy-group, output and privilege errors"

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <verdict/nflog.h>
 #include <verdict/queue.h>
 
 #include "cli.h"
@@ -117,7 +118,7 @@ static void test_help_and_version(void **state)
 static void test_bad_arguments_name_option_and_value(void **state)
 {
 	(void)state;
-	expect_error(parse(NULL), "--queue is required");
+	expect_error(parse(NULL), "--queue or --nflog is required");
 	expect_error(parse("--queue", "x", NULL), "--queue: \"x\" at offset 0");
 	expect_error(parse("--queue", "0,70000", NULL), "\"70000\" at offset 2");
 	expect_error(parse("--queue", "3-1", NULL), "--queue: \"3-1\"");
@@ -161,6 +162,52 @@ static void test_spec_lists(void **state)
 }
 
 /* Parsing twice must not carry state (getopt is reset). */
+static void test_nflog_and_outputs(void **state)
+{
+	struct run r;
+
+	(void)state;
+	r = parse("--nflog", "5,7-8", "--nflog-copy", "meta", "--nflog-range", "128",
+		  "--nflog-threshold", "16", "--nflog-timeout", "5", "--nflog-nlbufsiz", "64K",
+		  "--nflog-flags", "seq,seq-global,conntrack", "--nflog-rcvbuf-max", "32M",
+		  "--netns", "lab", "--log-json", "-", "--log-pcap", "/tmp/x.pcap",
+		  "--log-pcap-linktype", "raw", NULL);
+	assert_int_equal(r.action, VD_CLI_RUN);
+	run_free(&r);
+	assert_int_equal(opts.ngroups, 3);
+	assert_int_equal(opts.groups[0], 5);
+	assert_int_equal(opts.groups[2], 8);
+	assert_int_equal(opts.nqueues, 0);
+	assert_int_equal(opts.nflog_copy, VD_NFLOG_COPY_META);
+	assert_int_equal(opts.nflog_range, 128);
+	assert_int_equal(opts.nflog_threshold, 16);
+	assert_int_equal(opts.nflog_timeout, 5);
+	assert_int_equal(opts.nflog_nlbufsiz, 65536);
+	assert_int_equal(opts.nflog_flags,
+			 VD_NFLOG_F_SEQ | VD_NFLOG_F_SEQ_GLOBAL | VD_NFLOG_F_CONNTRACK);
+	assert_int_equal(opts.nflog_rcvbuf_max, 32u << 20);
+	assert_string_equal(opts.netns, "lab");
+	assert_string_equal(opts.log_json, "-");
+	assert_string_equal(opts.log_pcap, "/tmp/x.pcap");
+	assert_true(opts.pcap_raw);
+
+	r = parse("--replay", "x.pcap", "--rules", "r.lua", NULL);
+	assert_int_equal(r.action, VD_CLI_RUN);
+	run_free(&r);
+	assert_string_equal(opts.replay, "x.pcap");
+
+	expect_error(parse("--replay", "x.pcap", NULL), "--replay needs --rules");
+	expect_error(parse("--replay", "x.pcap", "--rules", "r", "--queue", "0", NULL),
+		     "--replay works offline");
+	expect_error(parse("--nflog", "5", "--nflog-flags", "seq,bogus", NULL),
+		     "--nflog-flags: \"seq,bogus\"");
+	expect_error(parse("--nflog", "5", "--nflog-copy", "all", NULL), "--nflog-copy: \"all\"");
+	expect_error(parse("--nflog", "5", "--nflog-range", "0", NULL), "--nflog-range: \"0\"");
+	expect_error(parse("--nflog", "70000", NULL), "--nflog");
+	expect_error(parse("--nflog", "5", "--log-pcap-linktype", "eth", NULL),
+		     "--log-pcap-linktype: \"eth\"");
+}
+
 static void test_parse_is_repeatable(void **state)
 {
 	struct run r = parse("--queue", "1", "--gso", NULL);
@@ -183,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_bad_arguments_name_option_and_value),
 		cmocka_unit_test(test_spec_lists),
 		cmocka_unit_test(test_parse_is_repeatable),
+		cmocka_unit_test(test_nflog_and_outputs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

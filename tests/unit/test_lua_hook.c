@@ -132,6 +132,7 @@ static void test_packet_fields(void **state)
 		  "  assert(pkt:payload() == '\\xff\\x01ab' and pkt:payload(3) == 'ab', 'payload')\n"
 		  "  assert(pkt:payload(2, 2) == '\\x01' and pkt:payload(5) == '', 'payload range')\n"
 		  "  assert(pkt.time > 1e9, 'time')\n"
+		  "  assert(pkt.prefix == nil and pkt.seq == nil and pkt.group == nil, 'no log fields')\n"
 		  "  return 'accept'\n"
 		  "end }\n",
 		  NULL);
@@ -143,6 +144,26 @@ static void test_packet_fields(void **state)
 	p->indev = 2;
 	p->uid = 1000;
 	p->ct_state = VD_CT_NEW;
+	expect_ok("f", p, vd_verdict_accept());
+}
+
+static void test_log_packet_fields(void **state)
+{
+	struct vd_packet *p;
+
+	(void)state;
+	open_text("return { f = function(pkt)\n"
+		  "  assert(pkt.prefix == 'web', 'prefix')\n"
+		  "  assert(pkt.seq == 17 and pkt.group == 5 and pkt.queue == 5, 'seq, group')\n"
+		  "  return 'accept'\n"
+		  "end }\n",
+		  NULL);
+	p = udp4();
+	p->source = VD_SOURCE_NFLOG;
+	p->queue = 5;
+	p->meta |= VD_META_PREFIX | VD_META_SEQ;
+	p->prefix = "web";
+	p->seq = 17;
 	expect_ok("f", p, vd_verdict_accept());
 }
 
@@ -373,6 +394,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_sandbox_allows_only_safe_libraries, teardown),
 		cmocka_unit_test_teardown(test_packet_fields, teardown),
 		cmocka_unit_test_teardown(test_ipv6_and_tcp_fields, teardown),
+		cmocka_unit_test_teardown(test_log_packet_fields, teardown),
 		cmocka_unit_test_teardown(test_unknown_field_and_writes_are_errors, teardown),
 		cmocka_unit_test_teardown(test_verdicts_and_marks, teardown),
 		cmocka_unit_test_teardown(test_bad_returns_give_on_error, teardown),

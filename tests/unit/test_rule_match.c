@@ -251,6 +251,39 @@ static void test_thousand_rules(void **state)
 	assert_int_equal(decide(udp4("198.18.0.1", 11001), NULL), -1);
 }
 
+static void test_logs_list_and_log_flags(void **state)
+{
+	bool failed;
+	int rule;
+	struct vd_verdict v;
+
+	(void)state;
+	load("return { default = 'drop', log_default = true,\n"
+	     "  rules = { { name = 'web', proto = 'udp', dport = 80, verdict = 'accept', log = true },\n"
+	     "            { name = 'quiet', proto = 'udp', dport = 81, verdict = 'accept' } },\n"
+	     "  logs = { { name = 'skip', proto = 'udp', dport = 53, verdict = 'drop' },\n"
+	     "           { name = 'tag', proto = 'udp', dport = 54, verdict = 'accept', mark = 3 } } }\n");
+	assert_true(rs->file.log_default);
+	assert_true(rs->file.rules[0].log);
+	assert_false(rs->file.rules[1].log);
+	assert_non_null(rs->logs);
+	assert_int_equal(rs->logs->file.nrules, 2);
+	assert_int_equal(rs->logs->file.default_verdict.kind, VD_VERDICT_ACCEPT);
+	v = vd_ruleset_eval(rs->logs, 0, udp4("198.18.0.1", 53), &rule, &failed);
+	assert_int_equal(rule, 0);
+	assert_int_equal(v.kind, VD_VERDICT_DROP);
+	v = vd_ruleset_eval(rs->logs, 0, udp4("198.18.0.1", 54), &rule, &failed);
+	assert_int_equal(rule, 1);
+	assert_true(v.flags & VD_VERDICT_F_MARK);
+	assert_int_equal(v.mark, 3);
+	v = vd_ruleset_eval(rs->logs, 0, udp4("198.18.0.1", 55), &rule, &failed);
+	assert_int_equal(rule, -1);
+	assert_int_equal(v.kind, VD_VERDICT_ACCEPT);
+	/* The queue rules are not affected by the logs list. */
+	assert_int_equal(decide(udp4("198.18.0.1", 53), &v), -1);
+	assert_int_equal(v.kind, VD_VERDICT_DROP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +296,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_actions_carry_mark_and_queue, teardown),
 		cmocka_unit_test_teardown(test_lua_hook_by_payload_and_on_error, teardown),
 		cmocka_unit_test_teardown(test_thousand_rules, teardown),
+		cmocka_unit_test_teardown(test_logs_list_and_log_flags, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,50 @@
+/*
+ * capture.h - read a pcap or pcapng file into packet views (offline replay).
+ *
+ * One struct vd_capture is one open file, read front to back by one thread.
+ * Link types: raw IP (DLT_RAW, DLT_IPV4, DLT_IPV6), Ethernet (DLT_EN10MB,
+ * with 802.1Q/802.1ad tags), Linux cooked v1 and v2 (DLT_LINUX_SLL,
+ * DLT_LINUX_SLL2), NFLOG (DLT_NFLOG, with its metadata) and BSD loopback
+ * (DLT_NULL, DLT_LOOP).
+ */
+#ifndef VD_CAPTURE_H
+#define VD_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <verdict/packet.h>
+
+struct vd_capture;
+
+/* Opens path, a pcap or pcapng file. Returns NULL with one line in err when
+ * it cannot be read ("PATH: No such file or directory", "PATH: unknown file
+ * format") or its link type carries no IP header this file can find
+ * ("PATH: link type NAME (N) is not supported (...)"). The caller owns the
+ * result; see vd_capture_close. */
+struct vd_capture *vd_capture_open(const char *path, char *err, size_t errlen);
+
+/* Reads the next record that carries IP and fills *pkt as a view of it:
+ * vd_packet_view_init over the IP bytes (caplen: captured IP bytes; len: the
+ * original length minus the link header), source VD_SOURCE_REPLAY,
+ * timestamp_ns from the record (nanoseconds when the file has them) with
+ * VD_META_TIMESTAMP, the NFLOG metadata when the link type is NFLOG, then
+ * vd_packet_parse. The view points into libpcap's buffer: it is valid until
+ * the next call on c. A record without IP (ARP, a frame too short, an NFLOG
+ * record whose TLVs are broken) is skipped and counted, never returned.
+ *
+ * Returns 1 with *pkt filled, 0 at the end of the file, or -1 with err filled
+ * on a read error ("PATH: record N: REASON", e.g. a truncated file). */
+int vd_capture_next(struct vd_capture *c, struct vd_packet *pkt, char *err, size_t errlen);
+
+/* Records skipped so far because they carried no IP. */
+uint64_t vd_capture_skipped(const struct vd_capture *c);
+
+/* The file's link type, a DLT_* value of <pcap/pcap.h>. */
+int vd_capture_linktype(const struct vd_capture *c);
+
+/* Closes the file and frees c; every view it gave is invalid. NULL is
+ * accepted. */
+void vd_capture_close(struct vd_capture *c);
+
+#endif

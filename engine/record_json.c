@@ -1,0 +1,210 @@
+/*
+ * record_json.c - format a packet view as one JSON line (record_json.h).
+ *
+ * Strings that come from outside (prefix, rule and interface names) are
+ * escaped; everything else is numbers or fixed words.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "record_json.h"
+
+struct out {
+	char *p;
+	size_t size, len;
+	int overflow;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->p + o->len, o->size - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->size - o->len)
+		o->overflow = 1;
+	else
+		o->len += (size_t)n;
+}
+
+/* ,"key":"value" with JSON escaping; s is read up to max bytes or a NUL. */
+static void put_string(struct out *o, const char *key, const char *s, size_t max)
+{
+	put(o, ",\"%s\":\"", key);
+	for (size_t i = 0; i < max && s[i] && !o->overflow; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			put(o, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			put(o, "\\u%04x", c);
+		else
+			put(o, "%c", c);
+	}
+	put(o, "\"");
+}
+
+static const char *hook_name(uint8_t hook)
+{
+	static const char *const names[] = { "prerouting", "input", "forward", "output",
+					     "postrouting" };
+
+	return hook < 5 ? names[hook] : NULL;
+}
+
+static const char *ct_name(uint32_t ct)
+{
+	switch (ct) {
+	case VD_CT_ESTABLISHED: return "established";
+	case VD_CT_RELATED: return "related";
+	case VD_CT_NEW: return "new";
+	case VD_CT_ESTABLISHED_REPLY: return "established-reply";
+	case VD_CT_RELATED_REPLY: return "related-reply";
+	case VD_CT_UNTRACKED: return "untracked";
+	default: return "invalid";
+	}
+}
+
+static void put_time(struct out *o, const struct vd_packet *pkt)
+{
+	struct timespec ts;
+	struct tm tm;
+	char day[32];
+	uint64_t ns;
+
+	if (pkt->meta & VD_META_TIMESTAMP) {
+		ns = pkt->timestamp_ns;
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts); /* vDSO */
+		ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	}
+	time_t sec = (time_t)(ns / 1000000000u);
+	gmtime_r(&sec, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	put(o, "{\"ts\":\"%s.%06uZ\"", day, (unsigned)(ns % 1000000000u / 1000u));
+}
+
+static void put_source(struct out *o, const struct vd_packet *pkt)
+{
+	switch (pkt->source) {
+	case VD_SOURCE_NFLOG:
+		put(o, ",\"source\":\"nflog\",\"group\":%u", pkt->queue);
+		break;
+	case VD_SOURCE_REPLAY:
+		put(o, ",\"source\":\"replay\"");
+		break;
+	default:
+		put(o, ",\"source\":\"queue\",\"queue\":%u", pkt->queue);
+	}
+	if ((pkt->meta & VD_META_PREFIX) && pkt->prefix)
+		put_string(o, "prefix", pkt->prefix, 256);
+	if (hook_name(pkt->hook) && pkt->source != VD_SOURCE_REPLAY)
+		put(o, ",\"hook\":\"%s\"", hook_name(pkt->hook));
+}
+
+static void put_decision(struct out *o, const struct vd_packet *pkt,
+			 const struct vd_record_info *info)
+{
+	const struct vd_verdict *v = info ? info->verdict : NULL;
+
+	if (v)
+		put(o, ",\"verdict\":\"%s\"", vd_verdict_kind_name(v->kind));
+	if (v && v->kind == VD_VERDICT_QUEUE)
+		put(o, ",\"to_queue\":%u", v->queue);
+	if (info && info->rule)
+		put_string(o, "rule", info->rule, 256);
+	if (info && info->tag >= 0)
+		put(o, ",\"tag\":%u", (unsigned)info->tag);
+	if (pkt->meta & VD_META_MARK)
+		put(o, ",\"mark\":%u", pkt->mark);
+	if (v && (v->flags & VD_VERDICT_F_MARK))
+		put(o, ",\"new_mark\":%u", ((pkt->meta & VD_META_MARK ? pkt->mark : 0) & ~v->mark_mask) |
+						   (v->mark & v->mark_mask));
+}
+
+static void put_devices(struct out *o, const struct vd_packet *pkt,
+			const struct vd_record_info *info)
+{
+	if (info && info->indev)
+		put_string(o, "indev", info->indev, 16);
+	else if (pkt->meta & VD_META_INDEV)
+		put(o, ",\"indev\":%u", pkt->indev);
+	if (info && info->outdev)
+		put_string(o, "outdev", info->outdev, 16);
+	else if (pkt->meta & VD_META_OUTDEV)
+		put(o, ",\"outdev\":%u", pkt->outdev);
+	if (pkt->meta & VD_META_UID)
+		put(o, ",\"uid\":%u", pkt->uid);
+	if (pkt->meta & VD_META_GID)
+		put(o, ",\"gid\":%u", pkt->gid);
+}
+
+static void put_tcp_flags(struct out *o, uint8_t flags)
+{
+	static const char *const names[] = { "fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr" };
+	const char *sep = "";
+
+	put(o, ",\"tcp_flags\":\"");
+	for (int b = 0; b < 8; b++)
+		if (flags & (1u << b)) {
+			put(o, "%s%s", sep, names[b]);
+			sep = ",";
+		}
+	put(o, "\"");
+}
+
+static void put_headers(struct out *o, const struct vd_packet *pkt)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	const char *proto = vd_proto_name(pkt->l4_proto);
+
+	if (!pkt->ip_version)
+		return;
+	put(o, ",\"family\":\"ipv%u\",\"src\":\"%s\",\"dst\":\"%s\"", pkt->ip_version,
+	    vd_packet_src_str(pkt, src, sizeof(src)), vd_packet_dst_str(pkt, dst, sizeof(dst)));
+	if (proto)
+		put(o, ",\"proto\":\"%s\"", proto);
+	else
+		put(o, ",\"proto\":%u", pkt->l4_proto);
+	if (vd_packet_has_l4(pkt)) {
+		if (pkt->l4_proto == IPPROTO_ICMP || pkt->l4_proto == IPPROTO_ICMPV6)
+			put(o, ",\"icmp_type\":%u,\"icmp_code\":%u", pkt->icmp_type, pkt->icmp_code);
+		else
+			put(o, ",\"sport\":%u,\"dport\":%u", pkt->sport, pkt->dport);
+		if (pkt->l4_proto == IPPROTO_TCP)
+			put_tcp_flags(o, pkt->tcp_flags);
+	}
+}
+
+size_t vd_record_json(char *out, size_t size, const struct vd_packet *pkt,
+		      const struct vd_record_info *info)
+{
+	struct out o = { out, size, 0, 0 };
+
+	put_time(&o, pkt);
+	put_source(&o, pkt);
+	put_decision(&o, pkt, info);
+	put_devices(&o, pkt, info);
+	put_headers(&o, pkt);
+	put(&o, ",\"len\":%u", pkt->len);
+	if (pkt->meta & VD_META_CT)
+		put(&o, ",\"ct_state\":\"%s\"", ct_name(pkt->ct_state));
+	if (pkt->meta & VD_META_SEQ)
+		put(&o, ",\"seq\":%u", pkt->seq);
+	if (pkt->meta & VD_META_SEQ_GLOBAL)
+		put(&o, ",\"seq_global\":%u", pkt->seq_global);
+	if (pkt->parse_error && pkt->caplen)
+		put(&o, ",\"parse_error\":\"%s\"", vd_parse_error_str(pkt->parse_error));
+	put(&o, "}\n");
+	return o.overflow ? 0 : o.len;
+}

@@ -1,0 +1,34 @@
+/*
+ * record_json.h - one packet as one line of JSON, for --log-json.
+ *
+ * Pure formatting: no I/O, no allocation, so that workers can format into
+ * their own buffers on the hot path and write once per batch.
+ */
+#ifndef VD_RECORD_JSON_H
+#define VD_RECORD_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <verdict/packet.h>
+#include <verdict/verdict.h>
+
+/* What the packet view does not carry. */
+struct vd_record_info {
+	const char *rule;               /* the deciding rule, or NULL */
+	const struct vd_verdict *verdict; /* queue packets only; NULL for logs */
+	const char *indev, *outdev;     /* interface names, or NULL (then the index is written) */
+	int64_t tag;                    /* a log hook's annotation (its mark), -1: none */
+};
+
+/* Writes one JSON object and a newline into out (size bytes). Returns the
+ * length, or 0 when it does not fit (nothing usable is written then). Keys:
+ * ts (UTC, microseconds), source (queue/nflog/replay), queue or group,
+ * prefix, hook, verdict, mark (with the verdict's new mark when it sets
+ * one), rule, indev, outdev, uid, gid, family, src, dst, proto, sport, dport,
+ * len, tcp_flags, icmp_type, icmp_code, ct_state, seq, seq_global,
+ * parse_error; keys without a value are left out. */
+size_t vd_record_json(char *out, size_t size, const struct vd_packet *pkt,
+		      const struct vd_record_info *info);
+
+#endif
