@@ -2,7 +2,7 @@
 # nflog_outputs.sh - NFLOG groups read by verdictd (bound from outside the
 # namespace with --netns), written as JSON lines and pcap: counts, addresses,
 # ports, prefix and consecutive sequence numbers match what was sent, IPv4
-# and IPv6; tcpdump reads the pcap back.
+# and IPv6; tcpdump reads the pcap back; SIGHUP reopens both files.
 source "$(dirname "$0")/lib.sh"
 command -v tcpdump >/dev/null || skip "tcpdump is not installed"
 
@@ -25,7 +25,18 @@ for dst in 127.0.0.1 ::1; do
 	line=$(udpgen --dst "$dst" --port 6000 --sport 41000 --count "$N" --inflight 32)
 	expect_eq "delivered to $dst ($line)" "$(kv received "$line")" "$N"
 done
+# logrotate: move the files away, SIGHUP, and the next records go to new ones.
+mv "$WORK/log.json" "$WORK/log.json.1"
+mv "$WORK/log.pcap" "$WORK/log.pcap.1"
+kill -HUP "$PID"
+for _ in $(seq 100); do grep -q 'log outputs reopened' "$WORK/nflog.err" && break; sleep 0.05; done
+grep -q 'log outputs reopened' "$WORK/nflog.err" || fail "no reopen after SIGHUP: $(cat "$WORK/nflog.err")"
+udpgen --dst 127.0.0.1 --port 6000 --sport 41000 --count 100 --inflight 32 >/dev/null
 stop_verdictd "$PID" nflog
+expect_eq "JSON lines after the reopen" "$(wc -l <"$WORK/log.json")" 100
+expect_eq "pcap records after the reopen" "$(tcpdump -nr "$WORK/log.pcap" 2>/dev/null | wc -l)" 100
+mv "$WORK/log.json.1" "$WORK/log.json"
+mv "$WORK/log.pcap.1" "$WORK/log.pcap"
 
 J=$WORK/log.json
 expect_eq "JSON lines" "$(wc -l <"$J")" $((2 * N))
@@ -40,5 +51,5 @@ awk 'NR > 1 && $1 != prev + 1 { bad++ } { prev = $1 } END { print bad + 0 }' "$W
 expect_eq "sequence gaps" "$(cat "$WORK/gaps")" 0
 expect_eq "pcap records read by tcpdump" "$(tcpdump -nr "$WORK/log.pcap" 2>/dev/null | wc -l)" $((2 * N))
 expect_eq "pcap IPv6 records" "$(tcpdump -nr "$WORK/log.pcap" 2>/dev/null | grep -c 'IP6 ::1.41000 > ::1.6000')" "$N"
-grep -q "nflog final: g5 packets=$((2 * N)) " "$WORK/nflog.out" || fail "final counters: $(cat "$WORK/nflog.out")"
+grep -q "nflog final: g5 packets=$((2 * N + 100)) " "$WORK/nflog.out" || fail "final counters: $(cat "$WORK/nflog.out")"
 pass "$N packets per family logged as JSON and pcap with prefix and consecutive sequence numbers"
