@@ -2,19 +2,20 @@
  * capture.c - a pcap or pcapng file as a sequence of packet views
  * (capture.h), for verdictd --replay.
  *
- * libpcap reads both formats; this file only finds the IP header behind each
+ * libpcap reads both formats; this file only finds the IP packet behind each
  * link type, and for NFLOG captures also the metadata TLVs. Every offset is
  * checked against the captured length: a short or odd frame is skipped and
  * counted, never read past.
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <linux/netfilter/nfnetlink_log.h>
+#include <linux/netlink.h>
 #include <pcap/pcap.h>
 
 #include "capture.h"
@@ -28,6 +29,13 @@ struct vd_capture {
 	char *path;
 	int linktype;
 	uint64_t records, skipped;
+};
+
+/* Where the IP packet is in one record. */
+struct ip_span {
+	uint32_t off;    /* first byte of the IP header */
+	uint32_t caplen; /* captured bytes from there */
+	uint32_t len;    /* bytes on the wire from there */
 };
 
 static bool linktype_supported(int lt)
@@ -52,16 +60,18 @@ struct vd_capture *vd_capture_open(const char *path, char *err, size_t errlen)
 {
 	char perr[PCAP_ERRBUF_SIZE];
 	struct vd_capture *c = calloc(1, sizeof(*c));
+	const char *name;
 
 	if (!c || !(c->path = strdup(path))) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		free(c);
 		return NULL;
 	}
-	c->pcap = pcap_open_offline(path, perr);
+	/* Nanoseconds: a file that has them keeps them; others are scaled. */
+	c->pcap = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (!c->pcap) {
-		/* libpcap's message names the file already when it could not open it. */
-		if (strstr(perr, path))
+		/* libpcap names the file itself when it could not open it. */
+		if (strncmp(perr, path, strlen(path)) == 0)
 			snprintf(err, errlen, "%s", perr);
 		else
 			snprintf(err, errlen, "%s: %s", path, perr);
@@ -70,10 +80,9 @@ struct vd_capture *vd_capture_open(const char *path, char *err, size_t errlen)
 	}
 	c->linktype = pcap_datalink(c->pcap);
 	if (!linktype_supported(c->linktype)) {
-		const char *name = pcap_datalink_val_to_name(c->linktype);
-
-		snprintf(err, errlen, "%s: link type %s (%d) is not supported (raw IP, Ethernet, Linux "
-			 "cooked v1/v2, NFLOG, BSD loopback)", path, name ? name : "unknown",
+		name = pcap_datalink_val_to_name(c->linktype);
+		snprintf(err, errlen, "%s: link type %s (%d) is not supported (raw IP, Ethernet, "
+			 "Linux cooked v1/v2, NFLOG, BSD loopback)", path, name ? name : "unknown",
 			 c->linktype);
 		vd_capture_close(c);
 		return NULL;
@@ -86,8 +95,14 @@ static uint16_t be16_at(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* Offset of the IP header in an Ethernet frame (after VLAN tags), or -1. */
-static long ethernet_ip(const uint8_t *f, uint32_t n)
+static bool ethertype_ip(uint16_t type)
+{
+	return type == 0x0800 || type == 0x86dd;
+}
+
+/* Offset of the IP header in an Ethernet frame of n bytes, after any
+ * 802.1Q/802.1ad tags; 0 when it carries no IP. */
+static uint32_t ethernet_ip(const uint8_t *f, uint32_t n)
 {
 	uint32_t off = 12;
 
@@ -98,101 +113,183 @@ static long ethernet_ip(const uint8_t *f, uint32_t n)
 			off += 4;
 			continue;
 		}
-		return (type == 0x0800 || type == 0x86dd) ? (long)off + 2 : -1;
+		return ethertype_ip(type) ? off + 2 : 0;
 	}
-	return -1;
+	return 0;
 }
 
-/* Reads NFLOG TLVs into pkt's metadata; returns the payload offset or -1. */
-static long nflog_ip(const uint8_t *f, uint32_t n, struct vd_packet *meta, uint32_t *iplen)
+/* BSD loopback: a 4-byte address family, host order of the writer (DLT_NULL)
+ * or network order (DLT_LOOP); both are tried. AF_INET is 2 everywhere;
+ * AF_INET6 is 10 (Linux), 24 (Net/OpenBSD), 28 (FreeBSD), 30 (macOS). */
+static bool loopback_ip(const uint8_t *f, uint32_t n)
 {
-	uint32_t off = 4;
-	long payload = -1;
+	uint32_t family, swapped;
 
 	if (n < 4)
-		return -1;
-	meta->family = f[0];
-	meta->queue = be16_at(f + 2);
-	while (off + 4 <= n) {
-		uint16_t tl[2];
-		uint32_t vlen;
-		const uint8_t *v = f + off + 4;
-
-		memcpy(tl, f + off, 4);
-		if (tl[0] < 4 || off + tl[0] > n)
-			return -1; /* a TLV past the record: nothing in it can be trusted */
-		vlen = tl[0] - 4u;
-		switch (tl[1] & 0x7fff) {
-		case NFULA_PAYLOAD:
-			payload = (long)(off + 4);
-			*iplen = vlen;
-			break;
-		case NFULA_PREFIX:
-			if (vlen && memchr(v, '\0', vlen)) {
-				meta->prefix = (const char *)v;
-				meta->meta |= VD_META_PREFIX;
-			}
-			break;
-		case NFULA_MARK:
-		case NFULA_IFINDEX_INDEV:
-		case NFULA_IFINDEX_OUTDEV:
-		case NFULA_UID:
-		case NFULA_GID:
-			if (vlen >= 4) {
-				uint32_t x;
-				uint16_t t = tl[1] & 0x7fff;
-
-				memcpy(&x, v, 4);
-				x = ntohl(x);
-				if (t == NFULA_MARK)
-					meta->mark = x, meta->meta |= VD_META_MARK;
-				else if (t == NFULA_IFINDEX_INDEV)
-					meta->indev = x, meta->meta |= VD_META_INDEV;
-				else if (t == NFULA_IFINDEX_OUTDEV)
-					meta->outdev = x, meta->meta |= VD_META_OUTDEV;
-				else if (t == NFULA_UID)
-					meta->uid = x, meta->meta |= VD_META_UID;
-				else
-					meta->gid = x, meta->meta |= VD_META_GID;
-			}
-			break;
-		case NFULA_PACKET_HDR:
-			if (vlen >= 3) {
-				meta->hw_protocol = be16_at(v);
-				meta->hook = v[2];
-			}
-			break;
-		default:
-			break;
-		}
-		off += (tl[0] + 3u) & ~3u;
+		return false;
+	memcpy(&family, f, 4);
+	swapped = __builtin_bswap32(family);
+	for (int i = 0; i < 2; i++, family = swapped) {
+		if (family == 2 || family == 10 || family == 24 || family == 28 || family == 30)
+			return true;
 	}
-	return payload;
+	return false;
 }
 
-/* The IP header's offset in frame f of n captured bytes, or -1 without IP.
- * meta collects what the link layer says (NFLOG only). */
-static long ip_offset(const struct vd_capture *c, const uint8_t *f, uint32_t n,
-		      struct vd_packet *meta, uint32_t *iplen)
+/* The 32-bit NFLOG attributes and where they go (as pcap_out.c writes them). */
+static const struct {
+	uint16_t type;
+	uint32_t meta;
+	size_t offset;
+} u32_attrs[] = {
+	{ NFULA_MARK, VD_META_MARK, offsetof(struct vd_packet, mark) },
+	{ NFULA_IFINDEX_INDEV, VD_META_INDEV, offsetof(struct vd_packet, indev) },
+	{ NFULA_IFINDEX_OUTDEV, VD_META_OUTDEV, offsetof(struct vd_packet, outdev) },
+	{ NFULA_IFINDEX_PHYSINDEV, VD_META_PHYSINDEV, offsetof(struct vd_packet, physindev) },
+	{ NFULA_IFINDEX_PHYSOUTDEV, VD_META_PHYSOUTDEV, offsetof(struct vd_packet, physoutdev) },
+	{ NFULA_UID, VD_META_UID, offsetof(struct vd_packet, uid) },
+	{ NFULA_GID, VD_META_GID, offsetof(struct vd_packet, gid) },
+	{ NFULA_SEQ, VD_META_SEQ, offsetof(struct vd_packet, seq) },
+	{ NFULA_SEQ_GLOBAL, VD_META_SEQ_GLOBAL, offsetof(struct vd_packet, seq_global) },
+};
+
+/* One complete NFLOG attribute (vlen bytes at v) into pkt's metadata;
+ * unknown types and wrong lengths are ignored. */
+static void nflog_attr(struct vd_packet *pkt, uint16_t type, const uint8_t *v, uint32_t vlen)
 {
-	*iplen = 0;
+	switch (type) {
+	case NFULA_PACKET_HDR:
+		if (vlen >= sizeof(struct nfulnl_msg_packet_hdr)) {
+			pkt->hw_protocol = be16_at(v);
+			pkt->hook = v[2];
+		}
+		return;
+	case NFULA_PREFIX:
+		/* Only a terminated string: it is handed on as a C string. */
+		if (vlen && memchr(v, '\0', vlen)) {
+			pkt->prefix = (const char *)v;
+			pkt->meta |= VD_META_PREFIX;
+		}
+		return;
+	case NFULA_HWTYPE:
+		if (vlen >= 2) {
+			pkt->hw_type = be16_at(v);
+			pkt->meta |= VD_META_HWTYPE;
+		}
+		return;
+	default:
+		break;
+	}
+	for (size_t i = 0; i < sizeof(u32_attrs) / sizeof(u32_attrs[0]); i++) {
+		uint32_t x;
+
+		if (u32_attrs[i].type != type || vlen < 4)
+			continue;
+		memcpy(&x, v, 4);
+		x = ntohl(x);
+		memcpy((uint8_t *)pkt + u32_attrs[i].offset, &x, 4);
+		pkt->meta |= u32_attrs[i].meta;
+	}
+}
+
+/* Walks the TLVs of an NFLOG record (n bytes captured of reclen) into pkt's
+ * metadata and finds NFULA_PAYLOAD. TLV lengths and types are in the host's
+ * order: libpcap swaps them for a file from the other byte order. A TLV
+ * shorter than its own header or running past the record's length makes the
+ * record untrustworthy: false. A TLV cut only by the capture's snaplen ends
+ * the walk; if it is the payload, what was captured of it is used. */
+static bool nflog_ip(const uint8_t *f, uint32_t n, uint32_t reclen, struct vd_packet *pkt,
+		     struct ip_span *span)
+{
+	uint32_t off = 4;
+	bool found = false;
+
+	if (n < 4 || f[1] != 0) /* version: NFNETLINK_V0 is all there is */
+		return false;
+	pkt->family = f[0];
+	pkt->queue = be16_at(f + 2);
+	while (off + 4 <= n) {
+		uint16_t tl[2];
+		uint32_t vlen, have;
+
+		memcpy(tl, f + off, 4);
+		if (tl[0] < 4 || off + tl[0] > reclen)
+			return false;
+		vlen = tl[0] - 4u;
+		have = vlen < n - off - 4 ? vlen : n - off - 4;
+		if ((tl[1] & NLA_TYPE_MASK) == NFULA_PAYLOAD) {
+			span->off = off + 4;
+			span->caplen = have;
+			/* The bytes missing from the record are missing from the
+			 * payload: it is the last TLV. */
+			span->len = have + (reclen - n);
+			found = have > 0;
+		} else if (have == vlen) {
+			nflog_attr(pkt, tl[1] & NLA_TYPE_MASK, f + off + 4, vlen);
+		}
+		if (have < vlen)
+			break;
+		off += (tl[0] + 3u) & ~3u;
+	}
+	return found;
+}
+
+/* Finds the IP packet in record f (header h); false when it carries none.
+ * For NFLOG, pkt collects the metadata. */
+static bool record_ip(const struct vd_capture *c, const struct pcap_pkthdr *h, const uint8_t *f,
+		      struct vd_packet *pkt, struct ip_span *span)
+{
+	uint32_t n = h->caplen, off = 0;
+	uint32_t reclen = h->len > n ? h->len : n;
+
 	switch (c->linktype) {
+	case DLT_NFLOG:
+		return nflog_ip(f, n, reclen, pkt, span);
 	case DLT_EN10MB:
-		return ethernet_ip(f, n);
-	case DLT_LINUX_SLL:
-		return n >= 16 && (be16_at(f + 14) == 0x0800 || be16_at(f + 14) == 0x86dd) ? 16 : -1;
-	case DLT_LINUX_SLL2:
-		return n >= 20 && (be16_at(f) == 0x0800 || be16_at(f) == 0x86dd) ? 20 : -1;
+		off = ethernet_ip(f, n);
+		if (!off)
+			return false;
+		break;
+	case DLT_LINUX_SLL: /* 16 bytes, the protocol last */
+		if (n < 16 || !ethertype_ip(be16_at(f + 14)))
+			return false;
+		off = 16;
+		break;
+	case DLT_LINUX_SLL2: /* 20 bytes, the protocol first */
+		if (n < 20 || !ethertype_ip(be16_at(f)))
+			return false;
+		off = 20;
+		break;
 	case DLT_NULL:
 	case DLT_LOOP:
-		/* A 4-byte address family, in either byte order; the parser checks
-		 * the IP version behind it. */
-		return n > 4 ? 4 : -1;
-	case DLT_NFLOG:
-		return nflog_ip(f, n, meta, iplen);
-	default: /* raw IP */
-		return n ? 0 : -1;
+		if (!loopback_ip(f, n))
+			return false;
+		off = 4;
+		break;
+	default: /* raw IP: the parser checks the version */
+		break;
 	}
+	if (off >= n)
+		return false;
+	span->off = off;
+	span->caplen = n - off;
+	span->len = reclen - off;
+	return true;
+}
+
+/* Copies what nflog_ip found into the view (view_init cleared it). */
+static void nflog_meta_copy(struct vd_packet *pkt, const struct vd_packet *m)
+{
+	pkt->family = m->family;
+	pkt->queue = m->queue;
+	pkt->hw_protocol = m->hw_protocol;
+	pkt->hook = m->hook;
+	pkt->hw_type = m->hw_type;
+	pkt->meta = m->meta;
+	pkt->prefix = m->prefix;
+	for (size_t i = 0; i < sizeof(u32_attrs) / sizeof(u32_attrs[0]); i++)
+		memcpy((uint8_t *)pkt + u32_attrs[i].offset,
+		       (const uint8_t *)m + u32_attrs[i].offset, 4);
 }
 
 int vd_capture_next(struct vd_capture *c, struct vd_packet *pkt, char *err, size_t errlen)
@@ -203,8 +300,7 @@ int vd_capture_next(struct vd_capture *c, struct vd_packet *pkt, char *err, size
 
 	for (;;) {
 		struct vd_packet meta;
-		uint32_t iplen, caplen;
-		long off;
+		struct ip_span span;
 
 		ret = pcap_next_ex(c->pcap, &h, &f);
 		if (ret == PCAP_ERROR_BREAK)
@@ -216,32 +312,16 @@ int vd_capture_next(struct vd_capture *c, struct vd_packet *pkt, char *err, size
 		}
 		c->records++;
 		memset(&meta, 0, sizeof(meta));
-		off = ip_offset(c, f, h->caplen, &meta, &iplen);
-		if (off < 0 || (uint32_t)off >= h->caplen) {
+		if (!record_ip(c, h, f, &meta, &span)) {
 			c->skipped++;
 			continue;
 		}
-		caplen = iplen ? iplen : h->caplen - (uint32_t)off;
-		vd_packet_view_init(pkt, f + off, caplen,
-				    h->len > (uint32_t)off + caplen ? h->len - (uint32_t)off : caplen);
-		if (c->linktype == DLT_NFLOG) {
-			/* The NFLOG TLVs other than the payload do not count toward len. */
-			pkt->len = caplen + (h->len > h->caplen ? h->len - h->caplen : 0);
-			pkt->flags = pkt->len > caplen ? VD_PACKET_TRUNCATED : 0;
-			pkt->family = meta.family;
-			pkt->queue = meta.queue;
-			pkt->hw_protocol = meta.hw_protocol;
-			pkt->hook = meta.hook;
-			pkt->meta = meta.meta;
-			pkt->prefix = meta.prefix;
-			pkt->mark = meta.mark;
-			pkt->indev = meta.indev;
-			pkt->outdev = meta.outdev;
-			pkt->uid = meta.uid;
-			pkt->gid = meta.gid;
-		}
+		vd_packet_view_init(pkt, f + span.off, span.caplen, span.len);
+		if (c->linktype == DLT_NFLOG)
+			nflog_meta_copy(pkt, &meta);
 		pkt->source = VD_SOURCE_REPLAY;
-		pkt->timestamp_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec * 1000u;
+		/* Opened with nanosecond precision: tv_usec holds nanoseconds. */
+		pkt->timestamp_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
 		pkt->meta |= VD_META_TIMESTAMP;
 		vd_packet_parse(pkt);
 		return 1;

@@ -226,9 +226,14 @@ QUEUES_USED=$(grep '^stats final' "$WORK/rss.out" | grep -o 'packets=[1-9][0-9]*
 # (kernel threshold 1, a fixed 8 MiB socket buffer), at a fixed offered rate
 # and at saturation. Written = JSON lines in the output file; what a writer
 # cannot keep up with overflows its socket buffer and is lost.
+# At saturation the logged packets are dropped right after NFLOG, so that no
+# receiver competes for the CPU and the sender offers all it can.
 LOG_PORT=9100
+MAX_PORT=9101
 NFLOG_COUNT=$COUNT
 ns iptables -A OUTPUT -o lo -p udp --dport "$LOG_PORT" -j NFLOG --nflog-group 7
+ns iptables -A OUTPUT -o lo -p udp --dport "$MAX_PORT" -j NFLOG --nflog-group 7
+ns iptables -A OUTPUT -o lo -p udp --dport "$MAX_PORT" -j DROP
 cat >"$WORK/ulogd.conf" <<ULOGD
 [global]
 logfile="$WORK/ulogd.log"
@@ -250,7 +255,7 @@ file="$WORK/ulogd.json"
 ULOGD
 # log_row NAME RATE: one run; appends "NAME offered written elapsed" to $WORK/logrows.
 log_row() {
-	local name=$1 rate=$2 out line written elapsed args=(--inflight 256)
+	local name=$1 rate=$2 out line written elapsed port=$MAX_PORT args=(--inflight 0) t0 t1
 	rm -f "$WORK/vd.json" "$WORK/ulogd.json"
 	case $name in
 	verdictd*)
@@ -266,16 +271,18 @@ log_row() {
 		ns cat /proc/net/netfilter/nfnetlink_log 2>/dev/null | grep -qE '^ *7 ' && break
 		sleep 0.05
 	done
-	[ "$rate" != max ] && args=(--inflight 0 --rate "$rate")
-	line=$(ns "$UDPGEN" --quiet --dst 127.0.0.1 --port "$LOG_PORT" --size 64 --duration 20 \
+	[ "$rate" != max ] && args=(--inflight 0 --rate "$rate") && port=$LOG_PORT
+	t0=$(cpu_ticks "$CONSUMER")
+	line=$(ns "$UDPGEN" --quiet --dst 127.0.0.1 --port "$port" --size 64 --duration 20 \
 		--count "$NFLOG_COUNT" "${args[@]}")
 	sleep 1 # let the writer catch up with what it already received
+	t1=$(cpu_ticks "$CONSUMER")
 	kill -TERM "$CONSUMER"
 	wait "$CONSUMER" || true
 	CONSUMER=""
 	written=$(cat "$out" 2>/dev/null | wc -l)
-	elapsed=$(kv elapsed_s "$line")
-	echo "$name $(kv sent "$line") $written $elapsed" >>"$WORK/logrows"
+	elapsed=$(kv send_s "$line")
+	echo "$name $(kv sent "$line") $written $elapsed $(( (t1 - t0) * 1000000000 / $(getconf CLK_TCK) / (written > 0 ? written : 1) ))" >>"$WORK/logrows"
 }
 for run in $(seq "$RUNS"); do
 	for name in verdictd ulogd2; do
@@ -285,6 +292,8 @@ for run in $(seq "$RUNS"); do
 	echo "bench: nflog run $run/$RUNS done" >&2
 done
 ns iptables -D OUTPUT -o lo -p udp --dport "$LOG_PORT" -j NFLOG --nflog-group 7
+ns iptables -D OUTPUT -o lo -p udp --dport "$MAX_PORT" -j NFLOG --nflog-group 7
+ns iptables -D OUTPUT -o lo -p udp --dport "$MAX_PORT" -j DROP
 
 # Replay throughput: a capture of COUNT packets through lua10, offline.
 REPLAY_PCAP=$WORK/replay.pcap
@@ -339,14 +348,16 @@ done <"$WORK/micro"
 JSON+="],\"reload\":{\"reloads\":$RELOADS,\"seconds\":$ELAPSED,\"reloads_per_s\":$RELOADS_PER_S,\"offered_pps\":$RELOAD_RATE,\"packets_lost\":$RELOAD_LOST,\"kernel_drops\":$RELOAD_KDROPS}"
 JSON+=",\"nflog_json\":["
 sep=""
-printf '\n%-16s %10s %10s %9s %14s\n' "nflog -> json" offered written "written%" "written/s"
+printf '\n%-16s %10s %10s %9s %12s %12s %12s\n' "nflog -> json" offered written "written%" "offered/s" "written/s" "cpu ns/line"
 for name in verdictd@100k ulogd2@100k verdictd@max ulogd2@max; do
 	offered=$(awk -v n="$name" '$1 == n { print $2 }' "$WORK/logrows" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 	written=$(awk -v n="$name" '$1 == n { print $3 }' "$WORK/logrows" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	ops=$(awk -v n="$name" '$1 == n && $4 > 0 { print $2 / $4 }' "$WORK/logrows" | sort -g | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] }')
 	wps=$(awk -v n="$name" '$1 == n && $4 > 0 { print $3 / $4 }' "$WORK/logrows" | sort -g | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] }')
 	pct=$(awk -v w="$written" -v o="$offered" 'BEGIN { printf "%.1f", (o > 0 ? 100 * w / o : 0) }')
-	printf '%-16s %10s %10s %9s %14s\n' "$name" "$offered" "$written" "$pct" "$wps"
-	JSON+="$sep{\"row\":\"$name\",\"offered\":$offered,\"written\":$written,\"written_pct\":$pct,\"written_per_s\":$wps}"
+	cpu=$(awk -v n="$name" '$1 == n { print $5 }' "$WORK/logrows" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	printf '%-16s %10s %10s %9s %12s %12s %12s\n' "$name" "$offered" "$written" "$pct" "$ops" "$wps" "$cpu"
+	JSON+="$sep{\"row\":\"$name\",\"offered\":$offered,\"written\":$written,\"written_pct\":$pct,\"offered_per_s\":$ops,\"written_per_s\":$wps,\"cpu_ns_per_written\":$cpu}"
 	sep=","
 done
 JSON+="],\"replay\":{\"packets\":${REPLAY_PKTS:-0},\"pps\":${REPLAY_PPS:-0}}"
