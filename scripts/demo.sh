@@ -51,10 +51,10 @@ echo "== the policy: rules/default.lua, compiled (verdictd --check)"
 
 echo "== starting verdictd"
 ip netns exec "$NS" "$VERDICTD" --queue 0 --rules rules/default.lua --control "$WORK/ctl.sock" \
-	>"$WORK/verdictd.out" 2>"$WORK/verdictd.err" &
+	--log-json "$WORK/log.json" >"$WORK/verdictd.out" 2>"$WORK/verdictd.err" &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q 'ready:' "$WORK/verdictd.err" && break; sleep 0.05; done
-echo "   verdictd --queue 0 --rules rules/default.lua --control $WORK/ctl.sock"
+echo "   verdictd --queue 0 --rules rules/default.lua --control $WORK/ctl.sock --log-json $WORK/log.json"
 
 echo "== sending 10000 UDP packets of 64 bytes per case"
 printf '   %-34s %8s %9s\n' "destination (first payload byte)" "sent" "received"
@@ -83,4 +83,6 @@ PIDS=()
 grep '^stats final' "$WORK/verdictd.out" | tr ' ' '\n' |
 	grep -E '^(q[0-9]+|packets|accepted|dropped|marked|kernel_.*dropped)=?' |
 	paste -sd' ' | sed "s/^/   /"
+echo "== what --log-json wrote for the rule with log = true: $(wc -l <"$WORK/log.json") lines, the first:"
+head -1 "$WORK/log.json" | sed 's/^/   /'
 echo "== done: namespace removed"
