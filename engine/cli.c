@@ -90,7 +90,7 @@ static void print_help(FILE *out)
 	      "      --cpus LIST         pin worker i to the i-th CPU of LIST (e.g. 0-1)\n"
 	      "      --stats-interval S  print a statistics line every S seconds\n"
 	      "      --batch N           packets per receive, 1-1024 (default 64)\n"
-	      "      --rcvbuf BYTES      socket receive buffer, K/M/G suffixes (default 8M)\n"
+	      "      --rcvbuf BYTES      socket receive buffer of queues and groups, K/M/G (8M)\n"
 	      "NFLOG and outputs:\n"
 	      "      --nflog GROUPS      log groups to read, one worker each: 5, 5-6, 5,9\n"
 	      "      --nflog-copy MODE   packet (default), meta or none\n"

@@ -93,6 +93,7 @@ static int open_groups(struct vd_log_workers *all, const struct vd_cli_options *
 			.timeout_cs = o->nflog_timeout,
 			.nlbufsiz = o->nflog_nlbufsiz,
 			.flags = o->nflog_flags,
+			.rcvbuf = o->rcvbuf,
 			.rcvbuf_max = o->nflog_rcvbuf_max,
 			.callback = on_packet,
 			.batch_callback = on_batch,
