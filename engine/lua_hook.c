@@ -4,8 +4,9 @@
  * Four parts, as in Suricata's sandbox: an allocator with a byte cap, an
  * instruction budget reset before every call (a count hook that raises an
  * error), an allow-list of libraries, and no way to load code besides the
- * rules file itself. The packet is one full userdata per state, created once
- * and pointed at each packet in turn, so a hook call allocates nothing.
+ * rules file itself. The packet is one full userdata per state (lua_packet.c),
+ * created once and pointed at each packet in turn, so a hook call allocates
+ * nothing.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -20,12 +21,7 @@
 
 #include "log.h"
 #include "lua_hook.h"
-
-#define PKT_METATABLE "verdictd.packet"
-
-struct lua_pkt {
-	const struct vd_packet *pkt; /* NULL outside a hook call */
-};
+#include "lua_packet.h"
 
 struct vd_lua {
 	lua_State *L;
@@ -35,7 +31,7 @@ struct vd_lua {
 	int result_ref;    /* the table the file returned */
 	int pkt_ref;       /* the one packet userdata */
 	int keys_ref;      /* "value", "mask": for reading a mark table without allocating */
-	struct lua_pkt *pkt;
+	struct vd_lua_packet *pkt;
 	_Atomic uint64_t errors;
 	time_t last_log;   /* error logging: at most one line a second */
 	uint64_t suppressed;
@@ -83,202 +79,6 @@ static void budget_arm(struct vd_lua *s)
 	lua_sethook(s->L, budget_hook, LUA_MASKCOUNT, (int)s->instructions);
 }
 
-/* --- the packet object --- */
-
-static const struct vd_packet *pkt_check(lua_State *L)
-{
-	struct lua_pkt *u = luaL_checkudata(L, 1, PKT_METATABLE);
-
-	if (!u->pkt)
-		luaL_error(L, "packet used outside its hook call");
-	return u->pkt;
-}
-
-static const char *ct_name(const struct vd_packet *p)
-{
-	if (!(p->meta & VD_META_CT))
-		return "invalid";
-	switch (p->ct_state) {
-	case VD_CT_ESTABLISHED:
-	case VD_CT_ESTABLISHED_REPLY: return "established";
-	case VD_CT_RELATED:
-	case VD_CT_RELATED_REPLY: return "related";
-	case VD_CT_NEW: return "new";
-	case VD_CT_UNTRACKED: return "untracked";
-	default: return "invalid";
-	}
-}
-
-static int pkt_byte(lua_State *L)
-{
-	const struct vd_packet *p = pkt_check(L);
-	lua_Integer i = luaL_checkinteger(L, 2);
-
-	if (i < 1 || (lua_Unsigned)i > p->payload_len || !p->payload)
-		lua_pushnil(L);
-	else
-		lua_pushinteger(L, p->payload[i - 1]);
-	return 1;
-}
-
-/* pkt:payload([i [, j]]): bytes i..j (1-based, inclusive) of the L4 payload. */
-static int pkt_payload(lua_State *L)
-{
-	const struct vd_packet *p = pkt_check(L);
-	lua_Integer n = p->payload ? (lua_Integer)p->payload_len : 0;
-	lua_Integer i = luaL_optinteger(L, 2, 1), j = luaL_optinteger(L, 3, n);
-
-	if (i < 1)
-		i = 1;
-	if (j > n)
-		j = n;
-	if (i > j)
-		lua_pushliteral(L, "");
-	else
-		lua_pushlstring(L, (const char *)p->payload + i - 1, (size_t)(j - i + 1));
-	return 1;
-}
-
-static void push_address(lua_State *L, const struct vd_packet *p, const uint8_t *a)
-{
-	char buf[INET6_ADDRSTRLEN];
-
-	if (!p->ip_version)
-		lua_pushnil(L);
-	else
-		lua_pushstring(L, inet_ntop(p->ip_version == 4 ? AF_INET : AF_INET6, a, buf,
-					    sizeof(buf)));
-}
-
-static void push_meta(lua_State *L, const struct vd_packet *p, uint32_t bit, uint32_t v)
-{
-	if (p->meta & bit)
-		lua_pushinteger(L, v);
-	else
-		lua_pushnil(L);
-}
-
-static double pkt_time(const struct vd_packet *p)
-{
-	struct timespec ts;
-
-	if (p->meta & VD_META_TIMESTAMP)
-		return (double)p->timestamp_ns / 1e9;
-	clock_gettime(CLOCK_REALTIME, &ts); /* vDSO: no syscall */
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Fields by name; each returns true when it pushed a value. */
-static bool pkt_field(lua_State *L, const struct vd_packet *p, const char *k, size_t n)
-{
-	bool l4 = vd_packet_has_l4(p);
-
-#define IS(lit) (n == sizeof(lit) - 1 && memcmp(k, lit, n) == 0)
-	if (IS("dport"))
-		l4 ? lua_pushinteger(L, p->dport) : lua_pushnil(L);
-	else if (IS("sport"))
-		l4 ? lua_pushinteger(L, p->sport) : lua_pushnil(L);
-	else if (IS("len"))
-		lua_pushinteger(L, p->len);
-	else if (IS("proto")) {
-		const char *name = vd_proto_name(p->l4_proto);
-
-		if (!p->ip_version)
-			lua_pushnil(L);
-		else if (name)
-			lua_pushstring(L, name);
-		else
-			lua_pushinteger(L, p->l4_proto);
-	} else if (IS("src"))
-		push_address(L, p, p->src);
-	else if (IS("dst"))
-		push_address(L, p, p->dst);
-	else if (IS("ttl"))
-		p->ip_version ? lua_pushinteger(L, p->ttl) : lua_pushnil(L);
-	else if (IS("tcp_flags"))
-		lua_pushinteger(L, p->l4_proto == IPPROTO_TCP && l4 ? p->tcp_flags : 0);
-	else if (IS("mark"))
-		lua_pushinteger(L, (p->meta & VD_META_MARK) ? p->mark : 0);
-	else if (IS("indev"))
-		push_meta(L, p, VD_META_INDEV, p->indev);
-	else if (IS("outdev"))
-		push_meta(L, p, VD_META_OUTDEV, p->outdev);
-	else if (IS("uid"))
-		push_meta(L, p, VD_META_UID, p->uid);
-	else if (IS("gid"))
-		push_meta(L, p, VD_META_GID, p->gid);
-	else if (IS("queue"))
-		lua_pushinteger(L, p->queue);
-	else if (IS("ct_state"))
-		lua_pushstring(L, ct_name(p));
-	else if (IS("ip_version"))
-		lua_pushinteger(L, p->ip_version);
-	else if (IS("payload_len"))
-		lua_pushinteger(L, p->payload ? p->payload_len : 0);
-	else if (IS("icmp_type"))
-		l4 ? lua_pushinteger(L, p->icmp_type) : lua_pushnil(L);
-	else if (IS("icmp_code"))
-		l4 ? lua_pushinteger(L, p->icmp_code) : lua_pushnil(L);
-	else if (IS("truncated"))
-		lua_pushboolean(L, (p->flags & VD_PACKET_TRUNCATED) != 0);
-	else if (IS("parse_error"))
-		p->parse_error ? lua_pushstring(L, vd_parse_error_str(p->parse_error))
-			       : lua_pushnil(L);
-	else if (IS("hook"))
-		lua_pushinteger(L, p->hook);
-	else if (IS("id"))
-		lua_pushinteger(L, p->id);
-	else if (IS("time"))
-		lua_pushnumber(L, pkt_time(p));
-	else if (IS("prefix"))
-		(p->meta & VD_META_PREFIX) && p->prefix ? lua_pushstring(L, p->prefix) : lua_pushnil(L);
-	else if (IS("seq"))
-		push_meta(L, p, VD_META_SEQ, p->seq);
-	else if (IS("group"))
-		p->source == VD_SOURCE_NFLOG ? lua_pushinteger(L, p->queue) : lua_pushnil(L);
-	else if (IS("byte"))
-		lua_pushcfunction(L, pkt_byte);
-	else if (IS("payload"))
-		lua_pushcfunction(L, pkt_payload);
-	else
-		return false;
-#undef IS
-	return true;
-}
-
-static int pkt_index(lua_State *L)
-{
-	const struct vd_packet *p = pkt_check(L);
-	size_t n;
-	const char *k = lua_tolstring(L, 2, &n);
-
-	if (lua_type(L, 2) != LUA_TSTRING || !pkt_field(L, p, k, n))
-		return luaL_error(L, "pkt has no field \"%s\"", luaL_tolstring(L, 2, NULL));
-	return 1;
-}
-
-static int pkt_newindex(lua_State *L)
-{
-	return luaL_error(L, "pkt is read-only");
-}
-
-static int pkt_tostring(lua_State *L)
-{
-	struct lua_pkt *u = luaL_checkudata(L, 1, PKT_METATABLE);
-	const struct vd_packet *p = u->pkt;
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
-
-	if (!p) {
-		lua_pushliteral(L, "pkt (expired)");
-		return 1;
-	}
-	vd_packet_src_str(p, s, sizeof(s));
-	vd_packet_dst_str(p, d, sizeof(d));
-	lua_pushfstring(L, "pkt %s:%d -> %s:%d proto %d len %d", s, (int)p->sport, d, (int)p->dport,
-			(int)p->l4_proto, (int)p->len);
-	return 1;
-}
-
 /* --- sandbox --- */
 
 static int lua_print(lua_State *L)
@@ -308,12 +108,6 @@ static int sandbox_setup(lua_State *L)
 	};
 	static const char *const banned[] = { "dofile", "loadfile", "load", "require",
 					      "collectgarbage", "warn" };
-	static const luaL_Reg pkt_meta[] = {
-		{ "__index", pkt_index },
-		{ "__newindex", pkt_newindex },
-		{ "__tostring", pkt_tostring },
-		{ NULL, NULL },
-	};
 	struct vd_lua *s = lua_touserdata(L, 1);
 
 	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
@@ -338,17 +132,7 @@ static int sandbox_setup(lua_State *L)
 	lua_pushinteger(L, VD_VERDICT_REPEAT);
 	lua_setglobal(L, "REPEAT");
 
-	luaL_newmetatable(L, PKT_METATABLE);
-	luaL_setfuncs(L, pkt_meta, 0);
-	lua_pushliteral(L, "pkt");
-	lua_setfield(L, -2, "__name");
-	lua_pushboolean(L, 0);
-	lua_setfield(L, -2, "__metatable"); /* getmetatable(pkt) reveals nothing */
-	lua_pop(L, 1);
-
-	s->pkt = lua_newuserdatauv(L, sizeof(*s->pkt), 0);
-	s->pkt->pkt = NULL;
-	luaL_setmetatable(L, PKT_METATABLE);
+	s->pkt = vd_lua_packet_new(L);
 	s->pkt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
 	lua_createtable(L, 2, 0);

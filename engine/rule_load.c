@@ -15,360 +15,7 @@
 #include <verdict/packet.h>
 
 #include "rule_load.h"
-
-struct loader {
-	lua_State *L;
-	const char *path;
-	char *err;
-	size_t errlen;
-	int sets;               /* stack index of the sets table, 0 if none */
-	const struct vd_rule *rule; /* the rule being read, for messages */
-	const char *key;        /* the key being read, for messages */
-	const char *list;       /* "rules" or "logs" */
-};
-
-static int fail(struct loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(struct loader *ld, const char *fmt, ...)
-{
-	char what[256];
-	va_list ap;
-	size_t off = 0;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	off += (size_t)snprintf(ld->err, ld->errlen, "%s: ", ld->path);
-	if (ld->rule && off < ld->errlen)
-		off += (size_t)snprintf(ld->err + off, ld->errlen - off, "%s %u \"%s\": ",
-					strcmp(ld->list, "logs") == 0 ? "logs entry" : "rule",
-					ld->rule->index, ld->rule->name ? ld->rule->name : "");
-	if (ld->key && off < ld->errlen)
-		off += (size_t)snprintf(ld->err + off, ld->errlen - off, "key \"%s\": ", ld->key);
-	if (off < ld->errlen)
-		snprintf(ld->err + off, ld->errlen - off, "%s", what);
-	errno = EINVAL;
-	return -1;
-}
-
-static int add_range(struct loader *ld, struct vd_rule_dim_spec *d, vd_key lo, vd_key hi)
-{
-	struct vd_key_range *r = realloc(d->ranges, (d->nranges + 1) * sizeof(*r));
-
-	if (!r)
-		return fail(ld, "out of memory");
-	d->ranges = r;
-	d->ranges[d->nranges++] = (struct vd_key_range){ lo, hi };
-	d->constrained = true;
-	return 0;
-}
-
-/* Calls one(ld, value at top, arg) for a scalar, or for each element of a
- * list; the value is at the top of the stack and stays there. */
-typedef int (*item_fn)(struct loader *ld, void *arg);
-
-static int each_item(struct loader *ld, item_fn one, void *arg)
-{
-	lua_State *L = ld->L;
-	lua_Integer n;
-
-	if (!lua_istable(L, -1))
-		return one(ld, arg);
-	n = luaL_len(L, -1);
-	if (n == 0)
-		return fail(ld, "an empty list matches nothing; leave the key out instead");
-	for (lua_Integer i = 1; i <= n; i++) {
-		int ret;
-
-		lua_rawgeti(L, -1, i);
-		ret = lua_istable(L, -1) ? fail(ld, "lists do not nest") : one(ld, arg);
-		lua_pop(L, 1);
-		if (ret < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Reads an integer in [min, max] from the top of the stack. */
-static int read_uint(struct loader *ld, uint64_t min, uint64_t max, uint64_t *out)
-{
-	int isnum;
-	lua_Integer v = lua_tointegerx(ld->L, -1, &isnum);
-
-	if (!isnum || lua_type(ld->L, -1) != LUA_TNUMBER)
-		return fail(ld, "expected a whole number, got %s", luaL_typename(ld->L, -1));
-	if (v < 0 || (uint64_t)v < min || (uint64_t)v > max)
-		return fail(ld, "%lld is out of range %llu-%llu", (long long)v,
-			    (unsigned long long)min, (unsigned long long)max);
-	*out = (uint64_t)v;
-	return 0;
-}
-
-/* A number, or "lo-hi" text, within [0, max]. */
-static int read_range(struct loader *ld, uint64_t max, uint64_t *lo, uint64_t *hi)
-{
-	const char *s;
-	char *end;
-	unsigned long long a, b;
-
-	if (lua_type(ld->L, -1) == LUA_TNUMBER) {
-		if (read_uint(ld, 0, max, lo) < 0)
-			return -1;
-		*hi = *lo;
-		return 0;
-	}
-	if (lua_type(ld->L, -1) != LUA_TSTRING)
-		return fail(ld, "expected a number or a \"low-high\" range, got %s",
-			    luaL_typename(ld->L, -1));
-	s = lua_tostring(ld->L, -1);
-	errno = 0;
-	a = strtoull(s, &end, 0);
-	if (end == s || *end != '-' || errno)
-		return fail(ld, "\"%s\" is not a number or a \"low-high\" range", s);
-	s = end + 1;
-	b = strtoull(s, &end, 0);
-	if (end == s || *end || errno || a > b || b > max)
-		return fail(ld, "\"%s\" is not a range with low <= high <= %llu",
-			    lua_tostring(ld->L, -1), (unsigned long long)max);
-	*lo = a;
-	*hi = b;
-	return 0;
-}
-
-static int port_item(struct loader *ld, void *arg)
-{
-	uint64_t lo = 0, hi = 0;
-
-	if (read_range(ld, 65535, &lo, &hi) < 0)
-		return -1;
-	return add_range(ld, arg, lo, hi);
-}
-
-static vd_key key_from_bytes(const uint8_t *b, size_t n)
-{
-	vd_key k = 0;
-
-	for (size_t i = 0; i < n; i++)
-		k = (k << 8) | b[i];
-	return k;
-}
-
-/* Parses "addr" or "addr/len" into a range of the shared address key space. */
-static int parse_prefix(const char *text, vd_key *lo, vd_key *hi)
-{
-	char addr[INET6_ADDRSTRLEN + 8];
-	const char *slash = strchr(text, '/');
-	uint8_t bytes[16];
-	unsigned bits, len, max;
-	char *end;
-	vd_key k, host;
-
-	if (strlen(text) >= sizeof(addr))
-		return -1;
-	snprintf(addr, sizeof(addr), "%.*s", slash ? (int)(slash - text) : (int)strlen(text), text);
-	if (inet_pton(AF_INET, addr, bytes) == 1) {
-		max = 32;
-		k = ((vd_key)0xffff << 32) | key_from_bytes(bytes, 4); /* ::ffff:a.b.c.d */
-	} else if (inet_pton(AF_INET6, addr, bytes) == 1) {
-		max = 128;
-		k = key_from_bytes(bytes, 16);
-	} else {
-		return -1;
-	}
-	len = max;
-	if (slash) {
-		errno = 0;
-		bits = (unsigned)strtoul(slash + 1, &end, 10);
-		if (end == slash + 1 || *end || errno || bits > max)
-			return -1;
-		len = bits;
-	}
-	host = max - len >= 128 ? (vd_key)-1 : (((vd_key)1 << (max - len)) - 1);
-	if (max - len == 0)
-		host = 0;
-	*lo = k & ~host;
-	*hi = *lo | host;
-	return 0;
-}
-
-static int address_item(struct loader *ld, void *arg);
-
-/* "@name": the addresses of a set declared under `sets`. */
-static int set_items(struct loader *ld, const char *name, void *arg)
-{
-	int ret;
-
-	if (!ld->sets)
-		return fail(ld, "set \"@%s\" is not declared (no `sets` table)", name);
-	lua_getfield(ld->L, ld->sets, name);
-	if (lua_isnil(ld->L, -1)) {
-		lua_pop(ld->L, 1);
-		return fail(ld, "set \"@%s\" is not declared under `sets`", name);
-	}
-	ret = each_item(ld, address_item, arg);
-	lua_pop(ld->L, 1);
-	return ret;
-}
-
-static int address_item(struct loader *ld, void *arg)
-{
-	const char *s;
-	vd_key lo, hi;
-
-	if (lua_type(ld->L, -1) != LUA_TSTRING)
-		return fail(ld, "expected an address or prefix string, got %s",
-			    luaL_typename(ld->L, -1));
-	s = lua_tostring(ld->L, -1);
-	if (s[0] == '@')
-		return set_items(ld, s + 1, arg);
-	if (parse_prefix(s, &lo, &hi) < 0)
-		return fail(ld, "\"%s\" is not an IPv4 or IPv6 address or prefix", s);
-	return add_range(ld, arg, lo, hi);
-}
-
-static int proto_item(struct loader *ld, void *arg)
-{
-	static const struct { const char *name; unsigned num; } names[] = {
-		{ "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP }, { "icmp", IPPROTO_ICMP },
-		{ "icmpv6", IPPROTO_ICMPV6 }, { "sctp", IPPROTO_SCTP }, { "esp", IPPROTO_ESP },
-		{ "ah", IPPROTO_AH }, { "gre", IPPROTO_GRE }, { "udplite", IPPROTO_UDPLITE },
-	};
-	uint64_t num;
-
-	if (lua_type(ld->L, -1) == LUA_TSTRING) {
-		const char *s = lua_tostring(ld->L, -1);
-
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if (strcmp(s, names[i].name) == 0)
-				return add_range(ld, arg, names[i].num, names[i].num);
-		return fail(ld, "unknown protocol \"%s\" (tcp, udp, icmp, icmpv6, sctp, esp, ah, gre, "
-				"udplite or a number)", s);
-	}
-	if (read_uint(ld, 0, 255, &num) < 0)
-		return -1;
-	return add_range(ld, arg, num, num);
-}
-
-static int iface_item(struct loader *ld, void *arg)
-{
-	uint64_t index;
-
-	if (lua_type(ld->L, -1) == LUA_TSTRING) {
-		const char *s = lua_tostring(ld->L, -1);
-
-		index = if_nametoindex(s);
-		if (index == 0)
-			return fail(ld, "no interface named \"%s\" (in this network namespace)", s);
-	} else if (read_uint(ld, 1, UINT32_MAX, &index) < 0) {
-		return -1;
-	}
-	return add_range(ld, arg, index, index);
-}
-
-/* A 32-bit value with an optional mask: number, "value/mask", {value=,mask=}. */
-static int read_masked(struct loader *ld, uint32_t *value, uint32_t *mask)
-{
-	lua_State *L = ld->L;
-	uint64_t v, m = UINT32_MAX;
-
-	if (lua_type(L, -1) == LUA_TSTRING) {
-		char *end;
-		const char *s = lua_tostring(L, -1);
-
-		errno = 0;
-		v = strtoull(s, &end, 0);
-		if (*end == '/')
-			m = strtoull(end + 1, &end, 0);
-		if (end == s || *end || errno || v > UINT32_MAX || m > UINT32_MAX)
-			return fail(ld, "\"%s\" is not \"value\" or \"value/mask\"", s);
-	} else if (lua_istable(L, -1)) {
-		lua_getfield(L, -1, "value");
-		if (read_uint(ld, 0, UINT32_MAX, &v) < 0)
-			return -1;
-		lua_getfield(L, -2, "mask");
-		if (!lua_isnil(L, -1) && read_uint(ld, 0, UINT32_MAX, &m) < 0)
-			return -1;
-		lua_pop(L, 2);
-	} else if (read_uint(ld, 0, UINT32_MAX, &v) < 0) {
-		return -1;
-	}
-	*value = (uint32_t)v;
-	*mask = (uint32_t)m;
-	return 0;
-}
-
-/* "syn,!ack": listed flags are tested, "!" ones must be clear. */
-static int read_tcp_flags(struct loader *ld, uint8_t *mask, uint8_t *value)
-{
-	static const char *const names[] = { "fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr" };
-	const char *s = lua_type(ld->L, -1) == LUA_TSTRING ? lua_tostring(ld->L, -1) : NULL;
-
-	if (!s)
-		return fail(ld, "expected flags like \"syn,!ack\"");
-	*mask = *value = 0;
-	while (*s) {
-		bool clear = *s == '!';
-		size_t n, i;
-
-		s += clear;
-		n = strcspn(s, ",");
-		for (i = 0; i < 8; i++)
-			if (strlen(names[i]) == n && strncmp(s, names[i], n) == 0)
-				break;
-		if (i == 8)
-			return fail(ld, "unknown TCP flag \"%.*s\" (fin syn rst psh ack urg ece cwr, "
-					"\"!\" for clear)", (int)n, s);
-		*mask |= (uint8_t)(1u << i);
-		if (!clear)
-			*value |= (uint8_t)(1u << i);
-		s += n + (s[n] == ',');
-	}
-	return 0;
-}
-
-static int ct_item(struct loader *ld, void *arg)
-{
-	uint32_t *states = arg;
-	const char *s = lua_type(ld->L, -1) == LUA_TSTRING ? lua_tostring(ld->L, -1) : "";
-
-	if (strcmp(s, "new") == 0)
-		*states |= 1u << VD_CT_NEW;
-	else if (strcmp(s, "established") == 0)
-		*states |= 1u << VD_CT_ESTABLISHED | 1u << VD_CT_ESTABLISHED_REPLY;
-	else if (strcmp(s, "related") == 0)
-		*states |= 1u << VD_CT_RELATED | 1u << VD_CT_RELATED_REPLY;
-	else if (strcmp(s, "untracked") == 0)
-		*states |= 1u << VD_CT_UNTRACKED;
-	else if (strcmp(s, "invalid") == 0)
-		*states |= VD_CT_INVALID_BIT;
-	else
-		return fail(ld, "unknown conntrack state \"%s\" (new, established, related, "
-				"untracked, invalid)", s);
-	return 0;
-}
-
-static int read_verdict_name(struct loader *ld, struct vd_verdict *v, bool allow_queue)
-{
-	const char *s = lua_type(ld->L, -1) == LUA_TSTRING ? lua_tostring(ld->L, -1) : NULL;
-
-	if (s && allow_queue && strcmp(s, "queue") == 0) {
-		*v = vd_verdict_queue(0, false);
-		return 0;
-	}
-	if (!s || vd_verdict_parse(s, v) < 0)
-		return fail(ld, "expected %s", allow_queue ? "\"accept\", \"drop\", \"repeat\" or \"queue\""
-							   : "\"accept\" or \"drop\"");
-	return 0;
-}
-
-static int read_string(struct loader *ld, char **out)
-{
-	if (lua_type(ld->L, -1) != LUA_TSTRING)
-		return fail(ld, "expected a string, got %s", luaL_typename(ld->L, -1));
-	free(*out);
-	*out = strdup(lua_tostring(ld->L, -1));
-	return *out ? 0 : fail(ld, "out of memory");
-}
+#include "rule_values.h"
 
 /* Flags for keys whose meaning depends on others, checked after the walk. */
 struct seen {
@@ -380,26 +27,26 @@ struct seen {
 static int read_match_key(struct loader *ld, struct vd_rule *r, const char *k)
 {
 	static const struct { const char *key; enum vd_rule_dim dim; item_fn fn; } dims[] = {
-		{ "proto", VD_DIM_PROTO, proto_item }, { "src", VD_DIM_SRC, address_item },
-		{ "dst", VD_DIM_DST, address_item }, { "sport", VD_DIM_SPORT, port_item },
-		{ "dport", VD_DIM_DPORT, port_item }, { "iif", VD_DIM_IIF, iface_item },
-		{ "indev", VD_DIM_IIF, iface_item }, { "oif", VD_DIM_OIF, iface_item },
-		{ "outdev", VD_DIM_OIF, iface_item },
+		{ "proto", VD_DIM_PROTO, vd_rule_proto_item }, { "src", VD_DIM_SRC, vd_rule_address_item },
+		{ "dst", VD_DIM_DST, vd_rule_address_item }, { "sport", VD_DIM_SPORT, vd_rule_port_item },
+		{ "dport", VD_DIM_DPORT, vd_rule_port_item }, { "iif", VD_DIM_IIF, vd_rule_iface_item },
+		{ "indev", VD_DIM_IIF, vd_rule_iface_item }, { "oif", VD_DIM_OIF, vd_rule_iface_item },
+		{ "outdev", VD_DIM_OIF, vd_rule_iface_item },
 	};
 	uint64_t lo = 0, hi = 0;
 
 	for (size_t i = 0; i < sizeof(dims) / sizeof(dims[0]); i++)
 		if (strcmp(k, dims[i].key) == 0) {
 			if (r->dim[dims[i].dim].constrained)
-				return fail(ld, "given twice (%s is an alias)", k);
-			return each_item(ld, dims[i].fn, &r->dim[dims[i].dim]);
+				return vd_rule_fail(ld, "given twice (%s is an alias)", k);
+			return vd_rule_each_item(ld, dims[i].fn, &r->dim[dims[i].dim]);
 		}
 	if (strcmp(k, "match_mark") == 0) {
 		r->checks |= VD_CHECK_MARK;
-		return read_masked(ld, &r->mark_value, &r->mark_mask);
+		return vd_rule_read_masked(ld, &r->mark_value, &r->mark_mask);
 	}
 	if (strcmp(k, "uid") == 0 || strcmp(k, "gid") == 0 || strcmp(k, "len") == 0) {
-		if (read_range(ld, UINT32_MAX, &lo, &hi) < 0)
+		if (vd_rule_read_range(ld, UINT32_MAX, &lo, &hi) < 0)
 			return -1;
 		if (k[0] == 'u') {
 			r->checks |= VD_CHECK_UID, r->uid_lo = (uint32_t)lo, r->uid_hi = (uint32_t)hi;
@@ -412,14 +59,14 @@ static int read_match_key(struct loader *ld, struct vd_rule *r, const char *k)
 	}
 	if (strcmp(k, "tcp_flags") == 0) {
 		r->checks |= VD_CHECK_TCP_FLAGS;
-		return read_tcp_flags(ld, &r->tcp_mask, &r->tcp_value);
+		return vd_rule_read_tcp_flags(ld, &r->tcp_mask, &r->tcp_value);
 	}
 	if (strcmp(k, "ct_state") == 0) {
 		r->checks |= VD_CHECK_CT_STATE;
-		return each_item(ld, ct_item, &r->ct_states);
+		return vd_rule_each_item(ld, vd_rule_ct_item, &r->ct_states);
 	}
 	if (strcmp(k, "icmp_type") == 0 || strcmp(k, "icmp_code") == 0) {
-		if (read_uint(ld, 0, 255, &lo) < 0)
+		if (vd_rule_read_uint(ld, 0, 255, &lo) < 0)
 			return -1;
 		if (k[5] == 't') {
 			r->checks |= VD_CHECK_ICMP_TYPE, r->icmp_type = (uint8_t)lo;
@@ -435,41 +82,41 @@ static int read_action_key(struct loader *ld, struct vd_rule *r, const char *k, 
 {
 	if (strcmp(k, "verdict") == 0) {
 		s->verdict = true;
-		return read_verdict_name(ld, &r->verdict, true);
+		return vd_rule_read_verdict_name(ld, &r->verdict, true);
 	}
 	if (strcmp(k, "mark") == 0) {
 		s->mark = true; /* kept aside: "verdict" may come later in the table */
-		return read_masked(ld, &s->mark_value, &s->mark_mask);
+		return vd_rule_read_masked(ld, &s->mark_value, &s->mark_mask);
 	}
 	if (strcmp(k, "queue") == 0) {
 		s->queue = true;
-		return read_uint(ld, 0, 65535, &s->queue_num);
+		return vd_rule_read_uint(ld, 0, 65535, &s->queue_num);
 	}
 	if (strcmp(k, "bypass") == 0) {
 		if (!lua_isboolean(ld->L, -1))
-			return fail(ld, "expected true or false");
+			return vd_rule_fail(ld, "expected true or false");
 		s->bypass = lua_toboolean(ld->L, -1);
 		return 0;
 	}
 	if (strcmp(k, "lua") == 0) {
 		if (!lua_isfunction(ld->L, -1))
-			return fail(ld, "expected a function(pkt), got %s", luaL_typename(ld->L, -1));
+			return vd_rule_fail(ld, "expected a function(pkt), got %s", luaL_typename(ld->L, -1));
 		s->lua = true;
 		return 0;
 	}
 	if (strcmp(k, "on_error") == 0) {
 		r->on_error_set = true;
-		return read_verdict_name(ld, &r->on_error, false);
+		return vd_rule_read_verdict_name(ld, &r->on_error, false);
 	}
 	if (strcmp(k, "plugin") == 0)
-		return s->plugin = true, read_string(ld, &r->plugin_path);
+		return s->plugin = true, vd_rule_read_string(ld, &r->plugin_path);
 	if (strcmp(k, "symbol") == 0)
-		return s->symbol = true, read_string(ld, &r->plugin_symbol);
+		return s->symbol = true, vd_rule_read_string(ld, &r->plugin_symbol);
 	if (strcmp(k, "args") == 0)
-		return s->args = true, read_string(ld, &r->plugin_args);
+		return s->args = true, vd_rule_read_string(ld, &r->plugin_args);
 	if (strcmp(k, "log") == 0) {
 		if (!lua_isboolean(ld->L, -1))
-			return fail(ld, "expected true or false");
+			return vd_rule_fail(ld, "expected true or false");
 		r->log = lua_toboolean(ld->L, -1);
 		return 0;
 	}
@@ -483,23 +130,23 @@ static int check_action(struct loader *ld, struct vd_rule *r, const struct seen 
 
 	ld->key = NULL;
 	if (actions == 0)
-		return fail(ld, "needs an action: verdict, lua or plugin");
+		return vd_rule_fail(ld, "needs an action: verdict, lua or plugin");
 	if (actions > 1)
-		return fail(ld, "has more than one action (verdict, lua, plugin): pick one");
+		return vd_rule_fail(ld, "has more than one action (verdict, lua, plugin): pick one");
 	if (s->mark && !s->verdict)
-		return fail(ld, "key \"mark\" needs a verdict (a hook returns its own mark)");
+		return vd_rule_fail(ld, "key \"mark\" needs a verdict (a hook returns its own mark)");
 	if (s->queue != (s->verdict && r->verdict.kind == VD_VERDICT_QUEUE))
-		return fail(ld, "verdict \"queue\" and key \"queue\" (the queue number) go together");
+		return vd_rule_fail(ld, "verdict \"queue\" and key \"queue\" (the queue number) go together");
 	if (s->bypass && !s->queue)
-		return fail(ld, "key \"bypass\" needs verdict \"queue\"");
+		return vd_rule_fail(ld, "key \"bypass\" needs verdict \"queue\"");
 	if (s->plugin != s->symbol)
-		return fail(ld, "keys \"plugin\" and \"symbol\" go together");
+		return vd_rule_fail(ld, "keys \"plugin\" and \"symbol\" go together");
 	if (s->args && !s->plugin)
-		return fail(ld, "key \"args\" needs a plugin");
+		return vd_rule_fail(ld, "key \"args\" needs a plugin");
 	if (r->on_error_set && s->verdict)
-		return fail(ld, "key \"on_error\" is for lua and plugin hooks");
+		return vd_rule_fail(ld, "key \"on_error\" is for lua and plugin hooks");
 	if ((r->checks & VD_CHECK_ICMP_CODE) && !(r->checks & VD_CHECK_ICMP_TYPE))
-		return fail(ld, "key \"icmp_code\" needs icmp_type");
+		return vd_rule_fail(ld, "key \"icmp_code\" needs icmp_type");
 	if (s->queue)
 		r->verdict = vd_verdict_queue((uint16_t)s->queue_num, s->bypass);
 	if (s->mark)
@@ -554,8 +201,8 @@ static int unknown_key(struct loader *ld)
 			best = keys[i], best_d = d;
 	}
 	if (best)
-		return fail(ld, "unknown key (did you mean \"%s\"?)", best);
-	return fail(ld, "unknown key");
+		return vd_rule_fail(ld, "unknown key (did you mean \"%s\"?)", best);
+	return vd_rule_fail(ld, "unknown key");
 }
 
 static int read_rule(struct loader *ld, struct vd_rule *r, struct vd_verdict dflt)
@@ -572,11 +219,11 @@ static int read_rule(struct loader *ld, struct vd_rule *r, struct vd_verdict dfl
 		r->name = strdup(auto_name);
 	} else {
 		ld->key = "name";
-		return fail(ld, "expected a string");
+		return vd_rule_fail(ld, "expected a string");
 	}
 	lua_pop(L, 1);
 	if (!r->name)
-		return fail(ld, "out of memory");
+		return vd_rule_fail(ld, "out of memory");
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
 		int ret;
@@ -585,7 +232,7 @@ static int read_rule(struct loader *ld, struct vd_rule *r, struct vd_verdict dfl
 			const char *type = luaL_typename(L, -2);
 
 			lua_pop(L, 2);
-			return fail(ld, "keys must be names, not %s", type);
+			return vd_rule_fail(ld, "keys must be names, not %s", type);
 		}
 		ld->key = lua_tostring(L, -2);
 		ret = strcmp(ld->key, "name") == 0 ? 0 : read_match_key(ld, r, ld->key);
@@ -613,7 +260,7 @@ static int read_rules(struct loader *ld, struct vd_rule_file *f)
 		return 0;
 	f->rules = calloc((size_t)n, sizeof(*f->rules));
 	if (!f->rules)
-		return fail(ld, "out of memory");
+		return vd_rule_fail(ld, "out of memory");
 	for (lua_Integer i = 1; i <= n; i++) {
 		struct vd_rule *r = &f->rules[f->nrules++];
 
@@ -623,7 +270,7 @@ static int read_rules(struct loader *ld, struct vd_rule_file *f)
 		lua_rawgeti(L, -1, i);
 		if (!lua_istable(L, -1)) {
 			lua_pop(L, 1);
-			return fail(ld, "expected a table like { proto = \"tcp\", verdict = \"drop\" }");
+			return vd_rule_fail(ld, "expected a table like { proto = \"tcp\", verdict = \"drop\" }");
 		}
 		if (read_rule(ld, r, f->default_verdict) < 0)
 			return -1;
@@ -648,19 +295,19 @@ static int read_top(struct loader *ld, struct vd_rule_file *f)
 		    strcmp(k, "log_default") && strcmp(k, "logs")) {
 			ld->key = k[0] ? k : "?";
 			lua_pop(L, 1);
-			return fail(ld, "unknown top-level key (default, log_default, sets, rules, logs)");
+			return vd_rule_fail(ld, "unknown top-level key (default, log_default, sets, rules, logs)");
 		}
 	}
 	ld->key = "log_default";
 	lua_getfield(L, -1, "log_default");
 	if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
-		return fail(ld, "expected true or false");
+		return vd_rule_fail(ld, "expected true or false");
 	f->log_default = lua_toboolean(L, -1);
 	lua_pop(L, 1);
 	f->default_verdict = vd_verdict_accept();
 	ld->key = "default";
 	lua_getfield(L, -1, "default");
-	if (!lua_isnil(L, -1) && read_verdict_name(ld, &f->default_verdict, false) < 0)
+	if (!lua_isnil(L, -1) && vd_rule_read_verdict_name(ld, &f->default_verdict, false) < 0)
 		return -1;
 	lua_pop(L, 1);
 	/* For log packets "accept" means "write": what no entry drops is written,
@@ -670,14 +317,14 @@ static int read_top(struct loader *ld, struct vd_rule_file *f)
 	ld->key = "sets";
 	lua_getfield(L, -1, "sets");
 	if (!lua_isnil(L, -1) && !lua_istable(L, -1))
-		return fail(ld, "expected a table of named address lists");
+		return vd_rule_fail(ld, "expected a table of named address lists");
 	ld->sets = lua_istable(L, -1) ? lua_gettop(L) : 0;
 	ld->key = ld->list;
 	lua_getfield(L, -2, ld->list);
 	if (lua_isnil(L, -1) && strcmp(ld->list, "logs") == 0)
 		return 0; /* logs are optional; rules are not */
 	if (!lua_istable(L, -1))
-		return fail(ld, "expected a list of %s, got %s", ld->list, luaL_typename(L, -1));
+		return vd_rule_fail(ld, "expected a list of %s, got %s", ld->list, luaL_typename(L, -1));
 	ld->key = NULL;
 	return read_rules(ld, f);
 }
@@ -713,7 +360,7 @@ int vd_rule_file_read(struct vd_lua *lua, const char *path, const char *list,
 	lua_pushcfunction(ld.L, protected_read);
 	lua_pushlightuserdata(ld.L, &args);
 	if (lua_pcall(ld.L, 1, 0, 0) != LUA_OK) {
-		fail(&ld, "%s", lua_tostring(ld.L, -1));
+		vd_rule_fail(&ld, "%s", lua_tostring(ld.L, -1));
 		args.ret = -1;
 	}
 	lua_settop(ld.L, top);
@@ -761,9 +408,9 @@ int vd_rule_file_lua_refs(struct vd_lua *lua, const char *path, const char *list
 		/* The file ran once per worker: one whose table differs between runs
 		 * (it used time or randomness to build it) cannot be trusted. */
 		if (!lua_isfunction(L, -1))
-			ret = fail(&ld, "is not a function on every run of the file");
+			ret = vd_rule_fail(&ld, "is not a function on every run of the file");
 		else if ((refs[i] = vd_lua_ref_function(lua)) < 0)
-			ret = fail(&ld, "cannot keep a reference to the function");
+			ret = vd_rule_fail(&ld, "cannot keep a reference to the function");
 		lua_settop(L, top + 2);
 	}
 	lua_settop(L, top);

@@ -1,0 +1,352 @@
+/* rule_values.c - read the values of rules file keys (rule_values.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include <verdict/packet.h>
+
+#include "rule_values.h"
+
+int vd_rule_fail(struct loader *ld, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+	size_t off = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	off += (size_t)snprintf(ld->err, ld->errlen, "%s: ", ld->path);
+	if (ld->rule && off < ld->errlen)
+		off += (size_t)snprintf(ld->err + off, ld->errlen - off, "%s %u \"%s\": ",
+					strcmp(ld->list, "logs") == 0 ? "logs entry" : "rule",
+					ld->rule->index, ld->rule->name ? ld->rule->name : "");
+	if (ld->key && off < ld->errlen)
+		off += (size_t)snprintf(ld->err + off, ld->errlen - off, "key \"%s\": ", ld->key);
+	if (off < ld->errlen)
+		snprintf(ld->err + off, ld->errlen - off, "%s", what);
+	errno = EINVAL;
+	return -1;
+}
+
+static int add_range(struct loader *ld, struct vd_rule_dim_spec *d, vd_key lo, vd_key hi)
+{
+	struct vd_key_range *r = realloc(d->ranges, (d->nranges + 1) * sizeof(*r));
+
+	if (!r)
+		return vd_rule_fail(ld, "out of memory");
+	d->ranges = r;
+	d->ranges[d->nranges++] = (struct vd_key_range){ lo, hi };
+	d->constrained = true;
+	return 0;
+}
+
+/* Calls one(ld, value at top, arg) for a scalar, or for each element of a
+ * list; the value is at the top of the stack and stays there. */
+int vd_rule_each_item(struct loader *ld, item_fn one, void *arg)
+{
+	lua_State *L = ld->L;
+	lua_Integer n;
+
+	if (!lua_istable(L, -1))
+		return one(ld, arg);
+	n = luaL_len(L, -1);
+	if (n == 0)
+		return vd_rule_fail(ld, "an empty list matches nothing; leave the key out instead");
+	for (lua_Integer i = 1; i <= n; i++) {
+		int ret;
+
+		lua_rawgeti(L, -1, i);
+		ret = lua_istable(L, -1) ? vd_rule_fail(ld, "lists do not nest") : one(ld, arg);
+		lua_pop(L, 1);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Reads an integer in [min, max] from the top of the stack. */
+int vd_rule_read_uint(struct loader *ld, uint64_t min, uint64_t max, uint64_t *out)
+{
+	int isnum;
+	lua_Integer v = lua_tointegerx(ld->L, -1, &isnum);
+
+	if (!isnum || lua_type(ld->L, -1) != LUA_TNUMBER)
+		return vd_rule_fail(ld, "expected a whole number, got %s", luaL_typename(ld->L, -1));
+	if (v < 0 || (uint64_t)v < min || (uint64_t)v > max)
+		return vd_rule_fail(ld, "%lld is out of range %llu-%llu", (long long)v,
+			    (unsigned long long)min, (unsigned long long)max);
+	*out = (uint64_t)v;
+	return 0;
+}
+
+/* A number, or "lo-hi" text, within [0, max]. */
+int vd_rule_read_range(struct loader *ld, uint64_t max, uint64_t *lo, uint64_t *hi)
+{
+	const char *s;
+	char *end;
+	unsigned long long a, b;
+
+	if (lua_type(ld->L, -1) == LUA_TNUMBER) {
+		if (vd_rule_read_uint(ld, 0, max, lo) < 0)
+			return -1;
+		*hi = *lo;
+		return 0;
+	}
+	if (lua_type(ld->L, -1) != LUA_TSTRING)
+		return vd_rule_fail(ld, "expected a number or a \"low-high\" range, got %s",
+			    luaL_typename(ld->L, -1));
+	s = lua_tostring(ld->L, -1);
+	errno = 0;
+	a = strtoull(s, &end, 0);
+	if (end == s || *end != '-' || errno)
+		return vd_rule_fail(ld, "\"%s\" is not a number or a \"low-high\" range", s);
+	s = end + 1;
+	b = strtoull(s, &end, 0);
+	if (end == s || *end || errno || a > b || b > max)
+		return vd_rule_fail(ld, "\"%s\" is not a range with low <= high <= %llu",
+			    lua_tostring(ld->L, -1), (unsigned long long)max);
+	*lo = a;
+	*hi = b;
+	return 0;
+}
+
+int vd_rule_port_item(struct loader *ld, void *arg)
+{
+	uint64_t lo = 0, hi = 0;
+
+	if (vd_rule_read_range(ld, 65535, &lo, &hi) < 0)
+		return -1;
+	return add_range(ld, arg, lo, hi);
+}
+
+static vd_key key_from_bytes(const uint8_t *b, size_t n)
+{
+	vd_key k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k = (k << 8) | b[i];
+	return k;
+}
+
+/* Parses "addr" or "addr/len" into a range of the shared address key space. */
+static int parse_prefix(const char *text, vd_key *lo, vd_key *hi)
+{
+	char addr[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(text, '/');
+	uint8_t bytes[16];
+	unsigned bits, len, max;
+	char *end;
+	vd_key k, host;
+
+	if (strlen(text) >= sizeof(addr))
+		return -1;
+	snprintf(addr, sizeof(addr), "%.*s", slash ? (int)(slash - text) : (int)strlen(text), text);
+	if (inet_pton(AF_INET, addr, bytes) == 1) {
+		max = 32;
+		k = ((vd_key)0xffff << 32) | key_from_bytes(bytes, 4); /* ::ffff:a.b.c.d */
+	} else if (inet_pton(AF_INET6, addr, bytes) == 1) {
+		max = 128;
+		k = key_from_bytes(bytes, 16);
+	} else {
+		return -1;
+	}
+	len = max;
+	if (slash) {
+		errno = 0;
+		bits = (unsigned)strtoul(slash + 1, &end, 10);
+		if (end == slash + 1 || *end || errno || bits > max)
+			return -1;
+		len = bits;
+	}
+	host = max - len >= 128 ? (vd_key)-1 : (((vd_key)1 << (max - len)) - 1);
+	if (max - len == 0)
+		host = 0;
+	*lo = k & ~host;
+	*hi = *lo | host;
+	return 0;
+}
+
+/* "@name": the addresses of a set declared under `sets`. */
+static int set_items(struct loader *ld, const char *name, void *arg)
+{
+	int ret;
+
+	if (!ld->sets)
+		return vd_rule_fail(ld, "set \"@%s\" is not declared (no `sets` table)", name);
+	lua_getfield(ld->L, ld->sets, name);
+	if (lua_isnil(ld->L, -1)) {
+		lua_pop(ld->L, 1);
+		return vd_rule_fail(ld, "set \"@%s\" is not declared under `sets`", name);
+	}
+	ret = vd_rule_each_item(ld, vd_rule_address_item, arg);
+	lua_pop(ld->L, 1);
+	return ret;
+}
+
+int vd_rule_address_item(struct loader *ld, void *arg)
+{
+	const char *s;
+	vd_key lo, hi;
+
+	if (lua_type(ld->L, -1) != LUA_TSTRING)
+		return vd_rule_fail(ld, "expected an address or prefix string, got %s",
+			    luaL_typename(ld->L, -1));
+	s = lua_tostring(ld->L, -1);
+	if (s[0] == '@')
+		return set_items(ld, s + 1, arg);
+	if (parse_prefix(s, &lo, &hi) < 0)
+		return vd_rule_fail(ld, "\"%s\" is not an IPv4 or IPv6 address or prefix", s);
+	return add_range(ld, arg, lo, hi);
+}
+
+int vd_rule_proto_item(struct loader *ld, void *arg)
+{
+	static const struct { const char *name; unsigned num; } names[] = {
+		{ "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP }, { "icmp", IPPROTO_ICMP },
+		{ "icmpv6", IPPROTO_ICMPV6 }, { "sctp", IPPROTO_SCTP }, { "esp", IPPROTO_ESP },
+		{ "ah", IPPROTO_AH }, { "gre", IPPROTO_GRE }, { "udplite", IPPROTO_UDPLITE },
+	};
+	uint64_t num;
+
+	if (lua_type(ld->L, -1) == LUA_TSTRING) {
+		const char *s = lua_tostring(ld->L, -1);
+
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcmp(s, names[i].name) == 0)
+				return add_range(ld, arg, names[i].num, names[i].num);
+		return vd_rule_fail(ld, "unknown protocol \"%s\" (tcp, udp, icmp, icmpv6, sctp, esp, ah, gre, "
+				"udplite or a number)", s);
+	}
+	if (vd_rule_read_uint(ld, 0, 255, &num) < 0)
+		return -1;
+	return add_range(ld, arg, num, num);
+}
+
+int vd_rule_iface_item(struct loader *ld, void *arg)
+{
+	uint64_t index;
+
+	if (lua_type(ld->L, -1) == LUA_TSTRING) {
+		const char *s = lua_tostring(ld->L, -1);
+
+		index = if_nametoindex(s);
+		if (index == 0)
+			return vd_rule_fail(ld, "no interface named \"%s\" (in this network namespace)", s);
+	} else if (vd_rule_read_uint(ld, 1, UINT32_MAX, &index) < 0) {
+		return -1;
+	}
+	return add_range(ld, arg, index, index);
+}
+
+/* A 32-bit value with an optional mask: number, "value/mask", {value=,mask=}. */
+int vd_rule_read_masked(struct loader *ld, uint32_t *value, uint32_t *mask)
+{
+	lua_State *L = ld->L;
+	uint64_t v, m = UINT32_MAX;
+
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		char *end;
+		const char *s = lua_tostring(L, -1);
+
+		errno = 0;
+		v = strtoull(s, &end, 0);
+		if (*end == '/')
+			m = strtoull(end + 1, &end, 0);
+		if (end == s || *end || errno || v > UINT32_MAX || m > UINT32_MAX)
+			return vd_rule_fail(ld, "\"%s\" is not \"value\" or \"value/mask\"", s);
+	} else if (lua_istable(L, -1)) {
+		lua_getfield(L, -1, "value");
+		if (vd_rule_read_uint(ld, 0, UINT32_MAX, &v) < 0)
+			return -1;
+		lua_getfield(L, -2, "mask");
+		if (!lua_isnil(L, -1) && vd_rule_read_uint(ld, 0, UINT32_MAX, &m) < 0)
+			return -1;
+		lua_pop(L, 2);
+	} else if (vd_rule_read_uint(ld, 0, UINT32_MAX, &v) < 0) {
+		return -1;
+	}
+	*value = (uint32_t)v;
+	*mask = (uint32_t)m;
+	return 0;
+}
+
+/* "syn,!ack": listed flags are tested, "!" ones must be clear. */
+int vd_rule_read_tcp_flags(struct loader *ld, uint8_t *mask, uint8_t *value)
+{
+	static const char *const names[] = { "fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr" };
+	const char *s = lua_type(ld->L, -1) == LUA_TSTRING ? lua_tostring(ld->L, -1) : NULL;
+
+	if (!s)
+		return vd_rule_fail(ld, "expected flags like \"syn,!ack\"");
+	*mask = *value = 0;
+	while (*s) {
+		bool clear = *s == '!';
+		size_t n, i;
+
+		s += clear;
+		n = strcspn(s, ",");
+		for (i = 0; i < 8; i++)
+			if (strlen(names[i]) == n && strncmp(s, names[i], n) == 0)
+				break;
+		if (i == 8)
+			return vd_rule_fail(ld, "unknown TCP flag \"%.*s\" (fin syn rst psh ack urg ece cwr, "
+					"\"!\" for clear)", (int)n, s);
+		*mask |= (uint8_t)(1u << i);
+		if (!clear)
+			*value |= (uint8_t)(1u << i);
+		s += n + (s[n] == ',');
+	}
+	return 0;
+}
+
+int vd_rule_ct_item(struct loader *ld, void *arg)
+{
+	uint32_t *states = arg;
+	const char *s = lua_type(ld->L, -1) == LUA_TSTRING ? lua_tostring(ld->L, -1) : "";
+
+	if (strcmp(s, "new") == 0)
+		*states |= 1u << VD_CT_NEW;
+	else if (strcmp(s, "established") == 0)
+		*states |= 1u << VD_CT_ESTABLISHED | 1u << VD_CT_ESTABLISHED_REPLY;
+	else if (strcmp(s, "related") == 0)
+		*states |= 1u << VD_CT_RELATED | 1u << VD_CT_RELATED_REPLY;
+	else if (strcmp(s, "untracked") == 0)
+		*states |= 1u << VD_CT_UNTRACKED;
+	else if (strcmp(s, "invalid") == 0)
+		*states |= VD_CT_INVALID_BIT;
+	else
+		return vd_rule_fail(ld, "unknown conntrack state \"%s\" (new, established, related, "
+				"untracked, invalid)", s);
+	return 0;
+}
+
+int vd_rule_read_verdict_name(struct loader *ld, struct vd_verdict *v, bool allow_queue)
+{
+	const char *s = lua_type(ld->L, -1) == LUA_TSTRING ? lua_tostring(ld->L, -1) : NULL;
+
+	if (s && allow_queue && strcmp(s, "queue") == 0) {
+		*v = vd_verdict_queue(0, false);
+		return 0;
+	}
+	if (!s || vd_verdict_parse(s, v) < 0)
+		return vd_rule_fail(ld, "expected %s", allow_queue ? "\"accept\", \"drop\", \"repeat\" or \"queue\""
+							   : "\"accept\" or \"drop\"");
+	return 0;
+}
+
+int vd_rule_read_string(struct loader *ld, char **out)
+{
+	if (lua_type(ld->L, -1) != LUA_TSTRING)
+		return vd_rule_fail(ld, "expected a string, got %s", luaL_typename(ld->L, -1));
+	free(*out);
+	*out = strdup(lua_tostring(ld->L, -1));
+	return *out ? 0 : vd_rule_fail(ld, "out of memory");
+}
