@@ -22,7 +22,6 @@
 
 struct vd_log_sink {
 	char *json_path, *pcap_path;
-	enum vd_pcap_linktype linktype;
 	int json_fd;             /* -1: none (or a failed reopen) */
 	bool json_stdout;
 	struct vd_pcap_out *pcap;
@@ -72,7 +71,6 @@ struct vd_log_sink *vd_log_sink_open(const char *json_path, const char *pcap_pat
 		return NULL;
 	}
 	s->json_fd = -1;
-	s->linktype = linktype;
 	pthread_mutex_init(&s->lock, NULL);
 	s->json_path = json_path ? strdup(json_path) : NULL;
 	s->pcap_path = pcap_path ? strdup(pcap_path) : NULL;

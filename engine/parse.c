@@ -458,3 +458,10 @@ const char *vd_proto_name(uint8_t proto)
 	default: return NULL;
 	}
 }
+
+const char *vd_tcp_flag_name(unsigned b)
+{
+	static const char *const names[] = { "fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr" };
+
+	return b < 8 ? names[b] : NULL;
+}

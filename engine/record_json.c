@@ -151,13 +151,12 @@ static void put_devices(struct out *o, const struct vd_packet *pkt,
 
 static void put_tcp_flags(struct out *o, uint8_t flags)
 {
-	static const char *const names[] = { "fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr" };
 	const char *sep = "";
 
 	put(o, ",\"tcp_flags\":\"");
 	for (int b = 0; b < 8; b++)
 		if (flags & (1u << b)) {
-			put(o, "%s%s", sep, names[b]);
+			put(o, "%s%s", sep, vd_tcp_flag_name((unsigned)b));
 			sep = ",";
 		}
 	put(o, "\"");

@@ -281,7 +281,6 @@ int vd_rule_read_masked(struct loader *ld, uint32_t *value, uint32_t *mask)
 /* "syn,!ack": listed flags are tested, "!" ones must be clear. */
 int vd_rule_read_tcp_flags(struct loader *ld, uint8_t *mask, uint8_t *value)
 {
-	static const char *const names[] = { "fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr" };
 	const char *s = lua_type(ld->L, -1) == LUA_TSTRING ? lua_tostring(ld->L, -1) : NULL;
 
 	if (!s)
@@ -294,7 +293,7 @@ int vd_rule_read_tcp_flags(struct loader *ld, uint8_t *mask, uint8_t *value)
 		s += clear;
 		n = strcspn(s, ",");
 		for (i = 0; i < 8; i++)
-			if (strlen(names[i]) == n && strncmp(s, names[i], n) == 0)
+			if (strlen(vd_tcp_flag_name(i)) == n && strncmp(s, vd_tcp_flag_name(i), n) == 0)
 				break;
 		if (i == 8)
 			return vd_rule_fail(ld, "unknown TCP flag \"%.*s\" (fin syn rst psh ack urg ece cwr, "

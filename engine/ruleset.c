@@ -414,7 +414,6 @@ static void print_dim(FILE *out, const struct vd_rule_dim_spec *d, enum vd_rule_
 
 static void print_checks(FILE *out, const struct vd_rule *r)
 {
-	static const char *const tcp[] = { "fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr" };
 	static const char *const ct[] = { "established", "related", "new", "established-reply",
 					  "related-reply", "5", "6", "untracked" };
 	const char *sep;
@@ -432,7 +431,8 @@ static void print_checks(FILE *out, const struct vd_rule *r)
 		sep = "";
 		for (int b = 0; b < 8; b++)
 			if (r->tcp_mask & (1u << b)) {
-				fprintf(out, "%s%s%s", sep, (r->tcp_value & (1u << b)) ? "" : "!", tcp[b]);
+				fprintf(out, "%s%s%s", sep, (r->tcp_value & (1u << b)) ? "" : "!",
+					vd_tcp_flag_name((unsigned)b));
 				sep = ",";
 			}
 	}

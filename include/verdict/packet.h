@@ -182,6 +182,10 @@ enum vd_parse_error vd_packet_parse(struct vd_packet *pkt);
  * others. */
 const char *vd_proto_name(uint8_t proto);
 
+/* The lower-case name of TCP flag bit b (0: "fin" ... 7: "cwr"), as rules
+ * and logs write it; NULL for b > 7. */
+const char *vd_tcp_flag_name(unsigned b);
+
 /* A short English phrase for e, e.g. "IPv4 header length"; never NULL. */
 const char *vd_parse_error_str(enum vd_parse_error e);
 
