@@ -28,6 +28,7 @@
 #include "log.h"
 #include "nflog_internal.h"
 #include "nflog_message.h"
+#include "proc.h"
 #include "rcu.h"
 
 #define DEFAULT_BATCH 64
@@ -163,26 +164,6 @@ static int bind_with(struct vd_nflog *g, uint16_t flags)
 	return config_send(g, nlh);
 }
 
-/* True when /proc/net/netfilter/nfnetlink_log (this namespace) lists group
- * as bound; *portid is the holder's netlink port. */
-static bool group_holder(uint16_t group, unsigned *portid)
-{
-	FILE *f = fopen("/proc/net/netfilter/nfnetlink_log", "re");
-	unsigned g, p;
-	char line[256];
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%u %u", &g, &p) == 2 && g == group) {
-			*portid = p;
-			found = true;
-		}
-	fclose(f);
-	return found;
-}
-
 static int group_bind(struct vd_nflog *g, char *errbuf)
 {
 	unsigned portid = 0;
@@ -200,8 +181,9 @@ static int group_bind(struct vd_nflog *g, char *errbuf)
 	}
 	if (ret == 0)
 		return 0;
-	if (errno == EPERM && group_holder(group, &portid))
-		errno = EBUSY; /* the kernel says EPERM for someone else's group too */
+	/* The kernel says EPERM for someone else's group too: look who has it. */
+	if (errno == EPERM)
+		errno = vd_proc_log_group_holder(group, &portid) == 0 ? EBUSY : EPERM;
 	switch (errno) {
 	case EPERM:
 		vd_errbuf_set(errbuf, "nflog group %u: binding needs CAP_NET_ADMIN: run as root "

@@ -1,4 +1,5 @@
-/* proc.c - read one queue's line of /proc/net/netfilter/nfnetlink_queue. */
+/* proc.c - read one queue's line of /proc/net/netfilter/nfnetlink_queue, or
+ * one log group's of nfnetlink_log. */
 #include <errno.h>
 #include <stdio.h>
 
@@ -38,4 +39,27 @@ int vd_proc_queue_read(const char *path, uint16_t queue_num, struct vd_kernel_qu
 int vd_queue_kernel_stats(uint16_t queue_num, struct vd_kernel_queue_stats *out)
 {
 	return vd_proc_queue_read(NULL, queue_num, out);
+}
+
+int vd_proc_log_group_holder(uint16_t group, unsigned *portid)
+{
+	FILE *f = fopen("/proc/net/netfilter/nfnetlink_log", "re");
+	unsigned g, p;
+	char line[256];
+	int found = 0;
+
+	if (!f)
+		return -1;
+	/* group_num peer_portid qlen copy_mode copy_range flushtimeout use */
+	while (!found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%u %u", &g, &p) == 2 && g == group) {
+			*portid = p;
+			found = 1;
+		}
+	fclose(f);
+	if (!found) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
 }
