@@ -1,7 +1,10 @@
 /*
  * micro.c - vd-micro: offline micro benchmarks, no kernel, one thread.
  *
- *   vd-micro [--quick] [--plugin FILE.so]
+ *   vd-micro [--quick] [--rules-dir DIR] [--plugin-dir DIR]
+ *
+ * The 10-rule tables are bench/rules/{decl10,lua10,plugin10}.lua (the last two
+ * are the end-to-end rows' tables); --plugin-dir is where hook_accept.so is.
  *
  * Rows (ns per packet and packets per second, best of 3 timed rounds):
  *   parse         vd_packet_parse over a mixed IPv4/IPv6 TCP/UDP corpus
@@ -206,22 +209,6 @@ static const char *write_file(const char *name, const char *text)
 	return path;
 }
 
-/* Nine declarative rules the corpus never matches (ports 1-9), then last. */
-static const char *ten_rules(const char *name, const char *last)
-{
-	static char text[4096];
-	size_t n = 0;
-
-	n += (size_t)snprintf(text + n, sizeof(text) - n, "return { default = \"accept\", rules = {\n");
-	for (int i = 1; i <= 9; i++)
-		n += (size_t)snprintf(text + n, sizeof(text) - n,
-				      "  { name = \"r%d\", proto = \"%s\", dport = %d, src = \"203.0.113.0/24\", "
-				      "verdict = \"drop\" },\n",
-				      i, i % 2 ? "tcp" : "udp", i);
-	snprintf(text + n, sizeof(text) - n, "  %s,\n} }\n", last);
-	return write_file(name, text);
-}
-
 /* 1,000 rules over ports 10000-10999, TCP and UDP, some with source prefixes. */
 static const char *thousand_rules(void)
 {
@@ -252,9 +239,11 @@ static const char *thousand_rules(void)
 	return path;
 }
 
+static const char *plugin_dir;
+
 static void rules_row(const char *row, const char *path, unsigned long n)
 {
-	struct vd_rules_config cfg = { .path = path, .nworkers = 1 };
+	struct vd_rules_config cfg = { .path = path, .nworkers = 1, .plugin_path = plugin_dir };
 	char err[VD_ERRBUF_SIZE];
 	struct vd_rules *r = vd_rules_open(&cfg, err);
 
@@ -268,18 +257,20 @@ static void rules_row(const char *row, const char *path, unsigned long n)
 
 int main(int argc, char **argv)
 {
-	const char *plugin = NULL;
+	const char *rules_dir = VD_BENCH_RULES_DIR;
 	unsigned long n = 5000000;
-	char last[512];
+	char file[512];
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			n = 300000;
-		else if (strcmp(argv[i], "--plugin") == 0 && i + 1 < argc)
-			plugin = argv[++i];
+		else if (strcmp(argv[i], "--rules-dir") == 0 && i + 1 < argc)
+			rules_dir = argv[++i];
+		else if (strcmp(argv[i], "--plugin-dir") == 0 && i + 1 < argc)
+			plugin_dir = argv[++i];
 		else {
 			fprintf(stderr, "vd-micro: unknown argument \"%s\" (usage: vd-micro [--quick] "
-					"[--plugin FILE.so])\n", argv[i]);
+					"[--rules-dir DIR] [--plugin-dir DIR])\n", argv[i]);
 			return 2;
 		}
 	}
@@ -292,31 +283,26 @@ int main(int argc, char **argv)
 	rcu_register_thread();
 
 	report("parse", measure(parse_round, NULL, n));
-	rules_row("rules-10", ten_rules("rules-10.lua",
-					"{ name = \"last\", proto = \"sctp\", verdict = \"drop\" }"),
-		  n);
+	snprintf(file, sizeof(file), "%s/decl10.lua", rules_dir);
+	rules_row("rules-10", file, n);
 	rules_row("rules-1000", thousand_rules(), n);
 	rules_row("lua-trivial",
 		  write_file("lua-trivial.lua",
 			     "return { rules = { { name = \"t\", "
 			     "lua = function(pkt) return \"accept\" end } } }\n"),
 		  n / 2);
-	rules_row("lua-10",
-		  ten_rules("lua-10.lua", "{ name = \"hook\", lua = function(pkt) "
-					  "if pkt.dport == 1 and pkt.len > 1400 then return \"drop\" end "
-					  "return \"accept\" end }"),
-		  n / 2);
-	if (plugin) {
-		snprintf(last, sizeof(last),
-			 "{ name = \"hook\", plugin = \"%s\", symbol = \"hook_accept_eval\" }", plugin);
-		rules_row("plugin-10", ten_rules("plugin-10.lua", last), n);
+	snprintf(file, sizeof(file), "%s/lua10.lua", rules_dir);
+	rules_row("lua-10", file, n / 2);
+	if (plugin_dir) {
+		snprintf(file, sizeof(file), "%s/plugin10.lua", rules_dir);
+		rules_row("plugin-10", file, n);
 	}
 	rcu_ptr = calloc(1, sizeof(*rcu_ptr));
 	report("rcu-read", measure(rcu_round, NULL, n * 4));
 	free(rcu_ptr);
 
 	rcu_unregister_thread();
-	for (const char *f = "rules-10.lua\0rules-1000.lua\0lua-trivial.lua\0lua-10.lua\0plugin-10.lua\0";
+	for (const char *f = "rules-1000.lua\0lua-trivial.lua\0";
 	     *f; f += strlen(f) + 1) {
 		char path[128];
 

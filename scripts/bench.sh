@@ -315,7 +315,7 @@ REPLAY_PKTS=$(kv packets "$REPLAY_LINE")
 REPLAY_PPS=$(awk -v n="$REPLAY_PKTS" -v a="$REPLAY_T0" -v b="$REPLAY_T1" 'BEGIN { printf "%.0f", n / (b - a) }')
 
 # Offline micro rows, pinned to one core.
-taskset -c 0 "$MICRO" $MICRO_ARGS --plugin "$B/bench/hook_accept.so" >"$WORK/micro"
+taskset -c 0 "$MICRO" $MICRO_ARGS --rules-dir "$RULES" --plugin-dir "$B/bench" >"$WORK/micro"
 
 # --- report ---
 MIN_PPS=$(median minimal 2)
