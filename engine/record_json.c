@@ -75,12 +75,15 @@ static const char *ct_name(uint32_t ct)
 	}
 }
 
+/* Packets come many per second: the date and time part is formatted once a
+ * second per thread, not per packet (gmtime_r and strftime are not cheap). */
 static void put_time(struct out *o, const struct vd_packet *pkt)
 {
+	static __thread time_t cached_sec = -1;
+	static __thread char day[32];
 	struct timespec ts;
-	struct tm tm;
-	char day[32];
 	uint64_t ns;
+	time_t sec;
 
 	if (pkt->meta & VD_META_TIMESTAMP) {
 		ns = pkt->timestamp_ns;
@@ -88,9 +91,14 @@ static void put_time(struct out *o, const struct vd_packet *pkt)
 		clock_gettime(CLOCK_REALTIME, &ts); /* vDSO */
 		ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	}
-	time_t sec = (time_t)(ns / 1000000000u);
-	gmtime_r(&sec, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	sec = (time_t)(ns / 1000000000u);
+	if (sec != cached_sec) {
+		struct tm tm;
+
+		gmtime_r(&sec, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_sec = sec;
+	}
 	put(o, "{\"ts\":\"%s.%06uZ\"", day, (unsigned)(ns % 1000000000u / 1000u));
 }
 
