@@ -25,6 +25,7 @@
 
 #include <verdict/nflog.h>
 
+#include "counters.h"
 #include "log.h"
 #include "nflog_internal.h"
 #include "nflog_message.h"
@@ -57,13 +58,7 @@ struct vd_nflog {
 
 static void stats_publish(struct vd_nflog *g)
 {
-	uint64_t *total = (uint64_t *)&g->stats, *delta = (uint64_t *)&g->delta;
-
-	for (size_t i = 0; i < STATS_FIELDS; i++) {
-		if (delta[i])
-			__atomic_store_n(&total[i], total[i] + delta[i], __ATOMIC_RELAXED);
-		delta[i] = 0;
-	}
+	vd_counters_publish((uint64_t *)&g->stats, (uint64_t *)&g->delta, STATS_FIELDS);
 }
 
 static int set_rcvbuf(int fd, unsigned bytes)
@@ -392,11 +387,7 @@ void vd_nflog_stop(struct vd_nflog *g)
 
 void vd_nflog_stats(const struct vd_nflog *g, struct vd_nflog_stats *out)
 {
-	const uint64_t *total = (const uint64_t *)&g->stats;
-	uint64_t *dst = (uint64_t *)out;
-
-	for (size_t i = 0; i < STATS_FIELDS; i++)
-		dst[i] = __atomic_load_n(&total[i], __ATOMIC_RELAXED);
+	vd_counters_read((const uint64_t *)&g->stats, (uint64_t *)out, STATS_FIELDS);
 }
 
 uint16_t vd_nflog_group(const struct vd_nflog *g)

@@ -22,6 +22,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 
+#include "counters.h"
 #include "log.h"
 #include "nfq_message.h"
 #include "nfq_socket.h"
@@ -60,16 +61,7 @@ struct vd_queue {
 
 static void stats_publish(struct vd_queue *q)
 {
-	uint64_t *total = (uint64_t *)&q->stats;
-	uint64_t *delta = (uint64_t *)&q->delta;
-
-	/* Single writer: a relaxed load-add-store is exact and, unlike a locked
-	 * add, free on x86; readers see each counter whole. */
-	for (size_t i = 0; i < STATS_FIELDS; i++) {
-		if (delta[i])
-			__atomic_store_n(&total[i], total[i] + delta[i], __ATOMIC_RELAXED);
-		delta[i] = 0;
-	}
+	vd_counters_publish((uint64_t *)&q->stats, (uint64_t *)&q->delta, STATS_FIELDS);
 }
 
 static void count_verdict(struct vd_queue_stats *d, struct vd_verdict v)
@@ -260,11 +252,7 @@ void vd_queue_stop(struct vd_queue *q)
 
 void vd_queue_stats(const struct vd_queue *q, struct vd_queue_stats *out)
 {
-	const uint64_t *total = (const uint64_t *)&q->stats;
-	uint64_t *dst = (uint64_t *)out;
-
-	for (size_t i = 0; i < STATS_FIELDS; i++)
-		dst[i] = __atomic_load_n(&total[i], __ATOMIC_RELAXED);
+	vd_counters_read((const uint64_t *)&q->stats, (uint64_t *)out, STATS_FIELDS);
 }
 
 uint16_t vd_queue_num(const struct vd_queue *q)
