@@ -51,8 +51,8 @@ CHART=${OUT%.json}.png
 scripts/deps.sh >/dev/null
 scripts/build.sh build-bench -DCMAKE_BUILD_TYPE=Release -DVD_BUILD_TESTS=OFF >/dev/null
 B=$PWD/build-bench
-VERDICTD=$B/engine/verdictd
-VERDICTCTL=$B/engine/verdictctl
+VERDICTD=$B/engine/daemon/verdictd
+VERDICTCTL=$B/engine/client/verdictctl
 UDPGEN=$B/bench/vd-udpgen
 MINIMAL=$B/bench/vd-nfq-minimal
 MICRO=$B/bench/vd-micro

@@ -9,9 +9,9 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root (sudo $0): it creates a network namespace" >&2; exit 1; }
 scripts/deps.sh
 scripts/build.sh build >/dev/null
-VERDICTD=$PWD/build/engine/verdictd
+VERDICTD=$PWD/build/engine/daemon/verdictd
 UDPGEN=$PWD/build/bench/vd-udpgen
-VERDICTCTL=$PWD/build/engine/verdictctl
+VERDICTCTL=$PWD/build/engine/client/verdictctl
 
 NS="vd-demo-$$"
 WORK=$(mktemp -d)

@@ -1,4 +1,4 @@
-/* control.c - the control socket, both ends: daemon (serve) and client (request). */
+/* control.c - the daemon's end of the control socket (control.h). */
 #define _GNU_SOURCE /* accept4 */
 #include <errno.h>
 #include <poll.h>
@@ -144,27 +144,4 @@ void vd_control_close(struct vd_control *c)
 	unlink(c->path);
 	free(c->path);
 	free(c);
-}
-
-int vd_control_request(const char *path, const char *cmd, FILE *out)
-{
-	char buf[4096];
-	int fd = connect_to(path), status = 1, first = 1;
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	if (dprintf(fd, "%s\n", cmd) < 0) {
-		close(fd);
-		return -1;
-	}
-	shutdown(fd, SHUT_WR);
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		if (first && n >= 2 && memcmp(buf, "ok", 2) == 0)
-			status = 0;
-		first = 0;
-		fwrite(buf, 1, (size_t)n, out);
-	}
-	close(fd);
-	return status;
 }

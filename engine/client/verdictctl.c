@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "control.h"
+#include "control_client.h"
 
 static int usage(FILE *out, int status)
 {

@@ -10,10 +10,8 @@
 
 #include <verdict/nflog.h>
 
-#include "log.h"
+#include "internal.h"
 #include "log_workers.h"
-#include "nflog_internal.h"
-#include "rcu.h"
 
 struct group_worker {
 	struct vd_nflog *group;

@@ -10,7 +10,7 @@
 
 #include "capture.h"
 #include "log_sink.h"
-#include "rcu.h"
+#include "internal.h"
 #include "replay.h"
 #include "stats_report.h"
 

@@ -25,7 +25,7 @@
 
 #include "cli.h"
 #include "control.h"
-#include "log.h"
+#include "internal.h"
 #include "log_sink.h"
 #include "log_workers.h"
 #include "replay.h"

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "internal.h"
 #include "log_sink.h"
 #include "record_json.h"
 

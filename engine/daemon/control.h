@@ -11,7 +11,7 @@
 
 #include <stdio.h>
 
-#define VD_CONTROL_DEFAULT_PATH "/run/verdictd.sock"
+#include "control_protocol.h"
 
 struct vd_control;
 
@@ -29,10 +29,5 @@ void vd_control_serve(struct vd_control *c, vd_control_handler handler, void *da
 
 /* Closes and unlinks the socket. NULL is a no-op. */
 void vd_control_close(struct vd_control *c);
-
-/* Client side: sends cmd to path and copies the answer to out. Returns 0
- * when the answer starts with "ok", 1 when it is an error, -1 (errno set)
- * when the daemon could not be reached. */
-int vd_control_request(const char *path, const char *cmd, FILE *out);
 
 #endif

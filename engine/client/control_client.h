@@ -1,0 +1,17 @@
+/*
+ * control_client.h - the client end of verdictd's control socket
+ * (control_protocol.h): send one command, copy the answer out.
+ */
+#ifndef VD_CONTROL_CLIENT_H
+#define VD_CONTROL_CLIENT_H
+
+#include <stdio.h>
+
+#include "control_protocol.h"
+
+/* Sends cmd to the daemon listening at path and copies the answer to out.
+ * Returns 0 when the answer does not start with "error:", 1 when it does,
+ * -1 (errno set) when the daemon could not be reached. */
+int vd_control_request(const char *path, const char *cmd, FILE *out);
+
+#endif
