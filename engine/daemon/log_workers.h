@@ -1,36 +1,35 @@
 /*
- * log_workers.h - the daemon's NFLOG groups: one thread per --nflog group,
- * each writing what it reads to the log sink (when there is one).
- *
- * Main thread only: start, running, stop, wait, report, free.
+ * log_workers.h - what the daemon's NFLOG group workers do: the engine runs
+ * one worker per --nflog group (verdict/engine.h); this file gives each its
+ * state and its callbacks, which filter a logged packet through the rules
+ * file's `logs` list and write it to the log sink.
  */
 #ifndef VD_LOG_WORKERS_H
 #define VD_LOG_WORKERS_H
 
-#include <stdbool.h>
 #include <stdio.h>
 
+#include <verdict/engine.h>
 #include <verdict/rules.h>
 
-#include "cli.h"
 #include "log_sink.h"
 
-struct vd_log_workers;
+/* What the group template's callbacks need; lives as long as the engine. */
+struct vd_log_workers_context {
+	struct vd_rules *rules;    /* NULL without --rules */
+	struct vd_log_sink *sink;  /* NULL without outputs */
+};
 
-/* Opens and binds every group (so that errors show before any thread runs),
- * then starts one thread each. Group i is log worker i of rules (its `logs`
- * list filters and annotates what is written). NULL with one line in err.
- * rules and sink may be NULL. */
-struct vd_log_workers *vd_log_workers_start(const struct vd_cli_options *o, struct vd_rules *rules,
-					    struct vd_log_sink *sink, char *err, size_t errlen);
+/* The state of group worker i (log worker i of the rules), for the engine's
+ * group_init; NULL on no memory. Freed by vd_log_worker_free (group_fini). */
+struct vd_log_worker *vd_log_worker_new(const struct vd_log_workers_context *ctx, unsigned i);
+void vd_log_worker_free(struct vd_log_worker *gw);
 
-bool vd_log_workers_running(const struct vd_log_workers *w);
-void vd_log_workers_stop(struct vd_log_workers *w); /* async-signal-safe */
-int vd_log_workers_wait(struct vd_log_workers *w);  /* -1 when one failed */
+/* The group template's callback and batch callback (user: the vd_log_worker). */
+void vd_log_worker_packet(const struct vd_packet *pkt, void *user);
+void vd_log_worker_batch(unsigned n, void *user);
 
 /* "nflog[ LABEL]: g5 packets=… enobufs=… seq_gaps=… rcvbuf=…; …" */
-void vd_log_workers_report(FILE *out, const struct vd_log_workers *w, const char *label);
-
-void vd_log_workers_free(struct vd_log_workers *w); /* unbinds; NULL ok */
+void vd_log_workers_report(FILE *out, const struct vd_engine *e, const char *label);
 
 #endif

@@ -36,8 +36,8 @@
 
 struct daemon {
 	struct vd_cli_options *opts;
-	struct vd_engine *engine;   /* NULL without --queue */
-	struct vd_log_workers *logs; /* NULL without --nflog */
+	struct vd_engine *engine;   /* NULL without --queue and --nflog */
+	struct vd_log_workers_context logs; /* what the group workers share */
 	struct vd_log_sink *sink;   /* NULL without --log-json / --log-pcap */
 	struct vd_rules *rules;   /* NULL: every packet gets opts->default_verdict */
 	struct vd_control *control;
@@ -56,6 +56,20 @@ static struct vd_verdict default_verdict_cb(const struct vd_packet *pkt, void *u
 {
 	(void)pkt;
 	return *(const struct vd_verdict *)user;
+}
+
+/* For a packet whose message could not be decoded: what nothing matched
+ * gets, the table's default (or --default without rules). */
+static struct vd_verdict default_fallback_cb(void *user)
+{
+	return *(const struct vd_verdict *)user;
+}
+
+static struct vd_verdict rules_fallback_cb(void *user)
+{
+	const struct worker_ctx *w = user;
+
+	return vd_rules_default_verdict(w->rules);
 }
 
 /* Hot path: the rule table's verdict; a record when the rule says log. */
@@ -108,6 +122,30 @@ static void worker_fini(unsigned worker, void *worker_user, void *engine_user)
 	free(w);
 }
 
+static void *group_init(unsigned worker, uint16_t group, void *engine_user)
+{
+	struct daemon *d = engine_user;
+
+	(void)group;
+	return vd_log_worker_new(&d->logs, worker);
+}
+
+static void group_fini(unsigned worker, void *worker_user, void *engine_user)
+{
+	(void)worker;
+	(void)engine_user;
+	vd_log_worker_free(worker_user);
+}
+
+/* Queue and group counters, as stats lines ("stats: ...", "nflog: ..."). */
+static void report_engine(FILE *out, const struct vd_engine *e, const char *label)
+{
+	if (e && vd_engine_nqueues(e))
+		vd_stats_report(out, e, label);
+	if (e && vd_engine_ngroups(e))
+		vd_log_workers_report(out, e, label);
+}
+
 static int reload(struct daemon *d, FILE *reply)
 {
 	char errbuf[VD_ERRBUF_SIZE];
@@ -136,10 +174,7 @@ static void control_handler(const char *cmd, FILE *reply, void *data)
 		reload(d, reply);
 	} else if (strcmp(cmd, "stats") == 0) {
 		fputs("ok\n", reply);
-		if (d->engine)
-			vd_stats_report(reply, d->engine, NULL);
-		if (d->logs)
-			vd_log_workers_report(reply, d->logs, NULL);
+		report_engine(reply, d->engine, NULL);
 		if (d->rules)
 			vd_rules_report(reply, d->rules, NULL);
 	} else if (strcmp(cmd, "ping") == 0) {
@@ -147,6 +182,13 @@ static void control_handler(const char *cmd, FILE *reply, void *data)
 	} else {
 		fprintf(reply, "error: unknown command \"%s\" (reload, stats, ping)\n", cmd);
 	}
+}
+
+/* The library's lines and the daemon's own, one per line on stderr. */
+static void log_to_stderr(enum vd_log_level level, const char *message, void *user)
+{
+	(void)user;
+	fprintf(stderr, "verdictd: %s: %s\n", vd_log_level_name(level), message);
 }
 
 static double now_s(void)
@@ -192,10 +234,7 @@ static void handle_signal(struct daemon *d)
  * SIGTERM (or a dead worker). Everything runs here, one thing at a time. */
 static void report(struct daemon *d, const char *label)
 {
-	if (d->engine)
-		vd_stats_report(stdout, d->engine, label);
-	if (d->logs)
-		vd_log_workers_report(stdout, d->logs, label);
+	report_engine(stdout, d->engine, label);
 	if (d->sink) {
 		uint64_t written, errors;
 
@@ -211,8 +250,7 @@ static void serve(struct daemon *d)
 	double interval = d->opts->stats_interval;
 	double next_stats = interval > 0 ? now_s() + interval : INFINITY;
 
-	while (!d->stop && (!d->engine || vd_engine_running(d->engine)) &&
-	       (!d->logs || vd_log_workers_running(d->logs))) {
+	while (!d->stop && d->engine && vd_engine_running(d->engine)) {
 		struct pollfd fds[2] = { { .fd = d->sigfd, .events = POLLIN },
 					 { .fd = d->control ? vd_control_fd(d->control) : -1,
 					   .events = POLLIN } };
@@ -258,34 +296,56 @@ static void describe(const struct vd_cli_options *o)
 		       o->ngroups == 1 ? "" : "s", o->ngroups == 1 ? "" : "s", groups);
 }
 
+/* The engine over every --queue and --nflog group. Queue workers get a
+ * worker_ctx with rules (worker_init); group workers always get theirs
+ * (log_workers.c), through d, which the init callbacks receive. */
 static struct vd_engine *engine_from_options(struct daemon *d, const uint16_t *queues,
-					     char *errbuf)
+					     const uint16_t *groups, char *errbuf)
 {
 	struct vd_cli_options *o = d->opts;
 	int cpus[VD_CLI_MAX_CPUS];
+	struct vd_queue_config queue = {
+		.copy_range = o->copy_range,
+		.maxlen = o->maxlen,
+		.flags = o->queue_flags,
+		.optional_flags = o->optional_flags,
+		.batch_size = o->batch,
+		.rcvbuf = o->rcvbuf,
+		.callback = d->rules ? rules_cb : default_verdict_cb,
+		.fallback = d->rules ? rules_fallback_cb : default_fallback_cb,
+		.user = &o->default_verdict,
+	};
+	struct vd_nflog_config group = {
+		.copy_mode = o->nflog_copy,
+		.copy_range = o->nflog_range,
+		.threshold = o->nflog_threshold,
+		.timeout_cs = o->nflog_timeout,
+		.nlbufsiz = o->nflog_nlbufsiz,
+		.flags = o->nflog_flags,
+		.rcvbuf = o->rcvbuf,
+		.rcvbuf_max = o->nflog_rcvbuf_max,
+		.callback = vd_log_worker_packet,
+		.batch_callback = vd_log_worker_batch,
+	};
 	struct vd_engine_config cfg = {
 		.queues = queues,
 		.nqueues = o->nqueues,
 		.cpus = cpus,
 		.ncpus = o->ncpus,
-		.queue = {
-			.copy_range = o->copy_range,
-			.maxlen = o->maxlen,
-			.flags = o->queue_flags,
-			.optional_flags = o->optional_flags,
-			.batch_size = o->batch,
-			.rcvbuf = o->rcvbuf,
-			.callback = d->rules ? rules_cb : default_verdict_cb,
-			.user = &o->default_verdict,
-		},
+		.queue = &queue,
+		.groups = groups,
+		.ngroups = o->ngroups,
+		.group = &group,
+		.group_init = group_init,
+		.group_fini = group_fini,
+		.user = d,
 	};
 
 	if (d->rules) {
 		cfg.worker_init = worker_init;
 		cfg.worker_fini = worker_fini;
-		cfg.user = d;
 		if (d->sink)
-			cfg.queue.batch_callback = batch_cb;
+			queue.batch_callback = batch_cb;
 	}
 	for (size_t i = 0; i < o->ncpus; i++)
 		cpus[i] = (int)o->cpus[i];
@@ -325,11 +385,10 @@ static int check_only(const struct vd_cli_options *o)
 	return 0;
 }
 
-static int open_rules(struct daemon *d, const uint16_t *queues)
+static int open_rules(struct daemon *d, const uint16_t *queues, const uint16_t *groups)
 {
 	struct vd_cli_options *o = d->opts;
 	char errbuf[VD_ERRBUF_SIZE];
-	uint16_t groups[VD_CLI_MAX_QUEUES];
 	struct vd_rules_config cfg = {
 		.path = o->rules,
 		.nworkers = (unsigned)o->nqueues,
@@ -341,8 +400,6 @@ static int open_rules(struct daemon *d, const uint16_t *queues)
 		.log_groups = groups,
 	};
 
-	for (size_t i = 0; i < o->ngroups; i++)
-		groups[i] = (uint16_t)o->groups[i];
 	d->rules = vd_rules_open(&cfg, errbuf);
 	if (!d->rules) {
 		fprintf(stderr, "verdictd: %s\n", errbuf);
@@ -370,17 +427,12 @@ static void shutdown_daemon(struct daemon *d, int *status)
 {
 	if (d->engine)
 		vd_engine_stop(d->engine);
-	if (d->logs)
-		vd_log_workers_stop(d->logs);
 	if (d->engine && vd_engine_wait(d->engine) < 0)
-		*status = 1;
-	if (d->logs && vd_log_workers_wait(d->logs) < 0)
 		*status = 1;
 	report(d, "final");
 	if (d->rules)
 		vd_rules_report(stdout, d->rules, "final");
 	vd_engine_destroy(d->engine);
-	vd_log_workers_free(d->logs);
 	vd_log_sink_close(d->sink);
 	vd_control_close(d->control);
 	vd_rules_close(d->rules);
@@ -414,12 +466,12 @@ static int enter_netns(const char *ns)
 }
 
 /* Starts what the options ask for; -1 with the error printed. */
-static int start(struct daemon *d, const uint16_t *queues)
+static int start(struct daemon *d, const uint16_t *queues, const uint16_t *groups)
 {
 	struct vd_cli_options *o = d->opts;
 	char errbuf[VD_ERRBUF_SIZE];
 
-	if (o->rules && open_rules(d, queues) < 0)
+	if (o->rules && open_rules(d, queues, groups) < 0)
 		return -1;
 	if (o->log_json || o->log_pcap) {
 		d->sink = vd_log_sink_open(o->log_json, o->log_pcap,
@@ -434,13 +486,9 @@ static int start(struct daemon *d, const uint16_t *queues)
 			vd_log(VD_LOG_WARN, "%s; verdictctl will not reach this daemon (SIGHUP still "
 			       "reloads)", errbuf);
 	}
-	if (o->nqueues) {
-		d->engine = engine_from_options(d, queues, errbuf);
-		if (!d->engine || vd_engine_start(d->engine, errbuf) < 0)
-			goto fail;
-	}
-	if (o->ngroups &&
-	    !(d->logs = vd_log_workers_start(o, d->rules, d->sink, errbuf, sizeof(errbuf))))
+	d->logs = (struct vd_log_workers_context){ .rules = d->rules, .sink = d->sink };
+	d->engine = engine_from_options(d, queues, groups, errbuf);
+	if (!d->engine || vd_engine_start(d->engine, errbuf) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -450,6 +498,7 @@ fail:
 		vd_engine_wait(d->engine);
 	}
 	vd_engine_destroy(d->engine);
+	d->engine = NULL;
 	vd_log_sink_close(d->sink);
 	vd_control_close(d->control);
 	vd_rules_close(d->rules);
@@ -460,9 +509,10 @@ int main(int argc, char **argv)
 {
 	static struct vd_cli_options opts;
 	struct daemon d = { .opts = &opts };
-	uint16_t queues[VD_CLI_MAX_QUEUES];
+	uint16_t queues[VD_CLI_MAX_QUEUES], groups[VD_CLI_MAX_QUEUES];
 	int status = 0;
 
+	vd_log_set_handler(log_to_stderr, NULL);
 	switch (vd_cli_parse(argc, argv, &opts, stdout, stderr)) {
 	case VD_CLI_EXIT_OK:
 		return 0;
@@ -487,7 +537,9 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < opts.nqueues; i++)
 		queues[i] = (uint16_t)opts.queues[i];
-	if (start(&d, queues) < 0)
+	for (size_t i = 0; i < opts.ngroups; i++)
+		groups[i] = (uint16_t)opts.groups[i];
+	if (start(&d, queues, groups) < 0)
 		return 1;
 	describe(&opts);
 	serve(&d);

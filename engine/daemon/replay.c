@@ -46,7 +46,7 @@ static int replay_packets(struct vd_capture *c, struct vd_rules *r, struct vd_lo
 		if ((t->packets & 63) == 0) { /* a "batch": names stay valid until here */
 			if (w)
 				vd_log_writer_flush(w);
-			vd_rcu_quiescent();
+			vd_rules_reader_quiescent();
 		}
 	}
 	if (w)
@@ -68,7 +68,7 @@ int vd_replay_run(const struct vd_cli_options *o, FILE *out)
 	struct tally t = { 0 };
 	int status = 1;
 
-	rcu_register_thread();
+	vd_rules_reader_register();
 	if (!(r = vd_rules_open(&cfg, err)) || !(c = vd_capture_open(o->replay, err, sizeof(err))))
 		goto out;
 	if (o->log_json || o->log_pcap) {
@@ -99,6 +99,6 @@ out:
 	vd_log_sink_close(sink);
 	vd_capture_close(c);
 	vd_rules_close(r);
-	rcu_unregister_thread();
+	vd_rules_reader_unregister();
 	return status;
 }

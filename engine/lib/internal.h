@@ -4,13 +4,11 @@
  * libverdict.so: the daemon links the static library.
  *
  * - vd_log / vd_errbuf_set: the library's diagnostics, so that the daemon's
- *   lines go through the same handler (verdict/log.h) as the library's.
+ *   own lines go through the same handler (verdict/log.h) as the library's.
  */
 #ifndef VD_INTERNAL_H
 #define VD_INTERNAL_H
 
 #include "core/log.h"
-#include "core/rcu.h"
-#include "nflog/nflog_internal.h"
 
 #endif

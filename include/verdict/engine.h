@@ -1,15 +1,16 @@
 /*
- * verdict/engine.h - many queues, one worker thread each.
+ * verdict/engine.h - many queues and log groups, one worker thread each.
  *
- * For `iptables ... -j NFQUEUE --queue-balance 0:3`, create an engine over
- * queues 0-3: each worker owns one vd_queue and shares nothing with the
- * others on the hot path. Workers are registered with liburcu's QSBR flavour:
- * they report a quiescent state after every receive batch and are offline
- * while blocked in a receive, so a writer's synchronize_rcu() never waits on
- * an idle queue.
+ * For `iptables ... -j NFQUEUE --queue-balance 0:3` (and, say, `-j NFLOG
+ * --nflog-group 5`), create an engine over queues 0-3 (and group 5): each
+ * worker owns one vd_queue or vd_nflog and shares nothing with the others on
+ * the hot path. Queues and groups run the same worker: the same thread
+ * set-up, signal mask, pinning and liburcu QSBR registration (quiescent
+ * after every receive batch, offline while blocked in a receive, so a
+ * writer's synchronize_rcu() never waits on an idle worker).
  *
- *     struct vd_engine_config cfg = { .queues = qs, .nqueues = 4,
- *                                     .queue = { .callback = cb } };
+ *     struct vd_queue_config q = { .callback = cb };
+ *     struct vd_engine_config cfg = { .queues = qs, .nqueues = 4, .queue = &q };
  *     struct vd_engine *e = vd_engine_create(&cfg, err);
  *     vd_engine_start(e, err);
  *     ...                          // vd_engine_stop(e) from a signal handler
@@ -22,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <verdict/abi.h>
+#include <verdict/nflog.h>
 #include <verdict/queue.h>
 
 #ifdef __cplusplus
@@ -29,56 +32,85 @@ extern "C" {
 #endif
 
 /* Gives each worker its own user pointer (per-worker Lua state, counters…).
- * Runs in vd_engine_create on the caller's thread, just before the worker's
- * queue is bound (packets may need it from then on); afterwards only that
- * worker's thread uses the pointer. Return NULL with errno set to refuse:
- * vd_engine_create then fails. */
-typedef void *(*vd_worker_init_cb)(unsigned worker, uint16_t queue_num, void *engine_user);
+ * worker is the worker's index among the queues (or among the groups, for
+ * group_init), num its queue (group) number. Runs in vd_engine_create on the
+ * caller's thread, just before the worker's queue or group is bound (packets
+ * may need it from then on); afterwards only that worker's thread uses the
+ * pointer. Return NULL with errno set to refuse: vd_engine_create then
+ * fails. */
+typedef void *(*vd_worker_init_cb)(unsigned worker, uint16_t num, void *engine_user);
 /* Runs in vd_engine_destroy, after the worker's thread ended and its queue
- * was unbound. */
+ * or group was unbound. */
 typedef void (*vd_worker_fini_cb)(unsigned worker, void *worker_user, void *engine_user);
 
 struct vd_engine_config {
 	const uint16_t *queues;  /* queue numbers, one worker each */
 	size_t nqueues;
-	const int *cpus;         /* optional: worker i is pinned to cpus[i % ncpus] */
+	const int *cpus;         /* optional: worker i (queues first, then groups)
+				  * is pinned to cpus[i % ncpus] */
 	size_t ncpus;
-	/* Template for every queue: queue_num is replaced by queues[i], and user
-	 * by what worker_init returned (when worker_init is set). */
-	struct vd_queue_config queue;
+	/* Template for every queue (required with queues): queue_num is
+	 * replaced by queues[i], and user by what worker_init returned (when
+	 * worker_init is set). */
+	const struct vd_queue_config *queue;
 	vd_worker_init_cb worker_init; /* optional */
 	vd_worker_fini_cb worker_fini; /* optional */
-	void *user;              /* passed to worker_init and worker_fini */
+	void *user;              /* passed to every init and fini */
+	/* NFLOG groups, one worker each, after the queues' workers. */
+	const uint16_t *groups;
+	size_t ngroups;
+	const struct vd_nflog_config *group; /* template, as for queue (group, user replaced) */
+	vd_worker_init_cb group_init; /* optional */
+	vd_worker_fini_cb group_fini; /* optional */
 };
 
 struct vd_engine;
 
-/* Opens and binds every queue (so that permission and busy-queue errors show
- * before any thread starts). NULL with errno and a message in errbuf
- * (VD_ERRBUF_SIZE bytes) on failure; nothing stays bound then. */
-struct vd_engine *vd_engine_create(const struct vd_engine_config *cfg, char *errbuf);
+/* Opens and binds every queue and group (so that permission and busy
+ * errors show before any thread starts). NULL with errno and a message in
+ * errbuf (VD_ERRBUF_SIZE bytes) on failure; nothing stays bound then.
+ * Passes the caller's struct sizes (verdict/abi.h). */
+struct vd_engine *vd_engine_create_sized(const struct vd_engine_config *cfg, size_t cfg_size,
+					 size_t queue_cfg_size, size_t group_cfg_size,
+					 char *errbuf);
+#define vd_engine_create(cfg, errbuf)                                                 \
+	vd_engine_create_sized((cfg), sizeof(*(cfg)), sizeof(*(cfg)->queue),          \
+			       sizeof(*(cfg)->group), (errbuf))
 
-/* Starts one thread per queue, with every signal blocked in it. Returns 0,
- * or -1 with errno and errbuf filled (already started workers are stopped). */
+/* Starts one thread per queue and group, with every signal blocked in it.
+ * Returns 0, or -1 with errno and errbuf filled (already started workers are
+ * stopped). */
 int vd_engine_start(struct vd_engine *e, char *errbuf);
 
 /* Asks every worker to stop. Async-signal-safe; idempotent. */
 void vd_engine_stop(struct vd_engine *e);
 
 /* Joins every worker. Returns 0, or -1 when a worker failed (its error was
- * logged to stderr). */
+ * logged). */
 int vd_engine_wait(struct vd_engine *e);
 
-/* True while at least one worker still runs. */
+/* True while every worker still runs (false once one has stopped, e.g. on a
+ * fatal socket error, or after vd_engine_stop). */
 int vd_engine_running(const struct vd_engine *e);
 
 size_t vd_engine_nqueues(const struct vd_engine *e);
+size_t vd_engine_ngroups(const struct vd_engine *e);
 
-/* Counters of worker i (0 <= i < vd_engine_nqueues); returns its queue number. */
-uint16_t vd_engine_stats(const struct vd_engine *e, size_t i, struct vd_queue_stats *out);
+/* Counters of queue worker i (0 <= i < vd_engine_nqueues); returns its
+ * queue number. Any thread. */
+uint16_t vd_engine_stats_sized(const struct vd_engine *e, size_t i, struct vd_queue_stats *out,
+			       size_t out_size);
+#define vd_engine_stats(e, i, out) vd_engine_stats_sized((e), (i), (out), sizeof(*(out)))
 
-/* Unbinds every queue and frees e. Call after vd_engine_wait (or instead of
- * vd_engine_start). NULL is a no-op. */
+/* Counters of group worker i (0 <= i < vd_engine_ngroups); returns its
+ * group number. Any thread. */
+uint16_t vd_engine_group_stats_sized(const struct vd_engine *e, size_t i,
+				     struct vd_nflog_stats *out, size_t out_size);
+#define vd_engine_group_stats(e, i, out)                                              \
+	vd_engine_group_stats_sized((e), (i), (out), sizeof(*(out)))
+
+/* Unbinds every queue and group and frees e. Call after vd_engine_wait (or
+ * instead of vd_engine_start). NULL is a no-op. */
 void vd_engine_destroy(struct vd_engine *e);
 
 #ifdef __cplusplus

@@ -6,7 +6,9 @@
 #ifndef VERDICT_LIBVERDICT_H
 #define VERDICT_LIBVERDICT_H
 
+#include <verdict/abi.h>
 #include <verdict/engine.h>
+#include <verdict/log.h>
 #include <verdict/nflog.h>
 #include <verdict/packet.h>
 #include <verdict/queue.h>
@@ -18,9 +20,9 @@ extern "C" {
 #endif
 
 #define VD_VERSION_MAJOR 0
-#define VD_VERSION_MINOR 1
+#define VD_VERSION_MINOR 2
 #define VD_VERSION_PATCH 0
-#define VD_VERSION_STRING "0.1.0"
+#define VD_VERSION_STRING "0.2.0"
 
 /* The library's version string, to compare with VD_VERSION_STRING. */
 const char *vd_version(void);

@@ -31,6 +31,7 @@
 
 #include <stdint.h>
 
+#include <verdict/abi.h>
 #include <verdict/packet.h>
 #include <verdict/queue.h>
 
@@ -72,7 +73,7 @@ struct vd_nflog_config {
 	uint16_t optional_flags; /* also asked for; dropped with a warning when
 				  * the kernel lacks them (conntrack without
 				  * CONFIG_NETFILTER_NETLINK_GLUE_CT) */
-	unsigned batch_size;     /* datagrams per receive; 0: 64 */
+	unsigned batch_size;     /* datagrams per receive; 0: 64, at most 1024 */
 	unsigned rcvbuf;         /* socket receive buffer; 0: 8 MiB */
 	unsigned rcvbuf_max;     /* growth limit on ENOBUFS; 0: 64 MiB */
 	vd_log_cb callback;      /* required */
@@ -96,8 +97,12 @@ struct vd_nflog;
 /* Opens a netlink socket and binds cfg->group with every setting in one
  * message. NULL with errno and one line in errbuf (VD_ERRBUF_SIZE bytes):
  * EPERM (no CAP_NET_ADMIN), EBUSY (another process has the group),
- * EOPNOTSUPP (a required flag the kernel lacks). cfg is copied. */
-struct vd_nflog *vd_nflog_open(const struct vd_nflog_config *cfg, char *errbuf);
+ * EOPNOTSUPP (a required flag the kernel lacks), EINVAL (no callback, a
+ * batch size above 1024). Packets logged while the kernel acknowledges the
+ * bind already go to the callback, on the calling thread. cfg is copied. */
+struct vd_nflog *vd_nflog_open_sized(const struct vd_nflog_config *cfg, size_t cfg_size,
+				     char *errbuf);
+#define vd_nflog_open(cfg, errbuf) vd_nflog_open_sized((cfg), sizeof(*(cfg)), (errbuf))
 
 /* Receives and calls back until vd_nflog_stop, then handles what already
  * waits in the socket. Returns 0, or -1 with errno on a fatal socket error. */
@@ -106,7 +111,8 @@ int vd_nflog_run(struct vd_nflog *g);
 /* Async-signal-safe; idempotent. */
 void vd_nflog_stop(struct vd_nflog *g);
 
-void vd_nflog_stats(const struct vd_nflog *g, struct vd_nflog_stats *out);
+void vd_nflog_stats_sized(const struct vd_nflog *g, struct vd_nflog_stats *out, size_t out_size);
+#define vd_nflog_stats(g, out) vd_nflog_stats_sized((g), (out), sizeof(*(out)))
 
 uint16_t vd_nflog_group(const struct vd_nflog *g);
 

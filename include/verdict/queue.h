@@ -20,7 +20,13 @@
  * queues see verdict/engine.h.
  *
  * Verdicts: every packet read from the socket gets its verdict before the
- * next receive; none is held past the batch it arrived in.
+ * next receive; none is held past the batch it arrived in. A packet whose
+ * message cannot be decoded (cut short by the receive buffer, malformed) is
+ * answered too, as soon as its id can be read: with the fallback callback's
+ * verdict, or drop (counted as undecodable).
+ *
+ * Growing structs: vd_queue_open and the stats functions are macros that
+ * pass the caller's struct size (verdict/abi.h).
  */
 #ifndef VERDICT_QUEUE_H
 #define VERDICT_QUEUE_H
@@ -28,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <verdict/abi.h>
 #include <verdict/packet.h>
 #include <verdict/verdict.h>
 
@@ -65,6 +72,11 @@ typedef struct vd_verdict (*vd_packet_cb)(const struct vd_packet *pkt, void *use
  * per-batch statistics, and the like. */
 typedef void (*vd_batch_cb)(unsigned npackets, void *user);
 
+/* The verdict for a packet whose message could not be decoded, so that no
+ * packet view exists (e.g. a rule table's default verdict). Queue thread;
+ * hot path rules apply. */
+typedef struct vd_verdict (*vd_fallback_cb)(void *user);
+
 struct vd_queue_config {
 	uint16_t queue_num;     /* the --queue-num of the NFQUEUE rule */
 	uint32_t copy_range;    /* bytes of each packet copied; 0: VD_QUEUE_MAX_COPY_RANGE */
@@ -76,7 +88,9 @@ struct vd_queue_config {
 	unsigned rcvbuf;        /* socket receive buffer bytes; 0: 8 MiB */
 	vd_packet_cb callback;  /* required */
 	vd_batch_cb batch_callback; /* optional */
-	void *user;             /* passed to both callbacks */
+	void *user;             /* passed to the callbacks */
+	/* --- added in 0.2 --- */
+	vd_fallback_cb fallback; /* optional; NULL: undecodable packets are dropped */
 };
 
 /* Per-queue counters. Written only by the queue's thread; readable at any
@@ -95,6 +109,8 @@ struct vd_queue_stats {
 	uint64_t send_errors;   /* failed verdict sends */
 	uint64_t kernel_errors; /* error replies from the kernel (e.g. unknown packet id) */
 	uint64_t invalid_verdicts; /* callback results the kernel cannot take (sent as drop) */
+	/* --- added in 0.2 --- */
+	uint64_t undecodable;   /* packets answered by the fallback: message not decodable */
 };
 
 /* The kernel's counters of one queue, from /proc/net/netfilter/nfnetlink_queue
@@ -115,7 +131,9 @@ struct vd_queue;
  * errno and writes a one-line message to errbuf (VD_ERRBUF_SIZE bytes) naming
  * the queue and what to do, e.g. for a missing CAP_NET_ADMIN (EPERM) or a
  * queue bound by another process (EBUSY). cfg is copied. */
-struct vd_queue *vd_queue_open(const struct vd_queue_config *cfg, char *errbuf);
+struct vd_queue *vd_queue_open_sized(const struct vd_queue_config *cfg, size_t cfg_size,
+				     char *errbuf);
+#define vd_queue_open(cfg, errbuf) vd_queue_open_sized((cfg), sizeof(*(cfg)), (errbuf))
 
 /* Receives, parses, calls back and sends verdicts until vd_queue_stop. Then
  * drains what is already waiting in the socket so that it gets verdicts too.
@@ -128,12 +146,15 @@ int vd_queue_run(struct vd_queue *q);
 void vd_queue_stop(struct vd_queue *q);
 
 /* Copies the counters into out. Thread-safe. */
-void vd_queue_stats(const struct vd_queue *q, struct vd_queue_stats *out);
+void vd_queue_stats_sized(const struct vd_queue *q, struct vd_queue_stats *out, size_t out_size);
+#define vd_queue_stats(q, out) vd_queue_stats_sized((q), (out), sizeof(*(out)))
 
 /* Reads the kernel's counters of queue_num (not necessarily bound by this
  * process). Returns 0; -1 with errno ENOENT when nobody has it bound. Not for
  * the hot path: it reads a /proc file. Thread-safe. */
-int vd_queue_kernel_stats(uint16_t queue_num, struct vd_kernel_queue_stats *out);
+int vd_queue_kernel_stats_sized(uint16_t queue_num, struct vd_kernel_queue_stats *out,
+				size_t out_size);
+#define vd_queue_kernel_stats(num, out) vd_queue_kernel_stats_sized((num), (out), sizeof(*(out)))
 
 /* The queue number q is bound to. */
 uint16_t vd_queue_num(const struct vd_queue *q);

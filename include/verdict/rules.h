@@ -11,9 +11,12 @@
  * table, and a file that fails to load leaves the old table in place.
  *
  * Threading:
- * - vd_rules_eval: worker w only (one thread per worker index), from a thread
- *   registered with liburcu-qsbr (rcu_register_thread) and online; it must
- *   report quiescent states regularly (the engine does both, per batch).
+ * - vd_rules_eval (and _match, _log, vd_rules_default_verdict): worker w only
+ *   (one thread per worker index), from a thread registered as a reader and
+ *   online, which reports quiescent states regularly. The engine's workers
+ *   do all of that per batch; any other thread calls
+ *   vd_rules_reader_register first and vd_rules_reader_quiescent between
+ *   evaluations (e.g. per packet of a replayed capture).
  * - vd_rules_reload, vd_rules_stats, vd_rules_close: one control thread at a
  *   time (reloads are serialized by a mutex no reader takes).
  */
@@ -25,6 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <verdict/abi.h>
 #include <verdict/packet.h>
 #include <verdict/verdict.h>
 
@@ -48,7 +52,9 @@ struct vd_rules;
 
 /* Loads cfg->path. NULL with errno and a one-line message in errbuf
  * (VD_ERRBUF_SIZE bytes) naming the file, the rule and the key. */
-struct vd_rules *vd_rules_open(const struct vd_rules_config *cfg, char *errbuf);
+struct vd_rules *vd_rules_open_sized(const struct vd_rules_config *cfg, size_t cfg_size,
+				     char *errbuf);
+#define vd_rules_open(cfg, errbuf) vd_rules_open_sized((cfg), sizeof(*(cfg)), (errbuf))
 
 /* Loads the file again and swaps it in. Returns 0; -1 with errbuf filled
  * when the new file does not load (the old table stays live). Blocks for one
@@ -91,7 +97,23 @@ struct vd_rule_stats {
 
 /* Counters of the current table: out[0] is the default verdict, then one per
  * rule in file order. Returns how many there are (may exceed max). */
-size_t vd_rules_stats(struct vd_rules *r, struct vd_rule_stats *out, size_t max);
+size_t vd_rules_stats_sized(struct vd_rules *r, struct vd_rule_stats *out, size_t max,
+			    size_t elem_size);
+#define vd_rules_stats(r, out, max) vd_rules_stats_sized((r), (out), (max), sizeof(*(out)))
+
+/* The current table's default verdict (the file's `default`), for packets
+ * no rule can be evaluated on: e.g. a queue's fallback for a packet whose
+ * message could not be decoded. Same threading as vd_rules_eval. */
+struct vd_verdict vd_rules_default_verdict(struct vd_rules *r);
+
+/* Makes the calling thread a reader that may call vd_rules_eval (liburcu
+ * QSBR registration); not needed on the engine's workers. A reader reports
+ * vd_rules_reader_quiescent when it holds nothing from an evaluation (a
+ * rule name from vd_rules_match), at least now and then: reloads wait for
+ * it. Unregister before the thread ends. */
+void vd_rules_reader_register(void);
+void vd_rules_reader_quiescent(void);
+void vd_rules_reader_unregister(void);
 
 /* Loads path without workers and writes a summary of the compiled table to
  * out. Returns 0, or -1 with errbuf filled. */

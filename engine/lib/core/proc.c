@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "export.h"
 #include "proc.h"
 
 #define NFQ_PROC_PATH "/proc/net/netfilter/nfnetlink_queue"
@@ -36,9 +37,15 @@ int vd_proc_queue_read(const char *path, uint16_t queue_num, struct vd_kernel_qu
 	return 0;
 }
 
-int vd_queue_kernel_stats(uint16_t queue_num, struct vd_kernel_queue_stats *out)
+VD_EXPORT int vd_queue_kernel_stats_sized(uint16_t queue_num, struct vd_kernel_queue_stats *out,
+					  size_t out_size)
 {
-	return vd_proc_queue_read(NULL, queue_num, out);
+	struct vd_kernel_queue_stats k;
+
+	if (vd_proc_queue_read(NULL, queue_num, &k) < 0)
+		return -1;
+	vd_abi_copy_out(out, out_size, &k, sizeof(k));
+	return 0;
 }
 
 int vd_proc_log_group_holder(uint16_t group, unsigned *portid)

@@ -4,7 +4,9 @@
 
 #include <verdict/libverdict.h>
 
-const char *vd_verdict_kind_name(uint8_t kind)
+#include "export.h"
+
+VD_EXPORT const char *vd_verdict_kind_name(uint8_t kind)
 {
 	switch (kind) {
 	case VD_VERDICT_ACCEPT:
@@ -20,7 +22,7 @@ const char *vd_verdict_kind_name(uint8_t kind)
 	}
 }
 
-int vd_verdict_parse(const char *name, struct vd_verdict *out)
+VD_EXPORT int vd_verdict_parse(const char *name, struct vd_verdict *out)
 {
 	if (name && strcmp(name, "accept") == 0) {
 		*out = vd_verdict_accept();
@@ -35,7 +37,7 @@ int vd_verdict_parse(const char *name, struct vd_verdict *out)
 	return 0;
 }
 
-const char *vd_version(void)
+VD_EXPORT const char *vd_version(void)
 {
 	return VD_VERSION_STRING;
 }

@@ -1,9 +1,11 @@
 /*
- * engine.c - one worker thread per queue.
+ * engine.c - one worker thread per queue and per log group.
  *
- * Queues are opened and bound on the caller's thread (so errors show before
- * anything runs); each worker then owns its queue alone. Workers block every
- * signal: the daemon's main thread handles them and calls vd_engine_stop.
+ * Queues and groups are opened and bound on the caller's thread (so errors
+ * show before anything runs); each worker then owns its queue or group
+ * alone. Both kinds run the same worker: only what it opens, runs and stops
+ * differs (struct source_ops). Workers block every signal: the program's
+ * main thread handles them and calls vd_engine_stop.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,6 +13,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,16 +21,43 @@
 
 #include <verdict/engine.h>
 
+#include "export.h"
 #include "log.h"
+#include "nflog_internal.h"
 #include "queue_internal.h"
 
+/* What a worker runs: a queue or a log group. */
+struct source_ops {
+	const char *kind; /* "queue", "nflog group": for messages */
+	int (*run)(void *source);
+	void (*stop)(void *source);
+	int (*close)(void *source);
+	void (*set_rcu_qsbr)(void *source, bool on);
+};
+
+static int queue_run(void *s) { return vd_queue_run(s); }
+static void queue_stop(void *s) { vd_queue_stop(s); }
+static int queue_close(void *s) { return vd_queue_close(s); }
+static void queue_rcu(void *s, bool on) { vd_queue_set_rcu_qsbr(s, on); }
+static int group_run(void *s) { return vd_nflog_run(s); }
+static void group_stop(void *s) { vd_nflog_stop(s); }
+static int group_close(void *s) { return vd_nflog_close(s); }
+static void group_rcu(void *s, bool on) { vd_nflog_set_rcu_qsbr(s, on); }
+
+static const struct source_ops queue_source = { "queue", queue_run, queue_stop, queue_close,
+						queue_rcu };
+static const struct source_ops group_source = { "nflog group", group_run, group_stop,
+						group_close, group_rcu };
+
 struct vd_worker {
-	struct vd_engine *engine;
-	struct vd_queue *queue;
-	unsigned index;
+	const struct source_ops *ops;
+	void *source;            /* struct vd_queue or struct vd_nflog */
+	uint16_t num;            /* its queue or group number */
+	unsigned index;          /* among the workers of its kind */
 	int cpu;                 /* -1: not pinned */
-	void *user;              /* from worker_init */
+	void *user;              /* from worker_init / group_init */
 	bool user_set;
+	vd_worker_fini_cb fini;
 	pthread_t thread;
 	bool started;
 	atomic_bool running;
@@ -36,8 +66,10 @@ struct vd_worker {
 
 struct vd_engine {
 	struct vd_engine_config cfg;
-	struct vd_worker *workers;
-	size_t nworkers;
+	struct vd_queue_config queue;  /* the templates, copied */
+	struct vd_nflog_config group;
+	struct vd_worker *workers;     /* nqueues queue workers, then ngroups */
+	size_t nqueues, ngroups, nworkers;
 };
 
 static void *worker_main(void *arg)
@@ -49,12 +81,12 @@ static void *worker_main(void *arg)
 		CPU_ZERO(&set);
 		CPU_SET(w->cpu, &set);
 		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
-			vd_log(VD_LOG_WARN, "queue %u: cannot pin to CPU %d", vd_queue_num(w->queue),
+			vd_log(VD_LOG_WARN, "%s %u: cannot pin to CPU %d", w->ops->kind, w->num,
 			       w->cpu);
 	}
 	rcu_register_thread();
-	vd_queue_set_rcu_qsbr(w->queue, true);
-	w->result = vd_queue_run(w->queue);
+	w->ops->set_rcu_qsbr(w->source, true);
+	w->result = w->ops->run(w->source);
 	rcu_unregister_thread();
 	atomic_store(&w->running, false);
 	return NULL;
@@ -65,92 +97,132 @@ static void engine_release(struct vd_engine *e)
 	for (size_t i = 0; i < e->nworkers; i++) {
 		struct vd_worker *w = &e->workers[i];
 
-		if (w->queue && vd_queue_close(w->queue) < 0)
-			vd_log(VD_LOG_WARN, "queue %u: unbind failed: %s",
-			       e->cfg.queues[i], strerror(errno));
-		if (w->user_set && e->cfg.worker_fini)
-			e->cfg.worker_fini(w->index, w->user, e->cfg.user);
+		if (w->source && w->ops->close(w->source) < 0)
+			vd_log(VD_LOG_WARN, "%s %u: unbind failed: %s", w->ops->kind, w->num,
+			       strerror(errno));
+		if (w->user_set && w->fini)
+			w->fini(w->index, w->user, e->cfg.user);
 	}
 	free(e->workers);
-	free((void *)e->cfg.queues);
-	free((void *)e->cfg.cpus);
 	free(e);
 }
 
-/* Gives worker i its user pointer and its bound queue. */
+/* Runs init (if any) for worker w; its result becomes the source's user. */
+static int worker_user(struct vd_engine *e, struct vd_worker *w, vd_worker_init_cb init,
+		       char *errbuf)
+{
+	if (!init)
+		return 0;
+	/* Before the bind: packets may arrive while it is acknowledged, and the
+	 * callback needs its worker's state for them. */
+	w->user = init(w->index, w->num, e->cfg.user);
+	if (!w->user) {
+		vd_errbuf_set(errbuf, "%s %u: worker set-up failed: %s", w->ops->kind, w->num,
+			      strerror(errno));
+		return -1;
+	}
+	w->user_set = true;
+	return 0;
+}
+
+/* Gives worker i its user pointer and its bound queue or group. */
 static int worker_open(struct vd_engine *e, size_t i, char *errbuf)
 {
 	struct vd_worker *w = &e->workers[i];
-	struct vd_queue_config qc = e->cfg.queue;
+	bool is_queue = i < e->nqueues;
 
-	w->engine = e;
-	w->index = (unsigned)i;
+	w->index = (unsigned)(is_queue ? i : i - e->nqueues);
+	w->num = is_queue ? e->cfg.queues[w->index] : e->cfg.groups[w->index];
+	w->ops = is_queue ? &queue_source : &group_source;
 	w->cpu = e->cfg.ncpus ? e->cfg.cpus[i % e->cfg.ncpus] : -1;
-	qc.queue_num = e->cfg.queues[i];
-	if (e->cfg.worker_init) {
-		/* Before the bind: packets may arrive while it is acknowledged,
-		 * and the callback needs its worker's state for them. */
-		w->user = e->cfg.worker_init(w->index, qc.queue_num, e->cfg.user);
-		if (!w->user) {
-			vd_errbuf_set(errbuf, "queue %u: worker set-up failed: %s", qc.queue_num,
-				      strerror(errno));
-			return -1;
-		}
-		w->user_set = true;
-		qc.user = w->user;
+	w->fini = is_queue ? e->cfg.worker_fini : e->cfg.group_fini;
+	if (worker_user(e, w, is_queue ? e->cfg.worker_init : e->cfg.group_init, errbuf) < 0)
+		return -1;
+	if (is_queue) {
+		struct vd_queue_config qc = e->queue;
+
+		qc.queue_num = w->num;
+		if (w->user_set)
+			qc.user = w->user;
+		w->source = vd_queue_open(&qc, errbuf);
+	} else {
+		struct vd_nflog_config gc = e->group;
+
+		gc.group = w->num;
+		if (w->user_set)
+			gc.user = w->user;
+		w->source = vd_nflog_open(&gc, errbuf);
 	}
-	w->queue = vd_queue_open(&qc, errbuf);
-	return w->queue ? 0 : -1;
+	return w->source ? 0 : -1;
 }
 
-static void *dup_array(const void *src, size_t n, size_t size)
+/* Copies cfg and its templates, each by the caller's size; owns nothing of
+ * the caller's after this (arrays are copied too). */
+static int config_copy(struct vd_engine *e, const struct vd_engine_config *cfg, size_t cfg_size,
+		       size_t queue_size, size_t group_size, char *errbuf)
 {
-	void *p = n ? malloc(n * size) : NULL;
-
-	if (p)
-		memcpy(p, src, n * size);
-	return p;
+	if (vd_abi_copy_in(&e->cfg, sizeof(e->cfg), cfg, cfg_size) < 0 ||
+	    (e->cfg.queue && vd_abi_copy_in(&e->queue, sizeof(e->queue), e->cfg.queue,
+					    queue_size) < 0) ||
+	    (e->cfg.group && vd_abi_copy_in(&e->group, sizeof(e->group), e->cfg.group,
+					    group_size) < 0)) {
+		vd_errbuf_set(errbuf, "engine: the program was built against a newer libverdict "
+			      "(it sets settings this library does not know)");
+		return -1;
+	}
+	e->nqueues = e->cfg.queues ? e->cfg.nqueues : 0;
+	e->ngroups = e->cfg.groups ? e->cfg.ngroups : 0;
+	if (e->nqueues + e->ngroups == 0 || (e->nqueues && !e->cfg.queue) ||
+	    (e->ngroups && !e->cfg.group)) {
+		vd_errbuf_set(errbuf, "engine: %s", e->nqueues + e->ngroups == 0
+			      ? "no queue and no log group given"
+			      : "a queue or group list without its template config");
+		errno = EINVAL;
+		return -1;
+	}
+	if (e->cfg.ncpus && !e->cfg.cpus)
+		e->cfg.ncpus = 0;
+	return 0;
 }
 
-struct vd_engine *vd_engine_create(const struct vd_engine_config *cfg, char *errbuf)
+VD_EXPORT struct vd_engine *vd_engine_create_sized(const struct vd_engine_config *cfg,
+						   size_t cfg_size, size_t queue_cfg_size,
+						   size_t group_cfg_size, char *errbuf)
 {
-	struct vd_engine *e;
+	struct vd_engine *e = calloc(1, sizeof(*e));
 	int saved;
 
-	if (!cfg->queues || cfg->nqueues == 0) {
-		vd_errbuf_set(errbuf, "no queue given");
-		errno = EINVAL;
+	if (!e) {
+		vd_errbuf_set(errbuf, "engine: out of memory");
 		return NULL;
 	}
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		goto nomem;
-	e->cfg = *cfg;
-	e->cfg.queues = dup_array(cfg->queues, cfg->nqueues, sizeof(*cfg->queues));
-	e->cfg.cpus = dup_array(cfg->cpus, cfg->ncpus, sizeof(*cfg->cpus));
-	e->workers = calloc(cfg->nqueues, sizeof(*e->workers));
-	if (!e->cfg.queues || (cfg->ncpus && !e->cfg.cpus) || !e->workers) {
-		e->cfg.ncpus = 0;
-		engine_release(e);
-		goto nomem;
+	if (config_copy(e, cfg, cfg_size, queue_cfg_size, group_cfg_size, errbuf) < 0)
+		goto fail;
+	e->workers = calloc(e->nqueues + e->ngroups, sizeof(*e->workers));
+	if (!e->workers) {
+		vd_errbuf_set(errbuf, "engine: out of memory");
+		errno = ENOMEM;
+		goto fail;
 	}
-	for (size_t i = 0; i < cfg->nqueues; i++) {
+	for (size_t i = 0; i < e->nqueues + e->ngroups; i++) {
 		e->nworkers = i + 1;
-		if (worker_open(e, i, errbuf) < 0) {
-			saved = errno;
-			engine_release(e);
-			errno = saved;
-			return NULL;
-		}
+		if (worker_open(e, i, errbuf) < 0)
+			goto fail;
 	}
+	/* The caller's arrays are not kept: everything needed is in workers. */
+	e->cfg.queues = e->cfg.groups = NULL;
+	e->cfg.cpus = NULL;
+	e->cfg.queue = NULL;
+	e->cfg.group = NULL;
 	return e;
-nomem:
-	vd_errbuf_set(errbuf, "out of memory");
-	errno = ENOMEM;
+fail:
+	saved = errno;
+	engine_release(e);
+	errno = saved;
 	return NULL;
 }
 
-int vd_engine_start(struct vd_engine *e, char *errbuf)
+VD_EXPORT int vd_engine_start(struct vd_engine *e, char *errbuf)
 {
 	sigset_t all, old;
 	int err = 0;
@@ -166,8 +238,8 @@ int vd_engine_start(struct vd_engine *e, char *errbuf)
 		err = pthread_create(&w->thread, NULL, worker_main, w);
 		if (err) {
 			atomic_store(&w->running, false);
-			vd_errbuf_set(errbuf, "queue %u: cannot start a worker thread: %s",
-				      e->cfg.queues[i], strerror(err));
+			vd_errbuf_set(errbuf, "%s %u: cannot start a worker thread: %s",
+				      w->ops->kind, w->num, strerror(err));
 		} else {
 			w->started = true;
 		}
@@ -182,13 +254,14 @@ int vd_engine_start(struct vd_engine *e, char *errbuf)
 	return 0;
 }
 
-void vd_engine_stop(struct vd_engine *e)
+VD_EXPORT void vd_engine_stop(struct vd_engine *e)
 {
 	for (size_t i = 0; i < e->nworkers; i++)
-		vd_queue_stop(e->workers[i].queue);
+		if (e->workers[i].source)
+			e->workers[i].ops->stop(e->workers[i].source);
 }
 
-int vd_engine_wait(struct vd_engine *e)
+VD_EXPORT int vd_engine_wait(struct vd_engine *e)
 {
 	int ret = 0;
 
@@ -205,26 +278,41 @@ int vd_engine_wait(struct vd_engine *e)
 	return ret;
 }
 
-int vd_engine_running(const struct vd_engine *e)
+VD_EXPORT int vd_engine_running(const struct vd_engine *e)
 {
 	for (size_t i = 0; i < e->nworkers; i++)
-		if (atomic_load(&e->workers[i].running))
-			return 1;
-	return 0;
+		if (!atomic_load(&e->workers[i].running))
+			return 0;
+	return e->nworkers > 0;
 }
 
-size_t vd_engine_nqueues(const struct vd_engine *e)
+VD_EXPORT size_t vd_engine_nqueues(const struct vd_engine *e)
 {
-	return e->nworkers;
+	return e->nqueues;
 }
 
-uint16_t vd_engine_stats(const struct vd_engine *e, size_t i, struct vd_queue_stats *out)
+VD_EXPORT size_t vd_engine_ngroups(const struct vd_engine *e)
 {
-	vd_queue_stats(e->workers[i].queue, out);
-	return e->cfg.queues[i];
+	return e->ngroups;
 }
 
-void vd_engine_destroy(struct vd_engine *e)
+VD_EXPORT uint16_t vd_engine_stats_sized(const struct vd_engine *e, size_t i,
+					 struct vd_queue_stats *out, size_t out_size)
+{
+	vd_queue_stats_sized(e->workers[i].source, out, out_size);
+	return e->workers[i].num;
+}
+
+VD_EXPORT uint16_t vd_engine_group_stats_sized(const struct vd_engine *e, size_t i,
+					       struct vd_nflog_stats *out, size_t out_size)
+{
+	const struct vd_worker *w = &e->workers[e->nqueues + i];
+
+	vd_nflog_stats_sized(w->source, out, out_size);
+	return w->num;
+}
+
+VD_EXPORT void vd_engine_destroy(struct vd_engine *e)
 {
 	if (!e)
 		return;

@@ -1,13 +1,12 @@
 /* nflog_message.c - decode an NFLOG packet message into a vd_packet. */
 #include <arpa/inet.h> /* before the linux/ headers: glibc owns struct in_addr */
 #include <errno.h>
-#include <endian.h>
 #include <string.h>
 
 #include <libmnl/libmnl.h>
-#include <linux/netfilter/nfnetlink_conntrack.h>
 
 #include "nflog_message.h"
+#include "nl_attr.h"
 
 /* Minimum payload length of each attribute the decoder reads; 0: any. A
  * minimum, not an exact length, as in nfq_message.c: a kernel that grows a
@@ -15,12 +14,12 @@
 static const uint16_t attr_min_len[NFULA_MAX + 1] = {
 	[NFULA_PACKET_HDR] = sizeof(struct nfulnl_msg_packet_hdr),
 	[NFULA_MARK] = sizeof(uint32_t),
-	[NFULA_TIMESTAMP] = sizeof(struct nfulnl_msg_packet_timestamp),
+	[NFULA_TIMESTAMP] = VD_NL_TIMESTAMP_LEN,
 	[NFULA_IFINDEX_INDEV] = sizeof(uint32_t),
 	[NFULA_IFINDEX_OUTDEV] = sizeof(uint32_t),
 	[NFULA_IFINDEX_PHYSINDEV] = sizeof(uint32_t),
 	[NFULA_IFINDEX_PHYSOUTDEV] = sizeof(uint32_t),
-	[NFULA_HWADDR] = sizeof(struct nfulnl_msg_packet_hw),
+	[NFULA_HWADDR] = VD_NL_HWADDR_LEN,
 	[NFULA_UID] = sizeof(uint32_t),
 	[NFULA_SEQ] = sizeof(uint32_t),
 	[NFULA_SEQ_GLOBAL] = sizeof(uint32_t),
@@ -30,85 +29,21 @@ static const uint16_t attr_min_len[NFULA_MAX + 1] = {
 	[NFULA_CT_INFO] = sizeof(uint32_t),
 };
 
-/* Inside NFULA_CT only the connmark is read: types above CTA_MARK are skipped
- * by the table's bound, so it stays a few pointers long. */
-static const uint16_t ct_min_len[CTA_MARK + 1] = {
-	[CTA_MARK] = sizeof(uint32_t),
-};
-
 static const uint16_t vlan_min_len[NFULA_VLAN_MAX + 1] = {
 	[NFULA_VLAN_PROTO] = sizeof(uint16_t),
 	[NFULA_VLAN_TCI] = sizeof(uint16_t),
 };
 
-/* An attribute table being filled: attr[type] for type <= max. */
-struct attr_table {
-	const struct nlattr **attr;
-	const uint16_t *min_len;
-	uint16_t max;
-};
-
-/* Fills the table indexed by type, validate-then-use, for the message and
- * for each nest: a known attribute that is too short is left out (its meta
- * bit stays clear) and the walk goes on; unknown types are skipped. Not
- * nflog_nlmsg_parse: its callback returns MNL_CB_ERROR on the first attribute
- * that fails validation (libnetfilter_log 1.0.2: a 2-byte NFULA_MARK, or a
- * prefix without its NUL), which ends the walk and loses every attribute
- * after it, the payload among them. */
-static int attr_cb(const struct nlattr *a, void *data)
-{
-	const struct attr_table *t = data;
-	uint16_t type = mnl_attr_get_type(a);
-
-	if (type > t->max || mnl_attr_get_payload_len(a) < t->min_len[type])
-		return MNL_CB_OK;
-	t->attr[type] = a;
-	return MNL_CB_OK;
-}
-
-static uint32_t attr_u32(const struct nlattr *a)
-{
-	return ntohl(mnl_attr_get_u32(a));
-}
-
-static uint16_t attr_u16(const struct nlattr *a)
-{
-	return ntohs(mnl_attr_get_u16(a));
-}
-
-static void decode_u32(const struct nlattr *const *attr, int type, uint32_t bit,
-		       uint32_t *field, struct vd_packet *pkt)
-{
-	if (attr[type]) {
-		*field = attr_u32(attr[type]);
-		pkt->meta |= bit;
-	}
-}
-
-/* mnl_attr_parse_nested stops at an attribute that runs past the nest, so a
- * nest cut short loses its tail, never more. */
-static void decode_ct(const struct nlattr *nest, struct vd_packet *pkt)
-{
-	const struct nlattr *attr[CTA_MARK + 1] = { NULL };
-	struct attr_table t = { attr, ct_min_len, CTA_MARK };
-
-	mnl_attr_parse_nested(nest, attr_cb, &t);
-	if (attr[CTA_MARK]) {
-		pkt->ct_mark = attr_u32(attr[CTA_MARK]);
-		pkt->meta |= VD_META_CT_MARK;
-	}
-}
-
 /* The kernel sends both or neither; half a tag is not a tag. */
 static void decode_vlan(const struct nlattr *nest, struct vd_packet *pkt)
 {
 	const struct nlattr *attr[NFULA_VLAN_MAX + 1] = { NULL };
-	struct attr_table t = { attr, vlan_min_len, NFULA_VLAN_MAX };
+	struct vd_nl_attr_table t = { attr, vlan_min_len, NFULA_VLAN_MAX };
 
-	mnl_attr_parse_nested(nest, attr_cb, &t);
+	vd_nl_attr_parse_nested(nest, &t);
 	if (attr[NFULA_VLAN_PROTO] && attr[NFULA_VLAN_TCI]) {
-		pkt->vlan_proto = attr_u16(attr[NFULA_VLAN_PROTO]);
-		pkt->vlan_tci = attr_u16(attr[NFULA_VLAN_TCI]);
+		pkt->vlan_proto = vd_nl_attr_u16(attr[NFULA_VLAN_PROTO]);
+		pkt->vlan_tci = vd_nl_attr_u16(attr[NFULA_VLAN_TCI]);
 		pkt->meta |= VD_META_VLAN;
 	}
 }
@@ -116,21 +51,15 @@ static void decode_vlan(const struct nlattr *nest, struct vd_packet *pkt)
 /* Link layer: address, device type, the headers. */
 static void decode_link(const struct nlattr *const *attr, struct vd_packet *pkt)
 {
-	if (attr[NFULA_HWADDR]) {
-		const struct nfulnl_msg_packet_hw *hw = mnl_attr_get_payload(attr[NFULA_HWADDR]);
-		uint16_t n = ntohs(hw->hw_addrlen);
-
-		pkt->hwaddr_len = n < sizeof(pkt->hwaddr) ? n : sizeof(pkt->hwaddr);
-		memcpy(pkt->hwaddr, hw->hw_addr, pkt->hwaddr_len);
-		pkt->meta |= VD_META_HWADDR;
-	}
+	if (attr[NFULA_HWADDR])
+		vd_nl_decode_hwaddr(attr[NFULA_HWADDR], pkt);
 	if (attr[NFULA_HWTYPE]) {
-		pkt->hw_type = attr_u16(attr[NFULA_HWTYPE]);
+		pkt->hw_type = vd_nl_attr_u16(attr[NFULA_HWTYPE]);
 		pkt->meta |= VD_META_HWTYPE;
 	}
 	if (attr[NFULA_HWHEADER]) {
 		uint16_t have = mnl_attr_get_payload_len(attr[NFULA_HWHEADER]);
-		uint16_t want = attr[NFULA_HWLEN] ? attr_u16(attr[NFULA_HWLEN]) : have;
+		uint16_t want = attr[NFULA_HWLEN] ? vd_nl_attr_u16(attr[NFULA_HWLEN]) : have;
 
 		/* HWLEN never stretches the view past the bytes that came. */
 		pkt->hw_header = mnl_attr_get_payload(attr[NFULA_HWHEADER]);
@@ -148,30 +77,24 @@ static void decode_link(const struct nlattr *const *attr, struct vd_packet *pkt)
 
 static void decode_meta(const struct nlattr *const *attr, struct vd_packet *pkt)
 {
-	decode_u32(attr, NFULA_MARK, VD_META_MARK, &pkt->mark, pkt);
-	decode_u32(attr, NFULA_IFINDEX_INDEV, VD_META_INDEV, &pkt->indev, pkt);
-	decode_u32(attr, NFULA_IFINDEX_OUTDEV, VD_META_OUTDEV, &pkt->outdev, pkt);
-	decode_u32(attr, NFULA_IFINDEX_PHYSINDEV, VD_META_PHYSINDEV, &pkt->physindev, pkt);
-	decode_u32(attr, NFULA_IFINDEX_PHYSOUTDEV, VD_META_PHYSOUTDEV, &pkt->physoutdev, pkt);
-	decode_u32(attr, NFULA_UID, VD_META_UID, &pkt->uid, pkt);
-	decode_u32(attr, NFULA_GID, VD_META_GID, &pkt->gid, pkt);
-	decode_u32(attr, NFULA_SEQ, VD_META_SEQ, &pkt->seq, pkt);
-	decode_u32(attr, NFULA_SEQ_GLOBAL, VD_META_SEQ_GLOBAL, &pkt->seq_global, pkt);
-	decode_u32(attr, NFULA_CT_INFO, VD_META_CT | VD_META_CT_INFO, &pkt->ct_state, pkt);
+	vd_nl_decode_u32(attr, NFULA_MARK, VD_META_MARK, &pkt->mark, pkt);
+	vd_nl_decode_u32(attr, NFULA_IFINDEX_INDEV, VD_META_INDEV, &pkt->indev, pkt);
+	vd_nl_decode_u32(attr, NFULA_IFINDEX_OUTDEV, VD_META_OUTDEV, &pkt->outdev, pkt);
+	vd_nl_decode_u32(attr, NFULA_IFINDEX_PHYSINDEV, VD_META_PHYSINDEV, &pkt->physindev, pkt);
+	vd_nl_decode_u32(attr, NFULA_IFINDEX_PHYSOUTDEV, VD_META_PHYSOUTDEV, &pkt->physoutdev, pkt);
+	vd_nl_decode_u32(attr, NFULA_UID, VD_META_UID, &pkt->uid, pkt);
+	vd_nl_decode_u32(attr, NFULA_GID, VD_META_GID, &pkt->gid, pkt);
+	vd_nl_decode_u32(attr, NFULA_SEQ, VD_META_SEQ, &pkt->seq, pkt);
+	vd_nl_decode_u32(attr, NFULA_SEQ_GLOBAL, VD_META_SEQ_GLOBAL, &pkt->seq_global, pkt);
+	vd_nl_decode_u32(attr, NFULA_CT_INFO, VD_META_CT | VD_META_CT_INFO, &pkt->ct_state, pkt);
 	if (attr[NFULA_PACKET_HDR]) {
 		const struct nfulnl_msg_packet_hdr *ph = mnl_attr_get_payload(attr[NFULA_PACKET_HDR]);
 
 		pkt->hw_protocol = ntohs(ph->hw_protocol);
 		pkt->hook = ph->hook;
 	}
-	if (attr[NFULA_TIMESTAMP]) {
-		struct nfulnl_msg_packet_timestamp ts;
-
-		/* Attributes are 4-byte aligned; the struct wants 8. */
-		memcpy(&ts, mnl_attr_get_payload(attr[NFULA_TIMESTAMP]), sizeof(ts));
-		pkt->timestamp_ns = be64toh(ts.sec) * 1000000000ull + be64toh(ts.usec) * 1000ull;
-		pkt->meta |= VD_META_TIMESTAMP;
-	}
+	if (attr[NFULA_TIMESTAMP])
+		vd_nl_decode_timestamp(attr[NFULA_TIMESTAMP], pkt);
 	if (attr[NFULA_PREFIX]) {
 		const char *p = mnl_attr_get_payload(attr[NFULA_PREFIX]);
 
@@ -183,7 +106,7 @@ static void decode_meta(const struct nlattr *const *attr, struct vd_packet *pkt)
 		}
 	}
 	if (attr[NFULA_CT])
-		decode_ct(attr[NFULA_CT], pkt);
+		vd_nl_decode_ct_mark(attr[NFULA_CT], pkt);
 	decode_link(attr, pkt);
 }
 
@@ -206,7 +129,7 @@ static uint32_t wire_len(const uint8_t *data, uint32_t caplen)
 int vd_nflog_message_decode(const struct nlmsghdr *nlh, struct vd_packet *pkt)
 {
 	const struct nlattr *attr[NFULA_MAX + 1] = { NULL };
-	struct attr_table t = { attr, attr_min_len, NFULA_MAX };
+	struct vd_nl_attr_table t = { attr, attr_min_len, NFULA_MAX };
 	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
 	const uint8_t *data = NULL;
 	uint32_t caplen = 0;
@@ -218,7 +141,7 @@ int vd_nflog_message_decode(const struct nlmsghdr *nlh, struct vd_packet *pkt)
 		errno = EINVAL;
 		return -1;
 	}
-	mnl_attr_parse(nlh, sizeof(*nfg), attr_cb, &t);
+	vd_nl_attr_parse(nlh, sizeof(*nfg), &t);
 	if (attr[NFULA_PAYLOAD] && mnl_attr_get_payload_len(attr[NFULA_PAYLOAD]) > 0) {
 		data = mnl_attr_get_payload(attr[NFULA_PAYLOAD]);
 		caplen = mnl_attr_get_payload_len(attr[NFULA_PAYLOAD]);

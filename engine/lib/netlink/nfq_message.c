@@ -1,28 +1,27 @@
 /* nfq_message.c - decode an NFQUEUE packet message into a vd_packet. */
 #include <arpa/inet.h> /* before the linux/ headers: glibc owns struct in_addr */
 #include <errno.h>
-#include <endian.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 
 #include "nfq_message.h"
+#include "nl_attr.h"
 
 
 /* Minimum payload length of each attribute the decoder reads; 0: any. */
 static const uint16_t attr_min_len[NFQA_MAX + 1] = {
 	[NFQA_PACKET_HDR] = sizeof(struct nfqnl_msg_packet_hdr),
 	[NFQA_MARK] = sizeof(uint32_t),
-	[NFQA_TIMESTAMP] = sizeof(struct nfqnl_msg_packet_timestamp),
+	[NFQA_TIMESTAMP] = VD_NL_TIMESTAMP_LEN,
 	[NFQA_IFINDEX_INDEV] = sizeof(uint32_t),
 	[NFQA_IFINDEX_OUTDEV] = sizeof(uint32_t),
 	[NFQA_IFINDEX_PHYSINDEV] = sizeof(uint32_t),
 	[NFQA_IFINDEX_PHYSOUTDEV] = sizeof(uint32_t),
-	[NFQA_HWADDR] = sizeof(struct nfqnl_msg_packet_hw),
+	[NFQA_HWADDR] = VD_NL_HWADDR_LEN,
 	[NFQA_CT_INFO] = sizeof(uint32_t),
 	[NFQA_CAP_LEN] = sizeof(uint32_t),
 	[NFQA_SKB_INFO] = sizeof(uint32_t),
@@ -30,78 +29,23 @@ static const uint16_t attr_min_len[NFQA_MAX + 1] = {
 	[NFQA_GID] = sizeof(uint32_t),
 };
 
-/* Fills the table indexed by attribute type, validate-then-use: a known
- * attribute that is too short is left out (its meta bit stays clear) and the
- * walk goes on, unknown types are skipped. Not nfq_nlmsg_parse: in
- * libnetfilter_queue 1.0.5 it validates NFQA_SECCTX as a u32, so a real
- * security context would end the parse before the payload. */
-static int attr_cb(const struct nlattr *a, void *data)
+static void decode_meta(const struct nlattr *const *attr, struct vd_packet *pkt)
 {
-	const struct nlattr **table = data;
-	uint16_t type = mnl_attr_get_type(a);
-
-	if (type > NFQA_MAX || mnl_attr_get_payload_len(a) < attr_min_len[type])
-		return MNL_CB_OK;
-	table[type] = a;
-	return MNL_CB_OK;
-}
-
-static uint32_t attr_u32(const struct nlattr *a)
-{
-	return ntohl(mnl_attr_get_u32(a));
-}
-
-/* The conntrack nest carries the connmark; only CTA_MARK is wanted, so walk
- * it rather than build a whole attribute table. */
-static void decode_ct(const struct nlattr *nest, struct vd_packet *pkt)
-{
-	const struct nlattr *a;
-
-	mnl_attr_for_each_nested(a, nest) {
-		if (mnl_attr_get_type(a) == CTA_MARK &&
-		    mnl_attr_validate(a, MNL_TYPE_U32) == 0) {
-			pkt->ct_mark = attr_u32(a);
-			pkt->meta |= VD_META_CT_MARK;
-		}
-	}
-}
-
-static void decode_optional_u32(struct nlattr *const *attr, int type, uint32_t bit,
-				uint32_t *field, struct vd_packet *pkt)
-{
-	if (attr[type]) {
-		*field = attr_u32(attr[type]);
-		pkt->meta |= bit;
-	}
-}
-
-static void decode_meta(struct nlattr *const *attr, struct vd_packet *pkt)
-{
-	decode_optional_u32(attr, NFQA_MARK, VD_META_MARK, &pkt->mark, pkt);
-	decode_optional_u32(attr, NFQA_IFINDEX_INDEV, VD_META_INDEV, &pkt->indev, pkt);
-	decode_optional_u32(attr, NFQA_IFINDEX_OUTDEV, VD_META_OUTDEV, &pkt->outdev, pkt);
-	decode_optional_u32(attr, NFQA_IFINDEX_PHYSINDEV, VD_META_PHYSINDEV, &pkt->physindev, pkt);
-	decode_optional_u32(attr, NFQA_IFINDEX_PHYSOUTDEV, VD_META_PHYSOUTDEV, &pkt->physoutdev,
+	vd_nl_decode_u32(attr, NFQA_MARK, VD_META_MARK, &pkt->mark, pkt);
+	vd_nl_decode_u32(attr, NFQA_IFINDEX_INDEV, VD_META_INDEV, &pkt->indev, pkt);
+	vd_nl_decode_u32(attr, NFQA_IFINDEX_OUTDEV, VD_META_OUTDEV, &pkt->outdev, pkt);
+	vd_nl_decode_u32(attr, NFQA_IFINDEX_PHYSINDEV, VD_META_PHYSINDEV, &pkt->physindev, pkt);
+	vd_nl_decode_u32(attr, NFQA_IFINDEX_PHYSOUTDEV, VD_META_PHYSOUTDEV, &pkt->physoutdev,
 			    pkt);
-	decode_optional_u32(attr, NFQA_UID, VD_META_UID, &pkt->uid, pkt);
-	decode_optional_u32(attr, NFQA_GID, VD_META_GID, &pkt->gid, pkt);
-	decode_optional_u32(attr, NFQA_SKB_INFO, VD_META_SKB_INFO, &pkt->skb_info, pkt);
-	decode_optional_u32(attr, NFQA_CT_INFO, VD_META_CT, &pkt->ct_state, pkt);
+	vd_nl_decode_u32(attr, NFQA_UID, VD_META_UID, &pkt->uid, pkt);
+	vd_nl_decode_u32(attr, NFQA_GID, VD_META_GID, &pkt->gid, pkt);
+	vd_nl_decode_u32(attr, NFQA_SKB_INFO, VD_META_SKB_INFO, &pkt->skb_info, pkt);
+	vd_nl_decode_u32(attr, NFQA_CT_INFO, VD_META_CT, &pkt->ct_state, pkt);
 
-	if (attr[NFQA_TIMESTAMP]) {
-		struct nfqnl_msg_packet_timestamp ts;
-		/* Attributes are 4-byte aligned; the struct wants 8. */
-		memcpy(&ts, mnl_attr_get_payload(attr[NFQA_TIMESTAMP]), sizeof(ts));
-		pkt->timestamp_ns = be64toh(ts.sec) * 1000000000ull + be64toh(ts.usec) * 1000ull;
-		pkt->meta |= VD_META_TIMESTAMP;
-	}
-	if (attr[NFQA_HWADDR]) {
-		const struct nfqnl_msg_packet_hw *hw = mnl_attr_get_payload(attr[NFQA_HWADDR]);
-		uint16_t n = ntohs(hw->hw_addrlen);
-		pkt->hwaddr_len = n < sizeof(pkt->hwaddr) ? n : sizeof(pkt->hwaddr);
-		memcpy(pkt->hwaddr, hw->hw_addr, pkt->hwaddr_len);
-		pkt->meta |= VD_META_HWADDR;
-	}
+	if (attr[NFQA_TIMESTAMP])
+		vd_nl_decode_timestamp(attr[NFQA_TIMESTAMP], pkt);
+	if (attr[NFQA_HWADDR])
+		vd_nl_decode_hwaddr(attr[NFQA_HWADDR], pkt);
 	if (attr[NFQA_SECCTX]) {
 		pkt->secctx = mnl_attr_get_payload(attr[NFQA_SECCTX]);
 		pkt->secctx_len = mnl_attr_get_payload_len(attr[NFQA_SECCTX]);
@@ -111,13 +55,14 @@ static void decode_meta(struct nlattr *const *attr, struct vd_packet *pkt)
 		pkt->meta |= VD_META_SECCTX;
 	}
 	if (attr[NFQA_CT])
-		decode_ct(attr[NFQA_CT], pkt);
+		vd_nl_decode_ct_mark(attr[NFQA_CT], pkt);
 }
 
 /* Hot path: no allocation, no syscall; the payload stays where the kernel put it. */
 int vd_nfq_message_decode(const struct nlmsghdr *nlh, struct vd_packet *pkt)
 {
-	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
+	const struct nlattr *attr[NFQA_MAX + 1] = { NULL };
+	struct vd_nl_attr_table t = { attr, attr_min_len, NFQA_MAX };
 	const struct nfqnl_msg_packet_hdr *ph;
 	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
 	const uint8_t *data = NULL;
@@ -126,7 +71,7 @@ int vd_nfq_message_decode(const struct nlmsghdr *nlh, struct vd_packet *pkt)
 	/* A packet gets a verdict as long as its header could be read. */
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*nfg))
 		goto invalid;
-	mnl_attr_parse(nlh, sizeof(*nfg), attr_cb, attr);
+	vd_nl_attr_parse(nlh, sizeof(*nfg), &t);
 	if (!attr[NFQA_PACKET_HDR])
 		goto invalid;
 
@@ -134,7 +79,7 @@ int vd_nfq_message_decode(const struct nlmsghdr *nlh, struct vd_packet *pkt)
 		data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
 		caplen = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
 	}
-	len = attr[NFQA_CAP_LEN] ? attr_u32(attr[NFQA_CAP_LEN]) : caplen;
+	len = attr[NFQA_CAP_LEN] ? vd_nl_attr_u32(attr[NFQA_CAP_LEN]) : caplen;
 	vd_packet_view_init(pkt, data, caplen, len);
 
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
@@ -152,5 +97,36 @@ int vd_nfq_message_decode(const struct nlmsghdr *nlh, struct vd_packet *pkt)
 	return 0;
 invalid:
 	errno = EINVAL;
+	return -1;
+}
+
+/* The walk is by hand, not mnl_attr_parse: the datagram may have been cut
+ * short (MSG_TRUNC), so nlmsg_len cannot be trusted as the end, and only
+ * what was received may be read. */
+int vd_nfq_message_packet_id(const void *buf, size_t len, uint32_t *id)
+{
+	const struct nlmsghdr *nlh = buf;
+	size_t end, off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+
+	if (len < NLMSG_HDRLEN || nlh->nlmsg_type != VD_NFQ_MSG_PACKET)
+		goto none;
+	end = nlh->nlmsg_len < len ? nlh->nlmsg_len : len;
+	while (off + NLA_HDRLEN <= end) {
+		const struct nlattr *a = (const struct nlattr *)((const uint8_t *)buf + off);
+		size_t alen = a->nla_len;
+
+		if (alen < NLA_HDRLEN)
+			break;
+		if ((a->nla_type & NLA_TYPE_MASK) == NFQA_PACKET_HDR &&
+		    alen >= NLA_HDRLEN + sizeof(struct nfqnl_msg_packet_hdr) && off + alen <= end) {
+			const struct nfqnl_msg_packet_hdr *ph =
+				(const void *)((const uint8_t *)a + NLA_HDRLEN);
+			*id = ntohl(ph->packet_id);
+			return 0;
+		}
+		off += NLA_ALIGN(alen);
+	}
+none:
+	errno = ENOENT;
 	return -1;
 }

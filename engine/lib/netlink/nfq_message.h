@@ -6,6 +6,9 @@
 #ifndef VD_NFQ_MESSAGE_H
 #define VD_NFQ_MESSAGE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <linux/netlink.h>
 
 #include <verdict/packet.h>
@@ -21,5 +24,13 @@
  * what was read). Like libmnl, reads up to the 4-byte aligned end of nlh,
  * which every receive buffer has. Hot path: no allocation, no syscall. */
 int vd_nfq_message_decode(const struct nlmsghdr *nlh, struct vd_packet *pkt);
+
+/* The packet id of a packet message that could not be decoded (a datagram
+ * cut short by the receive buffer, a malformed attribute), read from the
+ * first len bytes of buf alone, so that the packet can still be answered.
+ * Returns 0; -1 with errno ENOENT when no NFQA_PACKET_HDR lies whole within
+ * them (then the packet cannot be named, and the kernel keeps it until its
+ * queue is unbound). */
+int vd_nfq_message_packet_id(const void *buf, size_t len, uint32_t *id);
 
 #endif

@@ -18,6 +18,8 @@
 
 #include <verdict/packet.h>
 
+#include "export.h"
+
 /* Flags set from kernel metadata by the message decoder, not by us. */
 #define PARSE_KERNEL_FLAGS (VD_PACKET_GSO | VD_PACKET_CSUM_NOT_READY)
 
@@ -354,7 +356,7 @@ static enum vd_parse_error l4_parse(struct vd_packet *pkt, struct l4_span *span)
 	return VD_PARSE_OK;
 }
 
-void vd_packet_view_init(struct vd_packet *pkt, const uint8_t *data, uint32_t caplen,
+VD_EXPORT void vd_packet_view_init(struct vd_packet *pkt, const uint8_t *data, uint32_t caplen,
 			 uint32_t len)
 {
 	memset(pkt, 0, sizeof(*pkt));
@@ -370,7 +372,7 @@ void vd_packet_view_init(struct vd_packet *pkt, const uint8_t *data, uint32_t ca
  * copies nothing (every result points into pkt->data), makes no syscall and
  * reads no byte outside pkt->data[0, caplen).
  */
-enum vd_parse_error vd_packet_parse(struct vd_packet *pkt)
+VD_EXPORT enum vd_parse_error vd_packet_parse(struct vd_packet *pkt)
 {
 	struct l4_span span = { 0 };
 	enum vd_parse_error err;
@@ -390,7 +392,7 @@ enum vd_parse_error vd_packet_parse(struct vd_packet *pkt)
 	return err;
 }
 
-const char *vd_parse_error_str(enum vd_parse_error e)
+VD_EXPORT const char *vd_parse_error_str(enum vd_parse_error e)
 {
 	static const char *const names[VD_PARSE_ERROR_COUNT] = {
 		[VD_PARSE_OK] = "ok",
@@ -433,17 +435,17 @@ static const char *address_str(const struct vd_packet *pkt, const uint8_t *addr,
 	return buf;
 }
 
-const char *vd_packet_src_str(const struct vd_packet *pkt, char *buf, size_t size)
+VD_EXPORT const char *vd_packet_src_str(const struct vd_packet *pkt, char *buf, size_t size)
 {
 	return address_str(pkt, pkt->src, buf, size);
 }
 
-const char *vd_packet_dst_str(const struct vd_packet *pkt, char *buf, size_t size)
+VD_EXPORT const char *vd_packet_dst_str(const struct vd_packet *pkt, char *buf, size_t size)
 {
 	return address_str(pkt, pkt->dst, buf, size);
 }
 
-const char *vd_proto_name(uint8_t proto)
+VD_EXPORT const char *vd_proto_name(uint8_t proto)
 {
 	switch (proto) {
 	case IPPROTO_TCP: return "tcp";
@@ -459,7 +461,7 @@ const char *vd_proto_name(uint8_t proto)
 	}
 }
 
-const char *vd_tcp_flag_name(unsigned b)
+VD_EXPORT const char *vd_tcp_flag_name(unsigned b)
 {
 	static const char *const names[] = { "fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr" };
 

@@ -1,66 +1,57 @@
 /*
- * queue.c - the per-queue hot loop: receive a batch, view each packet, ask
- * the callback, send the batch's verdicts.
+ * queue.c - one NFQUEUE queue: a receive batch, a view of each packet, the
+ * callback's verdict, the batch's verdicts in one send.
  *
  * Data flows one way: socket -> receive batch -> packet view -> callback ->
- * verdict batch -> socket. Each batch costs one recvmmsg and one sendmsg;
- * nothing is allocated or copied per packet.
+ * verdict batch -> socket. The receive loop is nl_rx.c's, shared with log
+ * groups; this file supplies what a queue does with a datagram. Each batch
+ * costs one recvmmsg and one sendmsg; nothing is allocated or copied per
+ * packet.
  *
  * Threading: all of struct vd_queue belongs to the thread in vd_queue_run,
- * except `stop` (any thread or signal handler) and `stats` (written by the
+ * except rx.stop (any thread or signal handler) and `stats` (written by the
  * owner with relaxed atomic stores, read by anyone).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h> /* before the linux/ headers: glibc owns struct in_addr */
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 
 #include "counters.h"
+#include "export.h"
 #include "log.h"
 #include "nfq_message.h"
-#include "nfq_socket.h"
+#include "nl_rx.h"
+#include "nl_socket.h"
+#include "queue_config.h"
 #include "queue_internal.h"
-#include "rcu.h"
 #include "verdict_batch.h"
-
-#define DEFAULT_BATCH 64
-#define MAX_BATCH 1024
-#define DEFAULT_RCVBUF (8u << 20)
-/* Netlink and attribute overhead around a packet's payload. */
-#define MSG_OVERHEAD 4096
-/* Bound on the shutdown drain, so a flood cannot keep us from exiting. */
-#define DRAIN_MAX_BATCHES 256
 
 #define STATS_FIELDS (sizeof(struct vd_queue_stats) / sizeof(uint64_t))
 
 struct vd_queue {
 	struct vd_queue_config cfg;
 	struct mnl_socket *nl;
-	int fd;
 	bool bound;
-	bool rcu_qsbr;
-	size_t slot_size;
-	uint8_t *rx;             /* batch_size slots of slot_size bytes */
-	struct mmsghdr *msgs;
-	struct iovec *iov;
+	char name[24];           /* "queue N", for messages */
+	struct vd_nl_rx rx;
 	void *vb_buf;
 	struct vd_verdict_batch vb;
 	struct vd_packet pkt;    /* reused for every packet */
 	struct vd_queue_stats delta; /* this batch's counts, published at its end */
-	atomic_int stop;
 	/* Read by other threads: keep it off the owner's hot cache lines. */
 	struct vd_queue_stats stats __attribute__((aligned(64)));
 };
 
-static void stats_publish(struct vd_queue *q)
+static void stats_publish(void *owner)
 {
+	struct vd_queue *q = owner;
+
 	vd_counters_publish((uint64_t *)&q->stats, (uint64_t *)&q->delta, STATS_FIELDS);
 }
 
@@ -94,12 +85,46 @@ static void flush_verdicts(struct vd_queue *q)
 	if (len > 0) {
 		if (mnl_socket_sendto(q->nl, buf, len) < 0) {
 			q->delta.send_errors++;
-			vd_log(VD_LOG_ERROR, "queue %u: sending %u verdicts failed: %s",
-			       q->cfg.queue_num, q->vb.npackets, strerror(errno));
+			vd_log(VD_LOG_ERROR, "%s: sending %u verdicts failed: %s", q->name,
+			       q->vb.npackets, strerror(errno));
 		}
 		q->delta.verdict_msgs += q->vb.nmsgs;
 	}
 	vd_verdict_batch_reset(&q->vb);
+}
+
+/* Hot path: adds v for packet id to the batch (mark relative to pkt_mark). */
+static void answer(struct vd_queue *q, uint32_t id, struct vd_verdict v, uint32_t pkt_mark)
+{
+	struct vd_wire_verdict wire;
+
+	if (!vd_wire_verdict_from(v, pkt_mark, &wire)) {
+		/* A verdict the kernel does not know fails closed. */
+		q->delta.invalid_verdicts++;
+		v = vd_verdict_drop();
+		vd_wire_verdict_from(v, 0, &wire);
+	}
+	count_verdict(&q->delta, v);
+	if (vd_verdict_batch_add(&q->vb, id, &wire) < 0) {
+		flush_verdicts(q);
+		vd_verdict_batch_add(&q->vb, id, &wire);
+	}
+}
+
+/* A packet message that could not be decoded still names a packet the
+ * kernel holds: answer it, or it would wait in the kernel, or worse be
+ * covered silently by the next batch verdict. */
+static void answer_undecodable(struct vd_queue *q, const uint8_t *buf, size_t len)
+{
+	uint32_t id;
+
+	if (vd_nfq_message_packet_id(buf, len, &id) < 0) {
+		q->delta.kernel_errors++; /* no id: nothing can be answered */
+		return;
+	}
+	q->delta.packets++;
+	q->delta.undecodable++;
+	answer(q, id, q->cfg.fallback ? q->cfg.fallback(q->cfg.user) : vd_verdict_drop(), 0);
 }
 
 /* Hot path: one packet message to one verdict; no allocation, no syscall
@@ -107,11 +132,9 @@ static void flush_verdicts(struct vd_queue *q)
 static void handle_packet(struct vd_queue *q, const struct nlmsghdr *nlh)
 {
 	struct vd_packet *pkt = &q->pkt;
-	struct vd_wire_verdict wire;
-	struct vd_verdict v;
 
 	if (vd_nfq_message_decode(nlh, pkt) < 0) {
-		q->delta.kernel_errors++; /* no packet id: nothing to answer */
+		answer_undecodable(q, (const uint8_t *)nlh, nlh->nlmsg_len);
 		return;
 	}
 	q->delta.packets++;
@@ -120,26 +143,23 @@ static void handle_packet(struct vd_queue *q, const struct nlmsghdr *nlh)
 		q->delta.parse_errors++;
 	if (pkt->flags & VD_PACKET_TRUNCATED)
 		q->delta.truncated++;
-
-	v = q->cfg.callback(pkt, q->cfg.user);
-	if (!vd_wire_verdict_from(v, (pkt->meta & VD_META_MARK) ? pkt->mark : 0, &wire)) {
-		/* A verdict the kernel does not know fails closed. */
-		q->delta.invalid_verdicts++;
-		v = vd_verdict_drop();
-		vd_wire_verdict_from(v, 0, &wire);
-	}
-	count_verdict(&q->delta, v);
-	if (vd_verdict_batch_add(&q->vb, pkt->id, &wire) < 0) {
-		flush_verdicts(q);
-		vd_verdict_batch_add(&q->vb, pkt->id, &wire);
-	}
+	answer(q, pkt->id, q->cfg.callback(pkt, q->cfg.user),
+	       (pkt->meta & VD_META_MARK) ? pkt->mark : 0);
 }
 
-static void handle_datagram(struct vd_queue *q, const void *buf, size_t len)
+static void handle_datagram(void *owner, const uint8_t *buf, size_t len, bool truncated)
 {
-	const struct nlmsghdr *nlh = buf;
+	struct vd_queue *q = owner;
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
 	int remaining = (int)len;
 
+	if (truncated) {
+		/* Larger than a slot: its first message is cut, and it is the
+		 * only one (the kernel sends one packet per datagram). */
+		q->delta.recv_errors++;
+		answer_undecodable(q, buf, len);
+		return;
+	}
 	while (mnl_nlmsg_ok(nlh, remaining)) {
 		if (nlh->nlmsg_type == VD_NFQ_MSG_PACKET) {
 			handle_packet(q, nlh);
@@ -154,177 +174,122 @@ static void handle_datagram(struct vd_queue *q, const void *buf, size_t len)
 	}
 }
 
+static void batch_end(void *owner, unsigned n)
+{
+	struct vd_queue *q = owner;
+
+	q->delta.batches++;
+	if (q->cfg.batch_callback)
+		q->cfg.batch_callback(n, q->cfg.user);
+	flush_verdicts(q);
+}
+
+static void overrun(void *owner)
+{
+	((struct vd_queue *)owner)->delta.enobufs++;
+}
+
+static void recv_error(void *owner, int err)
+{
+	(void)err;
+	((struct vd_queue *)owner)->delta.recv_errors++;
+}
+
+static const struct vd_nl_rx_ops queue_ops = {
+	.datagram = handle_datagram,
+	.batch_end = batch_end,
+	.overrun = overrun,
+	.recv_error = recv_error,
+	.turn_end = stats_publish,
+};
+
 /* During bind and unbind, queued packets can arrive before the kernel's
  * answer; they are answered at once like any others. */
 static void handle_setup_datagram(const void *buf, size_t len, void *data)
 {
 	struct vd_queue *q = data;
 
-	handle_datagram(q, buf, len);
+	handle_datagram(q, buf, len, false);
 	flush_verdicts(q);
 	stats_publish(q);
 }
 
-static struct vd_nfq_io setup_io(struct vd_queue *q)
+static struct vd_nl_io setup_io(struct vd_queue *q)
 {
-	return (struct vd_nfq_io){ .buf = q->rx, .size = q->slot_size,
-				   .other = handle_setup_datagram, .data = q };
+	return (struct vd_nl_io){ .buf = q->rx.buf, .size = q->rx.slot_size,
+				  .other = handle_setup_datagram, .data = q };
 }
 
-/* Returns the number of datagrams received, 0 on timeout or a counted error,
- * -1 on a fatal error. */
-static int receive_batch(struct vd_queue *q, int flags)
+VD_EXPORT int vd_queue_run(struct vd_queue *q)
 {
-	unsigned n = q->cfg.batch_size;
-	int ret;
-
-	for (unsigned i = 0; i < n; i++)
-		q->msgs[i].msg_hdr.msg_flags = 0;
-	if (q->rcu_qsbr)
-		vd_rcu_offline();
-	ret = recvmmsg(q->fd, q->msgs, n, flags, NULL);
-	if (q->rcu_qsbr)
-		vd_rcu_online();
-	if (ret >= 0)
-		return ret;
-	switch (errno) {
-	case EAGAIN:
-	case EINTR:
-		return 0;
-	case ENOBUFS:
-		q->delta.enobufs++;
-		return 0;
-	case EBADF:
-	case ENOTSOCK:
-	case EFAULT:
-	case EINVAL:
+	if (vd_nl_rx_run(&q->rx, &queue_ops, q) < 0) {
+		vd_log(VD_LOG_ERROR, "%s: receive failed: %s", q->name, strerror(errno));
 		return -1;
-	default:
-		q->delta.recv_errors++;
-		return 0;
 	}
-}
-
-/* Hot path: one receive, the batch's packets, one send. */
-static int process_batch(struct vd_queue *q, int flags)
-{
-	int n = receive_batch(q, flags);
-
-	for (int i = 0; i < n; i++) {
-		if (q->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
-			q->delta.recv_errors++; /* larger than a slot: cannot be read */
-		else
-			handle_datagram(q, q->rx + (size_t)i * q->slot_size, q->msgs[i].msg_len);
-	}
-	if (n > 0) {
-		q->delta.batches++;
-		if (q->cfg.batch_callback)
-			q->cfg.batch_callback((unsigned)n, q->cfg.user);
-		flush_verdicts(q);
-	}
-	stats_publish(q);
-	if (q->rcu_qsbr)
-		vd_rcu_quiescent();
-	return n;
-}
-
-int vd_queue_run(struct vd_queue *q)
-{
-	while (!atomic_load_explicit(&q->stop, memory_order_relaxed)) {
-		if (process_batch(q, MSG_WAITFORONE) < 0) {
-			vd_log(VD_LOG_ERROR, "queue %u: receive failed: %s", q->cfg.queue_num,
-			       strerror(errno));
-			return -1;
-		}
-	}
-	/* Answer what already waits in the socket before the caller unbinds. */
-	for (int i = 0; i < DRAIN_MAX_BATCHES; i++)
-		if (process_batch(q, MSG_DONTWAIT) <= 0)
-			break;
 	return 0;
 }
 
-void vd_queue_stop(struct vd_queue *q)
+VD_EXPORT void vd_queue_stop(struct vd_queue *q)
 {
-	/* A lock-free atomic store: async-signal-safe. */
-	atomic_store_explicit(&q->stop, 1, memory_order_relaxed);
+	vd_nl_rx_stop(&q->rx);
 }
 
-void vd_queue_stats(const struct vd_queue *q, struct vd_queue_stats *out)
+VD_EXPORT void vd_queue_stats_sized(const struct vd_queue *q, struct vd_queue_stats *out,
+				    size_t out_size)
 {
-	vd_counters_read((const uint64_t *)&q->stats, (uint64_t *)out, STATS_FIELDS);
+	struct vd_queue_stats now;
+
+	vd_counters_read((const uint64_t *)&q->stats, (uint64_t *)&now, STATS_FIELDS);
+	vd_abi_copy_out(out, out_size, &now, sizeof(now));
 }
 
-uint16_t vd_queue_num(const struct vd_queue *q)
+VD_EXPORT uint16_t vd_queue_num(const struct vd_queue *q)
 {
 	return q->cfg.queue_num;
 }
 
 void vd_queue_set_rcu_qsbr(struct vd_queue *q, bool on)
 {
-	q->rcu_qsbr = on;
+	q->rx.rcu_qsbr = on;
 }
 
-static int config_check(struct vd_queue_config *cfg, char *errbuf)
+static int config_check(struct vd_queue *q, const struct vd_queue_config *cfg, size_t cfg_size,
+			char *errbuf)
 {
-	if (!cfg->callback) {
-		vd_errbuf_set(errbuf, "queue %u: no packet callback given", cfg->queue_num);
+	snprintf(q->name, sizeof(q->name), "queue %u", cfg->queue_num);
+	if (vd_abi_copy_in(&q->cfg, sizeof(q->cfg), cfg, cfg_size) < 0) {
+		vd_errbuf_set(errbuf, "%s: the program was built against a newer libverdict "
+			      "(it sets queue settings this library does not know)", q->name);
+		return -1;
+	}
+	if (!q->cfg.callback) {
+		vd_errbuf_set(errbuf, "%s: no packet callback given", q->name);
 		errno = EINVAL;
 		return -1;
 	}
-	if (cfg->copy_range == 0 || cfg->copy_range > VD_QUEUE_MAX_COPY_RANGE)
-		cfg->copy_range = VD_QUEUE_MAX_COPY_RANGE;
-	if (cfg->batch_size == 0)
-		cfg->batch_size = DEFAULT_BATCH;
-	if (cfg->batch_size > MAX_BATCH) {
-		vd_errbuf_set(errbuf, "queue %u: batch size %u is above the maximum %u",
-			      cfg->queue_num, cfg->batch_size, MAX_BATCH);
-		errno = EINVAL;
-		return -1;
-	}
-	if (cfg->rcvbuf == 0)
-		cfg->rcvbuf = DEFAULT_RCVBUF;
-	return 0;
-}
-
-static int buffers_alloc(struct vd_queue *q)
-{
-	unsigned n = q->cfg.batch_size;
-
-	q->slot_size = ((q->cfg.copy_range + MSG_OVERHEAD) + 4095) & ~(size_t)4095;
-	/* Large enough to be mmap'ed: pages a small packet never touches stay
-	 * out of the resident set. */
-	q->rx = malloc(q->slot_size * n);
-	q->msgs = calloc(n, sizeof(*q->msgs));
-	q->iov = calloc(n, sizeof(*q->iov));
-	q->vb_buf = malloc(vd_verdict_batch_bufsize(n));
-	if (!q->rx || !q->msgs || !q->iov || !q->vb_buf)
-		return -1;
-	for (unsigned i = 0; i < n; i++) {
-		q->iov[i] = (struct iovec){ .iov_base = q->rx + (size_t)i * q->slot_size,
-					    .iov_len = q->slot_size };
-		q->msgs[i].msg_hdr.msg_iov = &q->iov[i];
-		q->msgs[i].msg_hdr.msg_iovlen = 1;
-	}
-	return vd_verdict_batch_init(&q->vb, q->cfg.queue_num, q->vb_buf, n);
+	if (q->cfg.copy_range == 0 || q->cfg.copy_range > VD_QUEUE_MAX_COPY_RANGE)
+		q->cfg.copy_range = VD_QUEUE_MAX_COPY_RANGE;
+	if (q->cfg.rcvbuf == 0)
+		q->cfg.rcvbuf = VD_NL_RX_DEFAULT_RCVBUF;
+	return vd_nl_rx_batch_check(&q->cfg.batch_size, q->name, errbuf);
 }
 
 static void queue_free(struct vd_queue *q)
 {
 	if (q->nl)
 		mnl_socket_close(q->nl);
+	vd_nl_rx_free(&q->rx);
 	vd_verdict_batch_free(&q->vb);
-	free(q->rx);
-	free(q->msgs);
-	free(q->iov);
 	free(q->vb_buf);
 	free(q);
 }
 
-struct vd_queue *vd_queue_open(const struct vd_queue_config *cfg, char *errbuf)
+VD_EXPORT struct vd_queue *vd_queue_open_sized(const struct vd_queue_config *cfg,
+					       size_t cfg_size, char *errbuf)
 {
 	struct vd_queue *q = aligned_alloc(64, sizeof(*q));
-	struct vd_nfq_io io;
+	struct vd_nl_io io;
+	unsigned n;
 	int saved;
 
 	if (!q) {
@@ -332,21 +297,23 @@ struct vd_queue *vd_queue_open(const struct vd_queue_config *cfg, char *errbuf)
 		return NULL;
 	}
 	memset(q, 0, sizeof(*q));
-	q->cfg = *cfg;
-	if (config_check(&q->cfg, errbuf) < 0)
+	if (config_check(q, cfg, cfg_size, errbuf) < 0)
 		goto fail;
-	if (buffers_alloc(q) < 0) {
-		vd_errbuf_set(errbuf, "queue %u: out of memory for %u receive slots",
-			      cfg->queue_num, q->cfg.batch_size);
+	n = q->cfg.batch_size;
+	q->nl = vd_nl_socket_open(q->name, q->cfg.rcvbuf, VD_NL_NO_ENOBUFS, errbuf);
+	if (!q->nl)
+		goto fail;
+	q->vb_buf = malloc(vd_verdict_batch_bufsize(n));
+	if (!q->vb_buf ||
+	    vd_nl_rx_init(&q->rx, mnl_socket_get_fd(q->nl), n,
+			  q->cfg.copy_range + VD_NL_RX_MSG_OVERHEAD) < 0 ||
+	    vd_verdict_batch_init(&q->vb, q->cfg.queue_num, q->vb_buf, n) < 0) {
+		vd_errbuf_set(errbuf, "%s: out of memory for %u receive slots", q->name, n);
 		errno = ENOMEM;
 		goto fail;
 	}
-	q->nl = vd_nfq_socket_open(q->cfg.queue_num, q->cfg.rcvbuf, errbuf);
-	if (!q->nl)
-		goto fail;
-	q->fd = mnl_socket_get_fd(q->nl);
 	io = setup_io(q);
-	if (vd_nfq_socket_bind(q->nl, &q->cfg, &io, errbuf) < 0)
+	if (vd_queue_config_bind(q->nl, &q->cfg, &io, errbuf) < 0)
 		goto fail;
 	q->bound = true;
 	return q;
@@ -357,15 +324,15 @@ fail:
 	return NULL;
 }
 
-int vd_queue_close(struct vd_queue *q)
+VD_EXPORT int vd_queue_close(struct vd_queue *q)
 {
 	int ret = 0, saved = 0;
 
 	if (!q)
 		return 0;
 	if (q->bound) {
-		struct vd_nfq_io io = setup_io(q);
-		ret = vd_nfq_socket_unbind(q->nl, q->cfg.queue_num, &io);
+		struct vd_nl_io io = setup_io(q);
+		ret = vd_queue_config_unbind(q->nl, q->cfg.queue_num, &io);
 		saved = errno;
 	}
 	queue_free(q);

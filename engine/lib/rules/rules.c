@@ -17,6 +17,7 @@
 #include <verdict/queue.h>
 #include <verdict/rules.h>
 
+#include "export.h"
 #include "log.h"
 #include "rcu.h"
 #include "ruleset.h"
@@ -49,7 +50,7 @@ static inline void counter_add(uint64_t *c, uint64_t n)
 }
 
 /* Hot path: one RCU dereference, the table's evaluation, one counter. */
-struct vd_verdict vd_rules_eval_match(struct vd_rules *r, unsigned w, const struct vd_packet *pkt,
+VD_EXPORT struct vd_verdict vd_rules_eval_match(struct vd_rules *r, unsigned w, const struct vd_packet *pkt,
 				      struct vd_rules_match *m)
 {
 	const struct vd_ruleset *rs = vd_rcu_read(&r->current);
@@ -69,13 +70,13 @@ struct vd_verdict vd_rules_eval_match(struct vd_rules *r, unsigned w, const stru
 	return v;
 }
 
-struct vd_verdict vd_rules_eval(struct vd_rules *r, unsigned w, const struct vd_packet *pkt)
+VD_EXPORT struct vd_verdict vd_rules_eval(struct vd_rules *r, unsigned w, const struct vd_packet *pkt)
 {
 	return vd_rules_eval_match(r, w, pkt, NULL);
 }
 
 /* Hot path, on log worker w: the logs list decides whether pkt is written. */
-struct vd_verdict vd_rules_eval_log(struct vd_rules *r, unsigned w, const struct vd_packet *pkt,
+VD_EXPORT struct vd_verdict vd_rules_eval_log(struct vd_rules *r, unsigned w, const struct vd_packet *pkt,
 				    struct vd_rules_match *m)
 {
 	const struct vd_ruleset *rs = vd_rcu_read(&r->current)->logs;
@@ -178,14 +179,23 @@ static int alloc_banks(struct vd_rules *r)
 	return r->slot_names[0] ? 0 : -1;
 }
 
-struct vd_rules *vd_rules_open(const struct vd_rules_config *cfg, char *errbuf)
+VD_EXPORT struct vd_rules *vd_rules_open_sized(const struct vd_rules_config *config,
+					       size_t config_size, char *errbuf)
 {
 	struct vd_rules *r = calloc(1, sizeof(*r));
+	const struct vd_rules_config *cfg;
 
 	if (!r)
 		goto nomem;
 	pthread_mutex_init(&r->reload_lock, NULL);
-	r->cfg = *cfg;
+	if (vd_abi_copy_in(&r->cfg, sizeof(r->cfg), config, config_size) < 0) {
+		vd_errbuf_set(errbuf, "%s: the program was built against a newer libverdict "
+			      "(it sets rule table settings this library does not know)",
+			      config->path);
+		rules_free(r);
+		return NULL;
+	}
+	cfg = &r->cfg;
 	r->path = strdup(cfg->path);
 	r->cfg.path = r->path;
 	if (cfg->queues && cfg->nworkers) {
@@ -213,12 +223,12 @@ struct vd_rules *vd_rules_open(const struct vd_rules_config *cfg, char *errbuf)
 	r->generation = 1;
 	return r;
 nomem:
-	vd_errbuf_set(errbuf, "%s: out of memory", cfg->path);
+	vd_errbuf_set(errbuf, "%s: out of memory", config->path);
 	errno = ENOMEM;
 	return NULL;
 }
 
-int vd_rules_reload(struct vd_rules *r, char *errbuf)
+VD_EXPORT int vd_rules_reload(struct vd_rules *r, char *errbuf)
 {
 	struct vd_ruleset *fresh, *old;
 
@@ -239,7 +249,7 @@ int vd_rules_reload(struct vd_rules *r, char *errbuf)
 	return 0;
 }
 
-unsigned vd_rules_generation(const struct vd_rules *r)
+VD_EXPORT unsigned vd_rules_generation(const struct vd_rules *r)
 {
 	return __atomic_load_n(&r->generation, __ATOMIC_RELAXED);
 }
@@ -253,7 +263,8 @@ static void stats_of_slot(const struct vd_rules *r, unsigned slot, struct vd_rul
 	}
 }
 
-size_t vd_rules_stats(struct vd_rules *r, struct vd_rule_stats *out, size_t max)
+VD_EXPORT size_t vd_rules_stats_sized(struct vd_rules *r, struct vd_rule_stats *out, size_t max,
+				      size_t elem_size)
 {
 	const struct vd_ruleset *rs;
 	size_t n;
@@ -264,16 +275,41 @@ size_t vd_rules_stats(struct vd_rules *r, struct vd_rule_stats *out, size_t max)
 	n = rs->file.nrules + 1;
 	for (size_t i = 0; i < n && i < max; i++) {
 		unsigned slot = i ? rs->slots[i - 1] : 0;
+		struct vd_rule_stats st;
 
-		snprintf(out[i].name, sizeof(out[i].name), "%s", r->slot_names[slot]);
-		out[i].index = i ? rs->file.rules[i - 1].index : 0;
-		stats_of_slot(r, slot, &out[i]);
+		snprintf(st.name, sizeof(st.name), "%s", r->slot_names[slot]);
+		st.index = i ? rs->file.rules[i - 1].index : 0;
+		stats_of_slot(r, slot, &st);
+		/* The caller's array has elements of its own version's size. */
+		vd_abi_copy_out((char *)out + i * elem_size, elem_size, &st, sizeof(st));
 	}
 	pthread_mutex_unlock(&r->reload_lock);
 	return n;
 }
 
-int vd_rules_check(const char *path, const char *plugin_path, FILE *out, char *errbuf)
+VD_EXPORT struct vd_verdict vd_rules_default_verdict(struct vd_rules *r)
+{
+	const struct vd_ruleset *rs = vd_rcu_read(&r->current);
+
+	return rs->file.default_verdict;
+}
+
+VD_EXPORT void vd_rules_reader_register(void)
+{
+	rcu_register_thread();
+}
+
+VD_EXPORT void vd_rules_reader_quiescent(void)
+{
+	vd_rcu_quiescent();
+}
+
+VD_EXPORT void vd_rules_reader_unregister(void)
+{
+	rcu_unregister_thread();
+}
+
+VD_EXPORT int vd_rules_check(const char *path, const char *plugin_path, FILE *out, char *errbuf)
 {
 	struct vd_ruleset_options opt = { .nworkers = 1, .plugin_path = plugin_path };
 	struct vd_ruleset *rs = vd_ruleset_load(path, &opt, errbuf, VD_ERRBUF_SIZE);
@@ -287,7 +323,7 @@ int vd_rules_check(const char *path, const char *plugin_path, FILE *out, char *e
 	return 0;
 }
 
-void vd_rules_close(struct vd_rules *r)
+VD_EXPORT void vd_rules_close(struct vd_rules *r)
 {
 	if (!r)
 		return;

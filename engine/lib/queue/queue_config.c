@@ -1,10 +1,9 @@
-/* nfq_socket.c - set up and tear down the netlink socket of one queue. */
+/* queue_config.c - bind, configure and unbind one queue (NFQNL_MSG_CONFIG). */
 #include <arpa/inet.h> /* before the linux/ headers: glibc owns struct in_addr */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
@@ -13,111 +12,10 @@
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
 #include "log.h"
-#include "nfq_socket.h"
+#include "nl_socket.h"
+#include "queue_config.h"
 #include "privilege.h"
 #include "proc.h"
-
-/* How long the kernel may take to answer a configuration message. */
-#define ACK_TIMEOUT_MS 3000
-
-static void set_rcvbuf(struct mnl_socket *nl, uint16_t queue_num, unsigned rcvbuf)
-{
-	int fd = mnl_socket_get_fd(nl);
-	int size = (int)rcvbuf;
-
-	/* SO_RCVBUFFORCE passes net.core.rmem_max but needs CAP_NET_ADMIN,
-	 * which binding needs anyway; without it the capped size still works. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) == 0)
-		return;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) != 0)
-		vd_log(VD_LOG_WARN, "queue %u: cannot set the receive buffer to %u bytes: %s",
-		       queue_num, rcvbuf, strerror(errno));
-}
-
-struct mnl_socket *vd_nfq_socket_open(uint16_t queue_num, unsigned rcvbuf, char *errbuf)
-{
-	struct timeval tv = { .tv_sec = 0, .tv_usec = 100 * 1000 };
-	struct mnl_socket *nl;
-	int one = 1;
-
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl) {
-		vd_errbuf_set(errbuf, "queue %u: cannot open a netfilter netlink socket: %s",
-			      queue_num, strerror(errno));
-		return NULL;
-	}
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		vd_errbuf_set(errbuf, "queue %u: cannot bind the netlink socket: %s", queue_num,
-			      strerror(errno));
-		goto fail;
-	}
-	/* Overruns are counted by the kernel (user_dropped); an ENOBUFS error
-	 * would only interrupt the receive loop. */
-	mnl_socket_setsockopt(nl, NETLINK_NO_ENOBUFS, &one, sizeof(one));
-	set_rcvbuf(nl, queue_num, rcvbuf);
-	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
-		vd_errbuf_set(errbuf, "queue %u: cannot set a receive timeout: %s", queue_num,
-			      strerror(errno));
-		goto fail;
-	}
-	return nl;
-fail:
-	{
-		int saved = errno;
-		mnl_socket_close(nl);
-		errno = saved;
-	}
-	return NULL;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Returns the kernel's answer to seq (0 or a negative errno), or -ETIMEDOUT.
- * Datagrams that are not that answer go to io->other. */
-static int await_ack(struct mnl_socket *nl, uint32_t seq, const struct vd_nfq_io *io)
-{
-	int64_t deadline = now_ms() + ACK_TIMEOUT_MS;
-
-	while (now_ms() < deadline) {
-		const struct nlmsghdr *nlh = io->buf;
-		ssize_t n = mnl_socket_recvfrom(nl, io->buf, io->size);
-
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR || errno == ENOBUFS)
-				continue;
-			return -errno;
-		}
-		if (mnl_nlmsg_ok(nlh, (int)n) && nlh->nlmsg_type == NLMSG_ERROR &&
-		    nlh->nlmsg_seq == seq) {
-			const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
-			if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*err))
-				return -EBADMSG;
-			return err->error;
-		}
-		if (io->other)
-			io->other(io->buf, (size_t)n, io->data);
-	}
-	return -ETIMEDOUT;
-}
-
-/* Sends one configuration message and waits for its answer. */
-static int request(struct mnl_socket *nl, struct nlmsghdr *nlh, const struct vd_nfq_io *io)
-{
-	static uint32_t next_seq;
-	uint32_t seq = __atomic_add_fetch(&next_seq, 1, __ATOMIC_RELAXED) + (uint32_t)time(NULL);
-
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	return await_ack(nl, seq, io);
-}
 
 static void put_bind_message(char *buf, const struct vd_queue_config *cfg, uint32_t flags)
 {
@@ -160,12 +58,12 @@ static void explain_bind_error(int err, const struct vd_queue_config *cfg, uint3
 	if (err == EPERM && !vd_privilege_has_net_admin()) {
 		vd_errbuf_set(errbuf,
 			      "queue %u: binding needs CAP_NET_ADMIN: run as root or grant it "
-			      "(setcap cap_net_admin+ep verdictd)", q);
+			      "(e.g. setcap cap_net_admin+ep on the program)", q);
 	} else if (err == EPERM && vd_proc_queue_read(NULL, q, &k) == 0 && k.portid != portid) {
 		errno = EBUSY;
 		vd_errbuf_set(errbuf,
 			      "queue %u is already bound by another process (netlink port %u in "
-			      "/proc/net/netfilter/nfnetlink_queue): stop it or use another --queue",
+			      "/proc/net/netfilter/nfnetlink_queue): stop it or use another queue number",
 			      q, k.portid);
 	} else if (err == EOPNOTSUPP) {
 		flag_names(cfg->flags, flags, sizeof(flags));
@@ -182,22 +80,22 @@ static void explain_bind_error(int err, const struct vd_queue_config *cfg, uint3
 /* Binds with the given flags; retries once when the kernel just loaded
  * nf_conntrack_netlink for the conntrack flag and asks to be asked again. */
 static int bind_with_flags(struct mnl_socket *nl, const struct vd_queue_config *cfg,
-			   uint32_t flags, const struct vd_nfq_io *io)
+			   uint32_t flags, const struct vd_nl_io *io)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	int ret;
 
 	put_bind_message(buf, cfg, flags);
-	ret = request(nl, (struct nlmsghdr *)buf, io);
+	ret = vd_nl_socket_request(nl, (struct nlmsghdr *)buf, io);
 	if (ret == -EAGAIN) {
 		put_bind_message(buf, cfg, flags);
-		ret = request(nl, (struct nlmsghdr *)buf, io);
+		ret = vd_nl_socket_request(nl, (struct nlmsghdr *)buf, io);
 	}
 	return ret;
 }
 
-int vd_nfq_socket_bind(struct mnl_socket *nl, const struct vd_queue_config *cfg,
-		       const struct vd_nfq_io *io, char *errbuf)
+int vd_queue_config_bind(struct mnl_socket *nl, const struct vd_queue_config *cfg,
+		       const struct vd_nl_io *io, char *errbuf)
 {
 	/* Optional flags go first, conntrack the first to go: it is the one
 	 * kernels most often lack. EOPNOTSUPP does not say which flag. */
@@ -230,14 +128,14 @@ int vd_nfq_socket_bind(struct mnl_socket *nl, const struct vd_queue_config *cfg,
 	return 0;
 }
 
-int vd_nfq_socket_unbind(struct mnl_socket *nl, uint16_t queue_num, const struct vd_nfq_io *io)
+int vd_queue_config_unbind(struct mnl_socket *nl, uint16_t queue_num, const struct vd_nl_io *io)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, queue_num);
 	int ret;
 
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_UNBIND);
-	ret = request(nl, nlh, io);
+	ret = vd_nl_socket_request(nl, nlh, io);
 	if (ret < 0) {
 		errno = -ret;
 		return -1;

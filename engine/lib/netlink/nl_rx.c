@@ -1,0 +1,119 @@
+/* nl_rx.c - the one receive loop of queues and log groups (nl_rx.h). */
+#define _GNU_SOURCE /* recvmmsg */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "nl_rx.h"
+#include "rcu.h"
+
+int vd_nl_rx_batch_check(unsigned *batch, const char *what, char *errbuf)
+{
+	if (*batch == 0)
+		*batch = VD_NL_RX_DEFAULT_BATCH;
+	if (*batch > VD_NL_RX_MAX_BATCH) {
+		vd_errbuf_set(errbuf, "%s: batch size %u is above the maximum %u", what, *batch,
+			      VD_NL_RX_MAX_BATCH);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int vd_nl_rx_init(struct vd_nl_rx *rx, int fd, unsigned nslots, size_t slot_size)
+{
+	memset(rx, 0, sizeof(*rx));
+	rx->fd = fd;
+	rx->nslots = nslots;
+	rx->slot_size = (slot_size + 4095) & ~(size_t)4095;
+	/* Large enough to be mmap'ed: pages a small packet never touches stay
+	 * out of the resident set. */
+	rx->buf = malloc(rx->slot_size * nslots);
+	rx->msgs = calloc(nslots, sizeof(*rx->msgs));
+	rx->iov = calloc(nslots, sizeof(*rx->iov));
+	if (!rx->buf || !rx->msgs || !rx->iov) {
+		vd_nl_rx_free(rx);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (unsigned i = 0; i < nslots; i++) {
+		rx->iov[i] = (struct iovec){ .iov_base = rx->buf + (size_t)i * rx->slot_size,
+					     .iov_len = rx->slot_size };
+		rx->msgs[i].msg_hdr.msg_iov = &rx->iov[i];
+		rx->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	return 0;
+}
+
+void vd_nl_rx_free(struct vd_nl_rx *rx)
+{
+	free(rx->buf);
+	free(rx->msgs);
+	free(rx->iov);
+	rx->buf = NULL;
+	rx->msgs = NULL;
+	rx->iov = NULL;
+}
+
+/* The number of datagrams received, 0 on timeout or a counted error, -1 on
+ * a fatal error. */
+static int receive(struct vd_nl_rx *rx, const struct vd_nl_rx_ops *ops, void *owner, int flags)
+{
+	int ret;
+
+	for (unsigned i = 0; i < rx->nslots; i++)
+		rx->msgs[i].msg_hdr.msg_flags = 0;
+	if (rx->rcu_qsbr)
+		vd_rcu_offline();
+	ret = recvmmsg(rx->fd, rx->msgs, rx->nslots, flags, NULL);
+	if (rx->rcu_qsbr)
+		vd_rcu_online();
+	if (ret >= 0)
+		return ret;
+	switch (errno) {
+	case EAGAIN:
+	case EINTR:
+		return 0;
+	case ENOBUFS:
+		if (ops->overrun)
+			ops->overrun(owner);
+		return 0;
+	case EBADF:
+	case ENOTSOCK:
+	case EFAULT:
+	case EINVAL:
+		return -1;
+	default:
+		if (ops->recv_error)
+			ops->recv_error(owner, errno);
+		return 0;
+	}
+}
+
+int vd_nl_rx_turn(struct vd_nl_rx *rx, const struct vd_nl_rx_ops *ops, void *owner, int flags)
+{
+	int n = receive(rx, ops, owner, flags);
+
+	for (int i = 0; i < n; i++)
+		ops->datagram(owner, rx->buf + (size_t)i * rx->slot_size, rx->msgs[i].msg_len,
+			      (rx->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0);
+	if (n > 0 && ops->batch_end)
+		ops->batch_end(owner, (unsigned)n);
+	if (ops->turn_end)
+		ops->turn_end(owner);
+	if (rx->rcu_qsbr)
+		vd_rcu_quiescent();
+	return n;
+}
+
+int vd_nl_rx_run(struct vd_nl_rx *rx, const struct vd_nl_rx_ops *ops, void *owner)
+{
+	while (!atomic_load_explicit(&rx->stop, memory_order_relaxed))
+		if (vd_nl_rx_turn(rx, ops, owner, MSG_WAITFORONE) < 0)
+			return -1;
+	for (int i = 0; i < VD_NL_RX_DRAIN_BATCHES; i++)
+		if (vd_nl_rx_turn(rx, ops, owner, MSG_DONTWAIT) <= 0)
+			break;
+	return 0;
+}
