@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #include <linux/netlink.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
 
 #include <verdict/packet.h>
 

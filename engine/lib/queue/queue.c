@@ -4,7 +4,8 @@
  *
  * Data flows one way: socket -> receive batch -> packet view -> callback ->
  * verdict batch -> socket. The receive loop is nl_rx.c's, shared with log
- * groups; this file supplies what a queue does with a datagram. Each batch
+ * groups, and a datagram's verdicts are queue_answer.c's; this file owns the
+ * socket and sends each batch's verdicts. Each batch
  * costs one recvmmsg and one sendmsg; nothing is allocated or copied per
  * packet.
  *
@@ -25,9 +26,9 @@
 #include "counters.h"
 #include "export.h"
 #include "log.h"
-#include "nfq_message.h"
 #include "nl_rx.h"
 #include "nl_socket.h"
+#include "queue_answer.h"
 #include "queue_config.h"
 #include "queue_internal.h"
 #include "verdict_batch.h"
@@ -42,7 +43,7 @@ struct vd_queue {
 	struct vd_nl_rx rx;
 	void *vb_buf;
 	struct vd_verdict_batch vb;
-	struct vd_packet pkt;    /* reused for every packet */
+	struct vd_queue_answer answer; /* datagrams to verdicts in vb */
 	struct vd_queue_stats delta; /* this batch's counts, published at its end */
 	/* Read by other threads: keep it off the owner's hot cache lines. */
 	struct vd_queue_stats stats __attribute__((aligned(64)));
@@ -53,26 +54,6 @@ static void stats_publish(void *owner)
 	struct vd_queue *q = owner;
 
 	vd_counters_publish((uint64_t *)&q->stats, (uint64_t *)&q->delta, STATS_FIELDS);
-}
-
-static void count_verdict(struct vd_queue_stats *d, struct vd_verdict v)
-{
-	switch (v.kind) {
-	case VD_VERDICT_ACCEPT:
-		d->accepted++;
-		break;
-	case VD_VERDICT_DROP:
-		d->dropped++;
-		break;
-	case VD_VERDICT_QUEUE:
-		d->queued++;
-		break;
-	default:
-		d->repeated++;
-		break;
-	}
-	if (v.flags & VD_VERDICT_F_MARK)
-		d->marked++;
 }
 
 /* Sends the batch's verdicts: one sendmsg for all of them. */
@@ -93,85 +74,16 @@ static void flush_verdicts(struct vd_queue *q)
 	vd_verdict_batch_reset(&q->vb);
 }
 
-/* Hot path: adds v for packet id to the batch (mark relative to pkt_mark). */
-static void answer(struct vd_queue *q, uint32_t id, struct vd_verdict v, uint32_t pkt_mark)
-{
-	struct vd_wire_verdict wire;
-
-	if (!vd_wire_verdict_from(v, pkt_mark, &wire)) {
-		/* A verdict the kernel does not know fails closed. */
-		q->delta.invalid_verdicts++;
-		v = vd_verdict_drop();
-		vd_wire_verdict_from(v, 0, &wire);
-	}
-	count_verdict(&q->delta, v);
-	if (vd_verdict_batch_add(&q->vb, id, &wire) < 0) {
-		flush_verdicts(q);
-		vd_verdict_batch_add(&q->vb, id, &wire);
-	}
-}
-
-/* A packet message that could not be decoded still names a packet the
- * kernel holds: answer it, or it would wait in the kernel, or worse be
- * covered silently by the next batch verdict. */
-static void answer_undecodable(struct vd_queue *q, const uint8_t *buf, size_t len)
-{
-	uint32_t id;
-
-	if (vd_nfq_message_packet_id(buf, len, &id) < 0) {
-		q->delta.kernel_errors++; /* no id: nothing can be answered */
-		return;
-	}
-	q->delta.packets++;
-	q->delta.undecodable++;
-	answer(q, id, q->cfg.fallback ? q->cfg.fallback(q->cfg.user) : vd_verdict_drop(), 0);
-}
-
-/* Hot path: one packet message to one verdict; no allocation, no syscall
- * (unless the verdict buffer is full, which batch sizing prevents). */
-static void handle_packet(struct vd_queue *q, const struct nlmsghdr *nlh)
-{
-	struct vd_packet *pkt = &q->pkt;
-
-	if (vd_nfq_message_decode(nlh, pkt) < 0) {
-		answer_undecodable(q, (const uint8_t *)nlh, nlh->nlmsg_len);
-		return;
-	}
-	q->delta.packets++;
-	q->delta.bytes += pkt->len;
-	if (pkt->parse_error != VD_PARSE_OK)
-		q->delta.parse_errors++;
-	if (pkt->flags & VD_PACKET_TRUNCATED)
-		q->delta.truncated++;
-	answer(q, pkt->id, q->cfg.callback(pkt, q->cfg.user),
-	       (pkt->meta & VD_META_MARK) ? pkt->mark : 0);
-}
-
 static void handle_datagram(void *owner, const uint8_t *buf, size_t len, bool truncated)
 {
 	struct vd_queue *q = owner;
-	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-	int remaining = (int)len;
 
-	if (truncated) {
-		/* Larger than a slot: its first message is cut, and it is the
-		 * only one (the kernel sends one packet per datagram). */
-		q->delta.recv_errors++;
-		answer_undecodable(q, buf, len);
-		return;
-	}
-	while (mnl_nlmsg_ok(nlh, remaining)) {
-		if (nlh->nlmsg_type == VD_NFQ_MSG_PACKET) {
-			handle_packet(q, nlh);
-		} else if (nlh->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
-			/* Errors answer verdicts (e.g. ENOENT for an id the kernel
-			 * already let go of, after fail-open or a flush). */
-			if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(*err) && err->error != 0)
-				q->delta.kernel_errors++;
-		}
-		nlh = mnl_nlmsg_next(nlh, &remaining);
-	}
+	vd_queue_answer_datagram(&q->answer, buf, len, truncated);
+}
+
+static void flush(void *owner)
+{
+	flush_verdicts(owner);
 }
 
 static void batch_end(void *owner, unsigned n)
@@ -312,6 +224,8 @@ VD_EXPORT struct vd_queue *vd_queue_open_sized(const struct vd_queue_config *cfg
 		errno = ENOMEM;
 		goto fail;
 	}
+	q->answer = (struct vd_queue_answer){ .cfg = &q->cfg, .vb = &q->vb, .delta = &q->delta,
+					      .flush = flush, .owner = q };
 	io = setup_io(q);
 	if (vd_queue_config_bind(q->nl, &q->cfg, &io, errbuf) < 0)
 		goto fail;

@@ -1,0 +1,38 @@
+/*
+ * queue_answer.h - what a queue does with one received datagram: every
+ * packet message in it becomes a verdict in the batch, the callback's for a
+ * packet that decodes, the fallback's for one that does not but whose id
+ * can be read. Knows messages, views and verdicts; nothing of sockets (the
+ * batch is sent by queue.c).
+ *
+ * Threading: the queue's thread only.
+ */
+#ifndef VD_QUEUE_ANSWER_H
+#define VD_QUEUE_ANSWER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <verdict/queue.h>
+
+#include "verdict_batch.h"
+
+struct vd_queue_answer {
+	const struct vd_queue_config *cfg; /* callback, fallback, user */
+	struct vd_verdict_batch *vb;       /* where verdicts go */
+	struct vd_queue_stats *delta;      /* what is counted */
+	/* Sends and resets vb when it is full (never, with batch sizing). */
+	void (*flush)(void *owner);
+	void *owner;
+	struct vd_packet pkt;              /* reused for every packet */
+};
+
+/* Hot path: the verdicts of the packet messages in buf[0, len). truncated:
+ * the datagram was larger than its slot, so only its first len bytes are
+ * there; its packet is answered by the fallback when its id is among them.
+ * No allocation, no syscall (but flush). */
+void vd_queue_answer_datagram(struct vd_queue_answer *a, const uint8_t *buf, size_t len,
+			      bool truncated);
+
+#endif

@@ -1,0 +1,252 @@
+/*
+ * test_queue_answer.c - every packet message a queue receives gets exactly
+ * one verdict of its own: a decodable one the callback's, one that cannot be
+ * decoded (a datagram cut short, a malformed message) the fallback's, or
+ * drop. Before, an undecodable packet got none, so the batch verdict of its
+ * neighbours covered it ("accept every id up to X"): it failed open.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+
+#include "nfq_message.h"
+#include "queue_answer.h"
+
+#define MAXP 16
+
+/* IPv4 UDP 198.18.0.1:1234 -> 198.18.0.2:53, 4 bytes of payload. */
+static const uint8_t udp4[] = {
+	0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2,
+	0x04, 0xd2, 0, 53, 0, 12, 0, 0, 'a', 'b', 'c', 'd',
+};
+
+struct fixture {
+	struct vd_queue_config cfg;
+	struct vd_queue_stats delta;
+	struct vd_verdict_batch vb;
+	struct vd_queue_answer answer;
+	char vb_buf[8192];
+	unsigned flushes;
+	/* Each packet id's verdict code as the kernel would apply the batch:
+	 * a batch verdict covers every id up to its own not yet answered. */
+	int64_t verdict_of[64];
+};
+
+static struct vd_verdict accept_cb(const struct vd_packet *pkt, void *user)
+{
+	(void)pkt;
+	(void)user;
+	return vd_verdict_accept();
+}
+
+static struct vd_verdict repeat_fallback(void *user)
+{
+	(void)user;
+	return vd_verdict_repeat();
+}
+
+static void count_flush(void *owner)
+{
+	struct fixture *f = owner;
+
+	f->flushes++;
+	vd_verdict_batch_reset(&f->vb);
+}
+
+/* Applies the batch's messages the way nfqnl_recv_verdict(_batch) does. */
+static void apply(struct fixture *f)
+{
+	const void *buf;
+	size_t len;
+	const struct nlmsghdr *nlh;
+	int remaining;
+
+	vd_verdict_batch_finish(&f->vb, &buf, &len);
+	nlh = buf;
+	remaining = (int)len;
+	for (; mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
+		const struct nlattr *a;
+		uint32_t id = 0, code = 0;
+
+		mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+			if (mnl_attr_get_type(a) == NFQA_VERDICT_HDR) {
+				const struct nfqnl_msg_verdict_hdr *vh = mnl_attr_get_payload(a);
+				id = ntohl(vh->id);
+				code = ntohl(vh->verdict);
+			}
+		}
+		assert_true(id < 64);
+		if ((nlh->nlmsg_type & 0xff) == NFQNL_MSG_VERDICT_BATCH) {
+			for (uint32_t i = 0; i <= id; i++)
+				if (f->verdict_of[i] < 0)
+					f->verdict_of[i] = code;
+		} else {
+			assert_true(f->verdict_of[id] < 0);
+			f->verdict_of[id] = code;
+		}
+	}
+	vd_verdict_batch_reset(&f->vb);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->cfg = (struct vd_queue_config){ .queue_num = 4, .callback = accept_cb };
+	assert_true(vd_verdict_batch_bufsize(MAXP) <= sizeof(f->vb_buf));
+	assert_int_equal(vd_verdict_batch_init(&f->vb, 4, f->vb_buf, MAXP), 0);
+	f->answer = (struct vd_queue_answer){ .cfg = &f->cfg, .vb = &f->vb, .delta = &f->delta,
+					      .flush = count_flush, .owner = f };
+	for (size_t i = 0; i < 64; i++)
+		f->verdict_of[i] = -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	vd_verdict_batch_free(&f->vb);
+	free(f);
+	return 0;
+}
+
+/* A packet message as the kernel sends it: header attribute first. */
+static size_t put_packet(uint8_t *buf, uint32_t id, bool with_payload)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+	struct nfqnl_msg_packet_hdr ph = { .packet_id = htonl(id), .hw_protocol = htons(0x0800),
+					   .hook = 3 };
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_INET;
+	nfg->res_id = htons(4);
+	mnl_attr_put(nlh, NFQA_PACKET_HDR, sizeof(ph), &ph);
+	if (with_payload)
+		mnl_attr_put(nlh, NFQA_PAYLOAD, sizeof(udp4), udp4);
+	return nlh->nlmsg_len;
+}
+
+static void feed(struct fixture *f, uint32_t id, size_t cut)
+{
+	uint8_t buf[512];
+	size_t len = put_packet(buf, id, true);
+
+	vd_queue_answer_datagram(&f->answer, buf, cut ? cut : len, cut != 0);
+}
+
+static void test_decodable_packets_get_the_callback_verdict(void **state)
+{
+	struct fixture *f = *state;
+
+	for (uint32_t id = 1; id <= 3; id++)
+		feed(f, id, 0);
+	apply(f);
+	for (uint32_t id = 1; id <= 3; id++)
+		assert_int_equal(f->verdict_of[id], NF_ACCEPT);
+	assert_int_equal(f->delta.packets, 3);
+	assert_int_equal(f->delta.undecodable, 0);
+}
+
+/* The regression: id 2 arrives cut short between two accepted packets. */
+static void test_truncated_datagram_is_answered_not_covered(void **state)
+{
+	struct fixture *f = *state;
+
+	feed(f, 1, 0);
+	feed(f, 2, 60); /* the header attribute is whole, the payload is not */
+	feed(f, 3, 0);
+	apply(f);
+	assert_int_equal(f->verdict_of[1], NF_ACCEPT);
+	assert_int_equal(f->verdict_of[2], NF_DROP); /* no fallback: drop */
+	assert_int_equal(f->verdict_of[3], NF_ACCEPT);
+	assert_int_equal(f->delta.packets, 3);
+	assert_int_equal(f->delta.undecodable, 1);
+	assert_int_equal(f->delta.dropped, 1);
+}
+
+static void test_fallback_decides_undecodable_packets(void **state)
+{
+	struct fixture *f = *state;
+
+	f->cfg.fallback = repeat_fallback;
+	feed(f, 5, 0);
+	feed(f, 6, 44);
+	apply(f);
+	assert_int_equal(f->verdict_of[5], NF_ACCEPT);
+	assert_int_equal(f->verdict_of[6], NF_REPEAT);
+	assert_int_equal(f->delta.repeated, 1);
+}
+
+/* A message without its header attribute names no packet: nothing can be
+ * answered, and it is counted; its neighbours are unaffected. */
+static void test_message_without_id_is_counted(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[512];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct nfgenmsg));
+	mnl_attr_put(nlh, NFQA_PAYLOAD, sizeof(udp4), udp4);
+	vd_queue_answer_datagram(&f->answer, buf, nlh->nlmsg_len, false);
+	feed(f, 7, 0);
+	apply(f);
+	assert_int_equal(f->delta.kernel_errors, 1);
+	assert_int_equal(f->delta.packets, 1);
+	assert_int_equal(f->verdict_of[7], NF_ACCEPT);
+}
+
+/* Every cut of a packet datagram: answered exactly when the header
+ * attribute lies whole within the bytes received, never read past them. */
+static void test_every_cut_length(void **state)
+{
+	uint8_t whole[512];
+	size_t len = put_packet(whole, 9, true);
+	size_t hdr_end = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg)) + NLA_HDRLEN +
+			 sizeof(struct nfqnl_msg_packet_hdr);
+
+	(void)state;
+	for (size_t cut = 1; cut < len; cut++) {
+		uint8_t *copy = malloc(cut);
+		uint32_t id = 0;
+
+		assert_non_null(copy);
+		memcpy(copy, whole, cut); /* exact size: ASan sees a read past it */
+		assert_int_equal(vd_nfq_message_packet_id(copy, cut, &id) == 0, cut >= hdr_end);
+		if (cut >= hdr_end)
+			assert_int_equal(id, 9);
+		free(copy);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_decodable_packets_get_the_callback_verdict,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_datagram_is_answered_not_covered,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fallback_decides_undecodable_packets, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_message_without_id_is_counted, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_every_cut_length, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
