@@ -355,10 +355,11 @@ static struct vd_engine *engine_from_options(struct daemon *d, const uint16_t *q
 /* Where plugins are looked for after the rules file's directory: the
  * user's --plugin-path, then beside the binary (so that a build tree runs
  * rules/example.lua's "rules/plugins/synguard.so" as it is), then the
- * installed plugin directory. */
+ * installed plugin directory, first relative to the binary (an install
+ * moved with "cmake --install --prefix"), then where it was configured. */
 static void plugin_path_complete(struct vd_cli_options *o)
 {
-	static char path[3 * 4096 + 64];
+	static char path[4 * 4096 + 64];
 	char exe[4096], *slash;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
@@ -368,9 +369,9 @@ static void plugin_path_complete(struct vd_cli_options *o)
 	slash = strrchr(exe, '/');
 	if (slash)
 		*slash = '\0';
-	snprintf(path, sizeof(path), "%s%s%s/..:%s/../rules/plugins:%s",
-		 o->plugin_path ? o->plugin_path : "", o->plugin_path ? ":" : "", exe, exe,
-		 VD_PLUGIN_INSTALL_DIR);
+	snprintf(path, sizeof(path), "%s%s%s/..:%s/../rules/plugins:%s/%s:%s",
+		 o->plugin_path ? o->plugin_path : "", o->plugin_path ? ":" : "", exe, exe, exe,
+		 VD_PLUGIN_DIR_FROM_BINDIR, VD_PLUGIN_INSTALL_DIR);
 	o->plugin_path = path;
 }
 
