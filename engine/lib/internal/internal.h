@@ -9,6 +9,6 @@
 #ifndef VD_INTERNAL_H
 #define VD_INTERNAL_H
 
-#include "core/log.h"
+#include "../core/log.h"
 
 #endif
