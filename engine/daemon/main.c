@@ -135,7 +135,8 @@ static void control_handler(const char *cmd, FILE *reply, void *data)
 	if (strcmp(cmd, "reload") == 0) {
 		reload(d, reply);
 	} else if (strcmp(cmd, "stats") == 0) {
-		fputs("ok\n", reply);
+		/* The lines alone, no "ok" before them: the answer parses as it is.
+		 * The client tells success by the absence of "error:". */
 		if (d->engine)
 			vd_stats_report(reply, d->engine, NULL);
 		if (d->logs)
