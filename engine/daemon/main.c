@@ -326,6 +326,8 @@ static int check_only(const struct vd_cli_options *o)
 	return 0;
 }
 
+/* -1 when the system failed (no memory); -2 when the file is missing or does
+ * not load: the user's to fix, exit status 2. */
 static int open_rules(struct daemon *d, const uint16_t *queues)
 {
 	struct vd_cli_options *o = d->opts;
@@ -346,8 +348,10 @@ static int open_rules(struct daemon *d, const uint16_t *queues)
 		groups[i] = (uint16_t)o->groups[i];
 	d->rules = vd_rules_open(&cfg, errbuf);
 	if (!d->rules) {
+		int why = errno; /* before fprintf can change it */
+
 		fprintf(stderr, "verdictd: %s\n", errbuf);
-		return -1;
+		return why == ENOMEM ? -1 : -2;
 	}
 	return 0;
 }
@@ -414,14 +418,16 @@ static int enter_netns(const char *ns)
 	return 0;
 }
 
-/* Starts what the options ask for; -1 with the error printed. */
+/* Starts what the options ask for; -1 (-2 from open_rules) with the error
+ * printed. */
 static int start(struct daemon *d, const uint16_t *queues)
 {
 	struct vd_cli_options *o = d->opts;
 	char errbuf[VD_ERRBUF_SIZE];
+	int rc;
 
-	if (o->rules && open_rules(d, queues) < 0)
-		return -1;
+	if (o->rules && (rc = open_rules(d, queues)) < 0)
+		return rc;
 	if (o->log_json || o->log_pcap) {
 		d->sink = vd_log_sink_open(o->log_json, o->log_pcap,
 					   o->pcap_raw ? VD_PCAP_RAW : VD_PCAP_NFLOG, errbuf,
@@ -488,8 +494,9 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < opts.nqueues; i++)
 		queues[i] = (uint16_t)opts.queues[i];
-	if (start(&d, queues) < 0)
-		return 1;
+	status = start(&d, queues);
+	if (status < 0)
+		return status == -2 ? 2 : 1; /* 2: the rules file; 1: the system */
 	describe(&opts);
 	serve(&d);
 	shutdown_daemon(&d, &status);
