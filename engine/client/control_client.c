@@ -31,8 +31,10 @@ static int connect_to(const char *path)
 
 int vd_control_request(const char *path, const char *cmd, FILE *out)
 {
-	char buf[4096];
-	int fd = connect_to(path), status = 1, first = 1;
+	static const char error_prefix[] = "error:";
+	char buf[4096], head[sizeof(error_prefix) - 1];
+	size_t nhead = 0, total = 0;
+	int fd = connect_to(path);
 	ssize_t n;
 
 	if (fd < 0)
@@ -43,11 +45,19 @@ int vd_control_request(const char *path, const char *cmd, FILE *out)
 	}
 	shutdown(fd, SHUT_WR);
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		if (first && n >= 2 && memcmp(buf, "ok", 2) == 0)
-			status = 0;
-		first = 0;
+		/* The answer's start may come over several reads. */
+		for (ssize_t i = 0; i < n && nhead < sizeof(head); i++)
+			head[nhead++] = buf[i];
+		total += (size_t)n;
 		fwrite(buf, 1, (size_t)n, out);
 	}
+	if (n < 0 || total == 0) {
+		int saved = n < 0 ? errno : ENODATA;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
 	close(fd);
-	return status;
+	return nhead == sizeof(head) && memcmp(head, error_prefix, sizeof(head)) == 0;
 }

@@ -10,8 +10,10 @@
 #include "control_protocol.h"
 
 /* Sends cmd to the daemon listening at path and copies the answer to out.
- * Returns 0 when the answer does not start with "error:", 1 when it does,
- * -1 (errno set) when the daemon could not be reached. */
+ * Returns 0 when the answer does not start with "error:" (the stats lines,
+ * or "ok: ..."), 1 when it does; -1 with errno set when the daemon could not
+ * be reached or the connection failed, ENODATA when it closed without
+ * answering. */
 int vd_control_request(const char *path, const char *cmd, FILE *out);
 
 #endif

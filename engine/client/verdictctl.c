@@ -3,9 +3,12 @@
  *
  *   verdictctl [--socket PATH] reload|stats|ping
  *
- * Exit status: 0 when verdictd answered "ok", 1 when it answered an error
- * (e.g. a rules file that does not load: the old rules stay live), 2 on bad
- * arguments or when no verdictd listens on the socket.
+ * Exit status: 0 when verdictd answered and the answer does not start with
+ * "error:" ("ok: ..." for reload and ping, the stats lines themselves for
+ * stats, so that they parse as printed); 1 when it answered "error: ..." (e.g.
+ * a rules file that does not load: the old rules stay live) or closed the
+ * connection without an answer; 2 on bad arguments or when no verdictd
+ * listens on the socket.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,7 +23,9 @@ static int usage(FILE *out, int status)
 		     "  reload   load the rules file again (SIGHUP does the same)\n"
 		     "  stats    per-queue and per-rule counters\n"
 		     "  ping     check that verdictd answers\n"
-		     "  --socket PATH  control socket (default %s)\n",
+		     "  --socket PATH  control socket (default %s)\n"
+		     "Exit status: 0 on success, 1 when verdictd answered \"error: ...\" or did\n"
+		     "not answer, 2 on bad arguments or when no verdictd listens.\n",
 		VD_CONTROL_DEFAULT_PATH);
 	return status;
 }
@@ -52,6 +57,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	status = vd_control_request(path, argv[optind], stdout);
+	if (status < 0 && errno == ENODATA) {
+		fprintf(stderr, "verdictctl: verdictd at %s closed the connection without answering "
+				"\"%s\" (see its log)\n", path, argv[optind]);
+		return 1;
+	}
 	if (status < 0) {
 		fprintf(stderr, "verdictctl: cannot reach verdictd at %s: %s (is it running with "
 				"--control %s?)\n", path, strerror(errno), path);

@@ -114,7 +114,13 @@ static void print_help(FILE *out)
 	      "  iptables -A INPUT -p tcp -j NFQUEUE --queue-balance 0:1 --queue-bypass\n"
 	      "  verdictd --queue 0-1 --default accept --stats-interval 5\n"
 	      "\n"
-	      "Exit status: 0 after SIGINT/SIGTERM, 1 on a run-time error, 2 on bad arguments.\n",
+	      "Exit status:\n"
+	      "  0  stopped by SIGINT or SIGTERM (--check: the file loads; --replay: done)\n"
+	      "  1  a failure at run time: a queue or group that cannot be bound (held by\n"
+	      "     another process, no CAP_NET_ADMIN), an output, capture or namespace\n"
+	      "     that cannot be opened, a worker failing\n"
+	      "  2  what was given is wrong: a bad option or value, a rules file that is\n"
+	      "     missing or does not load (also with --check and --replay)\n",
 	      out);
 }
 

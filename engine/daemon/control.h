@@ -1,7 +1,8 @@
 /*
  * control.h - verdictd's control socket: a unix stream socket that takes one
  * line ("reload", "stats", "ping") per connection and answers with text
- * whose first line starts "ok" or "error:". verdictctl is its client.
+ * that starts with "error:" on failure; otherwise "ok: ..." (reload, ping)
+ * or the stats lines themselves (stats). verdictctl is its client.
  *
  * Served from the daemon's main thread (poll on vd_control_fd), so control
  * commands and signals never run concurrently.

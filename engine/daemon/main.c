@@ -173,7 +173,8 @@ static void control_handler(const char *cmd, FILE *reply, void *data)
 	if (strcmp(cmd, "reload") == 0) {
 		reload(d, reply);
 	} else if (strcmp(cmd, "stats") == 0) {
-		fputs("ok\n", reply);
+		/* The lines alone, no "ok" before them: the answer parses as it is.
+		 * The client tells success by the absence of "error:". */
 		report_engine(reply, d->engine, NULL);
 		if (d->rules)
 			vd_rules_report(reply, d->rules, NULL);
@@ -353,15 +354,19 @@ static struct vd_engine *engine_from_options(struct daemon *d, const uint16_t *q
 }
 
 /* Where plugins are looked for after the rules file's directory: the
- * user's --plugin-path, then beside the binary (so that a build tree runs
- * rules/example.lua's "rules/plugins/synguard.so" as it is), then the
- * installed plugin directory, first relative to the binary (an install
- * moved with "cmake --install --prefix"), then where it was configured. */
+ * user's --plugin-path; then, for a binary run from its build tree, the
+ * build directory and its rules/plugins (so that rules/example.lua's
+ * "rules/plugins/synguard.so" runs as it is); otherwise the installed plugin
+ * directory, first relative to the binary (an install moved with "cmake
+ * --install --prefix"), then where it was configured. Build-tree folders
+ * are never searched by an installed binary. */
 static void plugin_path_complete(struct vd_cli_options *o)
 {
 	static char path[4 * 4096 + 64];
 	char exe[4096], *slash;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *user = o->plugin_path ? o->plugin_path : "";
+	const char *sep = o->plugin_path ? ":" : "";
 
 	if (n <= 0)
 		return;
@@ -369,9 +374,12 @@ static void plugin_path_complete(struct vd_cli_options *o)
 	slash = strrchr(exe, '/');
 	if (slash)
 		*slash = '\0';
-	snprintf(path, sizeof(path), "%s%s%s/..:%s/../rules/plugins:%s/%s:%s",
-		 o->plugin_path ? o->plugin_path : "", o->plugin_path ? ":" : "", exe, exe, exe,
-		 VD_PLUGIN_DIR_FROM_BINDIR, VD_PLUGIN_INSTALL_DIR);
+	if (strncmp(exe, VD_BUILD_DIR "/", strlen(VD_BUILD_DIR) + 1) == 0)
+		snprintf(path, sizeof(path), "%s%s%s:%s/rules/plugins", user, sep, VD_BUILD_DIR,
+			 VD_BUILD_DIR);
+	else
+		snprintf(path, sizeof(path), "%s%s%s/%s:%s", user, sep, exe,
+			 VD_PLUGIN_DIR_FROM_BINDIR, VD_PLUGIN_INSTALL_DIR);
 	o->plugin_path = path;
 }
 
@@ -386,6 +394,8 @@ static int check_only(const struct vd_cli_options *o)
 	return 0;
 }
 
+/* -1 when the system failed (no memory); -2 when the file is missing or does
+ * not load: the user's to fix, exit status 2. */
 static int open_rules(struct daemon *d, const uint16_t *queues, const uint16_t *groups)
 {
 	struct vd_cli_options *o = d->opts;
@@ -403,8 +413,10 @@ static int open_rules(struct daemon *d, const uint16_t *queues, const uint16_t *
 
 	d->rules = vd_rules_open(&cfg, errbuf);
 	if (!d->rules) {
+		int why = errno; /* before fprintf can change it */
+
 		fprintf(stderr, "verdictd: %s\n", errbuf);
-		return -1;
+		return why == ENOMEM ? -1 : -2;
 	}
 	return 0;
 }
@@ -466,14 +478,16 @@ static int enter_netns(const char *ns)
 	return 0;
 }
 
-/* Starts what the options ask for; -1 with the error printed. */
+/* Starts what the options ask for; -1 (-2 from open_rules) with the error
+ * printed. */
 static int start(struct daemon *d, const uint16_t *queues, const uint16_t *groups)
 {
 	struct vd_cli_options *o = d->opts;
 	char errbuf[VD_ERRBUF_SIZE];
+	int rc;
 
-	if (o->rules && open_rules(d, queues, groups) < 0)
-		return -1;
+	if (o->rules && (rc = open_rules(d, queues, groups)) < 0)
+		return rc;
 	if (o->log_json || o->log_pcap) {
 		d->sink = vd_log_sink_open(o->log_json, o->log_pcap,
 					   o->pcap_raw ? VD_PCAP_RAW : VD_PCAP_NFLOG, errbuf,
@@ -540,8 +554,9 @@ int main(int argc, char **argv)
 		queues[i] = (uint16_t)opts.queues[i];
 	for (size_t i = 0; i < opts.ngroups; i++)
 		groups[i] = (uint16_t)opts.groups[i];
-	if (start(&d, queues, groups) < 0)
-		return 1;
+	status = start(&d, queues, groups);
+	if (status < 0)
+		return status == -2 ? 2 : 1; /* 2: the rules file; 1: the system */
 	describe(&opts);
 	serve(&d);
 	shutdown_daemon(&d, &status);

@@ -2,6 +2,7 @@
  * replay.c - verdictd --replay (replay.h): the same parser and rule table as
  * live traffic, one packet after another from a capture file.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,7 +70,11 @@ int vd_replay_run(const struct vd_cli_options *o, FILE *out)
 	int status = 1;
 
 	vd_rules_reader_register();
-	if (!(r = vd_rules_open(&cfg, err)) || !(c = vd_capture_open(o->replay, err, sizeof(err))))
+	if (!(r = vd_rules_open(&cfg, err))) {
+		status = errno == ENOMEM ? 1 : 2; /* as verdictd --rules: 2 is the file's */
+		goto out;
+	}
+	if (!(c = vd_capture_open(o->replay, err, sizeof(err))))
 		goto out;
 	if (o->log_json || o->log_pcap) {
 		sink = vd_log_sink_open(o->log_json, o->log_pcap, o->pcap_raw ? VD_PCAP_RAW

@@ -10,8 +10,10 @@
 #include "cli.h"
 
 /* Runs o->replay through o->rules, writing records to --log-json/--log-pcap
- * when given and the summary to out. Returns the exit status: 0, or 1 with
- * one line on stderr (a file that cannot be read, rules that do not load). */
+ * when given and the summary to out. Returns the exit status with one line
+ * on stderr on failure: 0; 2 when the rules file is missing or does not load;
+ * 1 otherwise (a capture that cannot be read, an output that cannot be
+ * written, no memory). */
 int vd_replay_run(const struct vd_cli_options *o, FILE *out);
 
 #endif

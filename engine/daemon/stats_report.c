@@ -1,40 +1,40 @@
-/* stats_report.c - format the engine's and the kernel's counters as one line. */
+/* stats_report.c - format the engine's and the kernel's counters, and the rules' hits,
+ * as one line each, written straight to the FILE (no length limit). */
 #include <stdio.h>
-
-#include <verdict/engine.h>
-
 #include <stdlib.h>
 
+#include <verdict/engine.h>
 #include <verdict/rules.h>
 
 #include "stats_report.h"
 
+/* Written straight to out, whatever the number of queues: a line built in a
+ * fixed buffer lost the queues past its end. The lock keeps the line whole
+ * against other threads writing to the same FILE. */
 void vd_stats_report(FILE *out, const struct vd_engine *e, const char *label)
 {
-	char line[4096];
-	size_t off = 0;
-
-	off += (size_t)snprintf(line, sizeof(line), "stats%s%s:", label ? " " : "",
-				label ? label : "");
-	for (size_t i = 0; i < vd_engine_nqueues(e) && off < sizeof(line); i++) {
+	flockfile(out);
+	fprintf(out, "stats%s%s:", label ? " " : "", label ? label : "");
+	for (size_t i = 0; i < vd_engine_nqueues(e); i++) {
 		struct vd_queue_stats s;
 		struct vd_kernel_queue_stats k = { 0 };
 		uint16_t q = vd_engine_stats(e, i, &s);
 
 		/* Absent once unbound: the kernel's counters read as zero then. */
 		vd_queue_kernel_stats(q, &k);
-		off += (size_t)snprintf(
-			line + off, sizeof(line) - off,
+		fprintf(out,
 			"%s q%u packets=%lu accepted=%lu dropped=%lu queued=%lu repeated=%lu "
 			"marked=%lu parse_errors=%lu truncated=%lu batches=%lu verdict_msgs=%lu "
-			"kernel_queue_dropped=%lu kernel_user_dropped=%lu enobufs=%lu errors=%lu",
+			"kernel_queue_dropped=%lu kernel_user_dropped=%lu enobufs=%lu undecodable=%lu "
+			"errors=%lu",
 			i ? ";" : "", q, s.packets, s.accepted, s.dropped, s.queued, s.repeated,
 			s.marked, s.parse_errors, s.truncated, s.batches, s.verdict_msgs,
-			k.queue_dropped, k.user_dropped, s.enobufs,
+			k.queue_dropped, k.user_dropped, s.enobufs, s.undecodable,
 			s.recv_errors + s.send_errors + s.kernel_errors + s.invalid_verdicts);
 	}
-	fprintf(out, "%s\n", line);
+	fputc('\n', out);
 	fflush(out);
+	funlockfile(out);
 }
 
 /* "rules: (default)=N name=M ...", per rule: hits (and hook errors). */
@@ -43,6 +43,7 @@ void vd_rules_report(FILE *out, struct vd_rules *rules, const char *label)
 	size_t n = vd_rules_stats(rules, NULL, 0);
 	struct vd_rule_stats *st = calloc(n ? n : 1, sizeof(*st));
 
+	flockfile(out); /* one line, however many rules: written straight to out */
 	fprintf(out, "rules%s%s: generation=%u", label ? " " : "", label ? label : "",
 		vd_rules_generation(rules));
 	if (st) { /* on no memory, the generation alone */
@@ -57,5 +58,6 @@ void vd_rules_report(FILE *out, struct vd_rules *rules, const char *label)
 	}
 	fputc('\n', out);
 	fflush(out);
+	funlockfile(out);
 	free(st);
 }

@@ -13,9 +13,10 @@
  * VD_HOOK_ABI_VERSION: a plugin built against another layout of struct
  * vd_packet or struct vd_verdict would read garbage, so it is never called.
  *
- * Finding the file: a path that is absolute, or names a file relative to the
- * current directory, is used as it is; otherwise it is looked for in the
- * rules file's directory, then in each directory of --plugin-path.
+ * Finding the file: an absolute path is used as it is; a relative one is
+ * looked for in the rules file's directory, then in each directory of
+ * --plugin-path, and never in the current directory (a daemon running as
+ * root must not load whatever sits where it was started).
  *
  * Symbols, from the rule's `symbol` (S):
  * - S itself: the vd_hook_eval_fn. Required.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# errors.sh - what users get wrong: bad arguments (exit 2, one line), a queue
-# another process holds, and a missing CAP_NET_ADMIN (exit 1, a message that
-# says what to do).
+# errors.sh - what users get wrong: bad arguments and rules files that are
+# missing or do not load (exit 2, one line), a queue another process holds,
+# and a missing CAP_NET_ADMIN (exit 1, a message that says what to do).
 source "$(dirname "$0")/lib.sh"
 
 # expect_fail STATUS PATTERN ARGS...: verdictd fails with STATUS and one
@@ -19,6 +19,23 @@ expect_fail 2 'unknown option "--bogus"' "$VERDICTD" --queue 0 --bogus
 expect_fail 2 '--queue or --nflog is required' "$VERDICTD"
 expect_fail 2 '--default: "reject"' "$VERDICTD" --queue 0 --default reject
 expect_fail 2 '--copy-range: "0"' "$VERDICTD" --queue 0 --copy-range 0
+
+# A rules file that is missing or does not load is the user's to fix: exit 2,
+# whatever else the command line asks for, before anything is bound.
+printf 'return { rules = {\n' >"$WORK/syntax.lua"
+echo 'return { rules = { { name = "a", dprt = 1, verdict = "drop" } } }' >"$WORK/key.lua"
+echo 'return { rules = { { name = "p", plugin = "none.so", symbol = "x" } } }' >"$WORK/plugin.lua"
+expect_fail 2 'cannot open /nonexistent/rules.lua' \
+	"$VERDICTD" --queue 0 --rules /nonexistent/rules.lua --control none
+expect_fail 2 'syntax.lua:2: ' "$VERDICTD" --queue 0 --rules "$WORK/syntax.lua" --control none
+expect_fail 2 'key.lua: rule 1 "a": key "dprt": unknown key' \
+	"$VERDICTD" --queue 0 --rules "$WORK/key.lua" --control none
+expect_fail 2 'none.so: not found' "$VERDICTD" --queue 0 --rules "$WORK/plugin.lua" --control none
+expect_fail 2 'cannot open /nonexistent/rules.lua' \
+	"$VERDICTD" --nflog 5 --rules /nonexistent/rules.lua --control none
+expect_fail 2 'syntax.lua:2: ' "$VERDICTD" --replay /nonexistent.pcap --rules "$WORK/syntax.lua"
+expect_fail 2 'cannot open /nonexistent/rules.lua' \
+	"$VERDICTD" --check /nonexistent/rules.lua
 
 start_verdictd holder --queue 3
 expect_fail 1 'queue 3 is already bound by another process' "$VERDICTD" --queue 3
@@ -50,4 +67,4 @@ if command -v capsh >/dev/null; then
 	expect_fail 1 'nflog group 7: binding needs CAP_NET_ADMIN' \
 		capsh --drop=cap_net_admin -- -c "exec $VERDICTD --nflog 7"
 fi
-pass "argument, busy-queue, busy-group, output and privilege errors"
+pass "argument, rules file, busy-queue, busy-group, output and privilege errors"

@@ -2,6 +2,9 @@
 # reload_broken.sh - a broken rules file is refused, by SIGHUP and by
 # verdictctl, with a message naming file, rule and key; the old rules keep
 # deciding and the daemon keeps running. --check says the same, exit 2.
+# Before that, what verdictctl prints and how it exits: `stats` prints the
+# stats lines alone (every line parses: no "ok" line) and exits 0; `ping` and
+# a good `reload` answer "ok: ..."; with no daemon on the socket it exits 2.
 source "$(dirname "$0")/lib.sh"
 : "${VERDICTCTL:?}"
 
@@ -12,17 +15,41 @@ LUA
 add_queue_rule ipv4 udp 6000 0
 add_queue_rule ipv4 udp 6001 0
 SOCK=$WORK/ctl.sock
-start_verdictd broken --queue 0 --rules "$RULES" --control "$SOCK"
+# An NFLOG group as well: every kind of stats line.
+start_verdictd broken --queue 0 --rules "$RULES" --nflog 5 --control "$SOCK"
 PID=$VD_PID
+
+# ctl WANT_STATUS COMMAND: runs verdictctl, checks its exit status and
+# leaves its output (stdout and stderr) in OUT.
+ctl() {
+	local want=$1 status=0
+	shift
+	OUT=$(ns "$VERDICTCTL" --socket "$SOCK" "$@" 2>&1) || status=$?
+	expect_eq "exit status of verdictctl $* ($OUT)" "$status" "$want"
+}
+line=$(udpgen --dst 127.0.0.1 --port 6000 --count 100 --inflight 16)
+expect_eq "accepted on 6000 ($line)" "$(kv received "$line")" 100
+ctl 0 stats
+bad=$(grep -vE '^(stats|nflog|rules|logs): ' <<<"$OUT" || true)
+[ -z "$bad" ] || fail "verdictctl stats printed lines that are not stats lines: '$bad'"
+for kind in stats nflog rules; do
+	expect_eq "$kind: lines from verdictctl stats" "$(grep -c "^$kind: " <<<"$OUT")" 1
+done
+grep -q '^stats: q0 packets=100 ' <<<"$OUT" || fail "queue 0's count in: $OUT"
+grep -q '^rules: generation=1 (default)=100 block=0$' <<<"$OUT" || fail "rule hits in: $OUT"
+ctl 0 ping
+grep -qE '^ok: verdictd [0-9]' <<<"$OUT" || fail "ping answer: $OUT"
+ctl 0 reload
+grep -q "^ok: reloaded $RULES (generation 2)$" <<<"$OUT" || fail "reload answer: $OUT"
 
 cat >"$RULES" <<'LUA'
 return { rules = { { name = "block", proto = "udp", dprt = 6001, verdict = "accept" } } }
 LUA
-status=0
-reply=$(ns "$VERDICTCTL" --socket "$SOCK" reload) || status=$?
-expect_eq "verdictctl exit status on a refused reload" "$status" 1
-grep -q "rules.lua: rule 1 \"block\": key \"dprt\": unknown key (did you mean \"dport\"?) (the old rules stay)" <<<"$reply" ||
-	fail "verdictctl reply: $reply"
+ctl 1 reload
+grep -q "^error: .*rules.lua: rule 1 \"block\": key \"dprt\": unknown key (did you mean \"dport\"?) (the old rules stay)" <<<"$OUT" ||
+	fail "verdictctl reply: $OUT"
+ctl 0 stats
+grep -q '^rules: generation=2 ' <<<"$OUT" || fail "generation after a refused reload: $OUT"
 kill -HUP "$PID"
 sleep 0.3
 grep -q 'reload refused, the old rules stay: .*rules.lua: rule 1 "block": key "dprt": unknown key' \
@@ -39,4 +66,6 @@ err=$(ns "$VERDICTD" --check "$RULES" 2>&1 >/dev/null) || status=$?
 expect_eq "--check exit status" "$status" 2
 grep -q 'key "dprt": unknown key' <<<"$err" || fail "--check message: $err"
 stop_verdictd "$PID" broken
-pass "broken file refused three ways, old rules kept"
+ctl 2 stats
+grep -q "cannot reach verdictd at $SOCK" <<<"$OUT" || fail "no daemon: $OUT"
+pass "broken file refused three ways, old rules kept; verdictctl's output and exit statuses"

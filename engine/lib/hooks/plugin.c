@@ -16,20 +16,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* The places a relative path was looked for, for the "not found" message. */
+/* The directories a relative path was looked for in, for the "not found"
+ * message. */
 struct plugin_tried {
 	char text[1024];
 	size_t len;
 };
 
-static void tried_add(struct plugin_tried *t, const char *file)
+static void tried_add(struct plugin_tried *t, const char *dir, size_t dirlen)
 {
 	int n;
 
 	if (t->len >= sizeof(t->text))
 		return;
-	n = snprintf(t->text + t->len, sizeof(t->text) - t->len, "%s%s", t->len ? ", " : "",
-		     file);
+	n = snprintf(t->text + t->len, sizeof(t->text) - t->len, "%s%.*s", t->len ? ", " : "",
+		     (int)dirlen, dir);
 	t->len = n < 0 ? sizeof(t->text) : t->len + (size_t)n;
 }
 
@@ -42,18 +43,15 @@ static bool is_file(const char *file)
 	return stat(file, &st) == 0 && !S_ISDIR(st.st_mode);
 }
 
-/* Writes dir/path (or path alone when dir is NULL) to file and says whether
- * such a file exists. dir need not be NUL-terminated at dirlen. */
+/* Writes dir/path to file and says whether such a file exists. dir need not
+ * be NUL-terminated at dirlen. */
 static bool candidate(char *file, size_t size, const char *dir, size_t dirlen, const char *path,
 		      struct plugin_tried *t)
 {
-	int n = dir ? snprintf(file, size, "%.*s/%s", (int)dirlen, dir, path)
-		    : snprintf(file, size, "%s", path);
+	int n = snprintf(file, size, "%.*s/%s", (int)dirlen, dir, path);
 
-	if (n < 0 || (size_t)n >= size)
-		return false;
-	tried_add(t, file);
-	return is_file(file);
+	tried_add(t, dir, dirlen);
+	return n >= 0 && (size_t)n < size && is_file(file);
 }
 
 static bool search_dirs(char *file, size_t size, const char *dirs, const char *path,
@@ -69,28 +67,36 @@ static bool search_dirs(char *file, size_t size, const char *dirs, const char *p
 	return false;
 }
 
-/* Puts the file to dlopen in file. A relative result keeps its "./": without
- * a slash dlopen would search LD_LIBRARY_PATH and the system directories. */
+/* Puts the file to dlopen in file: an absolute path as it is; a relative one
+ * in the rules file's directory, then in each search_path directory. Never
+ * in the current directory: a daemon that may run as root must not load
+ * whatever sits where it was started. A relative base_dir keeps its "./":
+ * without a slash dlopen would search LD_LIBRARY_PATH and the system
+ * directories. */
 static int plugin_find(const char *path, const char *base_dir, const char *search_path,
 		       char *file, size_t size, char *err, size_t errlen)
 {
 	struct plugin_tried t = { .len = 0 };
+	int n;
 
 	if (!path || !*path) {
 		snprintf(err, errlen, "empty plugin path");
 		return -1;
 	}
 	if (path[0] == '/') {
-		if (candidate(file, size, NULL, 0, path, &t))
+		n = snprintf(file, size, "%s", path);
+		if (n >= 0 && (size_t)n < size && is_file(file))
 			return 0;
-	} else if (candidate(file, size, ".", 1, path, &t) ||
-		   /* "." is the current directory again: looked at already */
-		   (base_dir && strcmp(base_dir, ".") != 0 &&
-		    candidate(file, size, base_dir, strlen(base_dir), path, &t)) ||
-		   search_dirs(file, size, search_path, path, &t)) {
-		return 0;
+		snprintf(err, errlen, "%s: not found (looked for %s)", path, path);
+		return -1;
 	}
-	snprintf(err, errlen, "%s: not found (looked for %s)", path, t.len ? t.text : path);
+	if ((base_dir && candidate(file, size, base_dir, strlen(base_dir), path, &t)) ||
+	    search_dirs(file, size, search_path, path, &t))
+		return 0;
+	snprintf(err, errlen,
+		 "%s: not found in %s (looked for beside the rules file, then in --plugin-path; "
+		 "not in the current directory)",
+		 path, t.len ? t.text : "any directory (no rules file directory, no --plugin-path)");
 	return -1;
 }
 

@@ -22,14 +22,15 @@ struct vd_plugin_hook {
 
 /* Loads path and resolves symbol (and its _init/_fini, see hook.h) into out.
  *
- * The file is path itself when path is absolute or names a file relative to
- * the current directory; else base_dir/path when base_dir (the rules file's
- * directory) is not NULL and that file exists; else DIR/path for the first
- * DIR of search_path (colon-separated, empty entries skipped; may be NULL)
- * where it exists. It is opened with dlopen(RTLD_NOW | RTLD_LOCAL).
+ * The file is path itself when path is absolute; else base_dir/path when
+ * base_dir (the rules file's directory) is not NULL and that file exists;
+ * else DIR/path for the first DIR of search_path (colon-separated, empty
+ * entries skipped; may be NULL) where it exists. Never relative to the
+ * current directory (unless base_dir says so). It is opened with
+ * dlopen(RTLD_NOW | RTLD_LOCAL).
  *
  * Returns 0; or -1 with out zeroed and one line in err (errlen bytes) that
- * starts with the file: not found (listing each place looked), the dlopen
+ * starts with the file: not found (naming the directories looked in), the dlopen
  * error, "not a verdictd plugin: no vd_hook_abi_version symbol", "built for
  * hook ABI 7, this verdictd has 1: rebuild it against include/verdict/hook.h",
  * or a missing symbol. */

@@ -115,6 +115,22 @@ static void test_help_and_version(void **state)
 	run_free(&r);
 }
 
+/* Each exit status, and what leads to it, is in --help. */
+static void test_help_gives_exit_statuses(void **state)
+{
+	struct run r = parse("--help", NULL);
+	const char *status = strstr(r.out, "\nExit status:\n");
+
+	(void)state;
+	assert_non_null(status);
+	assert_non_null(strstr(status, "\n  0  stopped by SIGINT or SIGTERM"));
+	assert_non_null(strstr(status, "\n  1  a failure at run time: a queue or group that cannot "
+				       "be bound"));
+	assert_non_null(strstr(status, "\n  2  what was given is wrong: a bad option or value, a "
+				       "rules file that is\n     missing or does not load"));
+	run_free(&r);
+}
+
 static void test_bad_arguments_name_option_and_value(void **state)
 {
 	(void)state;
@@ -227,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_option),
 		cmocka_unit_test(test_help_and_version),
+		cmocka_unit_test(test_help_gives_exit_statuses),
 		cmocka_unit_test(test_bad_arguments_name_option_and_value),
 		cmocka_unit_test(test_spec_lists),
 		cmocka_unit_test(test_parse_is_repeatable),

@@ -185,8 +185,8 @@ static void test_no_abi_symbol_refused(void **unused)
 static void test_missing_file_names_where_it_looked(void **unused)
 {
 	load_refused("nope.so", "x_eval", "/nonexistent-base", "/nonexistent-a::/nonexistent-b",
-		     "nope.so: not found", "./nope.so", "/nonexistent-base/nope.so",
-		     "/nonexistent-a/nope.so", "/nonexistent-b/nope.so", NULL);
+		     "nope.so: not found in /nonexistent-base, /nonexistent-a, /nonexistent-b",
+		     NULL);
 	/* An absolute path is looked for nowhere else. */
 	load_refused("/nonexistent/good.so", "good_eval", VD_TEST_PLUGIN_DIR, VD_TEST_PLUGIN_DIR,
 		     "/nonexistent/good.so: not found (looked for /nonexistent/good.so)", NULL);
@@ -231,12 +231,12 @@ static void test_found_beside_the_rules_or_in_the_search_path(void **unused)
 	vd_plugin_hook_unload(&h);
 }
 
-/* The current directory wins over the rules file's, which wins over the
- * search path: a "good.so" that is really bad_abi.so tells which was used. */
+/* The rules file's directory wins over the search path, and the current
+ * directory is not searched: a "good.so" that is really bad_abi.so tells
+ * which was used. */
 static void test_search_order(void **unused)
 {
 	char dir[] = "/tmp/vd-test-plugin-XXXXXX", decoy[PATH_MAX], cwd[PATH_MAX];
-	struct vd_plugin_hook h;
 
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	assert_non_null(mkdtemp(dir));
@@ -244,8 +244,7 @@ static void test_search_order(void **unused)
 	assert_int_equal(symlink(PLUGIN("bad_abi.so"), decoy), 0);
 
 	assert_int_equal(chdir(VD_TEST_PLUGIN_DIR), 0);
-	load_ok("good.so", "good_eval", dir, NULL, &h);
-	vd_plugin_hook_unload(&h);
+	load_refused("good.so", "good_eval", dir, NULL, "built for hook ABI 7", NULL);
 	assert_int_equal(chdir(cwd), 0);
 	load_refused("good.so", "good_eval", dir, VD_TEST_PLUGIN_DIR, "built for hook ABI 7", NULL);
 
@@ -401,6 +400,104 @@ static void test_synguard_args(void **unused)
 	}
 }
 
+/* --- where a relative plugin path is looked for --- */
+
+/* Makes a temporary directory in dir (a mkdtemp template) holding a link
+ * named name to target, when target is not NULL. */
+static void dir_with_plugin(char *dir, const char *name, const char *target)
+{
+	char link[PATH_MAX];
+
+	assert_non_null(mkdtemp(dir));
+	if (!target)
+		return;
+	snprintf(link, sizeof(link), "%s/%s", dir, name);
+	assert_int_equal(symlink(target, link), 0);
+}
+
+static void dir_remove(const char *dir, const char *name)
+{
+	char link[PATH_MAX];
+
+	snprintf(link, sizeof(link), "%s/%s", dir, name);
+	unlink(link);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* A plugin in the current directory, named like the one the rules file names,
+ * is not loaded: the rules file lives elsewhere and the plugin is neither
+ * beside it nor on the plugin path. The error lists where it looked. */
+static void test_current_directory_is_not_searched(void **unused)
+{
+	char cwd_dir[] = "/tmp/vd-test-plugin-cwd-XXXXXX";
+	char rules_dir[] = "/tmp/vd-test-plugin-rules-XXXXXX";
+	char path_dir[] = "/tmp/vd-test-plugin-path-XXXXXX";
+	char cwd[PATH_MAX], want[PATH_MAX * 3], search[PATH_MAX * 2];
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	dir_with_plugin(cwd_dir, "good.so", PLUGIN("good.so"));
+	dir_with_plugin(rules_dir, "good.so", NULL);
+	dir_with_plugin(path_dir, "good.so", NULL);
+	snprintf(search, sizeof(search), "%s:/nonexistent-b", path_dir);
+	snprintf(want, sizeof(want), "good.so: not found in %s, %s, /nonexistent-b", rules_dir,
+		 path_dir);
+	assert_int_equal(chdir(cwd_dir), 0);
+
+	load_refused("good.so", "good_eval", rules_dir, search, want,
+		     "not in the current directory", NULL);
+	if (strstr(err, cwd_dir) || strstr(err, "./"))
+		fail_msg("error \"%s\" names the current directory", err);
+	/* Not with a "./" either, nor with no directory at all. */
+	load_refused("./good.so", "good_eval", rules_dir, search, "./good.so: not found in ", NULL);
+	load_refused("good.so", "good_eval", NULL, NULL, "good.so: not found in any directory",
+		     NULL);
+
+	assert_int_equal(chdir(cwd), 0);
+	dir_remove(cwd_dir, "good.so");
+	dir_remove(rules_dir, "good.so");
+	dir_remove(path_dir, "good.so");
+}
+
+/* Beside the rules file, then on the plugin path, whatever the current
+ * directory holds: a "good.so" that is really bad_abi.so tells which was used. */
+static void test_rules_dir_then_plugin_path_whatever_the_cwd(void **unused)
+{
+	char cwd_dir[] = "/tmp/vd-test-plugin-cwd-XXXXXX";
+	char decoy_dir[] = "/tmp/vd-test-plugin-decoy-XXXXXX";
+	char empty_dir[] = "/tmp/vd-test-plugin-empty-XXXXXX";
+	char cwd[PATH_MAX], search[PATH_MAX * 2];
+	struct vd_plugin_hook h;
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	dir_with_plugin(cwd_dir, "good.so", PLUGIN("bad_abi.so"));
+	dir_with_plugin(decoy_dir, "good.so", PLUGIN("bad_abi.so"));
+	dir_with_plugin(empty_dir, "good.so", NULL);
+	assert_int_equal(chdir(cwd_dir), 0);
+
+	/* The rules file's directory. */
+	load_ok("good.so", "good_eval", VD_TEST_PLUGIN_DIR, NULL, &h);
+	vd_plugin_hook_unload(&h);
+	/* The plugin path, after a rules directory without it. */
+	snprintf(search, sizeof(search), "/nonexistent-a::%s", VD_TEST_PLUGIN_DIR);
+	load_ok("good.so", "good_eval", empty_dir, search, &h);
+	vd_plugin_hook_unload(&h);
+	/* The rules file's directory wins over the plugin path... */
+	load_refused("good.so", "good_eval", decoy_dir, VD_TEST_PLUGIN_DIR, decoy_dir,
+		     "built for hook ABI 7", NULL);
+	/* ...and the first plugin path directory that has it over the later ones. */
+	snprintf(search, sizeof(search), "%s:%s", VD_TEST_PLUGIN_DIR, decoy_dir);
+	load_ok("good.so", "good_eval", empty_dir, search, &h);
+	vd_plugin_hook_unload(&h);
+	/* A rules file in the current directory ("." from dirname) finds it there. */
+	load_refused("good.so", "good_eval", ".", VD_TEST_PLUGIN_DIR, "./good.so",
+		     "built for hook ABI 7", NULL);
+
+	assert_int_equal(chdir(cwd), 0);
+	dir_remove(cwd_dir, "good.so");
+	dir_remove(decoy_dir, "good.so");
+	dir_remove(empty_dir, "good.so");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +517,8 @@ int main(void)
 		cmocka_unit_test(test_synguard_full_table_takes_new_sources),
 		cmocka_unit_test(test_synguard_monotonic_clock_by_default),
 		cmocka_unit_test(test_synguard_args),
+		cmocka_unit_test(test_current_directory_is_not_searched),
+		cmocka_unit_test(test_rules_dir_then_plugin_path_whatever_the_cwd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
