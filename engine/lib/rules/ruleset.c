@@ -34,16 +34,6 @@ static inline vd_key address_key(const struct vd_packet *p, const uint8_t *a)
 	return ((vd_key)be64toh(hi) << 64) | be64toh(lo);
 }
 
-static inline bool has_ports(const struct vd_packet *p)
-{
-	return vd_packet_has_l4(p) && p->l4_proto != IPPROTO_ICMP && p->l4_proto != IPPROTO_ICMPV6;
-}
-
-static inline bool has_icmp(const struct vd_packet *p)
-{
-	return vd_packet_has_l4(p) && (p->l4_proto == IPPROTO_ICMP || p->l4_proto == IPPROTO_ICMPV6);
-}
-
 /* The key of dimension d in p; false when the packet does not have it. */
 static inline bool dim_key(const struct vd_packet *p, enum vd_rule_dim d, vd_key *key)
 {
@@ -59,10 +49,10 @@ static inline bool dim_key(const struct vd_packet *p, enum vd_rule_dim d, vd_key
 		return p->ip_version != 0;
 	case VD_DIM_SPORT:
 		*key = p->sport;
-		return has_ports(p);
+		return vd_packet_has_ports(p);
 	case VD_DIM_DPORT:
 		*key = p->dport;
-		return has_ports(p);
+		return vd_packet_has_ports(p);
 	case VD_DIM_IIF:
 		*key = p->indev;
 		return (p->meta & VD_META_INDEV) != 0;
@@ -97,13 +87,12 @@ static bool checks_pass(const struct vd_rule *r, const struct vd_packet *p)
 	if ((c & VD_CHECK_LEN) && !in_range(p->len, r->len_lo, r->len_hi))
 		return false;
 	if ((c & VD_CHECK_TCP_FLAGS) &&
-	    (p->l4_proto != IPPROTO_TCP || !vd_packet_has_l4(p) ||
-	     (p->tcp_flags & r->tcp_mask) != r->tcp_value))
+	    (!vd_packet_has_tcp_flags(p) || (p->tcp_flags & r->tcp_mask) != r->tcp_value))
 		return false;
 	ct_bit = (p->meta & VD_META_CT) ? 1u << (p->ct_state & 31) : VD_CT_INVALID_BIT;
 	if ((c & VD_CHECK_CT_STATE) && !(r->ct_states & ct_bit))
 		return false;
-	if ((c & VD_CHECK_ICMP_TYPE) && (!has_icmp(p) || p->icmp_type != r->icmp_type))
+	if ((c & VD_CHECK_ICMP_TYPE) && (!vd_packet_has_icmp(p) || p->icmp_type != r->icmp_type))
 		return false;
 	if ((c & VD_CHECK_ICMP_CODE) && p->icmp_code != r->icmp_code)
 		return false;
