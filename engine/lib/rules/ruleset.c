@@ -99,17 +99,40 @@ static bool checks_pass(const struct vd_rule *r, const struct vd_packet *p)
 	return true;
 }
 
+/* A verdict verdict.h can build. A plugin compiled against the header
+ * returns nothing else unless it is broken; the kernel would refuse (or,
+ * for NF_STOLEN, lose) anything else. */
+static inline bool verdict_known(struct vd_verdict v)
+{
+	switch (v.kind) {
+	case VD_VERDICT_ACCEPT:
+	case VD_VERDICT_DROP:
+	case VD_VERDICT_QUEUE:
+	case VD_VERDICT_REPEAT:
+		return (v.flags & ~(VD_VERDICT_F_MARK | VD_VERDICT_F_BYPASS)) == 0;
+	default:
+		return false;
+	}
+}
+
 static struct vd_verdict act(const struct vd_ruleset *rs, unsigned w, size_t i,
 			     const struct vd_packet *pkt, bool *hook_failed)
 {
 	const struct vd_rule *r = &rs->file.rules[i];
 	const struct vd_ruleset_worker *wk = &rs->workers[w];
+	struct vd_verdict v;
 
 	switch (r->action) {
 	case VD_ACTION_LUA:
 		return vd_lua_call(wk->lua, wk->lua_refs[i], r->name, pkt, r->on_error, hook_failed);
 	case VD_ACTION_PLUGIN:
-		return rs->hooks[i].eval(pkt, wk->plugin_state[i]);
+		/* Passed on as it is (queue, bypass and mark included) when valid;
+		 * otherwise a hook error, counted like a failing Lua hook's. */
+		v = rs->hooks[i].eval(pkt, wk->plugin_state[i]);
+		if (verdict_known(v))
+			return v;
+		*hook_failed = true;
+		return r->on_error;
 	default:
 		return r->verdict;
 	}
