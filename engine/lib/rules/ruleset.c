@@ -59,6 +59,9 @@ static inline bool dim_key(const struct vd_packet *p, enum vd_rule_dim d, vd_key
 	case VD_DIM_OIF:
 		*key = p->outdev;
 		return (p->meta & VD_META_OUTDEV) != 0;
+	case VD_DIM_QUEUE:
+		*key = p->queue;
+		return true;
 	default:
 		return false;
 	}
@@ -404,7 +407,8 @@ static void print_address(FILE *out, vd_key lo, vd_key hi)
 
 static void print_dim(FILE *out, const struct vd_rule_dim_spec *d, enum vd_rule_dim dim)
 {
-	static const char *const names[] = { "proto", "src", "dst", "sport", "dport", "iif", "oif" };
+	static const char *const names[VD_DIM_COUNT] = { "proto", "src", "dst", "sport", "dport",
+							 "iif", "oif", "match_queue" };
 
 	if (!d->constrained)
 		return;
