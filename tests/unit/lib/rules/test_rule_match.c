@@ -340,6 +340,8 @@ static uint32_t wire_mark(struct vd_verdict v)
  * rule and from a Lua hook. */
 static void test_mark_forms_on_the_wire(void **state)
 {
+	/* By dport, 1-9: the mark the rule below for that port puts on the wire. */
+	static const uint32_t want[] = { 0, 0x10, 0xff10, 0xff10, 0x10, 0x0f00, 0x10, 0xff10, 0xff10, 0x10 };
 	struct vd_verdict v;
 
 	(void)state;
@@ -357,25 +359,13 @@ static void test_mark_forms_on_the_wire(void **state)
 	     "  { name = 'lua-queue', dport = 9,\n"
 	     "    lua = function() return 'queue', { queue = 1, mark = 0x10 } end },\n"
 	     "} }\n");
-	decide(udp4("198.18.0.1", 1), &v);
-	assert_int_equal(wire_mark(v), 0x10);
-	decide(udp4("198.18.0.1", 2), &v);
-	assert_int_equal(wire_mark(v), 0xff10);
-	decide(udp4("198.18.0.1", 3), &v);
-	assert_int_equal(wire_mark(v), 0xff10);
-	decide(udp4("198.18.0.1", 4), &v);
-	assert_int_equal(wire_mark(v), 0x10);
-	decide(udp4("198.18.0.1", 5), &v);
-	assert_int_equal(wire_mark(v), 0x0f00);
-	decide(udp4("198.18.0.1", 6), &v);
-	assert_int_equal(wire_mark(v), 0x10);
-	decide(udp4("198.18.0.1", 7), &v);
-	assert_int_equal(wire_mark(v), 0xff10);
-	decide(udp4("198.18.0.1", 8), &v);
-	assert_int_equal(wire_mark(v), 0xff10);
-	decide(udp4("198.18.0.1", 9), &v);
-	assert_int_equal(v.kind, VD_VERDICT_QUEUE);
-	assert_int_equal(wire_mark(v), 0x10);
+	for (uint16_t port = 1; port < sizeof(want) / sizeof(want[0]); port++) {
+		decide(udp4("198.18.0.1", port), &v);
+		if (wire_mark(v) != want[port])
+			fail_msg("dport %u: mark 0x%x on the wire, want 0x%x", port, wire_mark(v),
+				 want[port]);
+	}
+	assert_int_equal(v.kind, VD_VERDICT_QUEUE); /* the last, lua-queue */
 }
 
 int main(void)
