@@ -50,13 +50,18 @@ marked=$(ns iptables -L INPUT -v -x -n | awk '/mark match 0x10\/0x10/ { print $1
 expect_eq "packets arriving with mark bit 0x10" "$marked" $((2 * N))
 
 stop_verdictd "$PID" requeue
-expect_eq "q0 packets" "$(final_stat requeue 0 packets)" $((4 * N))
-expect_eq "q0 queued" "$(final_stat requeue 0 queued)" $((4 * N))
-expect_eq "q0 accepted" "$(final_stat requeue 0 accepted)" 0
-expect_eq "q0 dropped" "$(final_stat requeue 0 dropped)" 0
-expect_eq "q1 packets" "$(final_stat requeue 1 packets)" $((4 * N))
-expect_eq "q1 accepted" "$(final_stat requeue 1 accepted)" $((2 * N))
-expect_eq "q1 marked" "$(final_stat requeue 1 marked)" $((2 * N))
-expect_eq "q1 dropped" "$(final_stat requeue 1 dropped)" $((2 * N))
-expect_eq "q1 queued" "$(final_stat requeue 1 queued)" 0
+# QUEUE COUNTER WANT: every packet passes both queues; q0 only hands on.
+while read -r q key want; do
+	expect_eq "q$q $key" "$(final_stat requeue "$q" "$key")" "$want"
+done <<COUNTS
+0 packets $((4 * N))
+0 queued $((4 * N))
+0 accepted 0
+0 dropped 0
+1 packets $((4 * N))
+1 accepted $((2 * N))
+1 marked $((2 * N))
+1 dropped $((2 * N))
+1 queued 0
+COUNTS
 pass "queue 0 -> queue 1 in one verdictd, $N packets per case"
