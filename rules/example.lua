@@ -18,5 +18,14 @@ return {
     { name = "no-admin", proto = "tcp", dport = 9090, verdict = "drop" },
     { name = "ping-limit", proto = "icmp", icmp_type = 8, len = "1000-65535", verdict = "drop" },
     { name = "to-queue-3", proto = "udp", dport = 4789, verdict = "queue", queue = 3, bypass = true },
+    -- Packets arriving on queue 3 (say, from the rule above, with `--queue 0,3`):
+    -- match_queue matches the queue; the mark sets bit 0x1 and keeps the others.
+    { name = "on-queue-3", match_queue = 3, verdict = "accept", mark = "0x1/0x1" },
+    -- A hook may give any verdict a rule can: queue (with bypass and a mark) too.
+    { name = "big-udp-aside", proto = "udp", dport = 5300, len = "1200-65535",
+      lua = function(pkt)
+        if pkt:payload(-2) == "\0\0" then return "drop" end   -- the last two bytes
+        return "queue", { queue = 3, bypass = true, mark = { value = 0x2, mask = 0x2 } }
+      end },
   },
 }

@@ -128,7 +128,11 @@ struct vd_hook_context {
 
 /* The verdict for one packet, on the worker's thread. pkt and the bytes it
  * points to are valid only during the call. Return one of verdict.h's
- * constructors; the verdict is passed to the kernel as it is. Hot path: this
+ * constructors, any of them: accept, drop, repeat, vd_verdict_queue(n,
+ * bypass), each optionally through vd_verdict_with_mark. The verdict is
+ * passed to the kernel as it is. One those constructors cannot build (an
+ * unknown kind or flag bit) is a hook error: the rule's on_error verdict is
+ * used instead and the error is counted in the rule's stats. Hot path: this
  * runs for every packet the rule matches, so allocate nothing, take no lock
  * and make no syscall. */
 typedef struct vd_verdict (*vd_hook_eval_fn)(const struct vd_packet *pkt, void *state);

@@ -213,10 +213,42 @@ static inline uint32_t vd_packet_dst_v4(const struct vd_packet *pkt)
 	return ntohl(a);
 }
 
-/* True when ports (sport/dport) or ICMP type/code were read. */
+/* True when the L4 header was read: ports, TCP flags or ICMP type/code,
+ * whichever the protocol has (the helpers below say which). */
 static inline bool vd_packet_has_l4(const struct vd_packet *pkt)
 {
 	return (pkt->flags & VD_PACKET_L4) != 0;
+}
+
+/* True when sport and dport hold the packet's ports: a protocol with ports
+ * (TCP, UDP, UDP-Lite, SCTP) whose header was read. Rules and Lua hooks
+ * treat the ports of any other packet as absent, not as 0. */
+static inline bool vd_packet_has_ports(const struct vd_packet *pkt)
+{
+	if (!vd_packet_has_l4(pkt))
+		return false;
+	switch (pkt->l4_proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* True when icmp_type and icmp_code hold an ICMP or ICMPv6 header's. */
+static inline bool vd_packet_has_icmp(const struct vd_packet *pkt)
+{
+	return vd_packet_has_l4(pkt) &&
+	       (pkt->l4_proto == IPPROTO_ICMP || pkt->l4_proto == IPPROTO_ICMPV6);
+}
+
+/* True when tcp_flags holds a TCP header's flags. */
+static inline bool vd_packet_has_tcp_flags(const struct vd_packet *pkt)
+{
+	return vd_packet_has_l4(pkt) && pkt->l4_proto == IPPROTO_TCP;
 }
 
 #ifdef __cplusplus

@@ -30,7 +30,6 @@ struct vd_lua {
 	unsigned instructions;
 	int result_ref;    /* the table the file returned */
 	int pkt_ref;       /* the one packet userdata */
-	int keys_ref;      /* "value", "mask": for reading a mark table without allocating */
 	struct vd_lua_packet *pkt;
 	_Atomic uint64_t errors;
 	time_t last_log;   /* error logging: at most one line a second */
@@ -131,16 +130,12 @@ static int sandbox_setup(lua_State *L)
 	lua_setglobal(L, "DROP");
 	lua_pushinteger(L, VD_VERDICT_REPEAT);
 	lua_setglobal(L, "REPEAT");
+	lua_pushinteger(L, VD_VERDICT_QUEUE);
+	lua_setglobal(L, "QUEUE");
 
 	s->pkt = vd_lua_packet_new(L);
 	s->pkt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
-	lua_createtable(L, 2, 0);
-	lua_pushliteral(L, "value");
-	lua_rawseti(L, -2, 1);
-	lua_pushliteral(L, "mask");
-	lua_rawseti(L, -2, 2);
-	s->keys_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	return 0;
 }
 
@@ -259,45 +254,68 @@ int vd_lua_ref_function(struct vd_lua *s)
 
 /* --- the hot path --- */
 
-static bool verdict_from(lua_State *L, int idx, struct vd_verdict *v)
+/*
+ * What a hook returns: a verdict, then optionally
+ *   - a number: the queue number for "queue", the whole mark otherwise;
+ *   - a mark table { value = V, mask = M } (not for "queue");
+ *   - an options table { queue = N, bypass = B, mark = M } (queue and bypass
+ *     for "queue" only), M being a number or a mark table.
+ * Tables are walked with lua_next and their keys compared in place: no
+ * metamethod runs and nothing is allocated, so no protected call is needed.
+ * Each reader fills why (on the error path only) and returns false.
+ */
+
+struct returned {
+	bool queue, bypass, mark, value, mask; /* keys seen */
+	lua_Integer queue_num;
+	bool bypass_on;
+	uint32_t mark_value, mark_mask;
+};
+
+static bool key_is(const char *k, size_t n, const char *lit)
+{
+	return strlen(lit) == n && memcmp(k, lit, n) == 0;
+}
+
+static bool kind_from(lua_State *L, int idx, struct vd_verdict *v, char *why, size_t size)
 {
 	size_t n;
 	const char *s;
+	lua_Integer k;
+	int isnum;
 
-	switch (lua_type(L, idx)) {
-	case LUA_TSTRING:
+	if (lua_type(L, idx) == LUA_TSTRING) {
 		s = lua_tolstring(L, idx, &n);
-		if (n == 6 && memcmp(s, "accept", 6) == 0)
-			*v = vd_verdict_accept();
-		else if (n == 4 && memcmp(s, "drop", 4) == 0)
-			*v = vd_verdict_drop();
-		else if (n == 6 && memcmp(s, "repeat", 6) == 0)
-			*v = vd_verdict_repeat();
-		else
-			return false;
-		return true;
-	case LUA_TNUMBER: {
-		int isnum;
-		lua_Integer k = lua_tointegerx(L, idx, &isnum);
-
-		if (!isnum)
-			return false;
-		if (k == VD_VERDICT_ACCEPT)
-			*v = vd_verdict_accept();
-		else if (k == VD_VERDICT_DROP)
-			*v = vd_verdict_drop();
-		else if (k == VD_VERDICT_REPEAT)
-			*v = vd_verdict_repeat();
-		else
-			return false;
-		return true;
+		k = key_is(s, n, "accept") ? VD_VERDICT_ACCEPT
+		    : key_is(s, n, "drop") ? VD_VERDICT_DROP
+		    : key_is(s, n, "repeat") ? VD_VERDICT_REPEAT
+		    : key_is(s, n, "queue") ? VD_VERDICT_QUEUE : -1;
+	} else if (lua_type(L, idx) == LUA_TNUMBER) {
+		k = lua_tointegerx(L, idx, &isnum);
+		if (!isnum) /* 0.5 is no DROP */
+			k = -1;
+	} else {
+		k = -1;
 	}
+	switch (k) {
+	case VD_VERDICT_ACCEPT:
+	case VD_VERDICT_DROP:
+	case VD_VERDICT_REPEAT:
+	case VD_VERDICT_QUEUE:
+		*v = (struct vd_verdict){ .kind = (uint8_t)k };
+		return true;
 	default:
+		if (lua_type(L, idx) == LUA_TSTRING)
+			snprintf(why, size, "returned \"%.40s\", not a verdict (\"accept\", \"drop\", "
+				 "\"repeat\", \"queue\")", lua_tostring(L, idx));
+		else
+			snprintf(why, size, "returned %s, not a verdict (\"accept\", \"drop\", \"repeat\", "
+				 "\"queue\")", luaL_typename(L, idx));
 		return false;
 	}
 }
 
-static bool mark_number(lua_State *L, int idx, uint32_t *out)
+static bool u32_from(lua_State *L, int idx, uint32_t *out)
 {
 	int isnum;
 	lua_Integer m = lua_tointegerx(L, idx, &isnum);
@@ -308,40 +326,161 @@ static bool mark_number(lua_State *L, int idx, uint32_t *out)
 	return true;
 }
 
-/* Reads the optional mark without calling metamethods or allocating, so
- * that it needs no protected call. */
-static bool mark_from(struct vd_lua *s, int idx, struct vd_verdict *v)
+static bool queue_from(lua_State *L, int idx, lua_Integer *out, char *why, size_t size)
 {
-	lua_State *L = s->L;
-	uint32_t value, mask = UINT32_MAX;
-	bool ok;
+	int isnum;
+	lua_Integer q = lua_tointegerx(L, idx, &isnum);
+
+	if (!isnum || lua_type(L, idx) != LUA_TNUMBER) {
+		snprintf(why, size, "queue number is not a whole number (a %s)", luaL_typename(L, idx));
+		return false;
+	}
+	if (q < 0 || q > 65535) {
+		snprintf(why, size, "queue number %lld is out of range 0-65535", (long long)q);
+		return false;
+	}
+	*out = q;
+	return true;
+}
+
+static bool bad_mark(char *why, size_t size)
+{
+	snprintf(why, size, "mark is not a 32-bit number or { value = V, mask = M }");
+	return false;
+}
+
+/* A mark table's keys: value (required) and mask (default: every bit). */
+static bool mark_table_from(lua_State *L, int idx, struct returned *r, char *why, size_t size)
+{
+	bool value = false, ok;
+	size_t n;
+	const char *k;
+
+	idx = lua_absindex(L, idx);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		if (lua_type(L, -2) != LUA_TSTRING) {
+			snprintf(why, size, "mark keys must be names, not %s", luaL_typename(L, -2));
+			lua_pop(L, 2);
+			return false;
+		}
+		k = lua_tolstring(L, -2, &n);
+		if (key_is(k, n, "value")) {
+			ok = value = u32_from(L, -1, &r->mark_value);
+		} else if (key_is(k, n, "mask")) {
+			ok = u32_from(L, -1, &r->mark_mask);
+		} else {
+			snprintf(why, size, "unknown mark key \"%.*s\" (value, mask)", (int)(n < 40 ? n : 40), k);
+			lua_pop(L, 2);
+			return false;
+		}
+		lua_pop(L, ok ? 1 : 2);
+		if (!ok)
+			return bad_mark(why, size);
+	}
+	return value || bad_mark(why, size);
+}
+
+static bool mark_from(lua_State *L, int idx, struct returned *r, char *why, size_t size)
+{
+	r->mark = true;
+	if (lua_istable(L, idx))
+		return mark_table_from(L, idx, r, why, size);
+	return u32_from(L, idx, &r->mark_value) || bad_mark(why, size);
+}
+
+/* One key of a table returned second (the value at -1, the key at -2). */
+static bool option_from(lua_State *L, struct returned *r, char *why, size_t size)
+{
+	size_t n;
+	const char *k;
+
+	if (lua_type(L, -2) != LUA_TSTRING) {
+		snprintf(why, size, "option keys must be names, not %s", luaL_typename(L, -2));
+		return false;
+	}
+	k = lua_tolstring(L, -2, &n);
+	if (key_is(k, n, "queue")) {
+		r->queue = true;
+		return queue_from(L, -1, &r->queue_num, why, size);
+	}
+	if (key_is(k, n, "bypass")) {
+		r->bypass = true;
+		r->bypass_on = lua_toboolean(L, -1);
+		if (!lua_isboolean(L, -1))
+			snprintf(why, size, "option \"bypass\" is not true or false");
+		return lua_isboolean(L, -1);
+	}
+	if (key_is(k, n, "mark"))
+		return mark_from(L, -1, r, why, size);
+	/* The older form: the table is the mark itself. */
+	if (key_is(k, n, "value")) {
+		r->value = true;
+		return u32_from(L, -1, &r->mark_value) || bad_mark(why, size);
+	}
+	if (key_is(k, n, "mask")) {
+		r->mask = true;
+		return u32_from(L, -1, &r->mark_mask) || bad_mark(why, size);
+	}
+	snprintf(why, size, "unknown option \"%.*s\" (queue, bypass, mark)", (int)(n < 40 ? n : 40), k);
+	return false;
+}
+
+static bool table_from(lua_State *L, int idx, struct returned *r, char *why, size_t size)
+{
+	idx = lua_absindex(L, idx);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		if (!option_from(L, r, why, size)) {
+			lua_pop(L, 2);
+			return false;
+		}
+		lua_pop(L, 1);
+	}
+	if ((r->value || r->mask) && (r->queue || r->bypass || r->mark)) {
+		snprintf(why, size, "table mixes a mark's value/mask with options (queue, bypass, mark)");
+		return false;
+	}
+	if (r->mask && !r->value)
+		return bad_mark(why, size);
+	r->mark = r->mark || r->value;
+	return true;
+}
+
+/* The second value, checked against the verdict it follows. */
+static bool rest_from(lua_State *L, int idx, struct vd_verdict *v, char *why, size_t size)
+{
+	struct returned r = { .mark_mask = UINT32_MAX };
+	bool queue = v->kind == VD_VERDICT_QUEUE;
 
 	switch (lua_type(L, idx)) {
 	case LUA_TNONE:
 	case LUA_TNIL:
-		return true;
-	case LUA_TNUMBER:
-		if (!mark_number(L, idx, &value))
-			return false;
 		break;
 	case LUA_TTABLE:
-		lua_rawgeti(L, LUA_REGISTRYINDEX, s->keys_ref);
-		lua_rawgeti(L, -1, 1);
-		lua_rawget(L, idx < 0 ? idx - 2 : idx);
-		ok = mark_number(L, -1, &value);
-		lua_pop(L, 1);
-		lua_rawgeti(L, -1, 2);
-		lua_rawget(L, idx < 0 ? idx - 2 : idx);
-		if (!lua_isnil(L, -1))
-			ok = ok && mark_number(L, -1, &mask);
-		lua_pop(L, 2);
-		if (!ok)
+		if (!table_from(L, idx, &r, why, size))
 			return false;
 		break;
 	default:
+		if (queue && !(r.queue = queue_from(L, idx, &r.queue_num, why, size)))
+			return false;
+		if (!queue && !mark_from(L, idx, &r, why, size))
+			return false;
+	}
+	if (queue && !r.queue) {
+		snprintf(why, size, "\"queue\" needs a queue number: return \"queue\", N or "
+			 "\"queue\", { queue = N }");
 		return false;
 	}
-	*v = vd_verdict_with_mark(*v, value, mask);
+	if (!queue && (r.queue || r.bypass)) {
+		snprintf(why, size, "option \"%s\" is for the \"queue\" verdict only",
+			 r.queue ? "queue" : "bypass");
+		return false;
+	}
+	if (queue)
+		*v = vd_verdict_queue((uint16_t)r.queue_num, r.bypass_on);
+	if (r.mark)
+		*v = vd_verdict_with_mark(*v, r.mark_value, r.mark_mask);
 	return true;
 }
 
@@ -389,16 +528,16 @@ struct vd_verdict vd_lua_call(struct vd_lua *s, int ref, const char *rule_name,
 		lua_settop(L, top);
 		goto fail;
 	}
-	if (!verdict_from(L, -2, &v)) {
-		snprintf(why, sizeof(why), "returned %s, not a verdict (\"accept\", \"drop\", \"repeat\")",
-			 luaL_typename(L, -2));
+	/* Room for walking the returned tables; fails only without memory. */
+	if (!lua_checkstack(L, 6)) {
+		snprintf(why, sizeof(why), "memory cap of %zu bytes reached", s->limit);
 		lua_settop(L, top);
 		report_error(s, rule_name, why);
 		goto fail;
 	}
-	if (!mark_from(s, -1, &v)) {
+	if (!kind_from(L, -2, &v, why, sizeof(why)) || !rest_from(L, -1, &v, why, sizeof(why))) {
 		lua_settop(L, top);
-		report_error(s, rule_name, "mark is not a 32-bit number or { value = V, mask = M }");
+		report_error(s, rule_name, why);
 		goto fail;
 	}
 	lua_settop(L, top);

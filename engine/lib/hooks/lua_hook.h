@@ -16,7 +16,7 @@
  * The sandbox: libraries base, string, table, math and utf8 only; no io, os,
  * package, debug or coroutine; no load, loadfile, dofile, require,
  * collectgarbage, warn or string.dump. print writes one vd_log line ("lua:
- * ..."). Globals ACCEPT, DROP and REPEAT hold the VD_VERDICT_* numbers.
+ * ..."). Globals ACCEPT, DROP, REPEAT and QUEUE hold the VD_VERDICT_* numbers.
  * Memory is capped per state; every call of a hook, and the run of the file
  * itself, has an instruction budget.
  */
@@ -69,12 +69,19 @@ void vd_lua_push_result(struct vd_lua *L);
 int vd_lua_ref_function(struct vd_lua *L);
 
 /* Hot path: calls the hook ref with pkt as its one argument and returns the
- * verdict it gave: "accept", "drop", "repeat" or ACCEPT, DROP, REPEAT,
- * optionally followed by a mark, a number (the whole mark) or a table
- * { value = V, mask = M } (mask defaults to 0xffffffff).
+ * verdict it gave: "accept", "drop", "repeat", "queue" (or ACCEPT, DROP,
+ * REPEAT, QUEUE), optionally followed by
+ * - for "queue", its queue number N (0-65535), required: N itself or
+ *   { queue = N [, bypass = true] [, mark = M] };
+ * - for the others: a mark M, or { mark = M } (the options table; queue and
+ *   bypass are refused there).
+ * A mark M is a number (the whole mark) or { value = V, mask = M } (only the
+ * mask's bits; mask defaults to 0xffffffff), as in rules files.
  *
  * On any failure (runtime error, instruction budget, memory cap, a return
- * value that is not a verdict, a ref that is no function) it returns
+ * value that is not a verdict, a malformed number or table after it (an
+ * unknown key, a wrong type, a queue number out of range), a ref that is no
+ * function) it returns
  * on_error, counts the error and logs it (at most one line a second per
  * state, naming rule_name and Lua's message). *failed (may be NULL) tells
  * whether this call failed.

@@ -42,29 +42,62 @@ static const char *ct_name(const struct vd_packet *p)
 	}
 }
 
+/* The bytes pkt:byte and pkt:payload index: none without an L4 payload. */
+static lua_Integer payload_size(const struct vd_packet *p)
+{
+	return p->payload ? (lua_Integer)p->payload_len : 0;
+}
+
+/* A start index as Lua 5.4's string.sub reads it (lstrlib.c posrelatI):
+ * negative counts from the end, 0 and anything before the start is 1. The
+ * comparison comes first so that no sum can overflow. */
+static lua_Integer start_index(lua_Integer i, lua_Integer n)
+{
+	if (i > 0)
+		return i;
+	if (i == 0 || i < -n)
+		return 1;
+	return n + i + 1;
+}
+
+/* An end index as string.sub reads it (getendpos): clamped to n, negative
+ * counts from the end, anything before the start is 0. */
+static lua_Integer end_index(lua_Integer j, lua_Integer n)
+{
+	if (j > n)
+		return n;
+	if (j >= 0)
+		return j;
+	if (j < -n)
+		return 0;
+	return n + j + 1;
+}
+
+/* pkt:byte(i): byte i of the L4 payload, as string.byte(payload, i) gives it
+ * (negative i counts from the end); nil outside the payload. */
 static int pkt_byte(lua_State *L)
 {
 	const struct vd_packet *p = pkt_check(L);
-	lua_Integer i = luaL_checkinteger(L, 2);
+	lua_Integer i = luaL_checkinteger(L, 2), n = payload_size(p);
 
-	if (i < 1 || (lua_Unsigned)i > p->payload_len || !p->payload)
+	if (i < 0 && i >= -n)
+		i = n + i + 1;
+	if (i < 1 || i > n)
 		lua_pushnil(L);
 	else
 		lua_pushinteger(L, p->payload[i - 1]);
 	return 1;
 }
 
-/* pkt:payload([i [, j]]): bytes i..j (1-based, inclusive) of the L4 payload. */
+/* pkt:payload([i [, j]]): string.sub(payload, i or 1, j or -1), without
+ * copying the payload first. */
 static int pkt_payload(lua_State *L)
 {
 	const struct vd_packet *p = pkt_check(L);
-	lua_Integer n = p->payload ? (lua_Integer)p->payload_len : 0;
-	lua_Integer i = luaL_optinteger(L, 2, 1), j = luaL_optinteger(L, 3, n);
+	lua_Integer n = payload_size(p);
+	lua_Integer i = start_index(luaL_optinteger(L, 2, 1), n);
+	lua_Integer j = end_index(luaL_optinteger(L, 3, -1), n);
 
-	if (i < 1)
-		i = 1;
-	if (j > n)
-		j = n;
 	if (i > j)
 		lua_pushliteral(L, "");
 	else
@@ -83,12 +116,18 @@ static void push_address(lua_State *L, const struct vd_packet *p, const uint8_t 
 					    sizeof(buf)));
 }
 
-static void push_meta(lua_State *L, const struct vd_packet *p, uint32_t bit, uint32_t v)
+/* v, or nil when the packet does not have it. */
+static void push_if(lua_State *L, bool has, lua_Integer v)
 {
-	if (p->meta & bit)
+	if (has)
 		lua_pushinteger(L, v);
 	else
 		lua_pushnil(L);
+}
+
+static void push_meta(lua_State *L, const struct vd_packet *p, uint32_t bit, uint32_t v)
+{
+	push_if(L, (p->meta & bit) != 0, v);
 }
 
 static double pkt_time(const struct vd_packet *p)
@@ -101,36 +140,36 @@ static double pkt_time(const struct vd_packet *p)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Fields by name; each returns true when it pushed a value. */
+/* Fields by name; each returns true when it pushed a value. A field the
+ * packet does not have is nil, never 0: the same notion of "has ports",
+ * "has ICMP" and "has TCP flags" the rule matcher uses (verdict/packet.h). */
 static bool pkt_field(lua_State *L, const struct vd_packet *p, const char *k, size_t n)
 {
-	bool l4 = vd_packet_has_l4(p);
+	bool ip = p->ip_version != 0;
 
 #define IS(lit) (n == sizeof(lit) - 1 && memcmp(k, lit, n) == 0)
 	if (IS("dport"))
-		l4 ? lua_pushinteger(L, p->dport) : lua_pushnil(L);
+		push_if(L, vd_packet_has_ports(p), p->dport);
 	else if (IS("sport"))
-		l4 ? lua_pushinteger(L, p->sport) : lua_pushnil(L);
+		push_if(L, vd_packet_has_ports(p), p->sport);
 	else if (IS("len"))
 		lua_pushinteger(L, p->len);
 	else if (IS("proto")) {
 		const char *name = vd_proto_name(p->l4_proto);
 
-		if (!p->ip_version)
-			lua_pushnil(L);
-		else if (name)
+		if (ip && name)
 			lua_pushstring(L, name);
 		else
-			lua_pushinteger(L, p->l4_proto);
+			push_if(L, ip, p->l4_proto);
 	} else if (IS("src"))
 		push_address(L, p, p->src);
 	else if (IS("dst"))
 		push_address(L, p, p->dst);
 	else if (IS("ttl"))
-		p->ip_version ? lua_pushinteger(L, p->ttl) : lua_pushnil(L);
+		push_if(L, ip, p->ttl);
 	else if (IS("tcp_flags"))
-		lua_pushinteger(L, p->l4_proto == IPPROTO_TCP && l4 ? p->tcp_flags : 0);
-	else if (IS("mark"))
+		push_if(L, vd_packet_has_tcp_flags(p), p->tcp_flags);
+	else if (IS("mark")) /* the kernel leaves out a mark of 0 */
 		lua_pushinteger(L, (p->meta & VD_META_MARK) ? p->mark : 0);
 	else if (IS("indev"))
 		push_meta(L, p, VD_META_INDEV, p->indev);
@@ -145,13 +184,13 @@ static bool pkt_field(lua_State *L, const struct vd_packet *p, const char *k, si
 	else if (IS("ct_state"))
 		lua_pushstring(L, ct_name(p));
 	else if (IS("ip_version"))
-		lua_pushinteger(L, p->ip_version);
+		push_if(L, ip, p->ip_version);
 	else if (IS("payload_len"))
-		lua_pushinteger(L, p->payload ? p->payload_len : 0);
+		push_if(L, p->payload != NULL, p->payload_len);
 	else if (IS("icmp_type"))
-		l4 ? lua_pushinteger(L, p->icmp_type) : lua_pushnil(L);
+		push_if(L, vd_packet_has_icmp(p), p->icmp_type);
 	else if (IS("icmp_code"))
-		l4 ? lua_pushinteger(L, p->icmp_code) : lua_pushnil(L);
+		push_if(L, vd_packet_has_icmp(p), p->icmp_code);
 	else if (IS("truncated"))
 		lua_pushboolean(L, (p->flags & VD_PACKET_TRUNCATED) != 0);
 	else if (IS("parse_error"))
@@ -168,7 +207,7 @@ static bool pkt_field(lua_State *L, const struct vd_packet *p, const char *k, si
 	else if (IS("seq"))
 		push_meta(L, p, VD_META_SEQ, p->seq);
 	else if (IS("group"))
-		p->source == VD_SOURCE_NFLOG ? lua_pushinteger(L, p->queue) : lua_pushnil(L);
+		push_if(L, p->source == VD_SOURCE_NFLOG, p->queue);
 	else if (IS("byte"))
 		lua_pushcfunction(L, pkt_byte);
 	else if (IS("payload"))

@@ -27,6 +27,7 @@ enum vd_rule_dim {
 	VD_DIM_DPORT,
 	VD_DIM_IIF,
 	VD_DIM_OIF,
+	VD_DIM_QUEUE, /* the queue (for `logs`: the NFLOG group) it arrived on */
 	VD_DIM_COUNT
 };
 

@@ -32,6 +32,10 @@ static int read_match_key(struct loader *ld, struct vd_rule *r, const char *k)
 		{ "dport", VD_DIM_DPORT, vd_rule_port_item }, { "iif", VD_DIM_IIF, vd_rule_iface_item },
 		{ "indev", VD_DIM_IIF, vd_rule_iface_item }, { "oif", VD_DIM_OIF, vd_rule_iface_item },
 		{ "outdev", VD_DIM_OIF, vd_rule_iface_item },
+		/* Not "queue": that key names the target of verdict "queue", as
+		 * "mark" is set and "match_mark" matched. Queue numbers share the
+		 * ports' 16 bits, numbers, ranges and lists. */
+		{ "match_queue", VD_DIM_QUEUE, vd_rule_port_item },
 	};
 	uint64_t lo = 0, hi = 0;
 
@@ -187,7 +191,7 @@ static int unknown_key(struct loader *ld)
 {
 	static const char *const keys[] = {
 		"name", "proto", "src", "dst", "sport", "dport", "iif", "indev", "oif", "outdev",
-		"match_mark", "uid", "gid", "len", "tcp_flags", "ct_state", "icmp_type",
+		"match_mark", "match_queue", "uid", "gid", "len", "tcp_flags", "ct_state", "icmp_type",
 		"icmp_code", "verdict", "mark", "queue", "bypass", "lua", "on_error", "plugin",
 		"symbol", "args", "log",
 	};

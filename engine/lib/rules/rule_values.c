@@ -246,30 +246,65 @@ int vd_rule_iface_item(struct loader *ld, void *arg)
 	return add_range(ld, arg, index, index);
 }
 
-/* A 32-bit value with an optional mask: number, "value/mask", {value=,mask=}. */
+/* A whole number up to UINT32_MAX written in C syntax (16, 0x10, 020) at
+ * the start of s; no sign, no blank. */
+static bool text_u32(const char *s, char **end, uint64_t *out)
+{
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*out = strtoull(s, end, 0);
+	return errno == 0 && *out <= UINT32_MAX;
+}
+
+/* { value = V [, mask = M] }, the table at the top of the stack. */
+static int read_mask_table(struct loader *ld, uint64_t *v, uint64_t *m)
+{
+	lua_State *L = ld->L;
+	bool value = false;
+	int ret = 0;
+
+	lua_pushnil(L);
+	while (ret == 0 && lua_next(L, -2)) {
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+
+		if (k && strcmp(k, "value") == 0) {
+			value = true;
+			ret = vd_rule_read_uint(ld, 0, UINT32_MAX, v);
+		} else if (k && strcmp(k, "mask") == 0) {
+			ret = vd_rule_read_uint(ld, 0, UINT32_MAX, m);
+		} else if (k) {
+			ret = vd_rule_fail(ld, "unknown key \"%s\" in a mark table (value, mask)", k);
+		} else {
+			ret = vd_rule_fail(ld, "a mark table has the keys value and mask, not a %s key",
+					   luaL_typename(L, -2));
+		}
+		lua_pop(L, ret == 0 ? 1 : 2);
+	}
+	if (ret == 0 && !value)
+		ret = vd_rule_fail(ld, "a mark table needs a value: { value = V, mask = M }");
+	return ret;
+}
+
+/* A 32-bit value with an optional mask: number, "value/mask", {value=,mask=}.
+ * Without a mask every bit is selected: the value replaces the whole mark. */
 int vd_rule_read_masked(struct loader *ld, uint32_t *value, uint32_t *mask)
 {
 	lua_State *L = ld->L;
-	uint64_t v, m = UINT32_MAX;
+	uint64_t v = 0, m = UINT32_MAX;
 
 	if (lua_type(L, -1) == LUA_TSTRING) {
 		char *end;
 		const char *s = lua_tostring(L, -1);
+		bool ok = text_u32(s, &end, &v);
 
-		errno = 0;
-		v = strtoull(s, &end, 0);
-		if (*end == '/')
-			m = strtoull(end + 1, &end, 0);
-		if (end == s || *end || errno || v > UINT32_MAX || m > UINT32_MAX)
-			return vd_rule_fail(ld, "\"%s\" is not \"value\" or \"value/mask\"", s);
+		if (ok && *end == '/')
+			ok = text_u32(end + 1, &end, &m);
+		if (!ok || *end)
+			return vd_rule_fail(ld, "\"%s\" is not \"value\" or \"value/mask\" (32-bit numbers)", s);
 	} else if (lua_istable(L, -1)) {
-		lua_getfield(L, -1, "value");
-		if (vd_rule_read_uint(ld, 0, UINT32_MAX, &v) < 0)
+		if (read_mask_table(ld, &v, &m) < 0)
 			return -1;
-		lua_getfield(L, -2, "mask");
-		if (!lua_isnil(L, -1) && vd_rule_read_uint(ld, 0, UINT32_MAX, &m) < 0)
-			return -1;
-		lua_pop(L, 2);
 	} else if (vd_rule_read_uint(ld, 0, UINT32_MAX, &v) < 0) {
 		return -1;
 	}

@@ -50,7 +50,8 @@ int vd_rule_ct_item(struct loader *ld, void *arg);      /* "new", ... into uint3
 int vd_rule_read_uint(struct loader *ld, uint64_t min, uint64_t max, uint64_t *out);
 /* A number or a "low-high" range string, within [0, max]. */
 int vd_rule_read_range(struct loader *ld, uint64_t max, uint64_t *lo, uint64_t *hi);
-/* 0x10 or "0x10/0xf0" (mask 0xffffffff when not given). */
+/* 0x10, "0x10/0xf0" or { value = 0x10, mask = 0xf0 } (mask 0xffffffff when
+ * not given: the value is the whole mark). */
 int vd_rule_read_masked(struct loader *ld, uint32_t *value, uint32_t *mask);
 /* "syn,!ack": (flags & mask) == value. */
 int vd_rule_read_tcp_flags(struct loader *ld, uint8_t *mask, uint8_t *value);

@@ -34,16 +34,6 @@ static inline vd_key address_key(const struct vd_packet *p, const uint8_t *a)
 	return ((vd_key)be64toh(hi) << 64) | be64toh(lo);
 }
 
-static inline bool has_ports(const struct vd_packet *p)
-{
-	return vd_packet_has_l4(p) && p->l4_proto != IPPROTO_ICMP && p->l4_proto != IPPROTO_ICMPV6;
-}
-
-static inline bool has_icmp(const struct vd_packet *p)
-{
-	return vd_packet_has_l4(p) && (p->l4_proto == IPPROTO_ICMP || p->l4_proto == IPPROTO_ICMPV6);
-}
-
 /* The key of dimension d in p; false when the packet does not have it. */
 static inline bool dim_key(const struct vd_packet *p, enum vd_rule_dim d, vd_key *key)
 {
@@ -59,16 +49,19 @@ static inline bool dim_key(const struct vd_packet *p, enum vd_rule_dim d, vd_key
 		return p->ip_version != 0;
 	case VD_DIM_SPORT:
 		*key = p->sport;
-		return has_ports(p);
+		return vd_packet_has_ports(p);
 	case VD_DIM_DPORT:
 		*key = p->dport;
-		return has_ports(p);
+		return vd_packet_has_ports(p);
 	case VD_DIM_IIF:
 		*key = p->indev;
 		return (p->meta & VD_META_INDEV) != 0;
 	case VD_DIM_OIF:
 		*key = p->outdev;
 		return (p->meta & VD_META_OUTDEV) != 0;
+	case VD_DIM_QUEUE:
+		*key = p->queue;
+		return true;
 	default:
 		return false;
 	}
@@ -97,17 +90,32 @@ static bool checks_pass(const struct vd_rule *r, const struct vd_packet *p)
 	if ((c & VD_CHECK_LEN) && !in_range(p->len, r->len_lo, r->len_hi))
 		return false;
 	if ((c & VD_CHECK_TCP_FLAGS) &&
-	    (p->l4_proto != IPPROTO_TCP || !vd_packet_has_l4(p) ||
-	     (p->tcp_flags & r->tcp_mask) != r->tcp_value))
+	    (!vd_packet_has_tcp_flags(p) || (p->tcp_flags & r->tcp_mask) != r->tcp_value))
 		return false;
 	ct_bit = (p->meta & VD_META_CT) ? 1u << (p->ct_state & 31) : VD_CT_INVALID_BIT;
 	if ((c & VD_CHECK_CT_STATE) && !(r->ct_states & ct_bit))
 		return false;
-	if ((c & VD_CHECK_ICMP_TYPE) && (!has_icmp(p) || p->icmp_type != r->icmp_type))
+	if ((c & VD_CHECK_ICMP_TYPE) && (!vd_packet_has_icmp(p) || p->icmp_type != r->icmp_type))
 		return false;
 	if ((c & VD_CHECK_ICMP_CODE) && p->icmp_code != r->icmp_code)
 		return false;
 	return true;
+}
+
+/* A verdict verdict.h can build. A plugin compiled against the header
+ * returns nothing else unless it is broken; the kernel would refuse (or,
+ * for NF_STOLEN, lose) anything else. */
+static inline bool verdict_known(struct vd_verdict v)
+{
+	switch (v.kind) {
+	case VD_VERDICT_ACCEPT:
+	case VD_VERDICT_DROP:
+	case VD_VERDICT_QUEUE:
+	case VD_VERDICT_REPEAT:
+		return (v.flags & ~(VD_VERDICT_F_MARK | VD_VERDICT_F_BYPASS)) == 0;
+	default:
+		return false;
+	}
 }
 
 static struct vd_verdict act(const struct vd_ruleset *rs, unsigned w, size_t i,
@@ -115,12 +123,19 @@ static struct vd_verdict act(const struct vd_ruleset *rs, unsigned w, size_t i,
 {
 	const struct vd_rule *r = &rs->file.rules[i];
 	const struct vd_ruleset_worker *wk = &rs->workers[w];
+	struct vd_verdict v;
 
 	switch (r->action) {
 	case VD_ACTION_LUA:
 		return vd_lua_call(wk->lua, wk->lua_refs[i], r->name, pkt, r->on_error, hook_failed);
 	case VD_ACTION_PLUGIN:
-		return rs->hooks[i].eval(pkt, wk->plugin_state[i]);
+		/* Passed on as it is (queue, bypass and mark included) when valid;
+		 * otherwise a hook error, counted like a failing Lua hook's. */
+		v = rs->hooks[i].eval(pkt, wk->plugin_state[i]);
+		if (verdict_known(v))
+			return v;
+		*hook_failed = true;
+		return r->on_error;
 	default:
 		return r->verdict;
 	}
@@ -392,7 +407,8 @@ static void print_address(FILE *out, vd_key lo, vd_key hi)
 
 static void print_dim(FILE *out, const struct vd_rule_dim_spec *d, enum vd_rule_dim dim)
 {
-	static const char *const names[] = { "proto", "src", "dst", "sport", "dport", "iif", "oif" };
+	static const char *const names[VD_DIM_COUNT] = { "proto", "src", "dst", "sport", "dport",
+							 "iif", "oif", "match_queue" };
 
 	if (!d->constrained)
 		return;

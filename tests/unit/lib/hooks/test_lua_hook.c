@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <cmocka.h>
 
@@ -121,7 +122,7 @@ static void test_packet_fields(void **state)
 		  "  assert(pkt.sport == 1234 and pkt.dport == 53, 'ports')\n"
 		  "  assert(pkt.len == 20 + 8 + 4 and pkt.payload_len == 4, 'lengths')\n"
 		  "  assert(pkt.ttl == 64, 'ttl ' .. tostring(pkt.ttl))\n"
-		  "  assert(pkt.ip_version == 4 and pkt.tcp_flags == 0, 'version, flags')\n"
+		  "  assert(pkt.ip_version == 4 and pkt.tcp_flags == nil, 'version; no TCP flags on UDP')\n"
 		  "  assert(pkt.mark == 7 and pkt.queue == 3, 'mark, queue')\n"
 		  "  assert(pkt.indev == 2 and pkt.outdev == nil, 'devices')\n"
 		  "  assert(pkt.uid == 1000 and pkt.gid == nil, 'uid, gid')\n"
@@ -229,6 +230,7 @@ static void test_bad_returns_give_on_error(void **state)
 		  "  nothing = function() end,\n"
 		  "  word = function() return 'allow' end,\n"
 		  "  number = function() return 2 end,\n"
+		  "  fraction = function() return 0.5 end,\n"
 		  "  negative_mark = function() return 'accept', -1 end,\n"
 		  "  big_mark = function() return 'accept', 0x100000000 end,\n"
 		  "  string_mark = function() return 'accept', '16' end,\n"
@@ -238,10 +240,105 @@ static void test_bad_returns_give_on_error(void **state)
 	expect_failure("nothing", udp4());
 	expect_failure("word", udp4());
 	expect_failure("number", udp4());
+	expect_failure("fraction", udp4());
 	expect_failure("negative_mark", udp4());
 	expect_failure("big_mark", udp4());
 	expect_failure("string_mark", udp4());
 	expect_failure("table_mark", udp4());
+}
+
+/* Every verdict a rule can give: queue N (with bypass), and options tables
+ * carrying a mark for any verdict. */
+static void test_queue_and_options_returns(void **state)
+{
+	struct vd_verdict q3 = vd_verdict_queue(3, false);
+
+	(void)state;
+	open_text("return {\n"
+		  "  q_number = function() return 'queue', 3 end,\n"
+		  "  q_constant = function() return QUEUE, 3 end,\n"
+		  "  q_highest = function() return 'queue', 65535 end,\n"
+		  "  q_float = function() return 'queue', 3.0 end,\n"
+		  "  q_table = function() return 'queue', { queue = 3 } end,\n"
+		  "  q_all = function() return 'queue', { queue = 0, bypass = true, mark = 0x10 } end,\n"
+		  "  q_no_bypass = function() return QUEUE, { queue = 7, bypass = false } end,\n"
+		  "  o_mark = function() return 'accept', { mark = 0x10 } end,\n"
+		  "  o_masked = function() return DROP, { mark = { value = 0x10, mask = 0x30 } } end,\n"
+		  "  o_value_only = function() return 'repeat', { mark = { value = 9 } } end,\n"
+		  "  o_empty = function() return 'accept', {} end,\n"
+		  "}\n",
+		  NULL);
+	expect_ok("q_number", udp4(), q3);
+	expect_ok("q_constant", udp4(), q3);
+	expect_ok("q_highest", udp4(), vd_verdict_queue(65535, false));
+	expect_ok("q_float", udp4(), q3);
+	expect_ok("q_table", udp4(), q3);
+	expect_ok("q_all", udp4(), vd_verdict_with_mark(vd_verdict_queue(0, true), 0x10, 0xffffffff));
+	expect_ok("q_no_bypass", udp4(), vd_verdict_queue(7, false));
+	expect_ok("o_mark", udp4(), vd_verdict_with_mark(vd_verdict_accept(), 0x10, 0xffffffff));
+	expect_ok("o_masked", udp4(), vd_verdict_with_mark(vd_verdict_drop(), 0x10, 0x30));
+	expect_ok("o_value_only", udp4(), vd_verdict_with_mark(vd_verdict_repeat(), 9, 0xffffffff));
+	expect_ok("o_empty", udp4(), vd_verdict_accept());
+}
+
+/* Runs the hook `f` of a fresh state (the error log is rate-limited per
+ * state) returning ret, expects on_error, and returns what it logged. */
+static const char *failure_logged(const char *ret)
+{
+	static char logged[1024];
+	char text[512];
+	FILE *capture = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
+
+	assert_non_null(capture);
+	assert_true(saved >= 0);
+	vd_lua_close(lua);
+	snprintf(text, sizeof(text), "return { f = function() return %s end }\n", ret);
+	open_text(text, NULL);
+	fflush(stderr);
+	dup2(fileno(capture), STDERR_FILENO);
+	expect_failure("f", udp4());
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(capture);
+	n = fread(logged, 1, sizeof(logged) - 1, capture);
+	logged[n] = '\0';
+	fclose(capture);
+	return logged;
+}
+
+static void malformed(const char *ret, const char *want)
+{
+	const char *logged = failure_logged(ret);
+
+	if (!strstr(logged, "rule \"f\": lua hook failed: ") || !strstr(logged, want))
+		fail_msg("return %s: logged \"%s\", want \"%s\"", ret, logged, want);
+}
+
+static void test_malformed_options_give_on_error(void **state)
+{
+	(void)state;
+	malformed("'queue'", "\"queue\" needs a queue number");
+	malformed("QUEUE, nil", "\"queue\" needs a queue number");
+	malformed("'queue', 65536", "queue number 65536 is out of range 0-65535");
+	malformed("'queue', -1", "queue number -1 is out of range 0-65535");
+	malformed("'queue', 1.5", "queue number is not a whole number");
+	malformed("'queue', '3'", "queue number is not a whole number");
+	malformed("'queue', { bypass = true }", "\"queue\" needs a queue number");
+	malformed("'queue', { queue = 3, bypas = true }", "unknown option \"bypas\"");
+	malformed("'queue', { queue = 3, bypass = 1 }", "option \"bypass\" is not true or false");
+	malformed("'queue', { queue = 70000 }", "queue number 70000 is out of range 0-65535");
+	malformed("'accept', { queue = 3 }", "option \"queue\" is for the \"queue\" verdict only");
+	malformed("'drop', { bypass = true }", "option \"bypass\" is for the \"queue\" verdict only");
+	malformed("'accept', { mark = 'x' }", "mark is not a 32-bit number or { value = V, mask = M }");
+	malformed("'accept', { mark = { value = 1, mask = 2, extra = 3 } }",
+		  "unknown mark key \"extra\" (value, mask)");
+	malformed("'accept', { value = 1, extra = 2 }", "unknown option \"extra\"");
+	malformed("'accept', { value = 1, mark = 2 }", "mixes");
+	malformed("'accept', { [1] = 2 }", "option keys must be names, not number");
+	malformed("'forward'", "not a verdict (\"accept\", \"drop\", \"repeat\", \"queue\")");
 }
 
 static void test_runtime_error_then_recovers(void **state)
@@ -398,6 +495,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_unknown_field_and_writes_are_errors, teardown),
 		cmocka_unit_test_teardown(test_verdicts_and_marks, teardown),
 		cmocka_unit_test_teardown(test_bad_returns_give_on_error, teardown),
+		cmocka_unit_test_teardown(test_queue_and_options_returns, teardown),
+		cmocka_unit_test_teardown(test_malformed_options_give_on_error, teardown),
 		cmocka_unit_test_teardown(test_runtime_error_then_recovers, teardown),
 		cmocka_unit_test_teardown(test_instruction_budget, teardown),
 		cmocka_unit_test_teardown(test_memory_cap, teardown),

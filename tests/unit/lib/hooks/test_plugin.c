@@ -24,6 +24,7 @@
 #include "helpers.h"
 #include "plugin.h"
 #include "plugins/good.h"
+#include "rules_fixture.h"
 
 #ifndef VD_TEST_PLUGIN_DIR
 #error "define VD_TEST_PLUGIN_DIR: the directory tests/unit/plugins builds into"
@@ -135,6 +136,45 @@ static void test_good_plugin_called_with_its_state(void **unused)
 	assert_null(h.dl);
 	assert_null(h.eval);
 	vd_plugin_hook_unload(&h); /* twice, and on a zeroed struct: no-op */
+}
+
+/* Through a rule table, as the daemon runs plugins: the verdict a plugin
+ * returns is the rule's, queue and mark included; one the kernel would not
+ * know is a hook error that gives the rule's on_error. */
+static struct vd_verdict rule_eval(const char *symbol, bool *failed)
+{
+	char text[512], why[512];
+	struct vd_ruleset *rs;
+	struct vd_verdict v;
+	int rule;
+
+	snprintf(text, sizeof(text),
+		 "return { default = \"accept\", rules = { { name = \"p\", on_error = \"drop\","
+		 " plugin = \"%s\", symbol = \"%s\" } } }", PLUGIN("good.so"), symbol);
+	rs = vt_rules_load(text, why, sizeof(why));
+	if (!rs)
+		fail_msg("%s", why);
+	v = vd_ruleset_eval(rs, 0, vt_packet(&(struct vt_packet_spec){ .version = 4,
+								       .proto = IPPROTO_UDP }),
+			    &rule, failed);
+	assert_int_equal(rule, 0);
+	vd_ruleset_free(rs);
+	return v;
+}
+
+static void test_plugin_verdicts_through_a_rule(void **unused)
+{
+	struct vd_verdict want = vd_verdict_with_mark(vd_verdict_queue(GOOD_REQUEUE_TO, true),
+						      GOOD_REQUEUE_MARK, GOOD_REQUEUE_MARK);
+	bool failed = true;
+
+	assert_true(vd_verdict_equal(rule_eval("requeue_eval", &failed), want));
+	assert_false(failed);
+	assert_true(vd_verdict_equal(rule_eval("bad_kind_eval", &failed), vd_verdict_drop()));
+	assert_true(failed);
+	failed = false;
+	assert_true(vd_verdict_equal(rule_eval("bad_flags_eval", &failed), vd_verdict_drop()));
+	assert_true(failed);
 }
 
 static void test_init_error_is_returned(void **unused)
@@ -502,6 +542,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_plugin_called_with_its_state),
+		cmocka_unit_test(test_plugin_verdicts_through_a_rule),
 		cmocka_unit_test(test_init_error_is_returned),
 		cmocka_unit_test(test_init_fini_names_follow_the_symbol),
 		cmocka_unit_test(test_abi_mismatch_refused),

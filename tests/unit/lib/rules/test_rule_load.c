@@ -66,6 +66,9 @@ static void test_match_key_errors(void **state)
 	refused(RULE("len = \"10-\", verdict = \"accept\""), "key \"len\"");
 	refused(RULE("icmp_code = 3, verdict = \"accept\""), "icmp_code\" needs icmp_type");
 	refused(RULE("dport = 1, indev = 1, iif = 1, verdict = \"accept\""), "given twice");
+	refused(RULE("match_queue = 65536, verdict = \"accept\""), "key \"match_queue\": 65536 is out of range");
+	refused(RULE("match_queue = \"3-1\", verdict = \"accept\""), "key \"match_queue\": \"3-1\" is not a range");
+	refused(RULE("match_queu = 1, verdict = \"accept\""), "unknown key (did you mean \"match_queue\"?)");
 }
 
 static void test_action_errors(void **state)
@@ -79,6 +82,10 @@ static void test_action_errors(void **state)
 	refused(RULE("verdict = \"queue\""), "verdict \"queue\" and key \"queue\"");
 	refused(RULE("verdict = \"accept\", queue = 3"), "verdict \"queue\" and key \"queue\"");
 	refused(RULE("verdict = \"accept\", bypass = true"), "key \"bypass\" needs verdict \"queue\"");
+	refused(RULE("verdict = \"accept\", mark = \"0x10/\""), "key \"mark\": \"0x10/\" is not");
+	refused(RULE("verdict = \"accept\", mark = { value = 1, maks = 2 }"),
+		"key \"mark\": unknown key \"maks\" in a mark table (value, mask)");
+	refused(RULE("match_mark = { value = 1, 2 }, verdict = \"accept\""), "key \"match_mark\": ");
 	refused(RULE("verdict = \"accept\", on_error = \"drop\""), "on_error\" is for lua and plugin");
 	refused(RULE("plugin = \"x.so\""), "keys \"plugin\" and \"symbol\" go together");
 	refused(RULE("plugin = \"no-such-plugin.so\", symbol = \"f\""), "rule 1 \"r\": key \"plugin\":");
@@ -94,7 +101,8 @@ static void test_valid_file_summary(void **state)
 		" rules = {"
 		" { name = \"ssh\", proto = \"tcp\", dport = 22, src = \"@lan\", verdict = \"accept\" },"
 		" { name = \"web\", proto = \"tcp\", dport = \"8000-8999\", verdict = \"accept\", mark = 0x10 },"
-		" { name = \"q\", proto = \"udp\", verdict = \"queue\", queue = 3, bypass = true },"
+		" { name = \"q\", proto = \"udp\", match_queue = { 0, \"4-5\" }, verdict = \"queue\","
+		"   queue = 3, bypass = true },"
 		" { dport = { 1, 2 }, lua = function(p) return \"drop\" end } } }",
 		err, sizeof(err));
 
@@ -109,7 +117,7 @@ static void test_valid_file_summary(void **state)
 	assert_non_null(strstr(text, "4 rules (1 lua, 0 plugin), default drop"));
 	assert_non_null(strstr(text, "src=198.18.0.0/15,2001:db8::/32"));
 	assert_non_null(strstr(text, "dport=8000-8999 -> accept mark 0x10/0xffffffff"));
-	assert_non_null(strstr(text, "-> queue 3 bypass"));
+	assert_non_null(strstr(text, "proto=udp match_queue=0,4-5 -> queue 3 bypass"));
 	assert_non_null(strstr(text, "-> lua hook (on error drop)"));
 	free(text);
 	vd_ruleset_free(rs);

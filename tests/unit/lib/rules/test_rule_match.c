@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "rules_fixture.h"
+#include "verdict_batch.h"
 
 static struct vd_ruleset *rs;
 
@@ -284,6 +285,89 @@ static void test_logs_list_and_log_flags(void **state)
 	assert_int_equal(v.kind, VD_VERDICT_DROP);
 }
 
+static struct vd_packet *on_queue(uint16_t queue)
+{
+	struct vd_packet *p = udp4("198.18.0.1", 9);
+
+	p->queue = queue;
+	return p;
+}
+
+/* match_queue: the queue a packet arrived on, as a number, a range or a
+ * list, through the compiled index like ports; in `logs`, the NFLOG group. */
+static void test_match_queue(void **state)
+{
+	struct vd_verdict v;
+	bool failed;
+	int rule;
+
+	(void)state;
+	load("return { default = 'drop',\n"
+	     "  rules = { { name = 'requeue', match_queue = 0, verdict = 'queue', queue = 1 },\n"
+	     "            { name = 'range', match_queue = '1-3', verdict = 'accept', mark = 0x10 },\n"
+	     "            { name = 'list', match_queue = { 5, '7-8' }, proto = 'udp', verdict = 'repeat' } },\n"
+	     "  logs = { { name = 'group9', match_queue = 9, verdict = 'drop' } } }\n");
+	assert_true(rs->dims[VD_DIM_QUEUE].used);
+	assert_int_equal(decide(on_queue(0), &v), 0);
+	assert_true(vd_verdict_equal(v, vd_verdict_queue(1, false)));
+	assert_int_equal(decide(on_queue(1), NULL), 1);
+	assert_int_equal(decide(on_queue(3), NULL), 1);
+	assert_int_equal(decide(on_queue(4), NULL), -1);
+	assert_int_equal(decide(on_queue(5), NULL), 2);
+	assert_int_equal(decide(on_queue(8), NULL), 2);
+	assert_int_equal(decide(on_queue(65535), NULL), -1);
+	v = vd_ruleset_eval(rs->logs, 0, on_queue(9), &rule, &failed);
+	assert_int_equal(rule, 0);
+	assert_int_equal(v.kind, VD_VERDICT_DROP);
+	assert_int_equal(decide(on_queue(9), NULL), -1);
+	assert_int_equal(vd_ruleset_eval(rs->logs, 0, on_queue(5), &rule, &failed).kind,
+			 VD_VERDICT_ACCEPT);
+	assert_int_equal(rule, -1);
+}
+
+/* The mark a verdict puts on the wire over a packet marked 0xff00. */
+static uint32_t wire_mark(struct vd_verdict v)
+{
+	struct vd_wire_verdict wire;
+
+	assert_true(vd_wire_verdict_from(v, 0xff00, &wire));
+	assert_true(wire.has_mark);
+	return wire.mark;
+}
+
+/* mark = N replaces the whole mark (iptables MARK --set-mark N); a mask
+ * ("V/M" or { value = V, mask = M }) changes only its bits. The same from a
+ * rule and from a Lua hook. */
+static void test_mark_forms_on_the_wire(void **state)
+{
+	/* By dport, 1-9: the mark the rule below for that port puts on the wire. */
+	static const uint32_t want[] = { 0, 0x10, 0xff10, 0xff10, 0x10, 0x0f00, 0x10, 0xff10, 0xff10, 0x10 };
+	struct vd_verdict v;
+
+	(void)state;
+	load("return { rules = {\n"
+	     "  { name = 'whole', dport = 1, verdict = 'accept', mark = 0x10 },\n"
+	     "  { name = 'text', dport = 2, verdict = 'accept', mark = '0x10/0x10' },\n"
+	     "  { name = 'table', dport = 3, verdict = 'accept', mark = { value = 0x10, mask = 0x10 } },\n"
+	     "  { name = 'table-whole', dport = 4, verdict = 'accept', mark = { value = 0x10 } },\n"
+	     "  { name = 'clear', dport = 5, verdict = 'accept', mark = '0/0xf000' },\n"
+	     "  { name = 'lua-whole', dport = 6, lua = function() return 'accept', 0x10 end },\n"
+	     "  { name = 'lua-masked', dport = 7,\n"
+	     "    lua = function() return 'accept', { mark = { value = 0x10, mask = 0x10 } } end },\n"
+	     "  { name = 'lua-old-table', dport = 8,\n"
+	     "    lua = function() return ACCEPT, { value = 0x10, mask = 0x10 } end },\n"
+	     "  { name = 'lua-queue', dport = 9,\n"
+	     "    lua = function() return 'queue', { queue = 1, mark = 0x10 } end },\n"
+	     "} }\n");
+	for (uint16_t port = 1; port < sizeof(want) / sizeof(want[0]); port++) {
+		decide(udp4("198.18.0.1", port), &v);
+		if (wire_mark(v) != want[port])
+			fail_msg("dport %u: mark 0x%x on the wire, want 0x%x", port, wire_mark(v),
+				 want[port]);
+	}
+	assert_int_equal(v.kind, VD_VERDICT_QUEUE); /* the last, lua-queue */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +381,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_lua_hook_by_payload_and_on_error, teardown),
 		cmocka_unit_test_teardown(test_thousand_rules, teardown),
 		cmocka_unit_test_teardown(test_logs_list_and_log_flags, teardown),
+		cmocka_unit_test_teardown(test_match_queue, teardown),
+		cmocka_unit_test_teardown(test_mark_forms_on_the_wire, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,9 @@
 /*
  * good.c - a well-formed test plugin. good_init/good_eval/good_fini record
  * what they were given in good_record; "plain" (no "_eval" suffix) comes
- * with plain_init/plain_fini; "bare_eval" has neither.
+ * with plain_init/plain_fini; "bare_eval" has neither. requeue_eval returns
+ * a queue verdict; bad_kind_eval and bad_flags_eval return verdicts the
+ * kernel does not know, as a buggy plugin might.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,6 +24,9 @@ VD_HOOK_EXPORT int plain_init(const struct vd_hook_context *ctx, void **state);
 VD_HOOK_EXPORT struct vd_verdict plain(const struct vd_packet *pkt, void *state);
 VD_HOOK_EXPORT void plain_fini(void *state);
 VD_HOOK_EXPORT struct vd_verdict bare_eval(const struct vd_packet *pkt, void *state);
+VD_HOOK_EXPORT struct vd_verdict requeue_eval(const struct vd_packet *pkt, void *state);
+VD_HOOK_EXPORT struct vd_verdict bad_kind_eval(const struct vd_packet *pkt, void *state);
+VD_HOOK_EXPORT struct vd_verdict bad_flags_eval(const struct vd_packet *pkt, void *state);
 
 struct good_state {
 	unsigned worker;
@@ -91,4 +96,23 @@ void plain_fini(void *state)
 struct vd_verdict bare_eval(const struct vd_packet *pkt, void *state)
 {
 	return vd_verdict_repeat();
+}
+
+struct vd_verdict requeue_eval(const struct vd_packet *pkt, void *state)
+{
+	return vd_verdict_with_mark(vd_verdict_queue(GOOD_REQUEUE_TO, true), GOOD_REQUEUE_MARK,
+				    GOOD_REQUEUE_MARK);
+}
+
+struct vd_verdict bad_kind_eval(const struct vd_packet *pkt, void *state)
+{
+	return (struct vd_verdict){ .kind = 2 }; /* NF_STOLEN: not a verdict of ours */
+}
+
+struct vd_verdict bad_flags_eval(const struct vd_packet *pkt, void *state)
+{
+	struct vd_verdict v = vd_verdict_accept();
+
+	v.flags = 0x80; /* no such flag */
+	return v;
 }

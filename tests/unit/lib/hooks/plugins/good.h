@@ -22,4 +22,9 @@ struct good_record {
  * the call got and how many calls that state has seen. */
 #define GOOD_MARK(worker, evals) ((worker) * 1000u + (evals))
 
+/* requeue_eval's verdict: queue to this queue, with bypass, setting this
+ * mark bit alone (mask == value). */
+#define GOOD_REQUEUE_TO 9
+#define GOOD_REQUEUE_MARK 0x10u
+
 #endif
