@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -124,7 +125,7 @@ fail:
 	return NULL;
 }
 
-static char *ifname_lookup_default(unsigned index, char name[IF_NAMESIZE], void *user)
+static char *ifname_lookup_default(unsigned index, char *name, void *user)
 {
 	(void)user;
 	return if_indextoname(index, name);

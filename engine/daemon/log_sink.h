@@ -20,7 +20,6 @@
 #define VD_LOG_SINK_H
 
 #include <stdint.h>
-#include <net/if.h> /* IF_NAMESIZE */
 
 #include <verdict/packet.h>
 #include <verdict/verdict.h>
@@ -53,9 +52,9 @@ void vd_log_writer_flush(struct vd_log_writer *w);
 
 /* Where a writer gets interface names and the time from. */
 struct vd_log_ifnames {
-	/* Fills name (IF_NAMESIZE bytes) and returns it; NULL when index names
-	 * no interface. */
-	char *(*lookup)(unsigned index, char name[IF_NAMESIZE], void *user);
+	/* Fills name (IF_NAMESIZE bytes, from <net/if.h>) and returns it;
+	 * NULL when index names no interface. */
+	char *(*lookup)(unsigned index, char *name, void *user);
 	uint64_t (*now_ns)(void *user); /* monotonic nanoseconds */
 	void *user;
 };

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/stat.h>
 #include <cmocka.h>
 
@@ -147,7 +148,7 @@ struct fake {
 	unsigned lookups[8];
 };
 
-static char *fake_lookup(unsigned index, char name[IF_NAMESIZE], void *user)
+static char *fake_lookup(unsigned index, char *name, void *user)
 {
 	struct fake *f = user;
 
