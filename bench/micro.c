@@ -17,6 +17,11 @@
  *   plugin-10     the same, ending in a C hook (bench/hook_accept.c)
  *   rcu-read      one QSBR read section: rcu_read_lock, rcu_dereference,
  *                 rcu_read_unlock, plus a quiescent state every 64
+ *   json-record   one NFLOG record of a 64-byte UDP packet (prefix, rule,
+ *                 input interface, mark, sequence number) as a JSON line
+ *                 into a worker's log writer, flushed every 64 to /dev/null
+ *   pcap-record   the same packet as an NFLOG-linktype pcap record, the same
+ *                 way
  * One line per row on stdout: "row=NAME ns_per_packet=X pps=Y".
  */
 #define _GNU_SOURCE
@@ -33,6 +38,7 @@
 #include <verdict/queue.h> /* VD_ERRBUF_SIZE */
 #include <verdict/rules.h>
 
+#include "log_sink.h"
 #include "rcu.h"
 
 #define CORPUS 4096
@@ -195,6 +201,73 @@ static uint64_t rcu_round(void *arg, unsigned long n)
 	return acc;
 }
 
+/* A logged packet as a log group hands it over: 64 bytes of IPv4 UDP with
+ * the metadata NFLOG carries. */
+static struct vd_packet *logged_packet(void)
+{
+	static uint8_t b[64];
+	static struct vd_packet p;
+
+	memset(b, 0, sizeof(b));
+	b[0] = 0x45;
+	put16(b + 2, sizeof(b));
+	b[8] = 64;
+	b[9] = IPPROTO_UDP;
+	b[12] = 198, b[13] = 18, b[15] = 1;
+	b[16] = 198, b[17] = 19, b[19] = 2;
+	put16(b + 20, 41000);
+	put16(b + 22, 6000);
+	put16(b + 24, sizeof(b) - 20);
+	vd_packet_view_init(&p, b, sizeof(b), sizeof(b));
+	if (vd_packet_parse(&p) != VD_PARSE_OK) {
+		fprintf(stderr, "vd-micro: the logged packet does not parse\n");
+		exit(1);
+	}
+	p.source = VD_SOURCE_NFLOG;
+	p.queue = 5;
+	p.hook = 3;
+	p.meta |= VD_META_PREFIX | VD_META_MARK | VD_META_INDEV | VD_META_SEQ | VD_META_TIMESTAMP;
+	p.prefix = "verdictd: udp 6000";
+	p.mark = 0x10;
+	p.indev = 1; /* loopback: always there */
+	p.timestamp_ns = 1700000000123456000ull;
+	return &p;
+}
+
+static uint64_t log_round(void *arg, unsigned long n)
+{
+	struct vd_log_writer *w = arg;
+	struct vd_packet *p = logged_packet();
+
+	for (unsigned long i = 0; i < n; i++) {
+		p->seq = (uint32_t)i;
+		vd_log_writer_record(w, p, "log-udp", NULL, -1);
+		if ((i & 63) == 63)
+			vd_log_writer_flush(w); /* as a worker does per batch */
+	}
+	vd_log_writer_flush(w);
+	return n;
+}
+
+/* json-record or pcap-record: one writer on a sink that writes to /dev/null,
+ * so the row times formatting and the per-batch write, not a disk. */
+static void log_row(const char *row, bool json, unsigned long n)
+{
+	char err[512];
+	struct vd_log_sink *s = vd_log_sink_open(json ? "/dev/null" : NULL,
+						 json ? NULL : "/dev/null", VD_PCAP_NFLOG, err,
+						 sizeof(err));
+	struct vd_log_writer *w = s ? vd_log_writer_new(s) : NULL;
+
+	if (!w) {
+		fprintf(stderr, "vd-micro: %s: %s\n", row, s ? "out of memory" : err);
+		exit(1);
+	}
+	report(row, measure(log_round, w, n));
+	vd_log_writer_free(w);
+	vd_log_sink_close(s);
+}
+
 static const char *write_file(const char *name, const char *text)
 {
 	static char path[128];
@@ -300,6 +373,8 @@ int main(int argc, char **argv)
 	rcu_ptr = calloc(1, sizeof(*rcu_ptr));
 	report("rcu-read", measure(rcu_round, NULL, n * 4));
 	free(rcu_ptr);
+	log_row("json-record", true, n / 2);
+	log_row("pcap-record", false, n / 2);
 
 	rcu_unregister_thread();
 	for (const char *f = "rules-1000.lua\0lua-trivial.lua\0";

@@ -1,5 +1,10 @@
 /*
  * log_sink.c - JSON lines and pcap outputs for logged packets (log_sink.h).
+ *
+ * Both outputs take the same path: each writer formats records into a
+ * buffer of its own per output and hands a batch over at once, JSON lines to
+ * the sink's file under the sink's lock, pcap records to
+ * vd_pcap_out_append, which locks once per batch too.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -7,18 +12,24 @@
 #include <net/if.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "log_sink.h"
 #include "record_json.h"
 
-#define WRITER_BUFFER (256u << 10)
-#define RECORD_MAX 2048
+#define JSON_BUFFER (256u << 10)
+#define JSON_RECORD_MAX 2048
+/* Holds a batch of 64 full-size Ethernet packets, and always one record. */
+#define PCAP_BUFFER (256u << 10)
 #define IFNAME_CACHE 64
+
+_Static_assert(PCAP_BUFFER >= VD_PCAP_RECORD_MAX, "a pcap buffer holds any record");
 
 struct vd_log_sink {
 	char *json_path, *pcap_path;
@@ -26,22 +37,44 @@ struct vd_log_sink {
 	bool json_stdout;
 	struct vd_pcap_out *pcap;
 	pthread_mutex_t lock;    /* serializes json writes and reopen */
-	_Atomic uint64_t written, errors;
-	_Atomic int reported;    /* one line per failure streak */
+	_Atomic uint64_t written, errors; /* JSON lines; pcap_out counts its own */
+	_Atomic int json_reported, pcap_reported; /* one line per failure streak */
 };
 
+/* One output's records of the current batch. */
+struct log_buffer {
+	char *data;              /* NULL: the output is off */
+	size_t size, len;
+	unsigned records;
+};
+
+/*
+ * Why entries expire rather than follow rtnetlink's link notifications: the
+ * cache belongs to one writer and only its thread touches it, so it needs no
+ * lock. Notifications would need a socket polled by the main thread and a
+ * way into every worker's cache (a table under RCU, or a generation count
+ * each worker checks), all for a name that is at worst a second late. The
+ * price is one if_indextoname (a socket and an ioctl) per interface in use,
+ * per writer, per second; an index with no interface is remembered as such
+ * for as long, so a stream of packets from it costs no more.
+ */
 struct ifname {
 	uint32_t index;
-	char name[IF_NAMESIZE];
+	uint64_t expires;        /* 0: an empty entry */
+	char name[IF_NAMESIZE];  /* "": no such interface */
+};
+
+struct ifname_cache {
+	struct vd_log_ifnames source;
+	uint64_t now;            /* the clock, read at the first lookup of a batch */
+	bool stale;              /* a batch ended: read the clock again */
+	struct ifname entries[IFNAME_CACHE];
 };
 
 struct vd_log_writer {
 	struct vd_log_sink *sink;
-	size_t len;
-	unsigned records;
-	unsigned pcap_pending;   /* pcap records since the last flush */
-	struct ifname names[IFNAME_CACHE]; /* if_indextoname is an ioctl: cache it */
-	char buf[WRITER_BUFFER];
+	struct log_buffer json, pcap;
+	struct ifname_cache names;
 };
 
 static int json_open(struct vd_log_sink *s, char *err, size_t errlen)
@@ -92,39 +125,78 @@ fail:
 	return NULL;
 }
 
+static char *ifname_lookup_default(unsigned index, char *name, void *user)
+{
+	(void)user;
+	return if_indextoname(index, name);
+}
+
+/* CLOCK_MONOTONIC_COARSE: a vDSO read of the last tick, plenty for a TTL of
+ * a second. */
+static uint64_t ifname_now_default(void *user)
+{
+	struct timespec ts;
+
+	(void)user;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void vd_log_writer_set_ifnames(struct vd_log_writer *w, const struct vd_log_ifnames *src)
+{
+	static const struct vd_log_ifnames defaults = { ifname_lookup_default, ifname_now_default,
+							NULL };
+
+	memset(&w->names, 0, sizeof(w->names));
+	w->names.source = src ? *src : defaults;
+	w->names.stale = true;
+}
+
 struct vd_log_writer *vd_log_writer_new(struct vd_log_sink *s)
 {
 	struct vd_log_writer *w = calloc(1, sizeof(*w));
 
-	if (w)
-		w->sink = s;
+	if (!w)
+		return NULL;
+	w->sink = s;
+	w->json.size = s->json_path ? JSON_BUFFER : 0;
+	w->pcap.size = s->pcap ? PCAP_BUFFER : 0;
+	if ((w->json.size && !(w->json.data = malloc(w->json.size))) ||
+	    (w->pcap.size && !(w->pcap.data = malloc(w->pcap.size)))) {
+		free(w->json.data);
+		free(w);
+		return NULL;
+	}
+	vd_log_writer_set_ifnames(w, NULL);
 	return w;
 }
 
-static void report_failure(struct vd_log_sink *s, const char *what, int err)
+static void report_failure(_Atomic int *reported, const char *what, int err)
 {
-	if (atomic_exchange(&s->reported, 1) == 0)
+	if (atomic_exchange(reported, 1) == 0)
 		vd_log(VD_LOG_ERROR, "%s: write failed: %s; records are dropped and counted "
 		       "until writes succeed again", what, strerror(err));
 }
 
-void vd_log_writer_flush(struct vd_log_writer *w)
+/* A write succeeded: the next failure is reported again. Read first, so
+ * that workers do not all write the shared flag after every batch. */
+static void report_success(_Atomic int *reported)
+{
+	if (atomic_load_explicit(reported, memory_order_relaxed))
+		atomic_store(reported, 0);
+}
+
+/* The batch's JSON lines with one write (more only after a short write),
+ * under the sink's lock so that a reopen cannot swap the file under it. */
+static void json_flush(struct vd_log_writer *w)
 {
 	struct vd_log_sink *s = w->sink;
 	size_t off = 0;
 	int err = 0;
 
-	if (w->pcap_pending) {
-		/* Once per batch, so a crash or a full disk loses at most a batch. */
-		if (vd_pcap_out_flush(s->pcap) < 0)
-			report_failure(s, s->pcap_path, errno);
-		w->pcap_pending = 0;
-	}
-	if (w->len == 0)
-		return;
 	pthread_mutex_lock(&s->lock);
-	while (off < w->len && s->json_fd >= 0) {
-		ssize_t n = write(s->json_fd, w->buf + off, w->len - off);
+	while (off < w->json.len && s->json_fd >= 0) {
+		ssize_t n = write(s->json_fd, w->json.data + off, w->json.len - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -138,57 +210,100 @@ void vd_log_writer_flush(struct vd_log_writer *w)
 		err = EBADF;
 	pthread_mutex_unlock(&s->lock);
 	if (err) {
-		atomic_fetch_add(&s->errors, w->records);
-		report_failure(s, s->json_path, err);
+		atomic_fetch_add(&s->errors, w->json.records);
+		report_failure(&s->json_reported, s->json_path, err);
 	} else {
-		atomic_fetch_add(&s->written, w->records);
-		atomic_store(&s->reported, 0);
+		atomic_fetch_add(&s->written, w->json.records);
+		report_success(&s->json_reported);
 	}
-	w->len = 0;
-	w->records = 0;
 }
 
+/* The batch's pcap records: vd_pcap_out_append counts them. */
+static void pcap_flush(struct vd_log_writer *w)
+{
+	struct vd_log_sink *s = w->sink;
+
+	if (vd_pcap_out_append(s->pcap, w->pcap.data, w->pcap.len, w->pcap.records) < 0)
+		report_failure(&s->pcap_reported, s->pcap_path, errno);
+	else
+		report_success(&s->pcap_reported);
+}
+
+void vd_log_writer_flush(struct vd_log_writer *w)
+{
+	if (w->pcap.len)
+		pcap_flush(w);
+	if (w->json.len)
+		json_flush(w);
+	w->pcap.len = w->json.len = 0;
+	w->pcap.records = w->json.records = 0;
+	w->names.stale = true;
+}
+
+/* The name of interface index, from the cache while its entry is younger
+ * than VD_LOG_IFNAME_TTL_NS; NULL when there is none or no meta bit. */
 static const char *ifname(struct vd_log_writer *w, const struct vd_packet *pkt, uint32_t bit,
 			  uint32_t index)
 {
-	struct ifname *e = &w->names[index % IFNAME_CACHE];
+	struct ifname_cache *c = &w->names;
+	struct ifname *e = &c->entries[index % IFNAME_CACHE];
 
 	if (!(pkt->meta & bit) || pkt->source == VD_SOURCE_REPLAY)
 		return NULL;
-	if (e->index != index || !e->name[0]) {
+	if (c->stale) {
+		c->now = c->source.now_ns(c->source.user);
+		c->stale = false;
+	}
+	if (e->expires == 0 || e->index != index || c->now >= e->expires) {
 		e->index = index;
-		if (!if_indextoname(index, e->name))
+		e->expires = c->now + VD_LOG_IFNAME_TTL_NS;
+		if (!c->source.lookup(index, e->name, c->source.user))
 			e->name[0] = '\0';
 	}
 	return e->name[0] ? e->name : NULL;
 }
 
+static void json_record(struct vd_log_writer *w, const struct vd_packet *pkt,
+			struct vd_record_info *info)
+{
+	size_t n;
+
+	if (w->json.size - w->json.len < JSON_RECORD_MAX)
+		vd_log_writer_flush(w);
+	info->indev = ifname(w, pkt, VD_META_INDEV, pkt->indev);
+	info->outdev = ifname(w, pkt, VD_META_OUTDEV, pkt->outdev);
+	n = vd_record_json(w->json.data + w->json.len, JSON_RECORD_MAX, pkt, info);
+	if (n) {
+		w->json.len += n;
+		w->json.records++;
+	} else {
+		atomic_fetch_add(&w->sink->errors, 1);
+	}
+}
+
+static void pcap_record(struct vd_log_writer *w, const struct vd_packet *pkt, const char *rule)
+{
+	struct vd_pcap_out *o = w->sink->pcap;
+	size_t n = vd_pcap_out_record(o, w->pcap.data + w->pcap.len, w->pcap.size - w->pcap.len,
+				      pkt, rule);
+
+	if (!n) { /* the buffer is full: the batch so far goes out first */
+		vd_log_writer_flush(w);
+		n = vd_pcap_out_record(o, w->pcap.data, w->pcap.size, pkt, rule);
+	}
+	w->pcap.len += n;
+	w->pcap.records++;
+}
+
 void vd_log_writer_record(struct vd_log_writer *w, const struct vd_packet *pkt, const char *rule,
 			  const struct vd_verdict *verdict, int64_t tag)
 {
-	struct vd_log_sink *s = w->sink;
 	struct vd_record_info info = { .rule = rule, .verdict = verdict, .tag = tag };
 
-	if (s->json_path) {
-		size_t n;
-
-		if (WRITER_BUFFER - w->len < RECORD_MAX)
-			vd_log_writer_flush(w);
-		info.indev = ifname(w, pkt, VD_META_INDEV, pkt->indev);
-		info.outdev = ifname(w, pkt, VD_META_OUTDEV, pkt->outdev);
-		n = vd_record_json(w->buf + w->len, RECORD_MAX, pkt, &info);
-		if (n) {
-			w->len += n;
-			w->records++;
-		} else {
-			atomic_fetch_add(&s->errors, 1);
-		}
-	}
-	if (s->pcap) {
-		if (vd_pcap_out_write(s->pcap, pkt, rule) < 0)
-			report_failure(s, s->pcap_path, errno);
-		w->pcap_pending++;
-	}
+	if (w->json.data)
+		json_record(w, pkt, &info);
+	if (w->pcap.data)
+		pcap_record(w, pkt, rule);
 }
 
 void vd_log_writer_free(struct vd_log_writer *w)
@@ -196,6 +311,8 @@ void vd_log_writer_free(struct vd_log_writer *w)
 	if (!w)
 		return;
 	vd_log_writer_flush(w);
+	free(w->json.data);
+	free(w->pcap.data);
 	free(w);
 }
 
@@ -210,12 +327,8 @@ int vd_log_sink_reopen(struct vd_log_sink *s, char *err, size_t errlen)
 		ret = json_open(s, err, errlen);
 	}
 	pthread_mutex_unlock(&s->lock);
-	if (s->pcap) {
-		if (vd_pcap_out_flush(s->pcap) < 0)
-			report_failure(s, s->pcap_path, errno);
-		if (vd_pcap_out_reopen(s->pcap, err, errlen) < 0)
-			ret = -1;
-	}
+	if (s->pcap && vd_pcap_out_reopen(s->pcap, err, errlen) < 0)
+		ret = -1;
 	return ret;
 }
 

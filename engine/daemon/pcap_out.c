@@ -1,27 +1,39 @@
 /*
- * pcap_out.c - packet views to a pcap file through libpcap (pcap_out.h).
+ * pcap_out.c - packet views as pcap records, and their file (pcap_out.h).
  *
  * NFLOG link type (LINKTYPE_NFLOG, 239): each record looks like what the
  * kernel's own NFLOG capture holds, a 4-byte header (family, version,
  * resource id) and TLVs laid out as netlink attributes (host byte order
  * lengths and types, 4-byte aligned, values as the kernel sends them), so
  * tcpdump and Wireshark show the prefix, mark and interfaces beside the IP
- * packet. Raw link type: the IP packet alone.
+ * packet. Raw link type: the IP packet alone. The file header is libpcap's
+ * own (pcap_dump_fopen into memory, once); records are laid out here as
+ * libpcap's pcap_dump lays them out, so that each writer can format them
+ * into its own buffer without libpcap's dumper and its lock.
  *
- * A full disk: stdio drops its buffer when a write fails, possibly after
- * writing part of it, which would leave half a record in the file and make
- * every record after it unreadable. So the file's size after the last
- * successful flush is kept, and after a failure the file is cut back to it.
- * Records are counted as written only once a flush succeeded, as errors when
- * they were cut away: the file always holds exactly "written" records.
+ * Appends are serialized by a mutex, taken once per batch, rather than left
+ * to O_APPEND without a lock: a write that fails partway (a full disk, a
+ * file size limit) leaves half a record, which must be cut away before any
+ * other batch goes after it, or every record after it is unreadable. With
+ * O_APPEND another worker's batch could already follow the half record and
+ * the cut would take it too, or leave the garbage in the middle. The lock
+ * also lets a reopen swap the file under no writer and the header go out
+ * exactly once. Held for one write(2) per worker per batch, it costs the
+ * per-packet path nothing.
+ *
+ * So the file's size after the last successful append is kept, and after a
+ * failure the file is cut back to it. Records are counted as written only
+ * once their append succeeded, as errors when it failed: the file always
+ * holds exactly "written" records.
  */
-#define _GNU_SOURCE /* fopen "e" (O_CLOEXEC), __fpurge, fmemopen */
+#define _GNU_SOURCE /* fmemopen */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
-#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -34,128 +46,141 @@
 #include "pcap_out.h"
 
 #define SNAPLEN 65535
-#define RECORD_MAX (SNAPLEN + 256)
-/* stdio's default is one 4 KiB block: a batch of full-size packets would
- * then cost a write(2) per few packets, each made under the mutex. */
-#define STDIO_BUFFER (64u << 10)
 #define PREFIX_MAX 255
+/* NFLOG metadata at most: the 4-byte header, NFULA_PACKET_HDR (8), nine
+ * 32-bit attributes (8 each), a prefix (4 + 256) and the payload's TLV
+ * header (4). */
+#define NFLOG_META_MAX (4 + 8 + 9 * 8 + 260 + 4)
+
+/* A record's header as libpcap writes it (struct pcap_sf_pkthdr): 32-bit
+ * fields in host byte order, as the file header's magic number says. */
+struct record_header {
+	uint32_t sec, usec, caplen, len;
+};
+_Static_assert(sizeof(struct record_header) == 16, "pcap record header is 16 bytes");
+_Static_assert(VD_PCAP_RECORD_MAX == sizeof(struct record_header) + SNAPLEN,
+	       "VD_PCAP_RECORD_MAX holds a record");
 
 struct vd_pcap_out {
 	char *path;
 	enum vd_pcap_linktype linktype;
-	pcap_t *dead;
-	pthread_mutex_t lock;    /* guards everything below but the counters */
-	pcap_dumper_t *dumper;   /* NULL while closed (a failed reopen) */
-	FILE *file;              /* the dumper's stream */
-	off_t good;              /* bytes known written, whole records; 0: the
-				  * header not yet; -1: not seekable (a pipe) */
-	uint64_t pending;        /* records given to stdio since good */
+	pthread_mutex_t lock;    /* guards fd, header_out and good */
+	int fd;                  /* -1 while closed (a failed reopen) */
+	bool header_out;         /* the file header is in the file */
+	off_t good;              /* bytes known written, whole records; -1:
+				  * not seekable (a pipe) */
 	_Atomic uint64_t written, errors;
-	uint8_t header[64];      /* libpcap's file header, to write it again */
+	uint8_t header[64];      /* libpcap's file header for linktype */
 	size_t header_len;
-	uint8_t record[RECORD_MAX];
-	char stdio_buffer[STDIO_BUFFER];
 };
 
-/* Keeps the file header libpcap writes for o's link type, so that a file
- * whose header was lost to a write error can get it back (see recover). */
+/* Keeps the file header libpcap writes for o's link type: it starts every
+ * file, and a file whose header was lost to a write error gets it back. */
 static int header_keep(struct vd_pcap_out *o)
 {
-	FILE *m = fmemopen(o->header, sizeof(o->header), "w");
+	pcap_t *dead = pcap_open_dead(o->linktype == VD_PCAP_NFLOG ? DLT_NFLOG : DLT_RAW,
+				      SNAPLEN);
+	FILE *m = dead ? fmemopen(o->header, sizeof(o->header), "w") : NULL;
 	/* On failure libpcap has closed m, except for a link type it cannot
 	 * write at all: neither of ours. */
-	pcap_dumper_t *d = m ? pcap_dump_fopen(o->dead, m) : NULL;
-	int64_t n;
+	pcap_dumper_t *d = m ? pcap_dump_fopen(dead, m) : NULL;
+	int64_t n = -1;
 
-	if (!d)
-		return -1;
-	n = pcap_dump_flush(d) == 0 ? pcap_dump_ftell64(d) : -1;
-	pcap_dump_close(d);
+	if (d) {
+		n = pcap_dump_flush(d) == 0 ? pcap_dump_ftell64(d) : -1;
+		pcap_dump_close(d);
+	}
+	if (dead)
+		pcap_close(dead);
 	if (n <= 0 || (size_t)n >= sizeof(o->header))
 		return -1;
 	o->header_len = (size_t)n;
 	return 0;
 }
 
-/* After a stdio error, with o->lock held: drops what stdio still holds and
- * cuts the file back to its last whole record, so that a reader sees whole
- * records again once space is free. A file without its header yet gets it
- * back (into the buffer: it goes out with the next flush). */
-static void recover(struct vd_pcap_out *o)
+/* Writes all len bytes, going on after a short write. Returns 0 or an
+ * errno. */
+static int write_all(int fd, const void *buf, size_t len)
 {
-	__fpurge(o->file);
-	clearerr(o->file);
-	if (o->good < 0 || fseeko(o->file, o->good, SEEK_SET) != 0)
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? errno : EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* After a failed write, with o->lock held: cuts the file back to its last
+ * whole record, so that a reader sees whole records again once space is
+ * free, and puts the file offset there for the next append. */
+static void cut_back(struct vd_pcap_out *o)
+{
+	if (o->good < 0)
 		return; /* a pipe: what went out stays out */
-	if (ftruncate(fileno(o->file), o->good) != 0) {
+	if (ftruncate(o->fd, o->good) != 0) {
 		/* a device such as /dev/full: nothing to cut */
 	}
-	if (o->good == 0)
-		fwrite(o->header, 1, o->header_len, o->file);
+	lseek(o->fd, o->good, SEEK_SET);
 }
 
-/* Counts the records lost to a failed write or flush (lost: the pending
- * ones plus extra) and recovers; with o->lock held. Returns the errno to
- * report. */
-static int fail_locked(struct vd_pcap_out *o, uint64_t extra)
+/* Writes the header when it is missing, then len bytes of whole records;
+ * with o->lock held. Returns 0 or an errno, the file cut back on failure. */
+static int append_locked(struct vd_pcap_out *o, const void *records, size_t len)
 {
-	int e = errno ? errno : EIO;
+	int e;
 
-	atomic_fetch_add(&o->errors, o->pending + extra);
-	o->pending = 0;
-	recover(o);
-	return e;
-}
-
-/* Flushes with o->lock held and o->dumper open. Returns 0 or an errno. */
-static int flush_locked(struct vd_pcap_out *o)
-{
-	errno = 0;
-	if (pcap_dump_flush(o->dumper) != 0 || ferror(o->file))
-		return fail_locked(o, 0);
-	atomic_fetch_add(&o->written, o->pending);
-	o->pending = 0;
-	if (o->good >= 0)
-		o->good = (off_t)pcap_dump_ftell64(o->dumper);
+	if (o->fd < 0)
+		return EBADF;
+	if (!o->header_out) {
+		e = write_all(o->fd, o->header, o->header_len);
+		if (e)
+			goto fail;
+		o->header_out = true;
+		if (o->good >= 0)
+			o->good += (off_t)o->header_len;
+	}
+	if (len) {
+		e = write_all(o->fd, records, len);
+		if (e)
+			goto fail;
+		if (o->good >= 0)
+			o->good += (off_t)len;
+	}
 	return 0;
+fail:
+	cut_back(o);
+	return e;
 }
 
 /* Creates o->path with a pcap header; with o->lock held (or o unshared). */
 static int file_open(struct vd_pcap_out *o, char *err, size_t errlen)
 {
-	FILE *f = fopen(o->path, "we");
-
-	if (!f) {
+	o->fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (o->fd < 0) {
 		snprintf(err, errlen, "%s: cannot open for writing: %s", o->path, strerror(errno));
 		return -1;
 	}
-	setvbuf(f, o->stdio_buffer, _IOFBF, sizeof(o->stdio_buffer));
-	/* On failure it has closed f: it failed writing the header to it. */
-	o->dumper = pcap_dump_fopen(o->dead, f);
-	if (!o->dumper) {
-		snprintf(err, errlen, "%s: cannot open for writing: %s", o->path,
-			 pcap_geterr(o->dead));
-		return -1;
-	}
-	o->file = f;
-	o->pending = 0;
-	o->good = 0;
+	o->header_out = false;
+	o->good = lseek(o->fd, 0, SEEK_CUR) < 0 ? -1 : 0;
 	/* The header out at once: the file is a valid empty capture from now
-	 * on. On /dev/full or a full disk this fails and the header waits in
-	 * the buffer for a later flush. */
-	flush_locked(o);
+	 * on. On /dev/full or a full disk this fails, and the header goes out
+	 * with the first append that succeeds. */
+	append_locked(o, NULL, 0);
 	return 0;
 }
 
-/* Flushes (counting) and closes the file; with o->lock held. */
 static void file_close(struct vd_pcap_out *o)
 {
-	if (!o->dumper)
-		return;
-	flush_locked(o);
-	pcap_dump_close(o->dumper);
-	o->dumper = NULL;
-	o->file = NULL;
+	if (o->fd >= 0)
+		close(o->fd);
+	o->fd = -1;
 }
 
 struct vd_pcap_out *vd_pcap_out_open(const char *path, enum vd_pcap_linktype lt, char *err,
@@ -169,10 +194,10 @@ struct vd_pcap_out *vd_pcap_out_open(const char *path, enum vd_pcap_linktype lt,
 		return NULL;
 	}
 	o->linktype = lt;
+	o->fd = -1;
 	pthread_mutex_init(&o->lock, NULL);
-	o->dead = pcap_open_dead(lt == VD_PCAP_NFLOG ? DLT_NFLOG : DLT_RAW, SNAPLEN);
-	if (!o->dead || header_keep(o) < 0) {
-		snprintf(err, errlen, "%s: cannot open for writing: libpcap cannot make a writer",
+	if (header_keep(o) < 0) {
+		snprintf(err, errlen, "%s: cannot open for writing: libpcap cannot make a header",
 			 path);
 		vd_pcap_out_close(o);
 		return NULL;
@@ -185,7 +210,7 @@ struct vd_pcap_out *vd_pcap_out_open(const char *path, enum vd_pcap_linktype lt,
 }
 
 /* Appends one TLV of n value bytes at buf[len]; returns the new length. The
- * caller checked that it fits in RECORD_MAX. */
+ * caller checked that it fits. */
 static size_t tlv_put(uint8_t *buf, size_t len, uint16_t type, const void *value, size_t n)
 {
 	uint16_t tl[2] = { (uint16_t)(4 + n), type };
@@ -215,12 +240,12 @@ static const struct {
 	{ VD_META_SEQ_GLOBAL, NFULA_SEQ_GLOBAL, offsetof(struct vd_packet, seq_global) },
 };
 
-/* Builds pkt's NFLOG record in o->record, the payload cut so that the record
- * fits SNAPLEN; returns its length and the payload bytes left out in *cut. */
-static size_t nflog_record(struct vd_pcap_out *o, const struct vd_packet *pkt, const char *prefix,
-			   uint32_t *cut)
+/* Builds pkt's NFLOG record at b (room checked by the caller) with caplen
+ * payload bytes, the payload cut so that the record fits SNAPLEN; returns
+ * its length and the payload bytes left out in *cut. */
+static size_t nflog_record(uint8_t *b, const struct vd_packet *pkt, uint32_t caplen,
+			   const char *prefix, uint32_t *cut)
 {
-	uint8_t *b = o->record;
 	struct nfulnl_msg_packet_hdr ph = { .hook = pkt->hook };
 	uint16_t rid = htons(pkt->queue);
 	uint16_t proto = pkt->hw_protocol;
@@ -256,72 +281,62 @@ static size_t nflog_record(struct vd_pcap_out *o, const struct vd_packet *pkt, c
 	/* Metadata takes at most 4+8+9*8+260 bytes: the payload always has
 	 * room. A multiple of 4, so that the TLV's padding fits SNAPLEN too. */
 	room = (SNAPLEN - len - 4) & ~(size_t)3;
-	*cut = pkt->caplen > room ? (uint32_t)(pkt->caplen - room) : 0;
-	return tlv_put(b, len, NFULA_PAYLOAD, pkt->data, pkt->caplen - *cut);
+	*cut = caplen > room ? (uint32_t)(caplen - room) : 0;
+	return tlv_put(b, len, NFULA_PAYLOAD, pkt->data, caplen - *cut);
 }
 
 /* The record's time: the packet's own when it has one. */
-static void record_time(const struct vd_packet *pkt, struct timeval *tv)
+static void record_time(const struct vd_packet *pkt, struct record_header *h)
 {
 	struct timespec ts;
 
 	if (pkt->meta & VD_META_TIMESTAMP) {
-		tv->tv_sec = (time_t)(pkt->timestamp_ns / 1000000000u);
-		tv->tv_usec = (suseconds_t)(pkt->timestamp_ns % 1000000000u / 1000u);
+		h->sec = (uint32_t)(pkt->timestamp_ns / 1000000000u);
+		h->usec = (uint32_t)(pkt->timestamp_ns % 1000000000u / 1000u);
 		return;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	tv->tv_sec = ts.tv_sec;
-	tv->tv_usec = ts.tv_nsec / 1000;
+	clock_gettime(CLOCK_REALTIME, &ts); /* vDSO */
+	h->sec = (uint32_t)ts.tv_sec;
+	h->usec = (uint32_t)(ts.tv_nsec / 1000);
 }
 
-/* Hot path for logged packets: no allocation; one mutex; a syscall only when
- * stdio's buffer fills. */
-int vd_pcap_out_write(struct vd_pcap_out *o, const struct vd_packet *pkt, const char *prefix)
+/* Hot path for logged packets: formats into the caller's buffer; no lock,
+ * no allocation, no syscall (the clock is the vDSO's). */
+size_t vd_pcap_out_record(const struct vd_pcap_out *o, void *buf, size_t room,
+			  const struct vd_packet *pkt, const char *prefix)
 {
-	struct pcap_pkthdr h;
+	struct record_header h;
+	uint8_t *b = (uint8_t *)buf + sizeof(h);
 	uint32_t caplen = pkt->data ? pkt->caplen : 0;
 	uint32_t orig = pkt->len > caplen ? pkt->len : caplen;
-	const uint8_t *bytes = pkt->data;
-	int e = 0;
+	size_t need = o->linktype == VD_PCAP_NFLOG ? NFLOG_META_MAX + caplen + 3 : caplen;
 
-	record_time(pkt, &h.ts);
-	pthread_mutex_lock(&o->lock);
-	if (!o->dumper) {
-		atomic_fetch_add(&o->errors, 1);
-		pthread_mutex_unlock(&o->lock);
-		errno = EBADF;
-		return -1;
-	}
+	if (room < sizeof(h) + (need < SNAPLEN ? need : SNAPLEN))
+		return 0;
+	record_time(pkt, &h);
 	if (o->linktype == VD_PCAP_NFLOG) {
 		uint32_t cut;
 
-		h.caplen = (bpf_u_int32)nflog_record(o, pkt, prefix, &cut);
+		h.caplen = (uint32_t)nflog_record(b, pkt, caplen, prefix, &cut);
 		h.len = h.caplen + (orig - caplen) + cut;
-		bytes = o->record;
 	} else {
 		h.caplen = caplen > SNAPLEN ? SNAPLEN : caplen;
 		h.len = orig;
+		if (h.caplen)
+			memcpy(b, pkt->data, h.caplen);
 	}
-	errno = 0;
-	pcap_dump((u_char *)o->dumper, &h, bytes ? bytes : o->record);
-	if (ferror(o->file))
-		e = fail_locked(o, 1);
-	else
-		o->pending++;
-	pthread_mutex_unlock(&o->lock);
-	if (e)
-		errno = e;
-	return e ? -1 : 0;
+	memcpy(buf, &h, sizeof(h));
+	return sizeof(h) + h.caplen;
 }
 
-int vd_pcap_out_flush(struct vd_pcap_out *o)
+int vd_pcap_out_append(struct vd_pcap_out *o, const void *records, size_t len, uint64_t count)
 {
 	int e;
 
 	pthread_mutex_lock(&o->lock);
-	e = o->dumper ? flush_locked(o) : EBADF;
+	e = append_locked(o, records, len);
 	pthread_mutex_unlock(&o->lock);
+	atomic_fetch_add(e ? &o->errors : &o->written, count);
 	if (e)
 		errno = e;
 	return e ? -1 : 0;
@@ -353,8 +368,6 @@ void vd_pcap_out_close(struct vd_pcap_out *o)
 	if (!o)
 		return;
 	file_close(o);
-	if (o->dead)
-		pcap_close(o->dead);
 	pthread_mutex_destroy(&o->lock);
 	free(o->path);
 	free(o);

@@ -1,10 +1,12 @@
 /*
- * pcap_out.h - write packet views to a pcap file through libpcap.
+ * pcap_out.h - packet views as pcap records, and the pcap file they go to.
  *
- * One struct vd_pcap_out is one output file. Any number of threads may write
- * to it at once; the caller that opened it closes it, after every writer has
- * stopped. Records go through stdio: they reach the file when stdio's buffer
- * fills or at vd_pcap_out_flush, which a writer calls once per batch.
+ * One struct vd_pcap_out is one output file. Records are formatted by each
+ * writer into a buffer of its own (vd_pcap_out_record: no lock, no I/O) and
+ * appended a batch at a time (vd_pcap_out_append: one write(2) of whole
+ * records under the output's lock, taken once per batch). Any number of
+ * threads may do both at once; the caller that opened the output closes it,
+ * after every writer has stopped.
  *
  * Write errors (a full disk) never crash and never block: each failure is
  * counted, reported through errno, and the file is cut back to its last
@@ -23,54 +25,65 @@ enum vd_pcap_linktype {
 	VD_PCAP_RAW,   /* LINKTYPE_RAW (101): the IP packet alone */
 };
 
+/* Room that always holds one record: its 16-byte header and a snaplen
+ * (65535) of bytes. */
+#define VD_PCAP_RECORD_MAX (16 + 65535)
+
 struct vd_pcap_out;
 
-/* Creates (or truncates) path and writes the pcap file header: snaplen 65535,
- * link type lt. The file is opened close-on-exec. Returns NULL with one line
- * in err ("PATH: cannot open for writing: REASON") when path cannot be
- * created or memory runs out. The caller owns the result; see
- * vd_pcap_out_close. */
+/* Creates (or truncates) path and writes libpcap's file header: snaplen
+ * 65535, link type lt, microsecond timestamps. The file is opened
+ * close-on-exec. Returns NULL with one line in err ("PATH: cannot open for
+ * writing: REASON") when path cannot be created or memory runs out. When the
+ * header itself cannot be written (a full disk) the output still opens: the
+ * header goes out before the first records that can be written. The caller
+ * owns the result; see vd_pcap_out_close. */
 struct vd_pcap_out *vd_pcap_out_open(const char *path, enum vd_pcap_linktype lt, char *err,
 				     size_t errlen);
 
-/* Writes one record for pkt: pkt->caplen bytes of IP at pkt->data, with
+/* Hot path: formats one record for pkt into buf (room bytes), as libpcap
+ * lays it out: a record header (seconds, microseconds, captured and original
+ * length, host byte order), then pkt->caplen bytes of IP at pkt->data, with
  * pkt->len as the original length, stamped with pkt->timestamp_ns when
  * VD_META_TIMESTAMP is set and with the current time otherwise. With the NFLOG
  * link type the record also carries the packet header (hw_protocol, hook),
  * queue number, mark, interfaces, uid/gid, sequence numbers (each when its
  * meta bit is set) and a prefix: the prefix argument when not NULL, else
- * pkt->prefix when VD_META_PREFIX is set. A record is at most 65535 bytes: a
- * longer packet is cut there and keeps its original length.
+ * pkt->prefix when VD_META_PREFIX is set. A record holds at most 65535 bytes
+ * after its header: a longer packet is cut there and keeps its original
+ * length.
  *
- * Returns 0, or -1 with errno when the write failed (ENOSPC, EIO, EBADF after
- * a failed reopen); the records lost with it are counted in
- * vd_pcap_out_errors. Thread-safe: an internal mutex serializes writers. It
- * is held while one record is built and copied into stdio's buffer, and for
- * the write(2) stdio makes when that buffer fills. Allocates nothing. */
-int vd_pcap_out_write(struct vd_pcap_out *o, const struct vd_packet *pkt, const char *prefix);
+ * Returns the record's length, or 0 when room may be too small for it
+ * (nothing usable written; room of VD_PCAP_RECORD_MAX always suffices). No
+ * lock, no allocation, no I/O; any thread, o only read. */
+size_t vd_pcap_out_record(const struct vd_pcap_out *o, void *buf, size_t room,
+			  const struct vd_packet *pkt, const char *prefix);
 
-/* Pushes buffered records to the file (pcap_dump_flush). Returns 0, or -1
- * with errno (ENOSPC, EIO; EBADF after a failed reopen); the records lost
- * are counted as errors. Thread-safe; holds the mutex for the write(2). */
-int vd_pcap_out_flush(struct vd_pcap_out *o);
+/* Appends len bytes holding count whole records (each from
+ * vd_pcap_out_record) with one write(2), after the file header when that is
+ * still missing. Takes the output's lock once, for that write. Returns 0, or
+ * -1 with errno (ENOSPC, EFBIG, EIO; EBADF while closed after a failed
+ * reopen): then the count records are counted in vd_pcap_out_errors and the
+ * file is cut back to its last whole record. Thread-safe. */
+int vd_pcap_out_append(struct vd_pcap_out *o, const void *records, size_t len, uint64_t count);
 
-/* For logrotate (SIGHUP): flushes and closes the file, then creates path
- * again with a new pcap header. Returns 0, or -1 with err filled as
- * vd_pcap_out_open does; the output then stays closed (each write fails with
- * EBADF and is counted) until a later reopen succeeds. Thread-safe. */
+/* For logrotate (SIGHUP): closes the file and creates path again with a new
+ * pcap header; records appended from then on go to the new file. Returns 0,
+ * or -1 with err filled as vd_pcap_out_open does; the output then stays
+ * closed (each append fails with EBADF and is counted) until a later reopen
+ * succeeds. Thread-safe. */
 int vd_pcap_out_reopen(struct vd_pcap_out *o, char *err, size_t errlen);
 
-/* Records known to have reached the file: counted when a flush (or reopen,
- * or close) succeeds, so a record still in stdio's buffer is in neither
- * count. Any thread. */
+/* Records known to have reached the file: counted when their append
+ * succeeded. Any thread. */
 uint64_t vd_pcap_out_written(const struct vd_pcap_out *o);
 
 /* Records that failed: lost to a write error or refused while closed. Any
  * thread. */
 uint64_t vd_pcap_out_errors(const struct vd_pcap_out *o);
 
-/* Flushes, closes the file and frees o. NULL is accepted. No other thread
- * may use o any more. */
+/* Closes the file and frees o. NULL is accepted. No other thread may use o
+ * any more. */
 void vd_pcap_out_close(struct vd_pcap_out *o);
 
 #endif

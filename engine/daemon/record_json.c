@@ -2,7 +2,8 @@
  * record_json.c - format a packet view as one JSON line (record_json.h).
  *
  * Strings that come from outside (prefix, rule and interface names) are
- * escaped; everything else is numbers or fixed words.
+ * escaped, and bytes that are not UTF-8 among them too (see put_string):
+ * everything else is numbers or fixed words, so each line is valid UTF-8.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,21 +38,85 @@ static void put(struct out *o, const char *fmt, ...)
 		o->len += (size_t)n;
 }
 
-/* ,"key":"value" with JSON escaping; s is read up to max bytes or a NUL. */
+static void put_bytes(struct out *o, const char *b, size_t n)
+{
+	if (o->overflow || n >= o->size - o->len) {
+		o->overflow = 1;
+		return;
+	}
+	memcpy(o->p + o->len, b, n);
+	o->len += n;
+}
+
+/* The length of the well-formed UTF-8 sequence at s (at most n bytes), 0
+ * when there is none (RFC 3629 table 3-7: no overlong forms, no surrogates,
+ * nothing above U+10FFFF). Stops at the first byte that does not fit, so it
+ * never reads past a NUL. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		lo = s[0] == 0xe0 ? 0xa0 : lo; /* overlong */
+		hi = s[0] == 0xed ? 0x9f : hi; /* surrogates */
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		lo = s[0] == 0xf0 ? 0x90 : lo; /* overlong */
+		hi = s[0] == 0xf4 ? 0x8f : hi; /* above U+10FFFF */
+	} else {
+		return 0; /* ASCII, a lone continuation byte, 0xc0, 0xc1, 0xf5-0xff */
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* ,"key":"value" with JSON escaping; s is read up to max bytes or a NUL.
+ * Runs of plain bytes are copied at once and escapes are built by hand: no
+ * printf per character. Valid UTF-8 is kept; any other byte of 0x80 or more
+ * becomes \u00XX, the byte read as Latin-1, so that every line is valid
+ * UTF-8 and strict parsers accept it. */
 static void put_string(struct out *o, const char *key, const char *s, size_t max)
 {
-	put(o, ",\"%s\":\"", key);
-	for (size_t i = 0; i < max && s[i] && !o->overflow; i++) {
-		unsigned char c = (unsigned char)s[i];
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
 
-		if (c == '"' || c == '\\')
-			put(o, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			put(o, "\\u%04x", c);
-		else
-			put(o, "%c", c);
+	put_bytes(o, ",\"", 2);
+	put_bytes(o, key, strlen(key));
+	put_bytes(o, "\":\"", 3);
+	while (i < max && u[i] && !o->overflow) {
+		size_t run = i, n;
+
+		while (run < max && u[run] >= 0x20 && u[run] < 0x7f && u[run] != '"' &&
+		       u[run] != '\\')
+			run++;
+		if (run > i) {
+			put_bytes(o, s + i, run - i);
+			i = run;
+		} else if (u[i] == '"' || u[i] == '\\') {
+			char e[2] = { '\\', (char)u[i] };
+
+			put_bytes(o, e, sizeof(e));
+			i++;
+		} else if (u[i] >= 0x80 && (n = utf8_len(u + i, max - i)) > 0) {
+			put_bytes(o, s + i, n);
+			i += n;
+		} else { /* a control character, DEL or a byte outside UTF-8 */
+			char e[6] = { '\\', 'u', '0', '0', hex[u[i] >> 4], hex[u[i] & 15] };
+
+			put_bytes(o, e, sizeof(e));
+			i++;
+		}
 	}
-	put(o, "\"");
+	put_bytes(o, "\"", 1);
 }
 
 static const char *hook_name(uint8_t hook)

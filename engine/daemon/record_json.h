@@ -27,7 +27,14 @@ struct vd_record_info {
  * prefix, hook, verdict, mark (with the verdict's new mark when it sets
  * one), rule, indev, outdev, uid, gid, family, src, dst, proto, sport, dport,
  * len, tcp_flags, icmp_type, icmp_code, ct_state, seq, seq_global,
- * parse_error; keys without a value are left out. */
+ * parse_error; keys without a value are left out.
+ *
+ * Strings from outside (prefix, rule, interface names) are escaped: '"' and
+ * '\' with a backslash, control characters and DEL as \u00XX. Valid UTF-8
+ * is kept as it is; each byte of 0x80 or more that is not part of a valid
+ * sequence (a lone continuation byte, a cut sequence, an overlong form, a
+ * surrogate, above U+10FFFF) is written as \u00XX of its value, the byte
+ * read as Latin-1. Every line is therefore valid UTF-8 JSON. */
 size_t vd_record_json(char *out, size_t size, const struct vd_packet *pkt,
 		      const struct vd_record_info *info);
 

@@ -1,6 +1,7 @@
-/* test_pcap_out.c - the pcap writer (engine/pcap_out.c), read back with the
- * capture reader: round trips in both link types, cuts, a full disk, writes
- * cut short, logrotate, concurrent writers, tcpdump. */
+/* test_pcap_out.c - the pcap writer (engine/daemon/pcap_out.c), read back
+ * with the capture reader: round trips in both link types, cuts, a buffer
+ * too small, a full disk, writes cut short, logrotate, concurrent writers
+ * each with its own buffer, tcpdump. */
 #define _GNU_SOURCE /* mkdtemp */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +26,42 @@
 
 #include "capture_fixture.h"
 
+/* A batch as a writer keeps it: records formatted into its own buffer, then
+ * appended at once. */
+struct batch {
+	uint8_t buf[4 * VD_PCAP_RECORD_MAX];
+	size_t len;
+	uint64_t count;
+};
+
+static struct batch one;
+
+static void add(struct batch *b, const struct vd_pcap_out *o, const struct vd_packet *p,
+		const char *prefix)
+{
+	size_t n = vd_pcap_out_record(o, b->buf + b->len, sizeof(b->buf) - b->len, p, prefix);
+
+	assert_true(n > 16);
+	b->len += n;
+	b->count++;
+}
+
+static int append(struct batch *b, struct vd_pcap_out *o)
+{
+	int ret = vd_pcap_out_append(o, b->buf, b->len, b->count);
+
+	b->len = 0;
+	b->count = 0;
+	return ret;
+}
+
+/* One record alone in a batch. */
+static int write_one(struct vd_pcap_out *o, const struct vd_packet *p, const char *prefix)
+{
+	add(&one, o, p, prefix);
+	return append(&one, o);
+}
+
 /* Writes a v4 packet with metadata and a v6 one with other metadata, reads
  * them back, and checks what each link type keeps. */
 static void round_trip(enum vd_pcap_linktype lt)
@@ -43,9 +80,9 @@ static void round_trip(enum vd_pcap_linktype lt)
 	view(&p6, b6, n6);
 	p6.meta |= VD_META_PREFIX | VD_META_OUTDEV | VD_META_GID; /* no timestamp: now */
 	p6.prefix = "from-prefix", p6.outdev = 4, p6.gid = 100, p6.queue = 7;
-	assert_int_equal(vd_pcap_out_write(o, &p4, "rule-a"), 0);
-	assert_int_equal(vd_pcap_out_write(o, &p6, NULL), 0);
-	assert_int_equal(vd_pcap_out_flush(o), 0);
+	add(&one, o, &p4, "rule-a");
+	add(&one, o, &p6, NULL);
+	assert_int_equal(append(&one, o), 0);
 	after = now_ns();
 	assert_int_equal(vd_pcap_out_written(o), 2);
 	assert_int_equal(vd_pcap_out_errors(o), 0);
@@ -98,7 +135,8 @@ static void test_long_packet_and_prefix_are_cut(void **state)
 		assert_non_null(o);
 		vd_packet_view_init(&p, big, BIG, BIG);
 		vd_packet_parse(&p);
-		assert_int_equal(vd_pcap_out_write(o, &p, prefix), 0);
+		assert_int_equal(vd_pcap_out_record(o, one.buf, VD_PCAP_RECORD_MAX - 1, &p, prefix), 0);
+		assert_int_equal(write_one(o, &p, prefix), 0);
 		vd_pcap_out_close(o);
 		c = reader(path);
 		assert_int_equal(next(c, &q), 1);
@@ -117,59 +155,55 @@ static void test_full_disk_is_counted(void **state)
 {
 	struct vd_pcap_out *o = vd_pcap_out_open("/dev/full", VD_PCAP_RAW, err, sizeof(err));
 	struct vd_packet p;
-	int i, ret = 0;
 
 	(void)state;
-	assert_non_null(o);
+	assert_non_null(o); /* the header could not go out: it waits */
 	view(&p, b4, n4);
-	/* stdio buffers: the failure shows when its buffer is written out. */
-	for (i = 0; i < 100000 && ret == 0; i++)
-		ret = vd_pcap_out_write(o, &p, NULL);
-	assert_int_equal(ret, -1);
+	for (int i = 0; i < 3; i++)
+		add(&one, o, &p, NULL);
+	assert_int_equal(append(&one, o), -1);
 	assert_int_equal(errno, ENOSPC);
-	assert_int_equal(vd_pcap_out_errors(o), i); /* every record given so far */
+	assert_int_equal(vd_pcap_out_errors(o), 3); /* every record of the batch */
 	assert_int_equal(vd_pcap_out_written(o), 0);
-	assert_int_equal(vd_pcap_out_write(o, &p, NULL), 0); /* buffered again */
-	assert_int_equal(vd_pcap_out_flush(o), -1);
+	assert_int_equal(write_one(o, &p, NULL), -1);
 	assert_int_equal(errno, ENOSPC);
-	assert_int_equal(vd_pcap_out_errors(o), i + 1);
+	assert_int_equal(vd_pcap_out_errors(o), 4);
 	vd_pcap_out_close(o);
 }
 
-/* Writes that fail partway, first in the file header, then in the middle:
- * the file is cut back to whole records each time and holds exactly the
- * records counted as written. */
+/* Writes that fail partway, first in the file header, then in the middle of
+ * a batch: the file is cut back to whole records each time and holds exactly
+ * the records counted as written. */
 static void test_failed_write_keeps_file_readable(void **state)
 {
 	struct vd_pcap_out *o;
 	struct vd_packet p4, p6;
 	struct stat st;
-	int i, ret = 0;
 
 	(void)state;
 	view(&p4, b4, n4);
 	view(&p6, b6, n6);
-	limit_file_size(10); /* the header's flush at open writes 10 bytes */
+	limit_file_size(10); /* the header's write at open gets 10 bytes out */
 	o = vd_pcap_out_open(path, VD_PCAP_NFLOG, err, sizeof(err));
 	assert_non_null(o);
 	unlimit_file_size();
-	for (i = 0; i < 3; i++)
-		assert_int_equal(vd_pcap_out_write(o, &p4, "x"), 0);
-	assert_int_equal(vd_pcap_out_flush(o), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0); /* cut back: no half header */
+	for (int i = 0; i < 3; i++)
+		add(&one, o, &p4, "x");
+	assert_int_equal(append(&one, o), 0); /* the header, then the records */
 	assert_int_equal(stat(path, &st), 0);
 	limit_file_size(st.st_size + 100);
-	for (i = 0; i < 100000 && ret == 0; i++)
-		ret = vd_pcap_out_write(o, &p4, "x");
-	if (ret == 0)
-		ret = vd_pcap_out_flush(o);
-	unlimit_file_size();
-	assert_int_equal(ret, -1);
+	for (int i = 0; i < 5; i++) /* more than 100 bytes: cut short */
+		add(&one, o, &p4, "x");
+	assert_int_equal(append(&one, o), -1);
 	assert_int_equal(errno, EFBIG);
-	for (i = 0; i < 2; i++)
-		assert_int_equal(vd_pcap_out_write(o, &p6, "x"), 0);
-	assert_int_equal(vd_pcap_out_flush(o), 0);
+	unlimit_file_size();
+	assert_int_equal(vd_pcap_out_errors(o), 5);
+	for (int i = 0; i < 2; i++)
+		add(&one, o, &p6, "x");
+	assert_int_equal(append(&one, o), 0);
 	assert_int_equal(vd_pcap_out_written(o), 5);
-	assert_true(vd_pcap_out_errors(o) >= 1);
 	vd_pcap_out_close(o);
 	expect_versions(path, "44466");
 }
@@ -191,12 +225,12 @@ static void test_reopen(void **state)
 	assert_non_null(o);
 	view(&p4, b4, n4);
 	view(&p6, b6, n6);
-	assert_int_equal(vd_pcap_out_write(o, &p4, NULL), 0);
+	assert_int_equal(write_one(o, &p4, NULL), 0);
+	add(&one, o, &p6, NULL); /* formatted before the reopen, written after */
 	assert_int_equal(rename(file, moved), 0); /* as logrotate does */
 	assert_int_equal(vd_pcap_out_reopen(o, err, sizeof(err)), 0);
-	assert_int_equal(vd_pcap_out_written(o), 1); /* flushed into the moved file */
-	assert_int_equal(vd_pcap_out_write(o, &p6, NULL), 0);
-	assert_int_equal(vd_pcap_out_flush(o), 0);
+	assert_int_equal(vd_pcap_out_written(o), 1);
+	assert_int_equal(append(&one, o), 0);
 	expect_versions(moved, "4");
 	expect_versions(file, "6");
 
@@ -204,31 +238,40 @@ static void test_reopen(void **state)
 	assert_int_equal(rmdir(sub), 0);
 	assert_int_equal(vd_pcap_out_reopen(o, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, file));
-	assert_int_equal(vd_pcap_out_write(o, &p4, NULL), -1);
+	assert_int_equal(write_one(o, &p4, NULL), -1);
 	assert_int_equal(errno, EBADF);
-	assert_int_equal(vd_pcap_out_flush(o), -1);
+	assert_int_equal(vd_pcap_out_append(o, NULL, 0, 0), -1);
 	assert_int_equal(errno, EBADF);
 	assert_int_equal(vd_pcap_out_errors(o), 1);
 	assert_int_equal(mkdir(sub, 0700), 0);
 	assert_int_equal(vd_pcap_out_reopen(o, err, sizeof(err)), 0);
-	assert_int_equal(vd_pcap_out_write(o, &p4, NULL), 0);
-	assert_int_equal(vd_pcap_out_write(o, &p6, NULL), 0);
+	assert_int_equal(write_one(o, &p4, NULL), 0);
+	assert_int_equal(write_one(o, &p6, NULL), 0);
+	assert_int_equal(vd_pcap_out_written(o), 4);
 	vd_pcap_out_close(o);
 	expect_versions(file, "46");
 }
 
 static struct vd_pcap_out *shared;
 
+/* A worker: its own buffer, one append per 64 records. */
 static void *writer(void *arg)
 {
 	struct vd_packet *p = arg;
-	intptr_t failed = 0;
+	struct batch *b = calloc(1, sizeof(*b));
+	intptr_t failed = b == NULL;
 
-	for (int i = 0; i < 2000; i++) {
-		failed += vd_pcap_out_write(shared, p, "thread") != 0;
-		if (i % 64 == 63) /* as each worker does after a batch */
-			failed += vd_pcap_out_flush(shared) != 0;
+	for (int i = 0; b && i < 2000; i++) {
+		size_t n = vd_pcap_out_record(shared, b->buf + b->len, sizeof(b->buf) - b->len, p,
+					      "thread");
+
+		failed += n == 0;
+		b->len += n;
+		b->count++;
+		if (i % 64 == 63 || i == 1999) /* as each worker does after a batch */
+			failed += append(b, shared) != 0;
 	}
+	free(b);
 	return (void *)failed;
 }
 
@@ -262,6 +305,75 @@ static void test_concurrent_writers(void **state)
 	vd_capture_close(c);
 }
 
+/* Reads a whole small file into buf; returns its length. */
+static size_t slurp(const char *file, uint8_t *buf, size_t size)
+{
+	FILE *f = fopen(file, "rb");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, size, f);
+	assert_true(n < size);
+	fclose(f);
+	return n;
+}
+
+/* Byte for byte what libpcap's own dumper writes for the same records: the
+ * file header, and each record's header and bytes. */
+static void test_layout_matches_libpcap(void **state)
+{
+	static uint8_t ours[4096], theirs[4096];
+	char ref[160];
+	struct vd_packet p[2];
+	struct vd_pcap_out *o;
+	pcap_t *dead;
+	pcap_dumper_t *d;
+	size_t n;
+
+	(void)state;
+	snprintf(ref, sizeof(ref), "%s/ref.pcap", dir);
+	view(&p[0], b4, n4);
+	view(&p[1], b6, n6);
+	p[0].meta |= VD_META_TIMESTAMP | VD_META_MARK | VD_META_PREFIX;
+	p[0].timestamp_ns = 1700000000123456789ull, p[0].mark = 9, p[0].prefix = "pfx";
+	p[1].meta |= VD_META_TIMESTAMP;
+	p[1].timestamp_ns = 1700000001000001000ull;
+	p[1].len = n6 + 100; /* captured short */
+	for (int lt = VD_PCAP_NFLOG; lt <= VD_PCAP_RAW; lt++) {
+		o = vd_pcap_out_open(path, (enum vd_pcap_linktype)lt, err, sizeof(err));
+		assert_non_null(o);
+		dead = pcap_open_dead(lt == VD_PCAP_NFLOG ? DLT_NFLOG : DLT_RAW, 65535);
+		d = pcap_dump_open(dead, ref);
+		assert_non_null(d);
+		for (int i = 0; i < 2; i++) {
+			struct pcap_pkthdr h;
+			size_t at = one.len;
+			uint32_t w[4];
+
+			add(&one, o, &p[i], NULL);
+			/* libpcap gets the lengths and bytes our record carries */
+			memcpy(w, one.buf + at, 16);
+			h.ts.tv_sec = (time_t)(p[i].timestamp_ns / 1000000000u);
+			h.ts.tv_usec = (suseconds_t)(p[i].timestamp_ns % 1000000000u / 1000u);
+			h.caplen = w[2];
+			h.len = w[3];
+			if (lt == VD_PCAP_RAW) {
+				assert_int_equal(h.caplen, p[i].caplen);
+				assert_int_equal(h.len, p[i].len);
+			}
+			assert_int_equal(one.len - at, 16 + h.caplen);
+			pcap_dump((u_char *)d, &h, one.buf + at + 16);
+		}
+		assert_int_equal(append(&one, o), 0);
+		vd_pcap_out_close(o);
+		pcap_dump_close(d);
+		pcap_close(dead);
+		n = slurp(path, ours, sizeof(ours));
+		assert_int_equal(n, slurp(ref, theirs, sizeof(theirs)));
+		assert_memory_equal(ours, theirs, n);
+	}
+}
+
 static void test_tcpdump_reads_nflog_files(void **state)
 {
 	char cmd[256], line[512];
@@ -279,9 +391,10 @@ static void test_tcpdump_reads_nflog_files(void **state)
 	p.meta |= VD_META_MARK;
 	p.mark = 7;
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(vd_pcap_out_write(o, &p, "x"), 0);
+		add(&one, o, &p, "x");
 	view(&p, b6, n6);
-	assert_int_equal(vd_pcap_out_write(o, &p, "x"), 0);
+	add(&one, o, &p, "x");
+	assert_int_equal(append(&one, o), 0);
 	vd_pcap_out_close(o);
 	snprintf(cmd, sizeof(cmd), "PATH=/usr/sbin:/usr/bin:$PATH tcpdump -nr %s 2>/dev/null", path);
 	f = popen(cmd, "r");
@@ -308,6 +421,7 @@ int main(void)
 		T(test_failed_write_keeps_file_readable),
 		T(test_reopen),
 		T(test_concurrent_writers),
+		T(test_layout_matches_libpcap),
 		T(test_tcpdump_reads_nflog_files),
 	};
 

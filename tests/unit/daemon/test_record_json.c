@@ -1,6 +1,9 @@
 /* test_record_json.c - one packet as one JSON line (engine/record_json.c):
- * every key, escaping of outside strings, and a buffer too small. */
+ * every key, escaping of outside strings (control characters, quote,
+ * backslash, DEL, UTF-8 kept, bytes outside UTF-8 escaped), and a buffer too
+ * small. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -92,6 +95,150 @@ static void test_log_packet_escapes_prefix(void **state)
 	assert_null(strstr(line, "\"verdict\""));
 }
 
+/* A strict UTF-8 check written apart from the formatter's: decodes each
+ * sequence and refuses overlong forms, surrogates and values above
+ * U+10FFFF. */
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint32_t cp, min;
+		size_t len;
+
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((s[i] & 0xe0) == 0xc0)
+			len = 2, cp = s[i] & 0x1f, min = 0x80;
+		else if ((s[i] & 0xf0) == 0xe0)
+			len = 3, cp = s[i] & 0x0f, min = 0x800;
+		else if ((s[i] & 0xf8) == 0xf0)
+			len = 4, cp = s[i] & 0x07, min = 0x10000;
+		else
+			return false;
+		if (i + len > n)
+			return false;
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+/* Formats an NFLOG packet with this prefix, checks that the line is one line
+ * of valid UTF-8 without raw control characters, and that the prefix came
+ * out as want. */
+static void expect_prefix(const char *prefix, const char *want)
+{
+	struct vd_packet *p = tcp4();
+	char full[2048];
+	size_t n;
+
+	p->source = VD_SOURCE_NFLOG;
+	p->meta |= VD_META_PREFIX;
+	p->prefix = prefix;
+	n = vd_record_json(line, sizeof(line), p, NULL);
+	assert_true(n > 0);
+	if (!utf8_valid((const unsigned char *)line, n))
+		fail_msg("not valid UTF-8: %s", line);
+	for (size_t i = 0; i + 1 < n; i++)
+		if ((unsigned char)line[i] < 0x20)
+			fail_msg("raw control character 0x%02x at %zu: %s", line[i], i, line);
+	snprintf(full, sizeof(full), "\"prefix\":\"%s\",\"hook\"", want);
+	expect(full);
+}
+
+static void test_escapes_control_quote_backslash_del(void **state)
+{
+	char in[2], want[8];
+
+	(void)state;
+	for (int c = 1; c < 0x20; c++) {
+		in[0] = (char)c, in[1] = '\0';
+		snprintf(want, sizeof(want), "\\u%04x", c);
+		expect_prefix(in, want);
+	}
+	expect_prefix("\x7f", "\\u007f");
+	expect_prefix("say \"hi\"", "say \\\"hi\\\"");
+	expect_prefix("C:\\dir", "C:\\\\dir");
+	expect_prefix("plain text 123 ~!@#$%^&*()", "plain text 123 ~!@#$%^&*()");
+}
+
+static void test_valid_utf8_is_kept(void **state)
+{
+	static const char *const kept[] = {
+		"caf\xc3\xa9",            /* U+00E9, two bytes */
+		"\xc2\x80\xdf\xbf",        /* the two-byte ends */
+		"\xe0\xa0\x80 \xe2\x82\xac \xed\x9f\xbf \xee\x80\x80 \xef\xbf\xbf", /* U+0800, euro,
+		                           * below and above the surrogates, U+FFFF */
+		"\xf0\x90\x80\x80 \xf0\x9d\x84\x9e \xf4\x8f\xbf\xbf", /* U+10000, U+1D11E, U+10FFFF */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		expect_prefix(kept[i], kept[i]);
+}
+
+static void test_bytes_outside_utf8_are_escaped(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "a\x80" "b", "a\\u0080b" },                       /* lone continuation */
+		{ "\xbf", "\\u00bf" },
+		{ "\xe2\x82", "\\u00e2\\u0082" },                /* cut at the end */
+		{ "\xe2\x82X", "\\u00e2\\u0082X" },              /* cut by ASCII */
+		{ "\xf0\x9d\x84", "\\u00f0\\u009d\\u0084" },
+		{ "\xc3\xc3\xa9", "\\u00c3\xc3\xa9" },            /* a lead byte, then a whole sequence */
+		{ "\xc0\xaf", "\\u00c0\\u00af" },                /* overlong '/' */
+		{ "\xc1\xbf", "\\u00c1\\u00bf" },
+		{ "\xe0\x80\xaf", "\\u00e0\\u0080\\u00af" },     /* overlong, three bytes */
+		{ "\xf0\x80\x80\xaf", "\\u00f0\\u0080\\u0080\\u00af" },
+		{ "\xed\xa0\x80", "\\u00ed\\u00a0\\u0080" },     /* surrogate U+D800 */
+		{ "\xed\xbf\xbf", "\\u00ed\\u00bf\\u00bf" },     /* surrogate U+DFFF */
+		{ "\xf4\x90\x80\x80", "\\u00f4\\u0090\\u0080\\u0080" }, /* above U+10FFFF */
+		{ "\xf5\xfe\xff", "\\u00f5\\u00fe\\u00ff" },
+		{ "Latin-1 caf\xe9", "Latin-1 caf\\u00e9" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_prefix(cases[i][0], cases[i][1]);
+}
+
+/* Every byte value at once, and a sequence cut by the field's length limit
+ * (16 bytes for an interface name): each line stays valid UTF-8. */
+static void test_every_byte_and_cut_sequences_stay_utf8(void **state)
+{
+	struct vd_record_info info = { .tag = -1, .indev = "aaaaaaaaaaaaaaa\xc3\xa9" };
+	char all[256], want[256 * 6 + 1];
+	size_t n, len = 0;
+
+	(void)state;
+	/* No two neighbours of 0x80-0xff make a valid sequence: all escaped. */
+	for (int c = 1; c < 256; c++) {
+		all[c - 1] = (char)c;
+		if (c < 0x20 || c >= 0x7f)
+			len += (size_t)sprintf(want + len, "\\u%04x", c);
+		else if (c == '"' || c == '\\')
+			len += (size_t)sprintf(want + len, "\\%c", c);
+		else
+			want[len++] = (char)c;
+	}
+	all[255] = '\0';
+	want[len] = '\0';
+	expect_prefix(all, want);
+	n = vd_record_json(line, sizeof(line), tcp4(), &info);
+	assert_true(n > 0);
+	assert_true(utf8_valid((const unsigned char *)line, n));
+	expect("\"indev\":\"aaaaaaaaaaaaaaa\\u00c3\"");
+}
+
 static void test_buffer_too_small(void **state)
 {
 	(void)state;
@@ -116,6 +263,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_queue_packet_with_verdict),
 		cmocka_unit_test(test_log_packet_escapes_prefix),
+		cmocka_unit_test(test_escapes_control_quote_backslash_del),
+		cmocka_unit_test(test_valid_utf8_is_kept),
+		cmocka_unit_test(test_bytes_outside_utf8_are_escaped),
+		cmocka_unit_test(test_every_byte_and_cut_sequences_stay_utf8),
 		cmocka_unit_test(test_buffer_too_small),
 		cmocka_unit_test(test_no_ip_header),
 	};
