@@ -6,6 +6,7 @@
  * so concurrent loads in other threads cannot garble the messages.
  */
 #define _GNU_SOURCE /* dlinfo, dladdr1 */
+#include "file_trust.h"
 #include "plugin.h"
 
 #include <dlfcn.h>
@@ -94,9 +95,9 @@ static int plugin_find(const char *path, const char *base_dir, const char *searc
 	    search_dirs(file, size, search_path, path, &t))
 		return 0;
 	snprintf(err, errlen,
-		 "%s: not found in %s (looked for beside the rules file, then in --plugin-path; "
-		 "not in the current directory)",
-		 path, t.len ? t.text : "any directory (no rules file directory, no --plugin-path)");
+		 "%s: not found in %s (looked for beside the rules file, then in the plugin "
+		 "search path; not in the current directory)",
+		 path, t.len ? t.text : "any directory (no rules file directory, no plugin search path)");
 	return -1;
 }
 
@@ -184,6 +185,9 @@ int vd_plugin_hook_load(const char *path, const char *symbol, const char *base_d
 
 	memset(out, 0, sizeof(*out));
 	if (plugin_find(path, base_dir, search_path, file, sizeof(file), err, errlen) < 0)
+		return -1;
+	/* Before dlopen: its constructors run as soon as it is mapped. */
+	if (vd_file_trust_check(file, "plugin", err, errlen) < 0)
 		return -1;
 	h.dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
 	if (!h.dl) {

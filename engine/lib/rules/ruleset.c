@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "rule_load.h"
+#include "file_trust.h"
 #include "ruleset.h"
 
 /* --- evaluation (hot path) --- */
@@ -330,6 +331,10 @@ struct vd_ruleset *vd_ruleset_load(const char *path, const struct vd_ruleset_opt
 		return NULL;
 	}
 	rs->list = opt->list ? opt->list : "rules";
+	/* Once per file (the `logs` pass reads the same one): Lua runs as soon
+	 * as it loads, with the loader's privileges. */
+	if (!opt->list && vd_file_trust_check(path, "rules file", err, errlen) < 0)
+		goto fail;
 	if (read_file(rs, opt, err, errlen) < 0 || check_names(rs, err, errlen) < 0)
 		goto fail;
 	rs->hooks = calloc(rs->file.nrules ? rs->file.nrules : 1, sizeof(*rs->hooks));
