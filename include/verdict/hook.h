@@ -18,6 +18,12 @@
  * --plugin-path, and never in the current directory (a daemon running as
  * root must not load whatever sits where it was started).
  *
+ * Trust: a plugin is native code with the loading process's privileges,
+ * and its constructors run as soon as it is mapped. A process running as
+ * root refuses (before dlopen) a plugin file that a user other than root
+ * could change: owned by another user, writable by a group other than
+ * root's or by everyone, or in a directory that is (sticky ones excepted).
+ *
  * Symbols, from the rule's `symbol` (S):
  * - S itself: the vd_hook_eval_fn. Required.
  * - the init and fini functions, optional: S with a trailing "_eval"
