@@ -127,13 +127,13 @@ static int check_abi(void *dl, const char *file, char *err, size_t errlen)
 	const uint32_t *abi = plugin_sym(dl, VD_HOOK_ABI_SYMBOL, &elsewhere);
 
 	if (!abi) {
-		snprintf(err, errlen, "%s: not a verdictd plugin: no " VD_HOOK_ABI_SYMBOL " symbol",
+		snprintf(err, errlen, "%s: not a libverdict hook plugin: no " VD_HOOK_ABI_SYMBOL " symbol",
 			 file);
 		return -1;
 	}
 	if (*abi != VD_HOOK_ABI_VERSION) {
 		snprintf(err, errlen,
-			 "%s: built for hook ABI %u, this verdictd has %u: rebuild it against "
+			 "%s: built for hook ABI %u, this libverdict has %u: rebuild it against "
 			 "include/verdict/hook.h",
 			 file, (unsigned)*abi, (unsigned)VD_HOOK_ABI_VERSION);
 		return -1;

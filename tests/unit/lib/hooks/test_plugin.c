@@ -211,7 +211,7 @@ static void test_init_fini_names_follow_the_symbol(void **unused)
 static void test_abi_mismatch_refused(void **unused)
 {
 	load_refused(PLUGIN("bad_abi.so"), "bad_abi_eval", NULL, NULL, PLUGIN("bad_abi.so"),
-		     "built for hook ABI 7, this verdictd has 1: rebuild it against "
+		     "built for hook ABI 7, this libverdict has 1: rebuild it against "
 		     "include/verdict/hook.h",
 		     NULL);
 }
@@ -219,7 +219,7 @@ static void test_abi_mismatch_refused(void **unused)
 static void test_no_abi_symbol_refused(void **unused)
 {
 	load_refused(PLUGIN("no_abi.so"), "no_abi_eval", NULL, NULL, PLUGIN("no_abi.so"),
-		     "not a verdictd plugin: no vd_hook_abi_version symbol", NULL);
+		     "not a libverdict hook plugin: no vd_hook_abi_version symbol", NULL);
 }
 
 static void test_missing_file_names_where_it_looked(void **unused)
