@@ -108,6 +108,10 @@ static int copy_answer(int fd, FILE *out, int64_t deadline)
 			continue;
 		if (n < 0 && errno == EINTR)
 			continue;
+		/* A daemon that answers and closes before reading our command
+		 * ("error: busy") resets the connection after its answer. */
+		if (n < 0 && errno == ECONNRESET && total > 0)
+			n = 0;
 		if (n <= 0)
 			break;
 		/* The answer's start may come over several reads. */
@@ -140,7 +144,8 @@ int vd_control_request(const char *path, const char *cmd, int timeout_ms, FILE *
 	if (fd < 0)
 		return -1;
 	status = send_all(fd, line, (size_t)len, deadline);
-	if (status == 0) {
+	/* Closed before our command went out: its answer may be there. */
+	if (status == 0 || errno == EPIPE || errno == ECONNRESET) {
 		shutdown(fd, SHUT_WR);
 		status = copy_answer(fd, out, deadline);
 	}
