@@ -123,7 +123,8 @@ static void print_help(FILE *out)
 	      "     another process, no CAP_NET_ADMIN), an output, capture or namespace\n"
 	      "     that cannot be opened, a worker failing\n"
 	      "  2  what was given is wrong: a bad option or value, a rules file that is\n"
-	      "     missing or does not load (also with --check and --replay)\n",
+	      "     missing or does not load (also with --check and --replay), a --control\n"
+	      "     path that is not a socket, an unknown --control-group\n",
 	      out);
 }
 
