@@ -1,50 +1,98 @@
 /*
  * verdictctl.c - talk to a running verdictd over its control socket.
  *
- *   verdictctl [--socket PATH] reload|stats|ping
+ *   verdictctl [--socket PATH] [--timeout SECONDS] reload|stats|ping
  *
  * Exit status: 0 when verdictd answered and the answer does not start with
  * "error:" ("ok: ..." for reload and ping, the stats lines themselves for
  * stats, so that they parse as printed); 1 when it answered "error: ..." (e.g.
  * a rules file that does not load: the old rules stay live) or closed the
- * connection without an answer; 2 on bad arguments or when no verdictd
- * listens on the socket.
+ * connection without an answer; 2 on bad arguments, when no verdictd
+ * listens on the socket, or when it did not answer within the timeout.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "control_client.h"
 
+#define DEFAULT_TIMEOUT_S 5.0
+#define MAX_TIMEOUT_S 86400.0
+
 static int usage(FILE *out, int status)
 {
-	fprintf(out, "Usage: verdictctl [--socket PATH] reload|stats|ping\n"
+	fprintf(out, "Usage: verdictctl [--socket PATH] [--timeout SECONDS] reload|stats|ping\n"
 		     "  reload   load the rules file again (SIGHUP does the same)\n"
 		     "  stats    per-queue and per-rule counters\n"
 		     "  ping     check that verdictd answers\n"
-		     "  --socket PATH  control socket (default %s)\n"
-		     "Exit status: 0 on success, 1 when verdictd answered \"error: ...\" or did\n"
-		     "not answer, 2 on bad arguments or when no verdictd listens.\n",
-		VD_CONTROL_DEFAULT_PATH);
+		     "  --socket PATH      control socket (default %s)\n"
+		     "  --timeout SECONDS  give up when the whole answer has not come by then\n"
+		     "                     (default %g; a reload goes on in verdictd)\n"
+		     "Exit status: 0 on success, 1 when verdictd answered \"error: ...\" or closed\n"
+		     "the connection without answering, 2 on bad arguments, when no verdictd\n"
+		     "listens, or when it did not answer in time.\n",
+		VD_CONTROL_DEFAULT_PATH, DEFAULT_TIMEOUT_S);
 	return status;
+}
+
+static int parse_timeout(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0.001) || v > MAX_TIMEOUT_S)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Prints why the request failed; returns the exit status. */
+static int request_failed(const char *path, const char *cmd, double timeout)
+{
+	if (errno == ENODATA) {
+		fprintf(stderr, "verdictctl: verdictd at %s closed the connection without answering "
+				"\"%s\" (see its log)\n", path, cmd);
+		return 1;
+	}
+	if (errno == ETIMEDOUT) {
+		fprintf(stderr, "verdictctl: verdictd at %s did not answer \"%s\" within %g s%s "
+				"(--timeout SECONDS)\n", path, cmd, timeout,
+			strcmp(cmd, "reload") == 0 ? "; the reload goes on, see its log" : "");
+		return 2;
+	}
+	fprintf(stderr, "verdictctl: cannot reach verdictd at %s: %s (is it running with "
+			"--control %s?)\n", path, strerror(errno), path);
+	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option longs[] = { { "socket", required_argument, NULL, 's' },
+					       { "timeout", required_argument, NULL, 't' },
 					       { "help", no_argument, NULL, 'h' },
 					       { NULL, 0, NULL, 0 } };
 	const char *path = VD_CONTROL_DEFAULT_PATH;
+	double timeout = DEFAULT_TIMEOUT_S;
 	int c, status;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "s:h", longs, NULL)) != -1) {
-		if (c == 's')
+	while ((c = getopt_long(argc, argv, "s:t:h", longs, NULL)) != -1) {
+		if (c == 's') {
 			path = optarg;
-		else if (c == 'h')
+		} else if (c == 't') {
+			if (parse_timeout(optarg, &timeout) < 0) {
+				fprintf(stderr, "verdictctl: --timeout: \"%s\" is not a number of "
+						"seconds from 0.001 to %g (see verdictctl --help)\n",
+					optarg, MAX_TIMEOUT_S);
+				return 2;
+			}
+		} else if (c == 'h') {
 			return usage(stdout, 0);
-		else {
+		} else {
 			fprintf(stderr, "verdictctl: unknown option \"%s\" (see verdictctl --help)\n",
 				argv[optind - 1]);
 			return 2;
@@ -56,16 +104,8 @@ int main(int argc, char **argv)
 				"(see verdictctl --help)\n");
 		return 2;
 	}
-	status = vd_control_request(path, argv[optind], stdout);
-	if (status < 0 && errno == ENODATA) {
-		fprintf(stderr, "verdictctl: verdictd at %s closed the connection without answering "
-				"\"%s\" (see its log)\n", path, argv[optind]);
-		return 1;
-	}
-	if (status < 0) {
-		fprintf(stderr, "verdictctl: cannot reach verdictd at %s: %s (is it running with "
-				"--control %s?)\n", path, strerror(errno), path);
-		return 2;
-	}
+	status = vd_control_request(path, argv[optind], (int)(timeout * 1000 + 0.5), stdout);
+	if (status < 0)
+		return request_failed(path, argv[optind], timeout);
 	return status;
 }

@@ -17,7 +17,7 @@ enum {
 	OPT_CONTROL, OPT_PLUGIN_PATH, OPT_LUA_MEMORY, OPT_LUA_INSTRUCTIONS,
 	OPT_NFLOG, OPT_NFLOG_COPY, OPT_NFLOG_RANGE, OPT_NFLOG_THRESHOLD, OPT_NFLOG_TIMEOUT,
 	OPT_NFLOG_NLBUFSIZ, OPT_NFLOG_FLAGS, OPT_NFLOG_RCVBUF_MAX, OPT_NETNS, OPT_LOG_JSON,
-	OPT_LOG_PCAP, OPT_LOG_PCAP_LINKTYPE, OPT_REPLAY,
+	OPT_LOG_PCAP, OPT_LOG_PCAP_LINKTYPE, OPT_REPLAY, OPT_CONTROL_GROUP,
 };
 
 static const struct option long_options[] = {
@@ -38,6 +38,7 @@ static const struct option long_options[] = {
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
 	{ "check", required_argument, NULL, OPT_CHECK },
 	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "control-group", required_argument, NULL, OPT_CONTROL_GROUP },
 	{ "plugin-path", required_argument, NULL, OPT_PLUGIN_PATH },
 	{ "lua-memory", required_argument, NULL, OPT_LUA_MEMORY },
 	{ "lua-instructions", required_argument, NULL, OPT_LUA_INSTRUCTIONS },
@@ -75,6 +76,8 @@ static void print_help(FILE *out)
 	      "  -d, --default VERDICT   verdict without --rules: accept (default) or drop\n"
 	      "      --control PATH      control socket for verdictctl (default\n"
 	      "                          " VD_CONTROL_DEFAULT_PATH " with --rules; \"none\": off)\n"
+	      "      --control-group GROUP  members of GROUP may use the control socket too\n"
+	      "                          (mode 0660; default 0600: root and verdictd's user)\n"
 	      "      --plugin-path DIRS  where plugins named in the rules are also looked for\n"
 	      "      --lua-memory BYTES  memory cap per Lua state, K/M/G (default 64M)\n"
 	      "      --lua-instructions N  instruction budget per Lua hook call (default 1000000)\n"
@@ -120,7 +123,8 @@ static void print_help(FILE *out)
 	      "     another process, no CAP_NET_ADMIN), an output, capture or namespace\n"
 	      "     that cannot be opened, a worker failing\n"
 	      "  2  what was given is wrong: a bad option or value, a rules file that is\n"
-	      "     missing or does not load (also with --check and --replay)\n",
+	      "     missing or does not load (also with --check and --replay), a --control\n"
+	      "     path that is not a socket, an unknown --control-group\n",
 	      out);
 }
 
@@ -381,6 +385,9 @@ static enum vd_cli_action parse_option(int opt, const char *arg, struct vd_cli_o
 		o->control = strcmp(arg, "none") == 0 ? NULL : arg;
 		o->control_set = 1;
 		return VD_CLI_RUN;
+	case OPT_CONTROL_GROUP:
+		o->control_group = arg;
+		return VD_CLI_RUN;
 	case OPT_PLUGIN_PATH:
 		o->plugin_path = arg;
 		return VD_CLI_RUN;
@@ -461,5 +468,10 @@ enum vd_cli_action vd_cli_parse(int argc, char **argv, struct vd_cli_options *o,
 		return usage_error(err, "--queue or --nflog is required%s%s", "", "");
 	if (!o->control_set && o->rules)
 		o->control = VD_CONTROL_DEFAULT_PATH;
+	if (o->control_group && !o->control)
+		return usage_error(err, "--control-group %s: there is no control socket (give "
+				   "--rules, or --control PATH)%s", o->control_group, "");
+	if (o->control_group && !*o->control_group)
+		return usage_error(err, "--control-group: an empty group name%s%s", "", "");
 	return VD_CLI_RUN;
 }

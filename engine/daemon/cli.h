@@ -31,6 +31,7 @@ struct vd_cli_options {
 	const char *check;     /* --check FILE: validate, summarise, exit */
 	const char *control;   /* control socket path; NULL: none */
 	int control_set;       /* --control was given (else: default with --rules) */
+	const char *control_group; /* --control-group NAME|GID: may use the socket too */
 	const char *plugin_path; /* extra plugin directories */
 	size_t lua_memory;     /* 0: the library's default */
 	unsigned lua_instructions; /* 0: the library's default */

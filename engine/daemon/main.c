@@ -1,49 +1,37 @@
 /*
  * main.c - the verdictd daemon: options in, an engine over the queues, a rule
- * table (or one default verdict) deciding, signals and control commands
- * served on the main thread, statistics out.
+ * table (or one default verdict) deciding, the main loop (serve.c) serving
+ * signals and control commands, statistics out.
  *
  * Thin by design: packet work lives in libverdict. The main thread owns
- * everything that is not a worker's: reloads, the control socket, printing.
+ * everything that is not a worker's: the control socket, signals, printing,
+ * and starting reloads, which load on a thread of their own (reloader.h) so
+ * that nothing a rules file does can hold the main loop.
  */
 #define _GNU_SOURCE /* setns */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
+#include <grp.h>
 #include <sched.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <verdict/libverdict.h>
 #include <verdict/rules.h>
 
 #include "cli.h"
-#include "control.h"
 #include "internal.h"
-#include "log_sink.h"
-#include "log_workers.h"
 #include "replay.h"
+#include "serve.h"
 #include "stats_report.h"
 
-/* Re-check for a failed worker at least this often. */
-#define POLL_INTERVAL_MS 200
+/* How long the exit waits for a cancelled reload before leaving it behind. */
+#define RELOAD_ABANDON_MS 300
 
-struct daemon {
-	struct vd_cli_options *opts;
-	struct vd_engine *engine;   /* NULL without --queue and --nflog */
-	struct vd_log_workers_context logs; /* what the group workers share */
-	struct vd_log_sink *sink;   /* NULL without --log-json / --log-pcap */
-	struct vd_rules *rules;   /* NULL: every packet gets opts->default_verdict */
-	struct vd_control *control;
-	int sigfd;
-	bool stop;
-};
 
 /* A queue worker's own: which worker it is, and its log writer. */
 struct worker_ctx {
@@ -137,54 +125,6 @@ static void group_fini(unsigned worker, void *worker_user, void *engine_user)
 	vd_log_worker_free(worker_user);
 }
 
-/* Queue and group counters, as stats lines ("stats: ...", "nflog: ..."). */
-static void report_engine(FILE *out, const struct vd_engine *e, const char *label)
-{
-	if (e && vd_engine_nqueues(e))
-		vd_stats_report(out, e, label);
-	if (e && vd_engine_ngroups(e))
-		vd_log_workers_report(out, e, label);
-}
-
-static int reload(struct daemon *d, FILE *reply)
-{
-	char errbuf[VD_ERRBUF_SIZE];
-
-	if (!d->rules) {
-		fprintf(reply, "error: no rules file in use (start verdictd with --rules FILE)\n");
-		return -1;
-	}
-	if (vd_rules_reload(d->rules, errbuf) < 0) {
-		vd_log(VD_LOG_ERROR, "reload refused, the old rules stay: %s", errbuf);
-		fprintf(reply, "error: %s (the old rules stay)\n", errbuf);
-		return -1;
-	}
-	vd_log(VD_LOG_INFO, "reloaded %s (generation %u)", d->opts->rules,
-	       vd_rules_generation(d->rules));
-	fprintf(reply, "ok: reloaded %s (generation %u)\n", d->opts->rules,
-		vd_rules_generation(d->rules));
-	return 0;
-}
-
-static void control_handler(const char *cmd, FILE *reply, void *data)
-{
-	struct daemon *d = data;
-
-	if (strcmp(cmd, "reload") == 0) {
-		reload(d, reply);
-	} else if (strcmp(cmd, "stats") == 0) {
-		/* The lines alone, no "ok" before them: the answer parses as it is.
-		 * The client tells success by the absence of "error:". */
-		report_engine(reply, d->engine, NULL);
-		if (d->rules)
-			vd_rules_report(reply, d->rules, NULL);
-	} else if (strcmp(cmd, "ping") == 0) {
-		fprintf(reply, "ok: verdictd %s\n", VD_VERSION_STRING);
-	} else {
-		fprintf(reply, "error: unknown command \"%s\" (reload, stats, ping)\n", cmd);
-	}
-}
-
 /* The library's lines and the daemon's own, one per line on stderr. */
 static void log_to_stderr(enum vd_log_level level, const char *message, void *user)
 {
@@ -192,87 +132,6 @@ static void log_to_stderr(enum vd_log_level level, const char *message, void *us
 	fprintf(stderr, "verdictd: %s: %s\n", vd_log_level_name(level), message);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void handle_signal(struct daemon *d)
-{
-	struct signalfd_siginfo si;
-	FILE *devnull;
-
-	if (read(d->sigfd, &si, sizeof(si)) != sizeof(si))
-		return;
-	if (si.ssi_signo == SIGHUP) {
-		/* The outcome is logged; the reply text is for the control socket. */
-		devnull = fopen("/dev/null", "we");
-		if (devnull) {
-			if (d->rules)
-				reload(d, devnull);
-			else if (!d->sink)
-				vd_log(VD_LOG_INFO, "SIGHUP: nothing to reload (no --rules)");
-			fclose(devnull);
-		}
-		if (d->sink) {
-			char err[VD_ERRBUF_SIZE];
-
-			if (vd_log_sink_reopen(d->sink, err, sizeof(err)) < 0)
-				vd_log(VD_LOG_ERROR, "reopening the log outputs: %s", err);
-			else
-				vd_log(VD_LOG_INFO, "log outputs reopened");
-		}
-		return;
-	}
-	vd_log(VD_LOG_INFO, "%s: stopping", strsignal((int)si.ssi_signo));
-	d->stop = true;
-}
-
-/* Serves signals, control commands and the statistics timer until SIGINT or
- * SIGTERM (or a dead worker). Everything runs here, one thing at a time. */
-static void report(struct daemon *d, const char *label)
-{
-	report_engine(stdout, d->engine, label);
-	if (d->sink) {
-		uint64_t written, errors;
-
-		vd_log_sink_counts(d->sink, &written, &errors);
-		printf("logs%s%s: written=%llu errors=%llu\n", label ? " " : "", label ? label : "",
-		       (unsigned long long)written, (unsigned long long)errors);
-		fflush(stdout);
-	}
-}
-
-static void serve(struct daemon *d)
-{
-	double interval = d->opts->stats_interval;
-	double next_stats = interval > 0 ? now_s() + interval : INFINITY;
-
-	while (!d->stop && d->engine && vd_engine_running(d->engine)) {
-		struct pollfd fds[2] = { { .fd = d->sigfd, .events = POLLIN },
-					 { .fd = d->control ? vd_control_fd(d->control) : -1,
-					   .events = POLLIN } };
-		double wait_ms = fmin(POLL_INTERVAL_MS, fmax(0, (next_stats - now_s()) * 1000));
-
-		if (poll(fds, 2, (int)wait_ms) > 0) {
-			if (fds[0].revents & POLLIN)
-				handle_signal(d);
-			if (fds[1].revents & POLLIN)
-				vd_control_serve(d->control, control_handler, d);
-		}
-		if (now_s() >= next_stats) {
-			report(d, NULL);
-			if (d->rules)
-				vd_rules_report(stdout, d->rules, NULL);
-			next_stats += interval;
-		}
-	}
-	if (!d->stop)
-		vd_log(VD_LOG_ERROR, "a worker stopped on an error: shutting down");
-}
 
 static void describe(const struct vd_cli_options *o)
 {
@@ -436,19 +295,31 @@ static int signals_open(void)
 	return signalfd(-1, &sigs, SFD_CLOEXEC);
 }
 
-static void shutdown_daemon(struct daemon *d, int *status)
+/* Returns false when a cancelled reload did not end in time: it still uses
+ * the rules, which are then left to the process's exit. */
+static bool shutdown_daemon(struct daemon *d, int *status)
 {
+	/* The cancellation runs while the workers stop. */
+	if (d->reloader && vd_reloader_running(d->reloader))
+		vd_rules_reload_cancel(d->rules);
 	if (d->engine)
 		vd_engine_stop(d->engine);
 	if (d->engine && vd_engine_wait(d->engine) < 0)
 		*status = 1;
-	report(d, "final");
+	vd_daemon_report(d, "final");
 	if (d->rules)
 		vd_rules_report(stdout, d->rules, "final");
 	vd_engine_destroy(d->engine);
 	vd_log_sink_close(d->sink);
 	vd_control_close(d->control);
+	if (d->reloader && !vd_reloader_stop(d->reloader, RELOAD_ABANDON_MS)) {
+		vd_log(VD_LOG_WARN, "the reload in progress did not stop when cancelled: "
+		       "exiting without it");
+		return false;
+	}
+	vd_reloader_free(d->reloader);
 	vd_rules_close(d->rules);
+	return true;
 }
 
 /* --netns NAME|PATH: the whole daemon moves before it opens any socket or
@@ -478,16 +349,38 @@ static int enter_netns(const char *ns)
 	return 0;
 }
 
-/* Starts what the options ask for; -1 (-2 from open_rules) with the error
- * printed. */
+/* The control socket. A path that is not a socket is the user's mistake
+ * (-2: exit status 2) and stays untouched; any other failure leaves the
+ * daemon without one, as SIGHUP still reloads. */
+static int open_control(struct daemon *d, char *errbuf, size_t errlen)
+{
+	struct vd_control_config cfg = { .path = d->opts->control, .group = d->control_group };
+
+	d->control = vd_control_open(&cfg, errbuf, errlen);
+	if (!d->control && errno == ENOTSOCK)
+		return -2;
+	if (!d->control)
+		vd_log(VD_LOG_WARN, "%s; verdictctl will not reach this daemon (SIGHUP still "
+		       "reloads)", errbuf);
+	return 0;
+}
+
+/* Starts what the options ask for; -1 or -2 (what was given is wrong) with
+ * the error printed. */
 static int start(struct daemon *d, const uint16_t *queues, const uint16_t *groups)
 {
 	struct vd_cli_options *o = d->opts;
 	char errbuf[VD_ERRBUF_SIZE];
-	int rc;
+	int rc = -1;
 
 	if (o->rules && (rc = open_rules(d, queues, groups)) < 0)
 		return rc;
+	rc = -1;
+	if (d->rules && !(d->reloader = vd_reloader_new(d->rules))) {
+		snprintf(errbuf, sizeof(errbuf), "cannot make the reload thread's eventfd: %s",
+			 strerror(errno));
+		goto fail;
+	}
 	if (o->log_json || o->log_pcap) {
 		d->sink = vd_log_sink_open(o->log_json, o->log_pcap,
 					   o->pcap_raw ? VD_PCAP_RAW : VD_PCAP_NFLOG, errbuf,
@@ -495,12 +388,9 @@ static int start(struct daemon *d, const uint16_t *queues, const uint16_t *group
 		if (!d->sink)
 			goto fail;
 	}
-	if (o->control) {
-		d->control = vd_control_open(o->control, errbuf, sizeof(errbuf));
-		if (!d->control)
-			vd_log(VD_LOG_WARN, "%s; verdictctl will not reach this daemon (SIGHUP still "
-			       "reloads)", errbuf);
-	}
+	if (o->control && (rc = open_control(d, errbuf, sizeof(errbuf))) < 0)
+		goto fail;
+	rc = -1;
 	d->logs = (struct vd_log_workers_context){ .rules = d->rules, .sink = d->sink };
 	d->engine = engine_from_options(d, queues, groups, errbuf);
 	if (!d->engine || vd_engine_start(d->engine, errbuf) < 0)
@@ -516,14 +406,43 @@ fail:
 	d->engine = NULL;
 	vd_log_sink_close(d->sink);
 	vd_control_close(d->control);
+	vd_reloader_free(d->reloader);
 	vd_rules_close(d->rules);
-	return -1;
+	return rc;
+}
+
+/* --control-group NAME|GID into d->control_group; -1 with the error printed. */
+static int resolve_control_group(struct daemon *d)
+{
+	const char *name = d->opts->control_group;
+	const struct group *g;
+	char *end;
+	unsigned long gid;
+
+	d->control_group = (gid_t)-1;
+	if (!name)
+		return 0;
+	errno = 0;
+	gid = strtoul(name, &end, 10);
+	if (*name >= '0' && *name <= '9' && !*end && !errno && gid < (gid_t)-1) {
+		d->control_group = (gid_t)gid;
+		return 0;
+	}
+	g = getgrnam(name);
+	if (!g) {
+		fprintf(stderr, "verdictd: --control-group: no group \"%s\" (a name from "
+			"/etc/group or a number) (see verdictd --help)\n", name);
+		return -1;
+	}
+	d->control_group = g->gr_gid;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	static struct vd_cli_options opts;
 	struct daemon d = { .opts = &opts };
+	bool clean;
 	uint16_t queues[VD_CLI_MAX_QUEUES], groups[VD_CLI_MAX_QUEUES];
 	int status = 0;
 
@@ -543,6 +462,8 @@ int main(int argc, char **argv)
 		return check_only(&opts);
 	if (opts.replay)
 		return vd_replay_run(&opts, stdout);
+	if (resolve_control_group(&d) < 0)
+		return 2;
 	if (opts.netns && enter_netns(opts.netns) < 0)
 		return 1;
 	d.sigfd = signals_open();
@@ -556,9 +477,16 @@ int main(int argc, char **argv)
 		groups[i] = (uint16_t)opts.groups[i];
 	status = start(&d, queues, groups);
 	if (status < 0)
-		return status == -2 ? 2 : 1; /* 2: the rules file; 1: the system */
+		return status == -2 ? 2 : 1; /* 2: what was given; 1: the system */
 	describe(&opts);
-	serve(&d);
-	shutdown_daemon(&d, &status);
+	vd_daemon_serve(&d);
+	clean = shutdown_daemon(&d, &status);
+	if (!clean) {
+		/* A reload thread still runs: exit now, without the exit handlers
+		 * that could tear down what it uses. */
+		fflush(stdout);
+		fflush(stderr);
+		_exit(status);
+	}
 	return status;
 }

@@ -17,8 +17,11 @@
  *   do all of that per batch; any other thread calls
  *   vd_rules_reader_register first and vd_rules_reader_quiescent between
  *   evaluations (e.g. per packet of a replayed capture).
- * - vd_rules_reload, vd_rules_stats, vd_rules_close: one control thread at a
- *   time (reloads are serialized by a mutex no reader takes).
+ * - vd_rules_reload: one thread at a time (reloads are serialized by a mutex
+ *   no reader takes). It may run on a thread of its own: vd_rules_stats,
+ *   vd_rules_generation and vd_rules_reload_cancel do not wait for a load
+ *   in progress (stats wait at most for the switch to the new table).
+ * - vd_rules_close: when no reload runs any more.
  */
 #ifndef VERDICT_RULES_H
 #define VERDICT_RULES_H
@@ -60,6 +63,14 @@ struct vd_rules *vd_rules_open_sized(const struct vd_rules_config *cfg, size_t c
  * when the new file does not load (the old table stays live). Blocks for one
  * grace period (every worker's current batch) before freeing the old table. */
 int vd_rules_reload(struct vd_rules *r, char *errbuf);
+
+/* Asks the reload in progress, on another thread, to give up: its load stops
+ * at the next point that checks (between Lua states; inside a Lua run where
+ * the hook layer checks vd_lua_limits.cancel), and vd_rules_reload returns -1
+ * with errno ECANCELED and "FILE: reload cancelled" in errbuf; the old table
+ * stays. A reload that starts after this call is not affected. Any thread;
+ * no lock, no allocation. Returns 1 when a reload was in progress, else 0. */
+int vd_rules_reload_cancel(struct vd_rules *r);
 
 /* The verdict for pkt on worker w. Hot path: no allocation, no lock. */
 struct vd_verdict vd_rules_eval(struct vd_rules *r, unsigned w, const struct vd_packet *pkt);

@@ -23,6 +23,7 @@
 #ifndef VD_LUA_HOOK_H
 #define VD_LUA_HOOK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +38,7 @@ struct vd_lua; /* opaque: one sandboxed lua_State */
 struct vd_lua_limits {
 	size_t memory_bytes;   /* cap for this state's allocator; 0 = 64 MiB default */
 	unsigned instructions; /* budget per hook call (VM instructions, approx, via count hook); 0 = 1,000,000 */
+	const atomic_int *cancel; /* NULL: none; non-zero: the load or call in progress errors out ("cancelled") */
 };
 
 #define VD_LUA_DEFAULT_MEMORY ((size_t)64 << 20)

@@ -10,9 +10,9 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-
 
 #include <verdict/queue.h>
 #include <verdict/rules.h>
@@ -37,8 +37,13 @@ struct vd_rules {
 	uint16_t *queues;
 	uint16_t *log_groups;
 	pthread_mutex_t reload_lock;  /* serializes reloads; readers never take it */
+	/* Held only while a reload switches tables and names slots, never while
+	 * it loads: stats read names under it and answer during a long load. */
+	pthread_mutex_t table_lock;
+	atomic_int cancel;            /* vd_rules_reload_cancel: give up this load */
+	atomic_int loading;           /* a reload is in progress */
 	unsigned generation;
-	char **slot_names;            /* slot -> rule name; reload side only */
+	char **slot_names;            /* slot -> rule name; under table_lock */
 	unsigned nslots;
 	uint64_t **hits;              /* [worker][slot] */
 	uint64_t **errors;            /* [worker][slot] */
@@ -125,18 +130,14 @@ static struct vd_ruleset *load(struct vd_rules *r, char *errbuf)
 	struct vd_ruleset_options opt = {
 		.nworkers = r->cfg.nworkers,
 		.queues = r->queues,
-		.lua = { .memory_bytes = r->cfg.lua_memory, .instructions = r->cfg.lua_instructions },
+		.lua = { .memory_bytes = r->cfg.lua_memory, .instructions = r->cfg.lua_instructions,
+			 .cancel = &r->cancel },
 		.plugin_path = r->cfg.plugin_path,
 		.nlog_workers = r->cfg.nlog_workers,
 		.log_groups = r->log_groups,
 	};
-	struct vd_ruleset *rs = vd_ruleset_load(r->path, &opt, errbuf, VD_ERRBUF_SIZE);
 
-	if (rs && assign_slots(r, rs, errbuf) < 0) {
-		vd_ruleset_free(rs);
-		return NULL;
-	}
-	return rs;
+	return vd_ruleset_load(r->path, &opt, errbuf, VD_ERRBUF_SIZE);
 }
 
 static void rules_free(struct vd_rules *r)
@@ -156,6 +157,7 @@ static void rules_free(struct vd_rules *r)
 	free(r->log_groups);
 	free(r->path);
 	pthread_mutex_destroy(&r->reload_lock);
+	pthread_mutex_destroy(&r->table_lock);
 	free(r);
 }
 
@@ -188,6 +190,7 @@ VD_EXPORT struct vd_rules *vd_rules_open_sized(const struct vd_rules_config *con
 	if (!r)
 		goto nomem;
 	pthread_mutex_init(&r->reload_lock, NULL);
+	pthread_mutex_init(&r->table_lock, NULL);
 	if (vd_abi_copy_in(&r->cfg, sizeof(r->cfg), config, config_size) < 0) {
 		vd_errbuf_set(errbuf, "%s: the program was built against a newer libverdict "
 			      "(it sets rule table settings this library does not know)",
@@ -215,6 +218,10 @@ VD_EXPORT struct vd_rules *vd_rules_open_sized(const struct vd_rules_config *con
 		goto nomem;
 	}
 	r->current = load(r, errbuf);
+	if (r->current && assign_slots(r, r->current, errbuf) < 0) {
+		vd_ruleset_free(r->current);
+		r->current = NULL;
+	}
 	if (!r->current) {
 		rules_free(r);
 		errno = EINVAL;
@@ -228,14 +235,15 @@ nomem:
 	return NULL;
 }
 
-VD_EXPORT int vd_rules_reload(struct vd_rules *r, char *errbuf)
+/* The new table in place of the old, under table_lock. */
+static int reload_switch(struct vd_rules *r, struct vd_ruleset *fresh, char *errbuf)
 {
-	struct vd_ruleset *fresh, *old;
+	struct vd_ruleset *old;
 
-	pthread_mutex_lock(&r->reload_lock);
-	fresh = load(r, errbuf);
-	if (!fresh) {
-		pthread_mutex_unlock(&r->reload_lock);
+	pthread_mutex_lock(&r->table_lock);
+	if (assign_slots(r, fresh, errbuf) < 0) {
+		pthread_mutex_unlock(&r->table_lock);
+		vd_ruleset_free(fresh);
 		errno = EINVAL;
 		return -1;
 	}
@@ -244,9 +252,39 @@ VD_EXPORT int vd_rules_reload(struct vd_rules *r, char *errbuf)
 	 * offline in recv): after this, none can still be inside `old`. */
 	vd_rcu_synchronize();
 	vd_ruleset_free(old);
-	r->generation++;
-	pthread_mutex_unlock(&r->reload_lock);
+	__atomic_store_n(&r->generation, r->generation + 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&r->table_lock);
 	return 0;
+}
+
+VD_EXPORT int vd_rules_reload(struct vd_rules *r, char *errbuf)
+{
+	struct vd_ruleset *fresh;
+	int ret = -1;
+
+	pthread_mutex_lock(&r->reload_lock);
+	atomic_store(&r->cancel, 0);
+	atomic_store(&r->loading, 1);
+	fresh = load(r, errbuf);
+	if (atomic_load(&r->cancel)) {
+		/* Whatever the load said, it was told to stop: say that. */
+		vd_ruleset_free(fresh);
+		vd_errbuf_set(errbuf, "%s: reload cancelled", r->path);
+		errno = ECANCELED;
+	} else if (!fresh) {
+		errno = EINVAL;
+	} else {
+		ret = reload_switch(r, fresh, errbuf);
+	}
+	atomic_store(&r->loading, 0);
+	pthread_mutex_unlock(&r->reload_lock);
+	return ret;
+}
+
+VD_EXPORT int vd_rules_reload_cancel(struct vd_rules *r)
+{
+	atomic_store(&r->cancel, 1);
+	return atomic_load(&r->loading);
 }
 
 VD_EXPORT unsigned vd_rules_generation(const struct vd_rules *r)
@@ -269,8 +307,8 @@ VD_EXPORT size_t vd_rules_stats_sized(struct vd_rules *r, struct vd_rule_stats *
 	const struct vd_ruleset *rs;
 	size_t n;
 
-	/* Under the reload lock the table cannot be freed while we read names. */
-	pthread_mutex_lock(&r->reload_lock);
+	/* Under the table lock the table cannot be freed while we read names. */
+	pthread_mutex_lock(&r->table_lock);
 	rs = r->current;
 	n = rs->file.nrules + 1;
 	for (size_t i = 0; i < n && i < max; i++) {
@@ -283,7 +321,7 @@ VD_EXPORT size_t vd_rules_stats_sized(struct vd_rules *r, struct vd_rule_stats *
 		/* The caller's array has elements of its own version's size. */
 		vd_abi_copy_out((char *)out + i * elem_size, elem_size, &st, sizeof(st));
 	}
-	pthread_mutex_unlock(&r->reload_lock);
+	pthread_mutex_unlock(&r->table_lock);
 	return n;
 }
 

@@ -243,11 +243,24 @@ static int load_plugins(struct vd_ruleset *rs, const struct vd_ruleset_options *
 	return ret;
 }
 
+/* Before each run of the file: a cancelled load (vd_rules_reload_cancel)
+ * stops here even where the Lua layer does not check the flag. */
+static int load_cancelled(const struct vd_ruleset *rs, const struct vd_ruleset_options *opt,
+			  char *err, size_t errlen)
+{
+	if (!opt->lua.cancel || !atomic_load(opt->lua.cancel))
+		return 0;
+	snprintf(err, errlen, "%s: cancelled", rs->path);
+	return -1;
+}
+
 static int worker_lua(struct vd_ruleset *rs, struct vd_ruleset_worker *wk,
 		      const struct vd_ruleset_options *opt, char *err, size_t errlen)
 {
 	if (rs->file.nlua == 0)
 		return 0;
+	if (load_cancelled(rs, opt, err, errlen) < 0)
+		return -1;
 	wk->lua = vd_lua_open(&opt->lua, err, errlen);
 	if (!wk->lua || vd_lua_load_file(wk->lua, rs->path, err, errlen) < 0)
 		return -1;
@@ -308,9 +321,12 @@ static int build_workers(struct vd_ruleset *rs, const struct vd_ruleset_options 
 static int read_file(struct vd_ruleset *rs, const struct vd_ruleset_options *opt, char *err,
 		     size_t errlen)
 {
-	struct vd_lua *reader = vd_lua_open(&opt->lua, err, errlen);
+	struct vd_lua *reader;
 	int ret;
 
+	if (load_cancelled(rs, opt, err, errlen) < 0)
+		return -1;
+	reader = vd_lua_open(&opt->lua, err, errlen);
 	if (!reader)
 		return -1;
 	ret = vd_lua_load_file(reader, rs->path, err, errlen);

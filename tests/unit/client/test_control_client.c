@@ -2,7 +2,8 @@
  * test_control_client.c - verdictctl's end of the control socket
  * (engine/client/control_client.c) against a scripted daemon: success is an
  * answer that does not start with "error:", however the answer is split over
- * reads; an empty answer and a missing daemon are failures of their own.
+ * reads; an empty answer and a missing daemon are failures of their own; a
+ * daemon that never answers, or never accepts, costs the timeout and no more.
  */
 #define _GNU_SOURCE /* mkdtemp */
 #include <stdarg.h>
@@ -89,7 +90,7 @@ static int request(const char *cmd, const char *const *chunks)
 
 	assert_non_null(out);
 	fake_daemon_start(&d, chunks);
-	status = vd_control_request(sock_path, cmd, out);
+	status = vd_control_request(sock_path, cmd, 5000, out);
 	fake_daemon_stop(&d);
 	fclose(out);
 	for (const char *const *c = chunks; *c; c++)
@@ -137,8 +138,85 @@ static void test_empty_answer_and_no_daemon(void **unused)
 	assert_int_equal(errno, ENODATA);
 	errno = 0;
 	unlink(sock_path);
-	assert_int_equal(vd_control_request(sock_path, "stats", stdout), -1);
+	assert_int_equal(vd_control_request(sock_path, "stats", 5000, stdout), -1);
 	assert_int_equal(errno, ENOENT);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int silent_listener(int backlog)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	unlink(sock_path);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, backlog), 0);
+	return fd;
+}
+
+/* The request gives up with ETIMEDOUT after timeout_ms, not much later. */
+static void expect_timeout(int timeout_ms)
+{
+	int64_t start = now_ms();
+
+	errno = 0;
+	assert_int_equal(vd_control_request(sock_path, "ping", timeout_ms, stdout), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	assert_true(now_ms() - start >= timeout_ms - 10);
+	assert_true(now_ms() - start < timeout_ms + 500);
+}
+
+static void test_daemon_that_never_answers(void **unused)
+{
+	int listener = silent_listener(4);
+
+	(void)unused;
+	/* Connected (the backlog takes it) and sent; the answer never comes. */
+	expect_timeout(300);
+	close(listener);
+	unlink(sock_path);
+}
+
+static void test_daemon_whose_backlog_is_full(void **unused)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int listener = silent_listener(0), held[4];
+
+	(void)unused;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	/* Fill the backlog with connections nobody accepts: a blocking
+	 * connect would wait for as long as the daemon does not accept. */
+	for (size_t i = 0; i < 4; i++) {
+		held[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		assert_true(held[i] >= 0);
+		(void)connect(held[i], (struct sockaddr *)&sa, sizeof(sa));
+	}
+	expect_timeout(300);
+	for (size_t i = 0; i < 4; i++)
+		close(held[i]);
+	close(listener);
+	unlink(sock_path);
+}
+
+static void test_command_longer_than_a_line(void **unused)
+{
+	char cmd[VD_CONTROL_MAX_COMMAND + 1];
+
+	(void)unused;
+	memset(cmd, 'a', sizeof(cmd) - 1);
+	cmd[sizeof(cmd) - 1] = '\0';
+	errno = 0;
+	assert_int_equal(vd_control_request(sock_path, cmd, 1000, stdout), -1);
+	assert_int_equal(errno, E2BIG);
 }
 
 static int setup(void **unused)
@@ -163,6 +241,9 @@ int main(void)
 		cmocka_unit_test(test_stats_lines_are_success),
 		cmocka_unit_test(test_error_answer_is_failure),
 		cmocka_unit_test(test_empty_answer_and_no_daemon),
+		cmocka_unit_test(test_daemon_that_never_answers),
+		cmocka_unit_test(test_daemon_whose_backlog_is_full),
+		cmocka_unit_test(test_command_longer_than_a_line),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -12,6 +12,7 @@
 #include <verdict/queue.h>
 
 #include "cli.h"
+#include "control_protocol.h"
 #include "spec.h"
 
 struct run {
@@ -153,6 +154,32 @@ static void test_bad_arguments_name_option_and_value(void **state)
 	expect_error(parse("--queue", "0", "-x", NULL), "unknown option \"-x\"");
 	expect_error(parse("--queue", NULL), "option \"--queue\" needs a value");
 	expect_error(parse("--queue", "0", "extra", NULL), "unexpected argument \"extra\"");
+	/* A group for a socket that does not exist. */
+	expect_error(parse("--queue", "0", "--control-group", "adm", NULL),
+		     "--control-group adm: there is no control socket");
+	expect_error(parse("--queue", "0", "--rules", "r.lua", "--control", "none", "--control-group",
+			   "adm", NULL), "there is no control socket");
+	expect_error(parse("--queue", "0", "--rules", "r.lua", "--control-group", "", NULL),
+		     "--control-group: an empty group name");
+}
+
+static void test_control_group(void **state)
+{
+	struct run r;
+
+	(void)state;
+	r = parse("--queue", "0", "--rules", "r.lua", "--control-group", "adm", NULL);
+	assert_int_equal(r.action, VD_CLI_RUN);
+	assert_string_equal(opts.control, VD_CONTROL_DEFAULT_PATH);
+	assert_string_equal(opts.control_group, "adm");
+	run_free(&r);
+	r = parse("--queue", "0", "--control", "/tmp/c.sock", "--control-group", "4", NULL);
+	assert_int_equal(r.action, VD_CLI_RUN);
+	assert_string_equal(opts.control_group, "4");
+	run_free(&r);
+	r = parse("--help", NULL);
+	assert_non_null(strstr(r.out, "--control-group GROUP"));
+	run_free(&r);
 }
 
 static void test_spec_lists(void **state)
@@ -247,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_bad_arguments_name_option_and_value),
 		cmocka_unit_test(test_spec_lists),
 		cmocka_unit_test(test_parse_is_repeatable),
+		cmocka_unit_test(test_control_group),
 		cmocka_unit_test(test_nflog_and_outputs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
