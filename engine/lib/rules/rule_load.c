@@ -349,9 +349,13 @@ static int read_top(struct loader *ld, struct vd_rule_file *f)
 	}
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
-		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? vd_rule_text(ld, -2) : "";
 
 		lua_pop(L, 1);
+		if (!k) {
+			lua_pop(L, 1);
+			return -1;
+		}
 		if (strcmp(k, "default") && strcmp(k, "sets") && strcmp(k, "rules") &&
 		    strcmp(k, "log_default") && strcmp(k, "logs")) {
 			ld->key = k[0] ? k : "?";

@@ -489,7 +489,10 @@ int vd_rule_ct_item(struct loader *ld, void *arg)
 int vd_rule_read_verdict_name(struct loader *ld, struct vd_verdict *v, enum vd_rule_verdicts which)
 {
 	bool any = which == VD_RULE_ANY_VERDICT;
-	const char *s = lua_type(ld->L, -1) == LUA_TSTRING ? lua_tostring(ld->L, -1) : NULL;
+	const char *s = NULL;
+
+	if (lua_type(ld->L, -1) == LUA_TSTRING && !(s = vd_rule_text(ld, -1)))
+		return -1;
 
 	if (s && any && strcmp(s, "queue") == 0) {
 		*v = vd_verdict_queue(0, false);

@@ -243,6 +243,9 @@ static void test_names(void **state)
 		"rule 1 \"r\": key \"proto\": \"tcp\\0...\" contains a NUL byte");
 	refused("return { rules = { { name = 'r', verdict = 'drop', ['dport\\0x'] = 1 } } }",
 		"rule 1 \"r\": \"dport\\0...\" contains a NUL byte");
+	refused("return { rules = { { name = 'r', verdict = 'drop\\0accept' } } }",
+		"rule 1 \"r\": key \"verdict\": \"drop\\0...\" contains a NUL byte");
+	refused("return { rules = {}, ['default\\0x'] = 'drop' }", "\"default\\0...\" contains a NUL byte");
 	refused("return { rules = { { name = 'r', plugin = 'x.so\\0y', symbol = 'f' } } }",
 		"rule 1 \"r\": key \"plugin\": \"x.so\\0...\" contains a NUL byte");
 	/* Control characters from the file never split an error line. */
