@@ -142,8 +142,8 @@ static int set_names(struct loader *ld, const char ***names, size_t *n)
 int vd_rule_sets_check(struct loader *ld)
 {
 	lua_State *L = ld->L;
-	const char **names;
-	size_t n;
+	const char **names = NULL;
+	size_t n = 0;
 	int rule_marks = ld->set_marks, ret = 0;
 
 	if (!ld->sets)
