@@ -2,6 +2,8 @@
 # reload_broken.sh - a broken rules file is refused, by SIGHUP and by
 # verdictctl, with a message naming file, rule and key; the old rules keep
 # deciding and the daemon keeps running. --check says the same, exit 2.
+# Sets that name themselves or nest 25 deep are refused alike, the daemon
+# still answering ping.
 # Before that, what verdictctl prints and how it exits: `stats` prints the
 # stats lines alone (every line parses: no "ok" line) and exits 0; `ping` and
 # a good `reload` answer "ok: ..."; with no daemon on the socket it exits 2.
@@ -65,7 +67,34 @@ status=0
 err=$(ns "$VERDICTD" --check "$RULES" 2>&1 >/dev/null) || status=$?
 expect_eq "--check exit status" "$status" 2
 grep -q 'key "dprt": unknown key' <<<"$err" || fail "--check message: $err"
+
+# A set that names itself aborted the daemon (exit 134) on reload; 25 sets
+# each naming the next smashed the loader's Lua stack (exit 139). Both are
+# refused with a message, the daemon answers and keeps its rules.
+cat >"$RULES" <<'LUA'
+return { sets = { a = "@a" }, rules = { { name = "block", src = "@a", verdict = "accept" } } }
+LUA
+ctl 1 reload
+grep -q "^error: .*rules.lua: set \"a\": refers to itself (the old rules stay)$" <<<"$OUT" ||
+	fail "self-referencing set: $OUT"
+{
+	printf 'return { sets = {'
+	for i in $(seq 0 24); do printf ' s%d = { "@s%d" },' "$i" $((i + 1)); done
+	printf ' s25 = { "198.18.0.1" } },\n'
+	printf '  rules = { { name = "block", src = "@s0", verdict = "accept" } } }\n'
+} >"$RULES"
+ctl 1 reload
+grep -q "^error: .*rules.lua: set \"s0\": sets nest more than 16 deep (through \"s16\") (the old rules stay)$" \
+	<<<"$OUT" || fail "25 nested sets: $OUT"
+kill -0 "$PID" || fail "verdictd died on a reload of looping or deep sets"
+ctl 0 ping
+grep -qE '^ok: verdictd [0-9]' <<<"$OUT" || fail "ping after the set reloads: $OUT"
+ctl 0 stats
+grep -q '^rules: generation=2 (default)=[0-9]* block=[0-9]*$' <<<"$OUT" ||
+	fail "rules after the set reloads: $OUT"
+line=$(udpgen --dst 127.0.0.1 --port 6001 --count 100 --inflight 16 --drain-ms 300)
+expect_eq "old rule still drops 6001 after the set reloads" "$(kv received "$line")" 0
 stop_verdictd "$PID" broken
 ctl 2 stats
 grep -q "cannot reach verdictd at $SOCK" <<<"$OUT" || fail "no daemon: $OUT"
-pass "broken file refused three ways, old rules kept; verdictctl's output and exit statuses"
+pass "broken file refused three ways, looping and deep sets refused, old rules kept; verdictctl's output and exit statuses"

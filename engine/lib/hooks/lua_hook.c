@@ -194,7 +194,13 @@ int vd_lua_load_file(struct vd_lua *s, const char *path, char *err, size_t errle
 	/* Mode "t": a precompiled chunk could break the VM's invariants. */
 	status = luaL_loadfilex(L, path, "t");
 	if (status != LUA_OK) {
-		snprintf(err, errlen, "%s", error_text(L, status, s, why, sizeof(why)));
+		/* Syntax errors start with "path:line:" and "cannot open" names the
+		 * file; the bytecode refusal does not. */
+		error_text(L, status, s, why, sizeof(why));
+		if (strstr(why, path))
+			snprintf(err, errlen, "%s", why);
+		else
+			snprintf(err, errlen, "%s: %s", path, why);
 		lua_settop(L, top);
 		return -1;
 	}

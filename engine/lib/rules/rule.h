@@ -58,6 +58,10 @@ struct vd_rule_dim_spec {
 	size_t nranges;
 };
 
+/* The longest rule name, in bytes: names are stored in 64-byte fields
+ * (struct vd_rule_stats). */
+#define VD_RULE_NAME_MAX 63
+
 struct vd_rule {
 	char *name;
 	unsigned index;                 /* 1-based position in the file */

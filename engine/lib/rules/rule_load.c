@@ -13,6 +13,7 @@
 #include <lua.h>
 
 #include <verdict/packet.h>
+#include <verdict/rules.h>
 
 #include "rule_load.h"
 #include "rule_values.h"
@@ -85,8 +86,11 @@ static int read_match_key(struct loader *ld, struct vd_rule *r, const char *k)
 static int read_action_key(struct loader *ld, struct vd_rule *r, const char *k, struct seen *s)
 {
 	if (strcmp(k, "verdict") == 0) {
+		/* A logs entry's verdict says write or not: a queue or a repeat
+		 * would mean nothing there. */
 		s->verdict = true;
-		return vd_rule_read_verdict_name(ld, &r->verdict, true);
+		return vd_rule_read_verdict_name(ld, &r->verdict, strcmp(ld->list, "logs") == 0
+						 ? VD_RULE_ACCEPT_DROP : VD_RULE_ANY_VERDICT);
 	}
 	if (strcmp(k, "mark") == 0) {
 		s->mark = true; /* kept aside: "verdict" may come later in the table */
@@ -110,7 +114,7 @@ static int read_action_key(struct loader *ld, struct vd_rule *r, const char *k, 
 	}
 	if (strcmp(k, "on_error") == 0) {
 		r->on_error_set = true;
-		return vd_rule_read_verdict_name(ld, &r->on_error, false);
+		return vd_rule_read_verdict_name(ld, &r->on_error, VD_RULE_ACCEPT_DROP);
 	}
 	if (strcmp(k, "plugin") == 0)
 		return s->plugin = true, vd_rule_read_string(ld, &r->plugin_path);
@@ -159,7 +163,6 @@ static int check_action(struct loader *ld, struct vd_rule *r, const struct seen 
 	return 0;
 }
 
-/* Reads the rule table at the top of the stack. */
 /* Edit distance, capped: enough to tell "dprt" from "dport". */
 static unsigned distance(const char *a, const char *b)
 {
@@ -209,25 +212,56 @@ static int unknown_key(struct loader *ld)
 	return vd_rule_fail(ld, "unknown key");
 }
 
+/* Names key the hit counters and go into stats lines, log records and
+ * messages, and the stats copy them into fixed fields. */
+_Static_assert(VD_RULE_NAME_MAX < sizeof(((struct vd_rule_stats *)0)->name),
+	       "a rule name must fit struct vd_rule_stats");
+
+/* The rule's "name" (raw: no __index), checked, into r->name. */
+static int read_name(struct loader *ld, struct vd_rule *r)
+{
+	lua_State *L = ld->L;
+	char auto_name[32];
+	const char *s;
+	size_t len;
+
+	ld->key = "name";
+	lua_pushliteral(L, "name");
+	if (lua_rawget(L, -2) == LUA_TNIL) {
+		snprintf(auto_name, sizeof(auto_name), "rule%u", r->index);
+		s = auto_name;
+	} else if (lua_type(L, -1) != LUA_TSTRING) {
+		return vd_rule_fail(ld, "expected a string");
+	} else if (!(s = vd_rule_text(ld, -1))) {
+		return -1;
+	}
+	len = strlen(s);
+	if (len == 0)
+		return vd_rule_fail(ld, "is empty");
+	if (len > VD_RULE_NAME_MAX)
+		return vd_rule_fail(ld, "%zu bytes: a name has at most %d", len, VD_RULE_NAME_MAX);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return vd_rule_fail(ld, "\"%s\" has a control character: names go into stats and "
+					    "log lines", s);
+	if (strcmp(s, "(default)") == 0)
+		return vd_rule_fail(ld, "\"%s\" names the default verdict in stats", s);
+	r->name = strdup(s);
+	lua_pop(L, 1);
+	ld->key = NULL;
+	return r->name ? 0 : vd_rule_fail(ld, "out of memory");
+}
+
+/* Reads the rule table at the top of the stack. */
 static int read_rule(struct loader *ld, struct vd_rule *r, struct vd_verdict dflt)
 {
 	lua_State *L = ld->L;
 	struct seen s = { 0 };
-	char auto_name[32];
 
-	lua_getfield(L, -1, "name");
-	if (lua_type(L, -1) == LUA_TSTRING) {
-		r->name = strdup(lua_tostring(L, -1));
-	} else if (lua_isnil(L, -1)) {
-		snprintf(auto_name, sizeof(auto_name), "rule%u", r->index);
-		r->name = strdup(auto_name);
-	} else {
-		ld->key = "name";
-		return vd_rule_fail(ld, "expected a string");
-	}
-	lua_pop(L, 1);
-	if (!r->name)
-		return vd_rule_fail(ld, "out of memory");
+	if (!lua_checkstack(L, 8))
+		return vd_rule_fail(ld, "out of memory (Lua stack)");
+	if (read_name(ld, r) < 0 || vd_rule_plain_table(ld, -1) < 0)
+		return -1;
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
 		int ret;
@@ -238,7 +272,12 @@ static int read_rule(struct loader *ld, struct vd_rule *r, struct vd_verdict dfl
 			lua_pop(L, 2);
 			return vd_rule_fail(ld, "keys must be names, not %s", type);
 		}
-		ld->key = lua_tostring(L, -2);
+		ld->key = NULL;
+		ld->key = vd_rule_text(ld, -2);
+		if (!ld->key) {
+			lua_pop(L, 2);
+			return -1;
+		}
 		ret = strcmp(ld->key, "name") == 0 ? 0 : read_match_key(ld, r, ld->key);
 		if (ret == 1)
 			ret = read_action_key(ld, r, ld->key, &s);
@@ -258,13 +297,16 @@ static int read_rule(struct loader *ld, struct vd_rule *r, struct vd_verdict dfl
 static int read_rules(struct loader *ld, struct vd_rule_file *f)
 {
 	lua_State *L = ld->L;
-	lua_Integer n = luaL_len(L, -1);
+	lua_Integer n;
 
+	if (vd_rule_list_len(ld, &n) < 0)
+		return -1;
 	if (n == 0)
 		return 0;
 	f->rules = calloc((size_t)n, sizeof(*f->rules));
 	if (!f->rules)
 		return vd_rule_fail(ld, "out of memory");
+	ld->key = NULL;
 	for (lua_Integer i = 1; i <= n; i++) {
 		struct vd_rule *r = &f->rules[f->nrules++];
 
@@ -285,16 +327,35 @@ static int read_rules(struct loader *ld, struct vd_rule_file *f)
 	return 0;
 }
 
+/* Pushes t[key] of the table at idx, raw; returns its type. */
+static int raw_field(lua_State *L, int idx, const char *key)
+{
+	idx = lua_absindex(L, idx);
+	lua_pushstring(L, key);
+	return lua_rawget(L, idx);
+}
+
 /* Top-level keys: default, sets, rules. Stack: the file's table at -1. */
 static int read_top(struct loader *ld, struct vd_rule_file *f)
 {
 	lua_State *L = ld->L;
 
+	/* Every table is read raw (lua_rawget, lua_next): a metamethod would
+	 * run file code with no budget. The file returns plain tables. */
+	if (lua_getmetatable(L, -1)) {
+		lua_pop(L, 1);
+		return vd_rule_fail(ld, "the returned table has a metatable: not allowed (the loader reads "
+				    "tables as they are)");
+	}
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
-		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? vd_rule_text(ld, -2) : "";
 
 		lua_pop(L, 1);
+		if (!k) {
+			lua_pop(L, 1);
+			return -1;
+		}
 		if (strcmp(k, "default") && strcmp(k, "sets") && strcmp(k, "rules") &&
 		    strcmp(k, "log_default") && strcmp(k, "logs")) {
 			ld->key = k[0] ? k : "?";
@@ -303,15 +364,15 @@ static int read_top(struct loader *ld, struct vd_rule_file *f)
 		}
 	}
 	ld->key = "log_default";
-	lua_getfield(L, -1, "log_default");
+	raw_field(L, -1, "log_default");
 	if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
 		return vd_rule_fail(ld, "expected true or false");
 	f->log_default = lua_toboolean(L, -1);
 	lua_pop(L, 1);
 	f->default_verdict = vd_verdict_accept();
 	ld->key = "default";
-	lua_getfield(L, -1, "default");
-	if (!lua_isnil(L, -1) && vd_rule_read_verdict_name(ld, &f->default_verdict, false) < 0)
+	if (raw_field(L, -1, "default") != LUA_TNIL &&
+	    vd_rule_read_verdict_name(ld, &f->default_verdict, VD_RULE_ACCEPT_DROP) < 0)
 		return -1;
 	lua_pop(L, 1);
 	/* For log packets "accept" means "write": what no entry drops is written,
@@ -319,17 +380,20 @@ static int read_top(struct loader *ld, struct vd_rule_file *f)
 	if (strcmp(ld->list, "logs") == 0)
 		f->default_verdict = vd_verdict_accept();
 	ld->key = "sets";
-	lua_getfield(L, -1, "sets");
+	raw_field(L, -1, "sets");
 	if (!lua_isnil(L, -1) && !lua_istable(L, -1))
 		return vd_rule_fail(ld, "expected a table of named address lists");
 	ld->sets = lua_istable(L, -1) ? lua_gettop(L) : 0;
+	lua_newtable(L);
+	ld->set_marks = lua_gettop(L);
+	if (vd_rule_sets_check(ld) < 0)
+		return -1;
 	ld->key = ld->list;
-	lua_getfield(L, -2, ld->list);
+	raw_field(L, -3, ld->list);
 	if (lua_isnil(L, -1) && strcmp(ld->list, "logs") == 0)
 		return 0; /* logs are optional; rules are not */
 	if (!lua_istable(L, -1))
 		return vd_rule_fail(ld, "expected a list of %s, got %s", ld->list, luaL_typename(L, -1));
-	ld->key = NULL;
 	return read_rules(ld, f);
 }
 
@@ -364,7 +428,9 @@ int vd_rule_file_read(struct vd_lua *lua, const char *path, const char *list,
 	lua_pushcfunction(ld.L, protected_read);
 	lua_pushlightuserdata(ld.L, &args);
 	if (lua_pcall(ld.L, 1, 0, 0) != LUA_OK) {
-		vd_rule_fail(&ld, "%s", lua_tostring(ld.L, -1));
+		/* Not lua_tostring alone: the error object may not be a string. */
+		vd_rule_fail(&ld, "%s", lua_type(ld.L, -1) == LUA_TSTRING ? lua_tostring(ld.L, -1)
+					: "error while reading the table (out of memory?)");
 		args.ret = -1;
 	}
 	lua_settop(ld.L, top);
@@ -397,16 +463,23 @@ int vd_rule_file_lua_refs(struct vd_lua *lua, const char *path, const char *list
 			     .list = list };
 	int top = lua_gettop(L), ret = 0;
 
+	/* Raw reads: this is another run of the file, its tables unchecked. */
 	vd_lua_push_result(lua);
-	lua_getfield(L, -1, list);
+	if (lua_type(L, -1) == LUA_TTABLE)
+		raw_field(L, -1, list);
+	else
+		lua_pushnil(L);
 	for (size_t i = 0; i < f->nrules && ret == 0; i++) {
 		refs[i] = -1;
 		if (f->rules[i].action != VD_ACTION_LUA)
 			continue;
 		ld.rule = &f->rules[i];
-		lua_rawgeti(L, -1, (lua_Integer)f->rules[i].index);
 		if (lua_istable(L, -1))
-			lua_getfield(L, -1, "lua");
+			lua_rawgeti(L, -1, (lua_Integer)f->rules[i].index);
+		else
+			lua_pushnil(L);
+		if (lua_istable(L, -1))
+			raw_field(L, -1, "lua");
 		else
 			lua_pushnil(L);
 		/* The file ran once per worker: one whose table differs between runs
