@@ -157,13 +157,29 @@ uint16_t vd_checksum_update_plain(uint16_t field, uint32_t old_sum, uint32_t new
 	return vd_checksum_fold(vd_checksum_add(sum, vd_checksum_fold(new_sum)));
 }
 
+/* Header fields are a few bytes: a plain loop beats the aligned one. */
+static uint32_t small_sum(const uint8_t *p, size_t n)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sum += (i & 1u) ? p[i] : (uint32_t)p[i] << 8;
+	return sum;
+}
+
 void vd_checksum_replace(uint8_t *check, size_t offset, const void *old, const void *new,
 			 size_t n)
 {
-	uint32_t old_sum = vd_checksum_block(vd_checksum_partial(old, n, 0), offset);
-	uint32_t new_sum = vd_checksum_block(vd_checksum_partial(new, n, 0), offset);
 	uint16_t value = (uint16_t)(check[0] << 8 | check[1]);
+	uint32_t old_sum, new_sum;
 
+	if (n <= 16) {
+		old_sum = vd_checksum_block(small_sum(old, n), offset);
+		new_sum = vd_checksum_block(small_sum(new, n), offset);
+	} else {
+		old_sum = vd_checksum_block(vd_checksum_partial(old, n, 0), offset);
+		new_sum = vd_checksum_block(vd_checksum_partial(new, n, 0), offset);
+	}
 	value = vd_checksum_update(value, old_sum, new_sum);
 	check[0] = (uint8_t)(value >> 8);
 	check[1] = (uint8_t)value;
