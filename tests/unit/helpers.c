@@ -253,3 +253,130 @@ uint8_t *vt_copy_exact(const uint8_t *src, size_t n)
 		memcpy(copy, src, n);
 	return copy;
 }
+
+/* ---- reference checksums: plain loops, nothing shared with libverdict ---- */
+
+uint64_t vt_ref_sum(const uint8_t *p, size_t n, uint64_t sum)
+{
+	for (size_t i = 0; i < n; i++)
+		sum += (i % 2 == 0) ? (uint64_t)p[i] << 8 : p[i];
+	return sum;
+}
+
+uint16_t vt_ref_finish(uint64_t sum)
+{
+	while (sum > 0xffff)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static size_t be16_at(const uint8_t *p)
+{
+	return (size_t)p[0] << 8 | p[1];
+}
+
+static bool ref_is_ext(uint8_t next)
+{
+	return next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING || next == IPPROTO_DSTOPTS ||
+	       next == IPPROTO_AH || next == IPPROTO_FRAGMENT;
+}
+
+bool vt_ref_l4_locate(const uint8_t *p, size_t len, struct vt_l4_ref *ref)
+{
+	size_t off, end;
+	uint8_t next;
+
+	memset(ref, 0, sizeof(*ref));
+	if (len < 20)
+		return false;
+	if (p[0] >> 4 == 4) {
+		off = (size_t)(p[0] & 0x0f) * 4;
+		end = be16_at(p + 2);
+		next = p[9];
+	} else {
+		off = 40;
+		end = 40 + be16_at(p + 4);
+		next = p[6];
+		while (ref_is_ext(next) && off + 8 <= end) {
+			size_t ext = next == IPPROTO_FRAGMENT ? 8
+				     : next == IPPROTO_AH   ? ((size_t)p[off + 1] + 2) * 4
+							    : ((size_t)p[off + 1] + 1) * 8;
+			next = p[off];
+			off += ext;
+		}
+	}
+	if (end > len || off > end)
+		return false;
+	ref->l4_off = off;
+	ref->l4_len = end - off;
+	ref->proto = next;
+	ref->pseudo = true;
+	if (next == IPPROTO_TCP)
+		ref->csum_off = off + 16;
+	else if (next == IPPROTO_UDP)
+		ref->csum_off = off + 6;
+	else if (next == IPPROTO_ICMPV6 && p[0] >> 4 == 6)
+		ref->csum_off = off + 2;
+	else if (next == IPPROTO_ICMP && p[0] >> 4 == 4) {
+		ref->csum_off = off + 2;
+		ref->pseudo = false;
+	}
+	return ref->csum_off != 0 && ref->csum_off + 2 <= end;
+}
+
+static uint64_t ref_pseudo(const uint8_t *p, const struct vt_l4_ref *ref)
+{
+	uint64_t sum = 0;
+
+	if (!ref->pseudo)
+		return 0;
+	if (p[0] >> 4 == 4)
+		sum = vt_ref_sum(p + 12, 8, 0);
+	else
+		sum = vt_ref_sum(p + 8, 32, 0);
+	return sum + ref->proto + (ref->l4_len >> 16) + (ref->l4_len & 0xffff);
+}
+
+uint16_t vt_ref_l4_checksum(const uint8_t *p, size_t len)
+{
+	struct vt_l4_ref ref;
+	uint64_t sum;
+	uint16_t check;
+
+	if (!vt_ref_l4_locate(p, len, &ref))
+		fail_msg("vt_ref_l4_checksum: no L4 checksum in this packet");
+	sum = ref_pseudo(p, &ref);
+	/* The segment with its checksum field skipped (taken as 0). */
+	sum = vt_ref_sum(p + ref.l4_off, ref.csum_off - ref.l4_off, sum);
+	sum = vt_ref_sum(p + ref.csum_off + 2, ref.l4_off + ref.l4_len - ref.csum_off - 2, sum);
+	check = vt_ref_finish(sum);
+	if (check == 0 && ref.proto == IPPROTO_UDP)
+		check = 0xffff;
+	return check;
+}
+
+uint16_t vt_ref_l4_partial(const uint8_t *p, size_t len)
+{
+	struct vt_l4_ref ref;
+
+	if (!vt_ref_l4_locate(p, len, &ref))
+		fail_msg("vt_ref_l4_partial: no L4 checksum in this packet");
+	return (uint16_t)~vt_ref_finish(ref_pseudo(p, &ref));
+}
+
+void vt_l4_checksum_fill(uint8_t *p, size_t len)
+{
+	struct vt_l4_ref ref;
+
+	if (!vt_ref_l4_locate(p, len, &ref))
+		fail_msg("vt_l4_checksum_fill: no L4 checksum in this packet");
+	put_be16(p + ref.csum_off, vt_ref_l4_checksum(p, len));
+}
+
+uint16_t vt_ref_ipv4_checksum(const uint8_t *p)
+{
+	size_t header_len = (size_t)(p[0] & 0x0f) * 4;
+	uint64_t sum = vt_ref_sum(p, 10, 0);
+
+	return vt_ref_finish(vt_ref_sum(p + 12, header_len - 12, sum));
+}

@@ -96,4 +96,44 @@ enum vd_parse_error vt_parse(struct vd_packet *pkt, const uint8_t *data, size_t 
  * catches a read past n. The caller frees it. Fails the test on ENOMEM. */
 uint8_t *vt_copy_exact(const uint8_t *src, size_t n);
 
+/* ---- reference checksums ----
+ * Written plainly, byte pair by byte pair, and sharing no code with
+ * libverdict (engine/lib/packet/checksum.c), so that a test can check the
+ * library against them. Packets are IPv4 or IPv6 as the builders make them. */
+
+/* The RFC 1071 sum of n bytes at p taken as big-endian pairs (an odd last
+ * byte padded with zero), added to sum; not folded. */
+uint64_t vt_ref_sum(const uint8_t *p, size_t n, uint64_t sum);
+
+/* The checksum field value for data summing to sum: ~fold(sum). */
+uint16_t vt_ref_finish(uint64_t sum);
+
+/* Where a packet's L4 checksum is. */
+struct vt_l4_ref {
+	size_t l4_off;   /* offset of the L4 header */
+	size_t l4_len;   /* bytes from there to the end of the datagram */
+	size_t csum_off; /* offset of the checksum field; 0: none */
+	uint8_t proto;
+	bool pseudo;     /* the sum covers the pseudo-header */
+};
+
+/* Finds the L4 header of the len-byte packet at p (IPv6 extension headers
+ * walked) and its checksum field for TCP, UDP, ICMP (IPv4) and ICMPv6.
+ * Returns false for anything else. */
+bool vt_ref_l4_locate(const uint8_t *p, size_t len, struct vt_l4_ref *ref);
+
+/* The L4 checksum the packet should carry, its field taken as 0 (UDP: a
+ * result of 0 becomes 0xffff). Fails the test without one. */
+uint16_t vt_ref_l4_checksum(const uint8_t *p, size_t len);
+
+/* The folded pseudo-header sum alone, not complemented: what the field of a
+ * CHECKSUM_PARTIAL (NFQA_SKB_CSUMNOTREADY) packet holds. */
+uint16_t vt_ref_l4_partial(const uint8_t *p, size_t len);
+
+/* Writes vt_ref_l4_checksum into the packet. */
+void vt_l4_checksum_fill(uint8_t *p, size_t len);
+
+/* The IPv4 header checksum of p, its field taken as 0. */
+uint16_t vt_ref_ipv4_checksum(const uint8_t *p);
+
 #endif
