@@ -36,12 +36,13 @@ PID=$VD_PID
 begin=$(date +%s)
 gens=()
 for port in 5010 5011 5012; do
-	udpgen --dst 127.0.0.1 --port "$port" --count "$M" --inflight 0 --drain-ms 300 \
+	ns timeout 70 "$UDPGEN" --quiet --dst 127.0.0.1 --port "$port" --count "$M" --inflight 0 --drain-ms 300 \
 		--duration 60 >"$WORK/hostile-$port.out" &
 	gens+=($!)
 done
-fine=$(udpgen --dst 127.0.0.1 --port 5013 --count "$N" --inflight 64 --drain-ms 300 --duration 60)
-wait "${gens[@]}" # not verdictd, a child too
+fine=$(ns timeout 70 "$UDPGEN" --quiet --dst 127.0.0.1 --port 5013 --count "$N" --inflight 64 --drain-ms 300 --duration 60) ||
+	fail "ordinary traffic to 5013 did not finish in 70 s: the queue stalled"
+wait "${gens[@]}" || fail "hostile traffic did not finish in 70 s" # not verdictd, a child too
 took=$(($(date +%s) - begin))
 
 expect_eq "ordinary packets delivered beside the hostile hooks" "$(kv received "$fine")" "$N"
@@ -51,7 +52,7 @@ done
 # Each hostile call ends within its 50 ms (or 1,000,000 instructions).
 [ "$took" -le 40 ] || fail "the run took $took s"
 
-stats=$(ns "$VERDICTCTL" --socket "$SOCK" stats) || fail "verdictctl stats: $stats"
+stats=$(ns timeout 10 "$VERDICTCTL" --socket "$SOCK" stats) || fail "verdictctl stats: $stats"
 for rule in spin pattern handler; do
 	grep -q "$rule=$M(errors=$M)" <<<"$stats" || fail "$rule: $M hits, all errors, in: $stats"
 done

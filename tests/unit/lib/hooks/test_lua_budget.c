@@ -153,7 +153,8 @@ static void test_wall_clock_holds_when_instructions_do_not(void **state)
 	assert_int_equal(vt_lua_load("local a = string.rep('a', 8 << 20)\n"
 				     "local b = string.rep('a', 8 << 20)\n"
 				     "return { spin = " LOOP ",\n"
-				     "  slow = function() while true do local _ = a < b end end }\n", &lim), 0);
+				     "  slow = function() while true do local _ = a < b end end }\n",
+				     &(struct vd_lua_limits){ .instructions = 4000000000u, .call_ms = 100 }), 0);
 	vt_lua_expect_failure("spin", 1000, "time budget of 100 ms exhausted");
 	vt_lua_expect_failure("slow", 1000, "time budget of 100 ms exhausted");
 }
