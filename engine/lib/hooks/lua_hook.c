@@ -4,9 +4,9 @@
  * Four parts, as in Suricata's sandbox: an allocator with a byte cap, a
  * budget of instructions and time armed before every entry (lua_budget.c),
  * an allow-list of libraries (lua_sandbox.c), and no way to load code
- * besides the rules file itself. The packet is one full userdata per state (lua_packet.c),
- * created once and pointed at each packet in turn, so a hook call allocates
- * nothing.
+ * besides the rules file itself. The packet is one full userdata per state
+ * (lua_packet.c), created once and pointed at each packet in turn, so a
+ * hook call allocates nothing.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -17,7 +17,6 @@
 #include <netinet/in.h>
 
 #include <lauxlib.h>
-#include <lualib.h>
 
 #include "log.h"
 #include "lua_budget.h"
@@ -455,7 +454,8 @@ static void report_error(struct vd_lua *s, const char *rule_name, const char *ms
 	s->suppressed = 0;
 }
 
-/* Hot path: two registry reads, one protected call, no allocation by the
+/* Hot path: two registry reads, one coarse clock read (vDSO) and one
+ * lua_sethook to arm the budget, one protected call, no allocation by the
  * binding; time(NULL) only on the error path. */
 struct vd_verdict vd_lua_call(struct vd_lua *s, int ref, const char *rule_name,
 			      const struct vd_packet *pkt, struct vd_verdict on_error, bool *failed)
