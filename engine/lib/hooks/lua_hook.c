@@ -1,12 +1,12 @@
 /*
  * lua_hook.c - the sandboxed Lua state behind rules files and Lua hooks.
  *
- * Four parts, as in Suricata's sandbox: an allocator with a byte cap, an
- * instruction budget reset before every call (a count hook that raises an
- * error), an allow-list of libraries, and no way to load code besides the
- * rules file itself. The packet is one full userdata per state (lua_packet.c),
- * created once and pointed at each packet in turn, so a hook call allocates
- * nothing.
+ * Four parts, as in Suricata's sandbox: an allocator with a byte cap, a
+ * budget of instructions and time armed before every entry (lua_budget.c),
+ * an allow-list of libraries (lua_sandbox.c), and no way to load code
+ * besides the rules file itself. The packet is one full userdata per state
+ * (lua_packet.c), created once and pointed at each packet in turn, so a
+ * hook call allocates nothing.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -17,17 +17,22 @@
 #include <netinet/in.h>
 
 #include <lauxlib.h>
-#include <lualib.h>
 
 #include "log.h"
+#include "lua_budget.h"
 #include "lua_hook.h"
 #include "lua_packet.h"
+#include "lua_sandbox.h"
 
 struct vd_lua {
 	lua_State *L;
 	size_t limit;
 	_Atomic size_t used;
-	unsigned instructions;
+	unsigned instructions, call_ms;      /* per hook call */
+	uint64_t load_instructions;
+	unsigned load_ms;                    /* per load, and for lua_close */
+	struct vd_lua_budget budget;         /* of the entry running now */
+	struct vd_lua_print print;
 	int result_ref;    /* the table the file returned */
 	int pkt_ref;       /* the one packet userdata */
 	struct vd_lua_packet *pkt;
@@ -60,70 +65,12 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	return p;
 }
 
-/* --- instruction budget --- */
-
-static void budget_hook(lua_State *L, lua_Debug *ar)
-{
-	(void)ar;
-	/* From now on fail at every instruction, so that a script catching the
-	 * error with pcall cannot keep running: the first instruction after its
-	 * pcall raises again, outside it. budget_arm restores the count. */
-	lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
-	luaL_error(L, "instruction budget exhausted");
-}
-
-static void budget_arm(struct vd_lua *s)
-{
-	/* lua_sethook resets the countdown, so every call starts afresh. */
-	lua_sethook(s->L, budget_hook, LUA_MASKCOUNT, (int)s->instructions);
-}
-
-/* --- sandbox --- */
-
-static int lua_print(lua_State *L)
-{
-	int n = lua_gettop(L);
-	luaL_Buffer b;
-
-	luaL_buffinit(L, &b);
-	for (int i = 1; i <= n; i++) {
-		if (i > 1)
-			luaL_addchar(&b, '\t');
-		luaL_tolstring(L, i, NULL);
-		luaL_addvalue(&b);
-	}
-	luaL_pushresult(&b);
-	vd_log(VD_LOG_INFO, "lua: %s", lua_tostring(L, -1));
-	return 0;
-}
-
 /* Runs in protected mode: opening libraries allocates and may fail. */
 static int sandbox_setup(lua_State *L)
 {
-	static const luaL_Reg libs[] = {
-		{ LUA_GNAME, luaopen_base },     { LUA_STRLIBNAME, luaopen_string },
-		{ LUA_TABLIBNAME, luaopen_table }, { LUA_MATHLIBNAME, luaopen_math },
-		{ LUA_UTF8LIBNAME, luaopen_utf8 },
-	};
-	static const char *const banned[] = { "dofile", "loadfile", "load", "require",
-					      "collectgarbage", "warn" };
 	struct vd_lua *s = lua_touserdata(L, 1);
 
-	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
-		luaL_requiref(L, libs[i].name, libs[i].func, 1);
-		lua_pop(L, 1);
-	}
-	for (size_t i = 0; i < sizeof(banned) / sizeof(banned[0]); i++) {
-		lua_pushnil(L);
-		lua_setglobal(L, banned[i]);
-	}
-	lua_getglobal(L, LUA_STRLIBNAME);
-	lua_pushnil(L);
-	lua_setfield(L, -2, "dump"); /* would hand out bytecode */
-	lua_pop(L, 1);
-	/* package.loaded still lists the libraries; nothing can reach it. */
-	lua_pushcfunction(L, lua_print);
-	lua_setglobal(L, "print");
+	vd_lua_sandbox_build(L, &s->print);
 	lua_pushinteger(L, VD_VERDICT_ACCEPT);
 	lua_setglobal(L, "ACCEPT");
 	lua_pushinteger(L, VD_VERDICT_DROP);
@@ -149,8 +96,10 @@ struct vd_lua *vd_lua_open(const struct vd_lua_limits *lim, char *err, size_t er
 	}
 	s->limit = lim && lim->memory_bytes ? lim->memory_bytes : VD_LUA_DEFAULT_MEMORY;
 	s->instructions = lim && lim->instructions ? lim->instructions : VD_LUA_DEFAULT_INSTRUCTIONS;
-	if (s->instructions > (unsigned)INT32_MAX)
-		s->instructions = INT32_MAX;
+	s->call_ms = lim && lim->call_ms ? lim->call_ms : VD_LUA_DEFAULT_CALL_MS;
+	s->load_instructions = lim && lim->load_instructions ? lim->load_instructions
+							     : VD_LUA_DEFAULT_LOAD_INSTRUCTIONS;
+	s->load_ms = lim && lim->load_ms ? lim->load_ms : VD_LUA_DEFAULT_LOAD_MS;
 	s->result_ref = LUA_NOREF;
 	s->L = lua_newstate(capped_alloc, s);
 	if (!s->L) {
@@ -159,6 +108,8 @@ struct vd_lua *vd_lua_open(const struct vd_lua_limits *lim, char *err, size_t er
 		free(s);
 		return NULL;
 	}
+	vd_lua_budget_attach(s->L, &s->budget);
+	s->budget.cancel = lim ? lim->cancel : NULL;
 	lua_pushcfunction(s->L, sandbox_setup);
 	lua_pushlightuserdata(s->L, s);
 	if (lua_pcall(s->L, 1, 0, 0) != LUA_OK) {
@@ -204,9 +155,10 @@ int vd_lua_load_file(struct vd_lua *s, const char *path, char *err, size_t errle
 		lua_settop(L, top);
 		return -1;
 	}
-	budget_arm(s);
+	/* Stays armed after the run: the loader's reads of the returned table
+	 * (metamethods included) spend what the run left. */
+	vd_lua_budget_arm(L, s->load_instructions, s->load_ms);
 	status = lua_pcall(L, 0, 1, 0);
-	lua_sethook(L, NULL, 0, 0);
 	if (status != LUA_OK) {
 		snprintf(err, errlen, "%s: %s", path, error_text(L, status, s, why, sizeof(why)));
 		/* Lua's own messages already start with "path:line:". */
@@ -508,7 +460,8 @@ static void report_error(struct vd_lua *s, const char *rule_name, const char *ms
 	s->suppressed = 0;
 }
 
-/* Hot path: two registry reads, one protected call, no allocation by the
+/* Hot path: two registry reads, one coarse clock read (vDSO) and one
+ * lua_sethook to arm the budget, one protected call, no allocation by the
  * binding; time(NULL) only on the error path. */
 struct vd_verdict vd_lua_call(struct vd_lua *s, int ref, const char *rule_name,
 			      const struct vd_packet *pkt, struct vd_verdict on_error, bool *failed)
@@ -526,7 +479,7 @@ struct vd_verdict vd_lua_call(struct vd_lua *s, int ref, const char *rule_name,
 	}
 	lua_rawgeti(L, LUA_REGISTRYINDEX, s->pkt_ref);
 	s->pkt->pkt = pkt;
-	budget_arm(s);
+	vd_lua_budget_arm(L, s->instructions, s->call_ms);
 	status = lua_pcall(L, 1, 2, 0);
 	s->pkt->pkt = NULL;
 	if (status != LUA_OK) {
@@ -570,7 +523,12 @@ void vd_lua_close(struct vd_lua *s)
 {
 	if (!s)
 		return;
-	if (s->L)
+	if (s->L) {
+		/* No finalizer can be set (lua_sandbox.h), but what lua_close
+		 * runs still gets a budget. */
+		vd_lua_budget_arm(s->L, s->load_instructions, s->load_ms);
 		lua_close(s->L);
+	}
+	vd_lua_sandbox_print_flush(&s->print);
 	free(s);
 }
