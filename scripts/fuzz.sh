@@ -70,11 +70,12 @@ dict_arg() { # TARGET
 }
 
 # Known findings first: those that pass now are regression seeds. The
-# targets' skips of known findings are off (FUZZ_NO_SKIP) for this check.
+# targets' skips of known findings are off (FUZZ_NO_SKIP) for this check, and
+# each input runs 20 times: a heap corruption may fail only some runs.
 for t in "${TARGETS[@]}"; do
 	for f in "$SRC/findings/$t"/*; do
 		[ -f "$f" ] || continue
-		if FUZZ_NO_SKIP=1 timeout 60 "$BUILD/tests/fuzz/fuzz_$t" -timeout=10 \
+		if FUZZ_NO_SKIP=1 timeout 60 "$BUILD/tests/fuzz/fuzz_$t" -timeout=10 -runs=20 \
 			-artifact_prefix="$run/recheck/" "$f" >/dev/null 2>&1; then
 			mkdir -p "$SRC/corpus/$t"
 			mv "$f" "$SRC/corpus/$t/"
@@ -86,16 +87,27 @@ for t in "${TARGETS[@]}"; do
 	done
 done
 
-# One target, SECONDS long, in fork mode so that a crash or a hang is kept
-# and fuzzing goes on (-ignore_*); new inputs go to the run's own corpus.
+# Seed directories besides corpus/TARGET: the shipped example rules files,
+# read where users find them (tests/fuzz/CMakeLists.txt names the same).
+seed_dirs() { # TARGET
+	if [ "$1" = rules ]; then echo "rules bench/rules"; fi
+}
+
+# One target, SECONDS long. A crash, a timeout or a leak ends libFuzzer's
+# run (its input kept in the run's artifacts): start it again for the time
+# left, so that one finding does not end the search. New inputs go to the
+# run's own corpus; the tree's is merged at the end.
 fuzz_one() { # TARGET
-	local t=$1 dir=$run/$1
+	local t=$1 dir=$run/$1 left=$seconds start
 	mkdir -p "$dir/corpus" "$dir/artifacts"
-	# shellcheck disable=SC2046
-	"$BUILD/tests/fuzz/fuzz_$t" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-		-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 $(dict_arg "$t") \
-		-artifact_prefix="$dir/artifacts/" "$dir/corpus" "$SRC/corpus/$t" \
-		>"$dir/log" 2>&1 || true
+	while [ "$left" -gt 0 ]; do
+		start=$SECONDS
+		# shellcheck disable=SC2046
+		"$BUILD/tests/fuzz/fuzz_$t" -max_total_time="$left" -timeout=10 -rss_limit_mb=2048 \
+			-print_final_stats=1 $(dict_arg "$t") -artifact_prefix="$dir/artifacts/" \
+			"$dir/corpus" "$SRC/corpus/$t" $(seed_dirs "$t") >>"$dir/log" 2>&1 || true
+		left=$((left - (SECONDS - start > 0 ? SECONDS - start : 1)))
+	done
 }
 
 echo "fuzz: ${#TARGETS[@]} targets, ${seconds}s each, $jobs at a time; logs in $run/<target>/log"
@@ -114,8 +126,8 @@ printf '%-14s %14s %8s %9s\n' target executions "new seeds" findings
 status=0
 for t in "${TARGETS[@]}"; do
 	dir=$run/$t
-	# Fork mode's progress lines start "#RUNS:"; the last one is the total.
-	execs=$(grep -oE '^#[0-9]+:' "$dir/log" | tail -1 | tr -d '#:' || true)
+	# Each libFuzzer run ends with its count, a crash's included.
+	execs=$(awk '/^stat::number_of_executed_units:/ { n += $2 } END { print n + 0 }' "$dir/log")
 	before=$(find "$SRC/corpus/$t" -type f | wc -l)
 	# shellcheck disable=SC2046
 	"$BUILD/tests/fuzz/fuzz_$t" -merge=1 -timeout=10 $(dict_arg "$t") \

@@ -1,6 +1,7 @@
 /*
  * fuzz_rules.c - the rules loader (engine/lib/rules, engine/lib/hooks): the
- * input is a rules file, written to a private directory and checked with
+ * input is a rules file, written to a private directory ($TMPDIR or /tmp,
+ * vd-fuzz-rules.PID) and checked with
  * vd_rules_check as `verdictd --check` does, Lua budgets on (the default
  * instruction and memory limits). A load either succeeds or fails with a
  * message; it must neither crash nor hang (libFuzzer's -timeout reports a
@@ -12,11 +13,16 @@
  * fails as a missing file does, after plugin.c has searched for it.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <verdict/log.h>
@@ -28,7 +34,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char rules_path[64];
+static char rules_path[PATH_MAX];
 static FILE *summary;
 
 void *dlopen(const char *file, int mode)
@@ -36,6 +42,14 @@ void *dlopen(const char *file, int mode)
 	(void)file;
 	(void)mode;
 	return NULL;
+}
+
+/* $TMPDIR, or /tmp. */
+static const char *tmp_dir(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return t && *t ? t : "/tmp";
 }
 
 /* Lua's print and the loader's warnings would flood the fuzzer's output. */
@@ -46,27 +60,58 @@ static void quiet(enum vd_log_level level, const char *message, void *user)
 	(void)user;
 }
 
+/* Removes DIR/vd-fuzz-rules.PID/ and its file. */
+static void remove_dir(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s/rules.lua", dir, name);
+	unlink(path);
+	*strrchr(path, '/') = '\0';
+	rmdir(path);
+}
+
 static void cleanup(void)
 {
-	char dir[sizeof(rules_path)];
+	char name[64];
 
-	unlink(rules_path);
-	snprintf(dir, sizeof(dir), "%s", rules_path);
-	*strrchr(dir, '/') = '\0';
-	rmdir(dir);
+	snprintf(name, sizeof(name), "vd-fuzz-rules.%d", (int)getpid());
+	remove_dir(tmp_dir(), name);
+}
+
+/* A crash or a timeout ends the process before atexit: the next run removes
+ * what a dead one left behind. */
+static void cleanup_stale(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int pid;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (sscanf(e->d_name, "vd-fuzz-rules.%d", &pid) == 1 && pid > 0 &&
+		    kill(pid, 0) < 0 && errno == ESRCH)
+			remove_dir(dir, e->d_name);
+	closedir(d);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char dir[] = "/tmp/vd-fuzz-rules.XXXXXX";
+	const char *dir = tmp_dir();
+	char path[PATH_MAX];
 
 	(void)argc;
 	(void)argv;
-	if (!mkdtemp(dir)) {
-		perror("fuzz_rules: mkdtemp");
+	cleanup_stale(dir);
+	/* Mode 0700, owned by us: a loader that refuses files others can
+	 * write (issue 10, item 7) accepts it. */
+	snprintf(path, sizeof(path), "%s/vd-fuzz-rules.%d", dir, (int)getpid());
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "fuzz_rules: %s: %s\n", path, strerror(errno));
 		abort();
 	}
-	snprintf(rules_path, sizeof(rules_path), "%s/rules.lua", dir);
+	snprintf(rules_path, sizeof(rules_path), "%s/rules.lua", path);
 	summary = fopen("/dev/null", "w");
 	if (!summary) {
 		perror("fuzz_rules: /dev/null");
