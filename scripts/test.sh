@@ -3,7 +3,10 @@
 #   1. a normal build: unit and network-namespace tests;
 #   2. ASan+UBSan: the whole suite again;
 #   3. TSan: the concurrency tests (label "concurrency");
-#   4. scripts/bench.sh --quick, to prove the benchmark still runs (as root).
+#   4. the fuzz targets (tests/fuzz), each a few seconds over its corpus under
+#      ASan+UBSan, in build-fuzz with clang (scripts/fuzz.sh --ctest; skipped
+#      with a message when clang with libFuzzer is missing);
+#   5. scripts/bench.sh --quick, to prove the benchmark still runs (as root).
 # Namespace tests need root; without it ctest reports them as skipped.
 # Set VD_TEST_QUICK=1 to run only step 1.
 set -euo pipefail
@@ -29,6 +32,9 @@ if [ "${VD_TEST_QUICK:-0}" != 1 ]; then
 	scripts/build.sh build-tsan -DVD_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 		run_suite build-tsan "concurrency tests under TSan" -L concurrency
+
+	echo "== fuzz targets, briefly, under ASan+UBSan =="
+	scripts/fuzz.sh --ctest
 
 	if [ "$(id -u)" -eq 0 ]; then
 		echo "== benchmark, quick run (numbers not meaningful) =="

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# fuzz.sh - build the libFuzzer targets of tests/fuzz and run them.
+#
+#   scripts/fuzz.sh [SECONDS]   run every target SECONDS (default 600), up to
+#                               nproc at a time (VD_FUZZ_JOBS to change), then:
+#                               - merge what they found into tests/fuzz/corpus/<target>
+#                                 (-merge=1: only inputs that add coverage);
+#                               - keep every crash, timeout or leak input in
+#                                 tests/fuzz/findings/<target>/;
+#                               - print the executions per target.
+#   scripts/fuzz.sh --ctest     build, then the short CI pass (ctest -L fuzz:
+#                               each target a few seconds over its corpus).
+#
+# Before fuzzing, every input in tests/fuzz/findings/ runs once more: one that
+# no longer fails (its fix is in) moves to tests/fuzz/corpus/<target>/, where
+# it stays as a regression seed for every later run, CI's included.
+#
+# Needs clang with libFuzzer (Debian: clang-14 and libclang-rt-14-dev, which
+# scripts/deps.sh installs); VD_FUZZ_CC names another compiler. Without one it
+# says so and exits 0. Build directory: build-fuzz.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TARGETS=(packet nfq_message nflog_message capture rules)
+BUILD=build-fuzz
+SRC=tests/fuzz
+
+find_cc() {
+	local cc
+	for cc in ${VD_FUZZ_CC:-} clang-14 clang; do
+		command -v "$cc" >/dev/null 2>&1 || continue
+		# libFuzzer is a separate package on Debian: try a link.
+		if echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' |
+			"$cc" -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null; then
+			echo "$cc"
+			return 0
+		fi
+	done
+	return 1
+}
+
+if ! cc=$(find_cc); then
+	echo "fuzz: skipped: no clang with libFuzzer (install clang-14 and libclang-rt-14-dev," \
+		"or set VD_FUZZ_CC)"
+	exit 0
+fi
+
+echo "fuzz: building $BUILD with $cc"
+cmake -S . -B "$BUILD" -DCMAKE_C_COMPILER="$cc" -DVD_FUZZ=ON -DVD_BUILD_TESTS=OFF \
+	-DVD_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$BUILD" -j"$(nproc)" >/dev/null
+
+if [ "${1:-}" = --ctest ]; then
+	(cd "$BUILD" && ctest --output-on-failure -L fuzz -j"$(nproc)")
+	exit
+fi
+
+seconds=${1:-600}
+if ! [[ $seconds =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
+	echo "usage: $0 [SECONDS] | --ctest" >&2
+	exit 2
+fi
+jobs=${VD_FUZZ_JOBS:-$(nproc)}
+run=$BUILD/fuzz-run
+rm -rf "$run"
+mkdir -p "$run/recheck"
+
+dict_arg() { # TARGET
+	if [ -f "$SRC/dict/$1.dict" ]; then echo "-dict=$SRC/dict/$1.dict"; fi
+}
+
+# Known findings first: those that pass now are regression seeds. The
+# targets' skips of known findings are off (FUZZ_NO_SKIP) for this check, and
+# each input runs 20 times: a heap corruption may fail only some runs.
+for t in "${TARGETS[@]}"; do
+	for f in "$SRC/findings/$t"/*; do
+		[ -f "$f" ] || continue
+		if FUZZ_NO_SKIP=1 timeout 60 "$BUILD/tests/fuzz/fuzz_$t" -timeout=10 -runs=20 \
+			-artifact_prefix="$run/recheck/" "$f" >/dev/null 2>&1; then
+			mkdir -p "$SRC/corpus/$t"
+			mv "$f" "$SRC/corpus/$t/"
+			echo "fuzz: $t: $(basename "$f") passes now: moved to $SRC/corpus/$t/"
+		else
+			echo "fuzz: $t: $(basename "$f") still fails (reproduce: FUZZ_NO_SKIP=1" \
+				"$BUILD/tests/fuzz/fuzz_$t $f)"
+		fi
+	done
+done
+
+# Seed directories besides corpus/TARGET: the shipped example rules files,
+# read where users find them (tests/fuzz/CMakeLists.txt names the same).
+seed_dirs() { # TARGET
+	if [ "$1" = rules ]; then echo "rules bench/rules"; fi
+}
+
+# One target, SECONDS long. A crash, a timeout or a leak ends libFuzzer's
+# run (its input kept in the run's artifacts): start it again for the time
+# left, so that one finding does not end the search. New inputs go to the
+# run's own corpus; the tree's is merged at the end.
+fuzz_one() { # TARGET
+	local t=$1 dir=$run/$1 left=$seconds start
+	mkdir -p "$dir/corpus" "$dir/artifacts"
+	while [ "$left" -gt 0 ]; do
+		start=$SECONDS
+		# shellcheck disable=SC2046
+		"$BUILD/tests/fuzz/fuzz_$t" -max_total_time="$left" -timeout=10 -rss_limit_mb=2048 \
+			-print_final_stats=1 $(dict_arg "$t") -artifact_prefix="$dir/artifacts/" \
+			"$dir/corpus" "$SRC/corpus/$t" $(seed_dirs "$t") >>"$dir/log" 2>&1 || true
+		left=$((left - (SECONDS - start > 0 ? SECONDS - start : 1)))
+	done
+}
+
+echo "fuzz: ${#TARGETS[@]} targets, ${seconds}s each, $jobs at a time; logs in $run/<target>/log"
+running=0
+for t in "${TARGETS[@]}"; do
+	fuzz_one "$t" &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+done
+wait
+
+printf '%-14s %14s %8s %9s\n' target executions "new seeds" findings
+status=0
+for t in "${TARGETS[@]}"; do
+	dir=$run/$t
+	# Each libFuzzer run ends with its count, a crash's included.
+	execs=$(awk '/^stat::number_of_executed_units:/ { n += $2 } END { print n + 0 }' "$dir/log")
+	before=$(find "$SRC/corpus/$t" -type f | wc -l)
+	# shellcheck disable=SC2046
+	"$BUILD/tests/fuzz/fuzz_$t" -merge=1 -timeout=10 $(dict_arg "$t") \
+		-artifact_prefix="$dir/artifacts/" "$SRC/corpus/$t" "$dir/corpus" >"$dir/merge.log" 2>&1 || true
+	after=$(find "$SRC/corpus/$t" -type f | wc -l)
+	found=0
+	for f in "$dir/artifacts"/*; do
+		[ -f "$f" ] || continue
+		mkdir -p "$SRC/findings/$t"
+		cp "$f" "$SRC/findings/$t/"
+		found=$((found + 1))
+	done
+	[ "$found" -eq 0 ] || status=1
+	printf '%-14s %14s %8s %9s\n' "$t" "${execs:-?}" "$((after - before))" "$found"
+done
+if [ "$status" -ne 0 ]; then
+	echo "fuzz: findings kept in $SRC/findings/<target>/ (each log: $run/<target>/log);" \
+		"once fixed, the next run moves them to the corpus"
+fi
+exit "$status"

@@ -1,0 +1,1 @@
+return { default = "accept", rules = { { name = "b", lua = load(string.dump(function() return "accept" end)) } } }

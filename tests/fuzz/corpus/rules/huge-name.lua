@@ -1,0 +1,1 @@
+return { default = "accept", rules = { { name = string.rep("n", 100000), verdict = "drop" } } }

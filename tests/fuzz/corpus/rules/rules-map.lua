@@ -1,0 +1,1 @@
+return { default = "accept", rules = { a = { name = "a", verdict = "drop" } } }

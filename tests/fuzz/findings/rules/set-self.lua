@@ -1,0 +1,2 @@
+return { default = "accept", sets = { a = "@a" },
+  rules = { { name = "self", src = "@a", verdict = "drop" } } }
