@@ -40,7 +40,12 @@ struct vd_rules {
 	/* Held only while a reload switches tables and names slots, never while
 	 * it loads: stats read names under it and answer during a long load. */
 	pthread_mutex_t table_lock;
-	atomic_int cancel;            /* vd_rules_reload_cancel: give up this load */
+	/* vd_rules_reload_cancel: give up the load in progress. The Lua states
+	 * of a table keep the flag they were loaded with for life, so the live
+	 * table and a load in progress use different ones: cancelling a load
+	 * must not fail the live table's hooks. */
+	atomic_int cancel[2];
+	unsigned live_cancel;         /* the live table's flag; loads use the other */
 	atomic_int loading;           /* a reload is in progress */
 	unsigned generation;
 	char **slot_names;            /* slot -> rule name; under table_lock */
@@ -125,13 +130,13 @@ static int assign_slots(struct vd_rules *r, struct vd_ruleset *rs, char *errbuf)
 	return 0;
 }
 
-static struct vd_ruleset *load(struct vd_rules *r, char *errbuf)
+static struct vd_ruleset *load(struct vd_rules *r, atomic_int *cancel, char *errbuf)
 {
 	struct vd_ruleset_options opt = {
 		.nworkers = r->cfg.nworkers,
 		.queues = r->queues,
 		.lua = { .memory_bytes = r->cfg.lua_memory, .instructions = r->cfg.lua_instructions,
-			 .cancel = &r->cancel },
+			 .cancel = cancel },
 		.plugin_path = r->cfg.plugin_path,
 		.nlog_workers = r->cfg.nlog_workers,
 		.log_groups = r->log_groups,
@@ -217,7 +222,7 @@ VD_EXPORT struct vd_rules *vd_rules_open_sized(const struct vd_rules_config *con
 		rules_free(r);
 		goto nomem;
 	}
-	r->current = load(r, errbuf);
+	r->current = load(r, &r->cancel[0], errbuf);
 	if (r->current && assign_slots(r, r->current, errbuf) < 0) {
 		vd_ruleset_free(r->current);
 		r->current = NULL;
@@ -260,13 +265,15 @@ static int reload_switch(struct vd_rules *r, struct vd_ruleset *fresh, char *err
 VD_EXPORT int vd_rules_reload(struct vd_rules *r, char *errbuf)
 {
 	struct vd_ruleset *fresh;
+	unsigned flag;
 	int ret = -1;
 
 	pthread_mutex_lock(&r->reload_lock);
-	atomic_store(&r->cancel, 0);
+	flag = 1 - r->live_cancel;
+	atomic_store(&r->cancel[flag], 0);
 	atomic_store(&r->loading, 1);
-	fresh = load(r, errbuf);
-	if (atomic_load(&r->cancel)) {
+	fresh = load(r, &r->cancel[flag], errbuf);
+	if (atomic_load(&r->cancel[flag])) {
 		/* Whatever the load said, it was told to stop: say that. */
 		vd_ruleset_free(fresh);
 		vd_errbuf_set(errbuf, "%s: reload cancelled", r->path);
@@ -275,6 +282,8 @@ VD_EXPORT int vd_rules_reload(struct vd_rules *r, char *errbuf)
 		errno = EINVAL;
 	} else {
 		ret = reload_switch(r, fresh, errbuf);
+		if (ret == 0)
+			__atomic_store_n(&r->live_cancel, flag, __ATOMIC_RELAXED);
 	}
 	atomic_store(&r->loading, 0);
 	pthread_mutex_unlock(&r->reload_lock);
@@ -283,7 +292,8 @@ VD_EXPORT int vd_rules_reload(struct vd_rules *r, char *errbuf)
 
 VD_EXPORT int vd_rules_reload_cancel(struct vd_rules *r)
 {
-	atomic_store(&r->cancel, 1);
+	/* Only the flag of a load: the live table's stays clear. */
+	atomic_store(&r->cancel[1 - __atomic_load_n(&r->live_cancel, __ATOMIC_RELAXED)], 1);
 	return atomic_load(&r->loading);
 }
 
