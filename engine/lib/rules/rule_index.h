@@ -38,6 +38,19 @@ struct vd_dim_rule {
 	size_t nranges;                 /* constrained with 0 ranges: matches no key */
 };
 
+/* An interval: its first key and its class, side by side so that the
+ * search's last step and the class share a cache line. */
+struct vd_rule_interval {
+	vd_key start;
+	uint32_t class;
+};
+
+/* A directory entry: the interval holding a bucket's first key, and its
+ * class (a bucket inside one interval needs nothing else). */
+struct vd_rule_dir {
+	uint32_t interval, class;
+};
+
 /* A sorted list of rule indexes. */
 struct vd_rule_list {
 	const uint32_t *ids;
@@ -47,13 +60,13 @@ struct vd_rule_list {
 struct vd_rule_index {
 	bool used;                /* some rule constrains it: otherwise skip it entirely */
 	size_t nrules;
-	/* intervals: starts ascending, starts[0] == 0; class of each */
+	/* intervals: starts ascending, intervals[0].start == 0 */
 	size_t nintervals;
-	vd_key *starts;
-	uint32_t *interval_class;
+	struct vd_rule_interval *intervals;
 	/* directory over the keys' leading bits past their common prefix:
-	 * bucket b holds the intervals dir[b]..dir[b + 1]; NULL when small */
-	uint32_t *dir;
+	 * bucket b holds the intervals dir[b]..dir[b + 1], keys below dir_base
+	 * 0..dir[0], keys past the last bucket dir[dir_buckets]..; NULL when small */
+	struct vd_rule_dir *dir;
 	size_t dir_buckets;
 	vd_key dir_base;
 	unsigned dir_shift;
@@ -78,30 +91,37 @@ void vd_rule_index_free(struct vd_rule_index *ix);
 /* The constraining rules that match key. Hot path: no writes, no lock. */
 static inline struct vd_rule_list vd_rule_index_lookup(const struct vd_rule_index *ix, vd_key key)
 {
-	size_t lo = 0, hi = ix->nintervals; /* starts[lo] <= key < starts[hi] */
+	size_t lo = 0, hi = ix->nintervals; /* start of lo <= key < start of hi */
 	uint32_t c;
 
 	if (ix->dir) {
 		vd_key bucket;
 
 		if (key < ix->dir_base) {
-			hi = 1;
+			hi = (size_t)ix->dir[0].interval + 1;
 		} else if ((bucket = (key - ix->dir_base) >> ix->dir_shift) >= ix->dir_buckets) {
-			lo = ix->nintervals - 1;
+			lo = ix->dir[ix->dir_buckets].interval;
 		} else {
-			lo = ix->dir[(size_t)bucket];
-			hi = (size_t)ix->dir[(size_t)bucket + 1] + 1;
+			const struct vd_rule_dir *e = &ix->dir[(size_t)bucket];
+
+			if (e[0].interval == e[1].interval) { /* one interval: no search */
+				c = e[0].class;
+				goto found;
+			}
+			lo = e[0].interval;
+			hi = (size_t)e[1].interval + 1;
 		}
 	}
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (ix->starts[mid] <= key)
+		if (ix->intervals[mid].start <= key)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	c = ix->interval_class[lo];
+	c = ix->intervals[lo].class;
+found:
 	return (struct vd_rule_list){ ix->class_rules + ix->class_first[c],
 				      ix->class_first[c + 1] - ix->class_first[c] };
 }

@@ -347,7 +347,9 @@ static int build_workers(struct vd_ruleset *rs, const struct vd_ruleset_options 
 	return 0;
 }
 
-/* Reads the file in a state of its own: the workers' states run it again. */
+/* Reads the file once, in a state of its own, for both of its lists (the
+ * workers' states run it again only when it has hooks): a file that builds
+ * a big set in a loop runs the loop once here. */
 static int read_file(struct vd_ruleset *rs, const struct vd_ruleset_options *opt, char *err,
 		     size_t errlen)
 {
@@ -359,41 +361,59 @@ static int read_file(struct vd_ruleset *rs, const struct vd_ruleset_options *opt
 	ret = vd_lua_load_file(reader, rs->path, err, errlen);
 	if (ret == 0)
 		ret = vd_rule_file_read(reader, rs->path, rs->list, &rs->file, err, errlen);
+	if (ret == 0 && rs->logs)
+		ret = vd_rule_file_read(reader, rs->path, rs->logs->list, &rs->logs->file, err, errlen);
 	vd_lua_close(reader);
 	return ret;
+}
+
+static struct vd_ruleset *ruleset_new(const char *path, const char *list)
+{
+	struct vd_ruleset *rs = calloc(1, sizeof(*rs));
+
+	if (!rs || !(rs->path = strdup(path))) {
+		free(rs);
+		return NULL;
+	}
+	rs->list = list;
+	return rs;
+}
+
+/* Compiles the list read into rs->file: index, plugins, hook states. */
+static int compile(struct vd_ruleset *rs, const struct vd_ruleset_options *opt, char *err,
+		   size_t errlen)
+{
+	if (check_names(rs, err, errlen) < 0)
+		return -1;
+	rs->hooks = calloc(rs->file.nrules ? rs->file.nrules : 1, sizeof(*rs->hooks));
+	rs->slots = calloc(rs->file.nrules ? rs->file.nrules : 1, sizeof(*rs->slots));
+	if (!rs->hooks || !rs->slots || build_dims(rs) < 0) {
+		snprintf(err, errlen, "%s: out of memory", rs->path);
+		return -1;
+	}
+	return load_plugins(rs, opt, err, errlen) < 0 || build_workers(rs, opt, err, errlen) < 0
+		       ? -1 : 0;
 }
 
 struct vd_ruleset *vd_ruleset_load(const char *path, const struct vd_ruleset_options *opt,
 				   char *err, size_t errlen)
 {
-	struct vd_ruleset *rs = calloc(1, sizeof(*rs));
+	struct vd_ruleset *rs = ruleset_new(path, opt->list ? opt->list : "rules");
+	struct vd_ruleset_options lo = *opt;
 
-	if (!rs || !(rs->path = strdup(path))) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		free(rs);
-		return NULL;
-	}
-	rs->list = opt->list ? opt->list : "rules";
-	if (read_file(rs, opt, err, errlen) < 0 || check_names(rs, err, errlen) < 0)
-		goto fail;
-	rs->hooks = calloc(rs->file.nrules ? rs->file.nrules : 1, sizeof(*rs->hooks));
-	rs->slots = calloc(rs->file.nrules ? rs->file.nrules : 1, sizeof(*rs->slots));
-	if (!rs->hooks || !rs->slots || build_dims(rs) < 0) {
+	/* A "rules" table carries the same file's `logs` list, with hook states
+	 * for the log workers. */
+	if (!rs || (strcmp(rs->list, "rules") == 0 && !(rs->logs = ruleset_new(path, "logs")))) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
-	if (load_plugins(rs, opt, err, errlen) < 0 || build_workers(rs, opt, err, errlen) < 0)
+	if (read_file(rs, opt, err, errlen) < 0 || compile(rs, opt, err, errlen) < 0)
 		goto fail;
-	if (strcmp(rs->list, "rules") == 0) {
-		/* The same file's `logs` list, with hook states for the log workers. */
-		struct vd_ruleset_options lo = *opt;
-
-		lo.list = "logs";
-		lo.nworkers = opt->nlog_workers;
-		lo.queues = opt->log_groups;
-		if (!(rs->logs = vd_ruleset_load(path, &lo, err, errlen)))
-			goto fail;
-	}
+	lo.list = "logs";
+	lo.nworkers = opt->nlog_workers;
+	lo.queues = opt->log_groups;
+	if (rs->logs && compile(rs->logs, &lo, err, errlen) < 0)
+		goto fail;
 	return rs;
 fail:
 	vd_ruleset_free(rs);
