@@ -295,7 +295,7 @@ static int build_dir(struct vd_rule_index *ix)
 	diff = lo ^ hi;
 	while (width < 128 && (diff >> width) != 0)
 		width++;
-	while (bits < DIR_MAX_BITS && ((size_t)1 << bits) < 2 * n) /* most buckets: 0 or 1 edge */
+	while (bits < DIR_MAX_BITS && ((size_t)1 << bits) < 2 * n) /* most buckets: no edge */
 		bits++;
 	if (bits > width)
 		bits = width;

@@ -38,11 +38,15 @@ int vd_rule_fail(struct loader *ld, const char *fmt, ...)
 
 static int add_range(struct loader *ld, struct vd_rule_dim_spec *d, vd_key lo, vd_key hi)
 {
-	struct vd_key_range *r = realloc(d->ranges, (d->nranges + 1) * sizeof(*r));
+	/* Capacity doubles at each power of two: a set of a million prefixes
+	 * costs a million appends, not a million copies. */
+	if ((d->nranges & (d->nranges - 1)) == 0) {
+		struct vd_key_range *r = realloc(d->ranges, (d->nranges ? 2 * d->nranges : 1) * sizeof(*r));
 
-	if (!r)
-		return vd_rule_fail(ld, "out of memory");
-	d->ranges = r;
+		if (!r)
+			return vd_rule_fail(ld, "out of memory");
+		d->ranges = r;
+	}
 	d->ranges[d->nranges++] = (struct vd_key_range){ lo, hi };
 	d->constrained = true;
 	return 0;
