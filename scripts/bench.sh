@@ -17,7 +17,9 @@
 # maximum rate from the throughput rows. Every row: kernel drops for the
 # queue (/proc/net/netfilter/nfnetlink_queue) and consumer CPU time per packet.
 # Then: reloads per second sustained under traffic (packets lost must be 0),
-# the resident memory of four workers, the offline micro rows (vd-micro), a
+# the resident memory of four workers, the offline micro rows (vd-micro), the
+# offline scale rows (vd-scale: big tables' load time, peak memory and match
+# rate; --quick divides their sizes by 10), a
 # PNG chart (gnuplot) and a JSON file.
 #
 # Usage: scripts/bench.sh [--quick] [--out FILE.json]
@@ -56,6 +58,7 @@ VERDICTCTL=$B/engine/client/verdictctl
 UDPGEN=$B/bench/vd-udpgen
 MINIMAL=$B/bench/vd-nfq-minimal
 MICRO=$B/bench/vd-micro
+SCALE=$B/bench/vd-scale
 RULES=$PWD/bench/rules
 
 NS="vd-bench-$$"
@@ -316,6 +319,8 @@ REPLAY_PPS=$(awk -v n="$REPLAY_PKTS" -v a="$REPLAY_T0" -v b="$REPLAY_T1" 'BEGIN 
 
 # Offline micro rows, pinned to one core.
 taskset -c 0 "$MICRO" $MICRO_ARGS --rules-dir "$RULES" --plugin-dir "$B/bench" >"$WORK/micro"
+# Offline scale rows, pinned to one core, each load in a child of its own.
+taskset -c 0 "$SCALE" $MICRO_ARGS >"$WORK/scale"
 
 # --- report ---
 MIN_PPS=$(median minimal 2)
@@ -345,6 +350,16 @@ while read -r l; do
 	JSON+="$sep{\"row\":\"$name\",\"ns_per_packet\":$ns_pp,\"pps\":$pps}"
 	sep=","
 done <"$WORK/micro"
+JSON+="],\"scale\":["
+sep=""
+printf '\n%-16s %10s %10s %12s %14s %14s\n' "scale row" "load s" "load cpu s" "peak RSS KiB" "ns/packet" "packets/s"
+while read -r l; do
+	name=$(kv row "$l") secs=$(kv seconds "$l") cpu=$(kv cpu_seconds "$l") rss=$(kv max_rss_kib "$l")
+	ns_pp=$(kv ns_per_packet "$l") pps=$(kv pps "$l")
+	printf '%-16s %10s %10s %12s %14s %14s\n' "$name" "$secs" "$cpu" "$rss" "${ns_pp:--}" "${pps:--}"
+	JSON+="$sep{\"row\":\"$name\",\"load_seconds\":$secs,\"load_cpu_seconds\":$cpu,\"max_rss_kib\":$rss,\"ns_per_packet\":${ns_pp:-null},\"pps\":${pps:-null}}"
+	sep=","
+done <"$WORK/scale"
 JSON+="],\"reload\":{\"reloads\":$RELOADS,\"seconds\":$ELAPSED,\"reloads_per_s\":$RELOADS_PER_S,\"offered_pps\":$RELOAD_RATE,\"packets_lost\":$RELOAD_LOST,\"kernel_drops\":$RELOAD_KDROPS}"
 JSON+=",\"nflog_json\":["
 sep=""

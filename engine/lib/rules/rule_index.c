@@ -1,98 +1,367 @@
-/* rule_index.c - build the interval/bitset index of one match dimension. */
+/*
+ * rule_index.c - build the interval/class index of one match dimension.
+ *
+ * A sweep over the sorted range edges keeps the set of rules active at each
+ * point; each interval's set is interned as a class (a hash of the sorted
+ * list). The cost is O(E log E) for E edges plus the size of the active sets
+ * swept, which is linear for rules with distinct values (ports, addresses,
+ * one big set); only rules whose ranges nest deeply make it grow faster.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "rule_index.h"
 
-static int key_cmp(const void *a, const void *b)
-{
-	vd_key x = *(const vd_key *)a, y = *(const vd_key *)b;
+#define DIR_MIN_INTERVALS 64 /* below this a plain binary search is as fast */
+#define DIR_MAX_BITS 22 /* 4M entries of 8 bytes: two buckets per interval up to 2M */
 
-	return x < y ? -1 : x > y;
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* An array the lookups hit at random: when big, on huge pages where the
+ * kernel has them (a TLB miss per lookup otherwise costs more than the
+ * search). Freed with free(). */
+static void *lookup_alloc(size_t bytes)
+{
+	size_t rounded = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	void *p;
+
+	if (bytes < 2 * HUGE_PAGE)
+		return malloc(bytes);
+	p = aligned_alloc(HUGE_PAGE, rounded);
+	if (p)
+		madvise(p, rounded, MADV_HUGEPAGE); /* advice: fine if refused */
+	return p;
 }
 
-/* Interval edges: 0, every lo, and every hi + 1 (unless hi is the top key). */
-static size_t collect_edges(const struct vd_dim_rule *rules, size_t nrules, vd_key *edges)
-{
-	size_t n = 0;
+struct edge {
+	vd_key key;
+	uint32_t rule;
+	bool add;
+};
 
-	edges[n++] = 0;
+/* A growable array of uint32_t. */
+struct u32s {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static int u32s_push(struct u32s *a, uint32_t x)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		uint32_t *v = realloc(a->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		a->v = v, a->cap = cap;
+	}
+	a->v[a->n++] = x;
+	return 0;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct vd_key_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static int edge_cmp(const void *a, const void *b)
+{
+	const struct edge *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* Copies every constraining rule's ranges, sorted and merged (adjacent ones
+ * too), into ix->ranges; marks the others in none/none_bits. */
+static int copy_ranges(struct vd_rule_index *ix, const struct vd_dim_rule *rules, size_t nrules)
+{
+	size_t total = 0, n = 0, nn = 0;
+
+	for (size_t r = 0; r < nrules; r++)
+		total += rules[r].constrained ? rules[r].nranges : 0;
+	if (total >= UINT32_MAX)
+		return errno = EOVERFLOW, -1;
+	ix->ranges = malloc((total ? total : 1) * sizeof(*ix->ranges));
+	ix->rule_first = malloc((nrules + 1) * sizeof(*ix->rule_first));
+	ix->none = malloc((nrules ? nrules : 1) * sizeof(*ix->none));
+	ix->none_bits = calloc(nrules / 64 + 1, sizeof(uint64_t));
+	if (!ix->ranges || !ix->rule_first || !ix->none || !ix->none_bits)
+		return errno = ENOMEM, -1;
 	for (size_t r = 0; r < nrules; r++) {
-		if (!rules[r].constrained)
+		struct vd_key_range *mine = ix->ranges + n;
+		size_t k = 0;
+
+		ix->rule_first[r] = (uint32_t)n;
+		if (!rules[r].constrained) {
+			ix->none[nn++] = (uint32_t)r;
+			ix->none_bits[r / 64] |= 1ull << (r % 64);
 			continue;
-		for (size_t k = 0; k < rules[r].nranges; k++) {
-			edges[n++] = rules[r].ranges[k].lo;
-			if (rules[r].ranges[k].hi != (vd_key)-1)
-				edges[n++] = rules[r].ranges[k].hi + 1;
+		}
+		ix->used = true;
+		memcpy(mine, rules[r].ranges, rules[r].nranges * sizeof(*mine));
+		qsort(mine, rules[r].nranges, sizeof(*mine), range_cmp);
+		for (size_t i = 0; i < rules[r].nranges; i++) {
+			if (k && (mine[k - 1].hi == (vd_key)-1 || mine[i].lo <= mine[k - 1].hi + 1)) {
+				if (mine[i].hi > mine[k - 1].hi)
+					mine[k - 1].hi = mine[i].hi;
+			} else {
+				mine[k++] = mine[i];
+			}
+		}
+		n += k;
+	}
+	ix->rule_first[nrules] = (uint32_t)n;
+	ix->nnone = nn;
+	return 0;
+}
+
+/* Interning of rule lists as classes. */
+struct classes {
+	struct vd_rule_index *ix;
+	struct u32s first, rules;
+	uint32_t *slots;  /* open addressing: class + 1, 0 empty */
+	uint64_t *hashes; /* per class */
+	size_t nslots, hcap;
+};
+
+static uint64_t list_hash(const uint32_t *v, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ v[i]) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+static bool class_equal(const struct classes *cl, uint32_t c, const uint32_t *v, size_t n)
+{
+	size_t a = cl->first.v[c], b = cl->first.v[c + 1];
+
+	return b - a == n && memcmp(cl->rules.v + a, v, n * sizeof(*v)) == 0;
+}
+
+static int classes_grow(struct classes *cl)
+{
+	size_t nslots = cl->nslots ? cl->nslots * 2 : 1024;
+	uint32_t *slots = calloc(nslots, sizeof(*slots));
+
+	if (!slots)
+		return -1;
+	for (size_t c = 0; c + 1 < cl->first.n; c++) {
+		size_t s = cl->hashes[c] & (nslots - 1);
+
+		while (slots[s])
+			s = (s + 1) & (nslots - 1);
+		slots[s] = (uint32_t)c + 1;
+	}
+	free(cl->slots);
+	cl->slots = slots, cl->nslots = nslots;
+	return 0;
+}
+
+/* The class of the sorted list v[0..n), made when new; -1 on ENOMEM. */
+static int64_t class_intern(struct classes *cl, const uint32_t *v, size_t n)
+{
+	uint64_t h = list_hash(v, n);
+	size_t nclasses = cl->first.n - 1, s;
+
+	if (2 * (nclasses + 1) > cl->nslots && classes_grow(cl) < 0)
+		return -1;
+	for (s = h & (cl->nslots - 1); cl->slots[s]; s = (s + 1) & (cl->nslots - 1))
+		if (cl->hashes[cl->slots[s] - 1] == h && class_equal(cl, cl->slots[s] - 1, v, n))
+			return cl->slots[s] - 1;
+	if (nclasses == cl->hcap) {
+		size_t cap = cl->hcap ? cl->hcap * 2 : 256;
+		uint64_t *hs = realloc(cl->hashes, cap * sizeof(*hs));
+
+		if (!hs)
+			return -1;
+		cl->hashes = hs, cl->hcap = cap;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (u32s_push(&cl->rules, v[i]) < 0)
+			return -1;
+	if (u32s_push(&cl->first, (uint32_t)cl->rules.n) < 0)
+		return -1;
+	cl->hashes[nclasses] = h;
+	cl->slots[s] = (uint32_t)nclasses + 1;
+	return (int64_t)nclasses;
+}
+
+/* Adds or removes rule in the sorted active list. */
+static void active_apply(struct u32s *active, uint32_t rule, bool add)
+{
+	size_t lo = 0, hi = active->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (active->v[mid] < rule)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (add) {
+		memmove(active->v + lo + 1, active->v + lo, (active->n - lo) * sizeof(uint32_t));
+		active->v[lo] = rule;
+		active->n++;
+	} else {
+		memmove(active->v + lo, active->v + lo + 1, (active->n - lo - 1) * sizeof(uint32_t));
+		active->n--;
+	}
+}
+
+/* The edges of every merged range: add at lo, remove at hi + 1. */
+static struct edge *collect_edges(const struct vd_rule_index *ix, size_t *nedges)
+{
+	size_t nranges = ix->rule_first[ix->nrules], n = 0;
+	struct edge *e = malloc((2 * nranges + 1) * sizeof(*e));
+
+	if (!e)
+		return NULL;
+	for (size_t r = 0; r < ix->nrules; r++)
+		for (size_t k = ix->rule_first[r]; k < ix->rule_first[r + 1]; k++) {
+			e[n++] = (struct edge){ ix->ranges[k].lo, (uint32_t)r, true };
+			if (ix->ranges[k].hi != (vd_key)-1)
+				e[n++] = (struct edge){ ix->ranges[k].hi + 1, (uint32_t)r, false };
+		}
+	qsort(e, n, sizeof(*e), edge_cmp);
+	*nedges = n;
+	return e;
+}
+
+/* The sweep: one interval per distinct edge key whose active set differs
+ * from the previous interval's. */
+static int sweep(struct vd_rule_index *ix, struct classes *cl)
+{
+	size_t nedges = 0, i = 0, cap;
+	struct edge *e = collect_edges(ix, &nedges);
+	struct u32s active = { malloc((ix->nrules + 1) * sizeof(uint32_t)), 0, ix->nrules + 1 };
+	int64_t prev = -1;
+	int ret = -1;
+
+	cap = nedges + 1;
+	ix->intervals = lookup_alloc(cap * sizeof(*ix->intervals));
+	if (!e || !active.v || !ix->intervals)
+		goto out;
+	while (i < nedges || ix->nintervals == 0) {
+		vd_key key = i < nedges && ix->nintervals ? e[i].key : 0;
+		int64_t c;
+
+		for (; i < nedges && e[i].key == key; i++)
+			active_apply(&active, e[i].rule, e[i].add);
+		c = class_intern(cl, active.v, active.n);
+		if (c < 0)
+			goto out;
+		if (c != prev) {
+			ix->intervals[ix->nintervals++] = (struct vd_rule_interval){ key, (uint32_t)c };
+			prev = c;
 		}
 	}
-	qsort(edges, n, sizeof(*edges), key_cmp);
-	size_t u = 1;
-	for (size_t i = 1; i < n; i++)
-		if (edges[i] != edges[u - 1])
-			edges[u++] = edges[i];
-	return u;
+	ret = 0;
+out:
+	free(e);
+	free(active.v);
+	return ret;
 }
 
-static size_t class_of(const struct vd_rule_index *ix, vd_key key)
+/* The interval holding key, from interval `from` on (a linear walk). */
+static size_t interval_from(const struct vd_rule_index *ix, size_t from, vd_key key)
 {
-	return (size_t)(vd_rule_index_lookup(ix, key) - ix->bits) / ix->words;
+	while (from + 1 < ix->nintervals && ix->intervals[from + 1].start <= key)
+		from++;
+	return from;
 }
 
-static void set_bit(uint64_t *set, size_t bit)
+/* The directory: 2^bits buckets over the bits where most starts differ. The
+ * span is taken between the 1st and 63rd 64-quantiles of the starts, so that
+ * an outlier (the edge past ::ffff:255.255.255.255, say) does not widen every
+ * bucket; keys outside the span are searched in the intervals before the
+ * first bucket or after the last. */
+static int build_dir(struct vd_rule_index *ix)
 {
-	set[bit / 64] |= 1ull << (bit % 64);
-}
+	size_t n = ix->nintervals, iv = 0;
+	vd_key lo, hi, diff;
+	unsigned width = 0, bits = 0;
 
-static void mark_rule(struct vd_rule_index *ix, const struct vd_dim_rule *rule, size_t r)
-{
-	if (!rule->constrained) {
-		set_bit(ix->none, r);
-		for (size_t c = 0; c < ix->nclasses; c++)
-			set_bit(ix->bits + c * ix->words, r);
-		return;
+	if (n < DIR_MIN_INTERVALS)
+		return 0;
+	lo = ix->intervals[n / 64 ? n / 64 : 1].start;
+	hi = ix->intervals[n - 1 - n / 64].start;
+	diff = lo ^ hi;
+	while (width < 128 && (diff >> width) != 0)
+		width++;
+	while (bits < DIR_MAX_BITS && ((size_t)1 << bits) < 2 * n) /* most buckets: no edge */
+		bits++;
+	if (bits > width)
+		bits = width;
+	ix->dir_shift = width - bits;
+	ix->dir_base = width == 128 ? 0 : lo & ~(((vd_key)1 << width) - 1);
+	ix->dir_buckets = (size_t)1 << bits;
+	ix->dir = lookup_alloc((ix->dir_buckets + 1) * sizeof(*ix->dir));
+	if (!ix->dir)
+		return -1;
+	/* dir[b]: the interval holding the bucket's first key; dir[buckets]:
+	 * the one holding the first key past the span (the top key if none). */
+	for (size_t b = 0; b < ix->dir_buckets; b++) {
+		iv = interval_from(ix, iv, ix->dir_base + ((vd_key)b << ix->dir_shift));
+		ix->dir[b] = (struct vd_rule_dir){ (uint32_t)iv, ix->intervals[iv].class };
 	}
-	for (size_t k = 0; k < rule->nranges; k++) {
-		size_t first = class_of(ix, rule->ranges[k].lo);
-		size_t last = class_of(ix, rule->ranges[k].hi);
-
-		for (size_t c = first; c <= last; c++)
-			set_bit(ix->bits + c * ix->words, r);
-	}
-	ix->used = true;
+	if (width < 128 && ix->dir_base + ((vd_key)1 << width) != 0)
+		iv = interval_from(ix, iv, ix->dir_base + ((vd_key)1 << width));
+	else /* the span reaches the top key */
+		iv = n - 1;
+	ix->dir[ix->dir_buckets] = (struct vd_rule_dir){ (uint32_t)iv, ix->intervals[iv].class };
+	return 0;
 }
 
 int vd_rule_index_build(struct vd_rule_index *ix, const struct vd_dim_rule *rules, size_t nrules)
 {
-	size_t nedges = 1;
+	struct classes cl = { .ix = ix };
 
 	memset(ix, 0, sizeof(*ix));
-	for (size_t r = 0; r < nrules; r++)
-		if (rules[r].constrained)
-			nedges += 2 * rules[r].nranges;
-	ix->words = (nrules + 63) / 64 ? (nrules + 63) / 64 : 1;
-	ix->starts = malloc(nedges * sizeof(*ix->starts));
-	if (!ix->starts)
-		goto nomem;
-	ix->nclasses = collect_edges(rules, nrules, ix->starts);
-	ix->bits = calloc(ix->nclasses * ix->words, sizeof(uint64_t));
-	ix->none = calloc(ix->words, sizeof(uint64_t));
-	if (!ix->bits || !ix->none)
-		goto nomem;
-	for (size_t r = 0; r < nrules; r++)
-		mark_rule(ix, &rules[r], r);
-	return 0;
-nomem:
-	vd_rule_index_free(ix);
+	ix->nrules = nrules;
+	if (nrules >= UINT32_MAX) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	if (copy_ranges(ix, rules, nrules) < 0)
+		goto fail;
 	errno = ENOMEM;
+	if (u32s_push(&cl.first, 0) < 0 || sweep(ix, &cl) < 0 || build_dir(ix) < 0)
+		goto fail;
+	ix->nclasses = cl.first.n - 1;
+	ix->class_first = cl.first.v;
+	ix->class_rules = cl.rules.v ? cl.rules.v : malloc(sizeof(uint32_t));
+	free(cl.slots);
+	free(cl.hashes);
+	if (!ix->class_rules)
+		goto fail_built;
+	return 0;
+fail:
+	free(cl.first.v);
+	free(cl.rules.v);
+	free(cl.slots);
+	free(cl.hashes);
+fail_built:
+	vd_rule_index_free(ix);
+	errno = errno ? errno : ENOMEM;
 	return -1;
 }
 
 void vd_rule_index_free(struct vd_rule_index *ix)
 {
-	free(ix->starts);
-	free(ix->bits);
+	free(ix->intervals);
+	free(ix->dir);
+	free(ix->class_first);
+	free(ix->class_rules);
 	free(ix->none);
+	free(ix->none_bits);
+	free(ix->rule_first);
+	free(ix->ranges);
 	memset(ix, 0, sizeof(*ix));
 }

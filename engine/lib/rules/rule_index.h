@@ -3,12 +3,18 @@
  *
  * Every rule's values in a dimension (ports, address prefixes, protocols,
  * interfaces) are ranges of keys. The index cuts the key space at every range
- * edge into elementary intervals and gives each interval the bitset of rules
- * that match anywhere in it. A lookup is a binary search for the packet's
- * interval: its cost grows with log(rules), and ANDing the dimensions'
- * bitsets leaves the candidate rules in priority order (bit i = rule i).
- * Rules that do not constrain the dimension are set in every bitset, and in
- * `any`, which is what a packet without the field (no ports, no IPv6) gets.
+ * edge into intervals (adjacent ones with the same rules merged) and gives
+ * each interval a class: the sorted list of the rules that constrain this
+ * dimension and match anywhere in it. Identical lists are stored once, so a
+ * table whose rules have distinct values costs memory in proportion to its
+ * size, not its square. Rules that do not constrain the dimension are kept
+ * apart, in one shared list (`none`) and a bitset, instead of in every class.
+ *
+ * A lookup is a jump through a directory of the keys' leading bits (big
+ * indexes only) and a binary search in the bucket: a few cache lines even for
+ * a set of a million prefixes. Each rule's own ranges are kept sorted and
+ * merged, so the evaluation can also ask "does rule i match key k" directly
+ * (vd_rule_index_matches) while it walks another dimension's candidates.
  *
  * Immutable once built; read by any number of threads.
  */
@@ -32,33 +38,125 @@ struct vd_dim_rule {
 	size_t nranges;                 /* constrained with 0 ranges: matches no key */
 };
 
-struct vd_rule_index {
-	size_t words;       /* 64-bit words per bitset */
-	size_t nclasses;
-	vd_key *starts;     /* first key of each interval, ascending, starts[0] == 0 */
-	uint64_t *bits;     /* nclasses bitsets of `words` words */
-	uint64_t *none;     /* rules that do not constrain this dimension */
-	bool used;          /* some rule constrains it: otherwise skip it entirely */
+/* An interval: its first key and its class, side by side so that the
+ * search's last step and the class share a cache line. */
+struct vd_rule_interval {
+	vd_key start;
+	uint32_t class;
 };
 
-/* Builds the index over nrules rules (rules[i] is rule i). Returns 0, or -1
- * with errno ENOMEM. */
+/* A directory entry: the interval holding a bucket's first key, and its
+ * class (a bucket inside one interval needs nothing else). */
+struct vd_rule_dir {
+	uint32_t interval, class;
+};
+
+/* A sorted list of rule indexes. */
+struct vd_rule_list {
+	const uint32_t *ids;
+	size_t n;
+};
+
+struct vd_rule_index {
+	bool used;                /* some rule constrains it: otherwise skip it entirely */
+	size_t nrules;
+	/* intervals: starts ascending, intervals[0].start == 0 */
+	size_t nintervals;
+	struct vd_rule_interval *intervals;
+	/* directory over the keys' leading bits past their common prefix:
+	 * bucket b holds the intervals dir[b]..dir[b + 1], keys below dir_base
+	 * 0..dir[0], keys past the last bucket dir[dir_buckets]..; NULL when small */
+	struct vd_rule_dir *dir;
+	size_t dir_buckets;
+	vd_key dir_base;
+	unsigned dir_shift;
+	/* classes: rule lists class_first[c]..class_first[c + 1] of class_rules */
+	size_t nclasses;
+	uint32_t *class_first;
+	uint32_t *class_rules;
+	/* rules that do not constrain this dimension: a list and a bitset */
+	uint32_t *none;
+	size_t nnone;
+	uint64_t *none_bits;
+	/* each rule's ranges, sorted and merged: rule_first[i]..rule_first[i + 1] */
+	uint32_t *rule_first;
+	struct vd_key_range *ranges;
+};
+
+/* Builds the index over nrules rules (rules[i] is rule i; fewer than 2^32).
+ * Returns 0, or -1 with errno ENOMEM (or EOVERFLOW for too many ranges). */
 int vd_rule_index_build(struct vd_rule_index *ix, const struct vd_dim_rule *rules, size_t nrules);
 void vd_rule_index_free(struct vd_rule_index *ix);
 
-/* The bitset of rules matching key. Hot path: a binary search, no writes. */
-static inline const uint64_t *vd_rule_index_lookup(const struct vd_rule_index *ix, vd_key key)
+/* The constraining rules that match key. Hot path: no writes, no lock. */
+static inline struct vd_rule_list vd_rule_index_lookup(const struct vd_rule_index *ix, vd_key key)
 {
-	size_t lo = 0, hi = ix->nclasses; /* starts[lo] <= key < starts[hi] */
+	size_t lo = 0, hi = ix->nintervals; /* start of lo <= key < start of hi */
+	uint32_t c;
 
+	if (ix->dir) {
+		vd_key bucket;
+
+		if (key < ix->dir_base) {
+			hi = (size_t)ix->dir[0].interval + 1;
+		} else if ((bucket = (key - ix->dir_base) >> ix->dir_shift) >= ix->dir_buckets) {
+			lo = ix->dir[ix->dir_buckets].interval;
+		} else {
+			const struct vd_rule_dir *e = &ix->dir[(size_t)bucket];
+
+			if (e[0].interval == e[1].interval) { /* one interval: no search */
+				c = e[0].class;
+				goto found;
+			}
+			lo = e[0].interval;
+			hi = (size_t)e[1].interval + 1;
+		}
+	}
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (ix->starts[mid] <= key)
+
+		if (ix->intervals[mid].start <= key)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	return ix->bits + lo * ix->words;
+	c = ix->intervals[lo].class;
+found:
+	return (struct vd_rule_list){ ix->class_rules + ix->class_first[c],
+				      ix->class_first[c + 1] - ix->class_first[c] };
+}
+
+static inline bool vd_rule_index_unconstrained(const struct vd_rule_index *ix, size_t rule)
+{
+	return (ix->none_bits[rule / 64] >> (rule % 64)) & 1;
+}
+
+/* Whether rule matches key in this dimension (has: the packet has the
+ * field; a packet without it matches only the rules that do not constrain
+ * it). Hot path: no writes. */
+static inline bool vd_rule_index_matches(const struct vd_rule_index *ix, size_t rule, bool has,
+					 vd_key key)
+{
+	size_t lo, hi;
+
+	if (vd_rule_index_unconstrained(ix, rule))
+		return true;
+	if (!has)
+		return false;
+	lo = ix->rule_first[rule];
+	hi = ix->rule_first[rule + 1];
+	while (hi - lo > 4) { /* ranges[lo..hi) sorted and disjoint */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ix->ranges[mid].lo <= key)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	for (; lo < hi; lo++)
+		if (key >= ix->ranges[lo].lo && key <= ix->ranges[lo].hi)
+			return true;
+	return false;
 }
 
 #endif

@@ -3,10 +3,17 @@
  * that survive reloads.
  *
  * Counters live outside the tables, in a bank per worker indexed by a slot
- * that each rule name keeps for the life of the process: a reloaded table
+ * that each rule name keeps while it is in the table: a reloaded table
  * counts on where the old one stopped, and no counter is copied between
  * threads. Slot 0 counts the default verdict. Each bank is written by its
  * worker alone (relaxed stores: exact, and TSan-clean for readers).
+ *
+ * A name that a reload removes gives its slot back once no worker can count
+ * on it any more (after the grace period): its counters are dropped (a rule
+ * that comes back later starts from 0) and the slot is reused, so the number
+ * of distinct names over the process's life is unbounded. Banks are chunks
+ * that never move: a reload adds chunks before it publishes the table that
+ * needs them, and workers never see a bank being resized.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,15 +27,19 @@
 #include "export.h"
 #include "log.h"
 #include "rcu.h"
+#include "name_table.h"
 #include "ruleset.h"
 
 #if defined(__SANITIZE_THREAD__)
 char vd_rcu_tsan_token; /* see rcu.h */
 #endif
 
-/* Distinct rule names over the process's life; the banks are sized for this
- * up front (and stay untouched, so not resident, until used). */
-#define MAX_SLOTS 65536
+/* Counter banks grow by chunks of CHUNK_SLOTS counters (calloc'ed: not
+ * resident until counted on), up to MAX_CHUNKS: the names of two tables at
+ * once (the live one and the one being loaded). */
+#define CHUNK_BITS 16
+#define CHUNK_SLOTS (1u << CHUNK_BITS)
+#define MAX_CHUNKS 1024u
 
 struct vd_rules {
 	struct vd_ruleset *current;   /* RCU-protected */
@@ -48,11 +59,20 @@ struct vd_rules {
 	unsigned live_cancel;         /* the live table's flag; loads use the other */
 	atomic_int loading;           /* a reload is in progress */
 	unsigned generation;
-	char **slot_names;            /* slot -> rule name; under table_lock */
-	unsigned nslots;
-	uint64_t **hits;              /* [worker][slot] */
-	uint64_t **errors;            /* [worker][slot] */
+	/* Reload side only (under reload_lock, or before the table exists): */
+	struct vd_name_table slot_of; /* the live table's names -> slots */
+	unsigned nslots;              /* slots handed out so far (0 included) */
+	unsigned *slot_gen;           /* per slot: last generation that used it */
+	unsigned *free_slots;         /* slots given back, to reuse */
+	size_t nfree;
+	uint64_t ***hits;             /* [worker][chunk][slot % CHUNK_SLOTS] */
+	uint64_t ***errors;
 };
+
+static inline uint64_t *counter_of(uint64_t ***bank, unsigned w, unsigned slot)
+{
+	return &bank[w][slot >> CHUNK_BITS][slot & (CHUNK_SLOTS - 1)];
+}
 
 static inline void counter_add(uint64_t *c, uint64_t n)
 {
@@ -69,9 +89,9 @@ VD_EXPORT struct vd_verdict vd_rules_eval_match(struct vd_rules *r, unsigned w, 
 	struct vd_verdict v = vd_ruleset_eval(rs, w, pkt, &rule, &failed);
 	unsigned slot = rule < 0 ? 0 : rs->slots[rule];
 
-	counter_add(&r->hits[w][slot], 1);
+	counter_add(counter_of(r->hits, w, slot), 1);
 	if (failed)
-		counter_add(&r->errors[w][slot], 1);
+		counter_add(counter_of(r->errors, w, slot), 1);
 	if (m) {
 		m->rule = rule < 0 ? NULL : rs->file.rules[rule].name;
 		m->log = rule < 0 ? rs->file.log_default : rs->file.rules[rule].log;
@@ -104,30 +124,80 @@ VD_EXPORT struct vd_verdict vd_rules_eval_log(struct vd_rules *r, unsigned w, co
 	return v;
 }
 
-/* Gives every rule of rs the slot of its name, taking new ones as needed. */
-static int assign_slots(struct vd_rules *r, struct vd_ruleset *rs, char *errbuf)
+/* Room for n more slots: chunks for every worker and the per-slot arrays.
+ * Everything is allocated before any slot is taken, so that assigning
+ * cannot fail half-way. */
+static int slots_reserve(struct vd_rules *r, size_t n)
 {
-	for (size_t i = 0; i < rs->file.nrules; i++) {
-		const char *name = rs->file.rules[i].name;
-		unsigned s;
+	size_t fresh = n > r->nfree ? n - r->nfree : 0, top = (size_t)r->nslots + fresh;
+	unsigned *gen, *free_slots;
 
-		for (s = 1; s < r->nslots; s++)
-			if (strcmp(r->slot_names[s], name) == 0)
-				break;
-		if (s == r->nslots) {
-			if (r->nslots >= MAX_SLOTS) {
-				vd_errbuf_set(errbuf, "%s: more than %d distinct rule names since start",
-					      r->path, MAX_SLOTS - 1);
+	if (top > (size_t)MAX_CHUNKS * CHUNK_SLOTS)
+		return errno = E2BIG, -1;
+	gen = realloc(r->slot_gen, (top ? top : 1) * sizeof(*gen));
+	if (!gen)
+		return -1;
+	r->slot_gen = gen;
+	free_slots = realloc(r->free_slots, (top ? top : 1) * sizeof(*free_slots));
+	if (!free_slots)
+		return -1;
+	r->free_slots = free_slots;
+	for (size_t c = 0; c * CHUNK_SLOTS < top; c++)
+		for (unsigned w = 0; w < r->cfg.nworkers; w++) {
+			if (!r->hits[w][c] && !(r->hits[w][c] = calloc(CHUNK_SLOTS, sizeof(uint64_t))))
 				return -1;
-			}
-			r->slot_names[s] = strdup(name);
-			if (!r->slot_names[s])
+			if (!r->errors[w][c] && !(r->errors[w][c] = calloc(CHUNK_SLOTS, sizeof(uint64_t))))
 				return -1;
-			r->nslots++;
 		}
-		rs->slots[i] = s;
-	}
 	return 0;
+}
+
+/* Gives every rule of rs (generation gen) the slot of its name in the live
+ * table, or a free one, and makes its names the live ones. */
+static int assign_slots(struct vd_rules *r, struct vd_ruleset *rs, unsigned gen, char *errbuf)
+{
+	struct vd_name_table names;
+	size_t n = rs->file.nrules, missing = 0;
+	unsigned s;
+
+	for (size_t i = 0; i < n; i++)
+		missing += !vd_name_table_get(&r->slot_of, rs->file.rules[i].name, &s);
+	if (slots_reserve(r, missing) < 0 || vd_name_table_init(&names, n) < 0) {
+		vd_errbuf_set(errbuf, "%s: %s for the counters of %zu rules", r->path,
+			      errno == E2BIG ? "too many rule names at once" : "out of memory", n);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *name = rs->file.rules[i].name;
+
+		if (!vd_name_table_get(&r->slot_of, name, &s))
+			s = r->nfree ? r->free_slots[--r->nfree] : r->nslots++;
+		rs->slots[i] = s;
+		r->slot_gen[s] = gen;
+		vd_name_table_put(&names, name, s); /* sized for n: cannot fail */
+	}
+	vd_name_table_free(&r->slot_of);
+	r->slot_of = names; /* borrows rs's names: rs is the next live table */
+	return 0;
+}
+
+/* Gives back the slots of old's rules that the live table (generation gen)
+ * no longer has, their counters zeroed: called after the grace period, when
+ * no worker can count on them any more. */
+static void release_slots(struct vd_rules *r, const struct vd_ruleset *old, unsigned gen)
+{
+	for (size_t i = 0; i < old->file.nrules; i++) {
+		unsigned s = old->slots[i];
+
+		if (r->slot_gen[s] == gen)
+			continue;
+		for (unsigned w = 0; w < r->cfg.nworkers; w++) {
+			__atomic_store_n(counter_of(r->hits, w, s), 0, __ATOMIC_RELAXED);
+			__atomic_store_n(counter_of(r->errors, w, s), 0, __ATOMIC_RELAXED);
+		}
+		r->slot_gen[s] = 0;
+		r->free_slots[r->nfree++] = s;
+	}
 }
 
 static struct vd_ruleset *load(struct vd_rules *r, atomic_int *cancel, char *errbuf)
@@ -147,15 +217,22 @@ static struct vd_ruleset *load(struct vd_rules *r, atomic_int *cancel, char *err
 
 static void rules_free(struct vd_rules *r)
 {
+	for (unsigned w = 0; w < r->cfg.nworkers; w++)
+		for (unsigned c = 0; c < MAX_CHUNKS; c++) {
+			if (r->hits && r->hits[w])
+				free(r->hits[w][c]);
+			if (r->errors && r->errors[w])
+				free(r->errors[w][c]);
+		}
 	for (unsigned w = 0; w < r->cfg.nworkers; w++) {
 		if (r->hits)
 			free(r->hits[w]);
 		if (r->errors)
 			free(r->errors[w]);
 	}
-	for (unsigned s = 0; s < r->nslots; s++)
-		free(r->slot_names[s]);
-	free(r->slot_names);
+	vd_name_table_free(&r->slot_of);
+	free(r->slot_gen);
+	free(r->free_slots);
 	free(r->hits);
 	free(r->errors);
 	free(r->queues);
@@ -170,20 +247,18 @@ static int alloc_banks(struct vd_rules *r)
 {
 	unsigned n = r->cfg.nworkers;
 
-	r->slot_names = calloc(MAX_SLOTS, sizeof(*r->slot_names));
 	r->hits = calloc(n ? n : 1, sizeof(*r->hits));
 	r->errors = calloc(n ? n : 1, sizeof(*r->errors));
-	if (!r->slot_names || !r->hits || !r->errors)
+	if (!r->hits || !r->errors)
 		return -1;
 	for (unsigned w = 0; w < n; w++) {
-		r->hits[w] = calloc(MAX_SLOTS, sizeof(uint64_t));
-		r->errors[w] = calloc(MAX_SLOTS, sizeof(uint64_t));
+		r->hits[w] = calloc(MAX_CHUNKS, sizeof(*r->hits[w]));
+		r->errors[w] = calloc(MAX_CHUNKS, sizeof(*r->errors[w]));
 		if (!r->hits[w] || !r->errors[w])
 			return -1;
 	}
-	r->slot_names[0] = strdup("(default)");
-	r->nslots = 1;
-	return r->slot_names[0] ? 0 : -1;
+	r->nslots = 1; /* slot 0: the default verdict */
+	return slots_reserve(r, 0);
 }
 
 VD_EXPORT struct vd_rules *vd_rules_open_sized(const struct vd_rules_config *config,
@@ -223,7 +298,7 @@ VD_EXPORT struct vd_rules *vd_rules_open_sized(const struct vd_rules_config *con
 		goto nomem;
 	}
 	r->current = load(r, &r->cancel[0], errbuf);
-	if (r->current && assign_slots(r, r->current, errbuf) < 0) {
+	if (r->current && assign_slots(r, r->current, 1, errbuf) < 0) {
 		vd_ruleset_free(r->current);
 		r->current = NULL;
 	}
@@ -246,7 +321,7 @@ static int reload_switch(struct vd_rules *r, struct vd_ruleset *fresh, char *err
 	struct vd_ruleset *old;
 
 	pthread_mutex_lock(&r->table_lock);
-	if (assign_slots(r, fresh, errbuf) < 0) {
+	if (assign_slots(r, fresh, r->generation + 1, errbuf) < 0) {
 		pthread_mutex_unlock(&r->table_lock);
 		vd_ruleset_free(fresh);
 		errno = EINVAL;
@@ -256,6 +331,7 @@ static int reload_switch(struct vd_rules *r, struct vd_ruleset *fresh, char *err
 	/* Every worker passes a quiescent state at the end of its batch (or is
 	 * offline in recv): after this, none can still be inside `old`. */
 	vd_rcu_synchronize();
+	release_slots(r, old, r->generation + 1);
 	vd_ruleset_free(old);
 	__atomic_store_n(&r->generation, r->generation + 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&r->table_lock);
@@ -297,6 +373,11 @@ VD_EXPORT int vd_rules_reload_cancel(struct vd_rules *r)
 	return atomic_load(&r->loading);
 }
 
+unsigned vd_rules_slot_count(const struct vd_rules *r)
+{
+	return r->nslots;
+}
+
 VD_EXPORT unsigned vd_rules_generation(const struct vd_rules *r)
 {
 	return __atomic_load_n(&r->generation, __ATOMIC_RELAXED);
@@ -306,8 +387,8 @@ static void stats_of_slot(const struct vd_rules *r, unsigned slot, struct vd_rul
 {
 	out->hits = out->errors = 0;
 	for (unsigned w = 0; w < r->cfg.nworkers; w++) {
-		out->hits += __atomic_load_n(&r->hits[w][slot], __ATOMIC_RELAXED);
-		out->errors += __atomic_load_n(&r->errors[w][slot], __ATOMIC_RELAXED);
+		out->hits += __atomic_load_n(counter_of(r->hits, w, slot), __ATOMIC_RELAXED);
+		out->errors += __atomic_load_n(counter_of(r->errors, w, slot), __ATOMIC_RELAXED);
 	}
 }
 
@@ -325,7 +406,7 @@ VD_EXPORT size_t vd_rules_stats_sized(struct vd_rules *r, struct vd_rule_stats *
 		unsigned slot = i ? rs->slots[i - 1] : 0;
 		struct vd_rule_stats st;
 
-		snprintf(st.name, sizeof(st.name), "%s", r->slot_names[slot]);
+		snprintf(st.name, sizeof(st.name), "%s", i ? rs->file.rules[i - 1].name : "(default)");
 		st.index = i ? rs->file.rules[i - 1].index : 0;
 		stats_of_slot(r, slot, &st);
 		/* The caller's array has elements of its own version's size. */

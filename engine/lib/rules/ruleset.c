@@ -1,11 +1,13 @@
 /*
  * ruleset.c - compile a rules file into an immutable table and evaluate it.
  *
- * Evaluation: each indexed dimension gives the bitset of rules that can
- * match the packet's value (rule_index.h); their AND lists the candidates in
- * file order, and the first candidate whose remaining checks pass decides.
- * The cost is a few binary searches and an AND over nrules/64 words, so a
- * 1,000-rule table costs little more than a 10-rule one.
+ * Evaluation: each indexed dimension gives the rules that can match the
+ * packet's value (rule_index.h); the dimension with the fewest candidates is
+ * walked in file order, each candidate checked against the other dimensions
+ * and the remaining checks, and the first that passes decides. The cost is a
+ * lookup per dimension and the candidates of the most selective one, so a
+ * 100,000-rule table of distinct ports or addresses costs about what a
+ * 10-rule one does.
  */
 #include <endian.h>
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "name_table.h"
 #include "rule_load.h"
 #include "file_trust.h"
 #include "ruleset.h"
@@ -142,37 +145,68 @@ static struct vd_verdict act(const struct vd_ruleset *rs, unsigned w, size_t i,
 	}
 }
 
-/* Hot path: a few binary searches and word ANDs; no allocation, no lock. */
+/* One used dimension of a packet: its key and the constraining rules that
+ * match it. */
+struct dim_view {
+	const struct vd_rule_index *ix;
+	struct vd_rule_list list;
+	vd_key key;
+	bool has;
+};
+
+/* Whether candidate i (from another dimension) matches every dimension but
+ * `skip`, and the remaining checks. */
+static inline bool candidate_matches(const struct vd_ruleset *rs, const struct dim_view *v,
+				     size_t nv, size_t skip, size_t i, const struct vd_packet *pkt)
+{
+	for (size_t d = 0; d < nv; d++)
+		if (d != skip && !vd_rule_index_matches(v[d].ix, i, v[d].has, v[d].key))
+			return false;
+	return checks_pass(&rs->file.rules[i], pkt);
+}
+
+/* Hot path: a lookup per used dimension, then the candidates of the most
+ * selective one in file order (its matching rules merged with those that
+ * do not constrain it), each checked against the other dimensions directly.
+ * No allocation, no lock. */
 struct vd_verdict vd_ruleset_eval(const struct vd_ruleset *rs, unsigned w,
 				  const struct vd_packet *pkt, int *rule, bool *hook_failed)
 {
-	const uint64_t *sets[VD_DIM_COUNT];
-	size_t nsets = 0, nrules = rs->file.nrules;
+	struct dim_view v[VD_DIM_COUNT];
+	size_t nv = 0, best = 0, best_n = rs->file.nrules;
+	const uint32_t *a, *a_end, *b, *b_end;
 
 	*hook_failed = false;
 	for (int d = 0; d < VD_DIM_COUNT; d++) {
 		const struct vd_rule_index *ix = &rs->dims[d];
-		vd_key key;
+		struct dim_view *dv = &v[nv];
 
 		if (!ix->used)
 			continue;
-		sets[nsets++] = dim_key(pkt, d, &key) ? vd_rule_index_lookup(ix, key) : ix->none;
+		dv->ix = ix;
+		dv->has = dim_key(pkt, d, &dv->key);
+		dv->list = dv->has ? vd_rule_index_lookup(ix, dv->key) : (struct vd_rule_list){ 0 };
+		if (dv->list.n + ix->nnone < best_n || nv == 0)
+			best = nv, best_n = dv->list.n + ix->nnone;
+		nv++;
 	}
-	for (size_t word = 0; word < rs->words; word++) {
-		uint64_t cand = ~0ull;
-
-		for (size_t s = 0; s < nsets; s++)
-			cand &= sets[s][word];
-		while (cand) {
-			size_t i = word * 64 + (size_t)__builtin_ctzll(cand);
-
-			if (i >= nrules)
-				break;
+	if (nv == 0) { /* no dimension used: every rule is a candidate */
+		for (size_t i = 0; i < rs->file.nrules; i++)
 			if (checks_pass(&rs->file.rules[i], pkt)) {
 				*rule = (int)i;
 				return act(rs, w, i, pkt, hook_failed);
 			}
-			cand &= cand - 1;
+		*rule = -1;
+		return rs->file.default_verdict;
+	}
+	a = v[best].list.ids, a_end = a + v[best].list.n;
+	b = v[best].ix->none, b_end = b + v[best].ix->nnone;
+	while (a < a_end || b < b_end) {
+		size_t i = (b == b_end || (a < a_end && *a < *b)) ? *a++ : *b++;
+
+		if (candidate_matches(rs, v, nv, best, i, pkt)) {
+			*rule = (int)i;
+			return act(rs, w, i, pkt, hook_failed);
 		}
 	}
 	*rule = -1;
@@ -188,7 +222,6 @@ static int build_dims(struct vd_ruleset *rs)
 
 	if (!dr)
 		return -1;
-	rs->words = n ? (n + 63) / 64 : 1;
 	for (int d = 0; d < VD_DIM_COUNT; d++) {
 		for (size_t i = 0; i < n; i++) {
 			const struct vd_rule_dim_spec *spec = &rs->file.rules[i].dim[d];
@@ -206,17 +239,28 @@ static int build_dims(struct vd_ruleset *rs)
 static int check_names(const struct vd_ruleset *rs, char *err, size_t errlen)
 {
 	const struct vd_rule_file *f = &rs->file;
+	struct vd_name_table seen;
+	int ret = 0;
 
 	/* Names key the hit counters that survive reloads: they must be unique. */
-	for (size_t i = 0; i < f->nrules; i++)
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(f->rules[i].name, f->rules[j].name) == 0) {
-				snprintf(err, errlen, "%s: rule %u \"%s\": name already used by rule %u",
-					 rs->path, f->rules[i].index, f->rules[i].name,
-					 f->rules[j].index);
-				return -1;
-			}
-	return 0;
+	if (vd_name_table_init(&seen, f->nrules) < 0) {
+		snprintf(err, errlen, "%s: out of memory", rs->path);
+		return -1;
+	}
+	for (size_t i = 0; i < f->nrules && ret == 0; i++) {
+		unsigned j;
+
+		if (vd_name_table_get(&seen, f->rules[i].name, &j)) {
+			snprintf(err, errlen, "%s: rule %u \"%s\": name already used by rule %u",
+				 rs->path, f->rules[i].index, f->rules[i].name, f->rules[j].index);
+			ret = -1;
+		} else if (vd_name_table_put(&seen, f->rules[i].name, (unsigned)i) < 0) {
+			snprintf(err, errlen, "%s: out of memory", rs->path);
+			ret = -1;
+		}
+	}
+	vd_name_table_free(&seen);
+	return ret;
 }
 
 static int load_plugins(struct vd_ruleset *rs, const struct vd_ruleset_options *opt, char *err,
@@ -317,7 +361,9 @@ static int build_workers(struct vd_ruleset *rs, const struct vd_ruleset_options 
 	return 0;
 }
 
-/* Reads the file in a state of its own: the workers' states run it again. */
+/* Reads the file once, in a state of its own, for both of its lists (the
+ * workers' states run it again only when it has hooks): a file that builds
+ * a big set in a loop runs the loop once here. */
 static int read_file(struct vd_ruleset *rs, const struct vd_ruleset_options *opt, char *err,
 		     size_t errlen)
 {
@@ -332,45 +378,63 @@ static int read_file(struct vd_ruleset *rs, const struct vd_ruleset_options *opt
 	ret = vd_lua_load_file(reader, rs->path, err, errlen);
 	if (ret == 0)
 		ret = vd_rule_file_read(reader, rs->path, rs->list, &rs->file, err, errlen);
+	if (ret == 0 && rs->logs)
+		ret = vd_rule_file_read(reader, rs->path, rs->logs->list, &rs->logs->file, err, errlen);
 	vd_lua_close(reader);
 	return ret;
+}
+
+static struct vd_ruleset *ruleset_new(const char *path, const char *list)
+{
+	struct vd_ruleset *rs = calloc(1, sizeof(*rs));
+
+	if (!rs || !(rs->path = strdup(path))) {
+		free(rs);
+		return NULL;
+	}
+	rs->list = list;
+	return rs;
+}
+
+/* Compiles the list read into rs->file: index, plugins, hook states. */
+static int compile(struct vd_ruleset *rs, const struct vd_ruleset_options *opt, char *err,
+		   size_t errlen)
+{
+	if (check_names(rs, err, errlen) < 0)
+		return -1;
+	rs->hooks = calloc(rs->file.nrules ? rs->file.nrules : 1, sizeof(*rs->hooks));
+	rs->slots = calloc(rs->file.nrules ? rs->file.nrules : 1, sizeof(*rs->slots));
+	if (!rs->hooks || !rs->slots || build_dims(rs) < 0) {
+		snprintf(err, errlen, "%s: out of memory", rs->path);
+		return -1;
+	}
+	return load_plugins(rs, opt, err, errlen) < 0 || build_workers(rs, opt, err, errlen) < 0
+		       ? -1 : 0;
 }
 
 struct vd_ruleset *vd_ruleset_load(const char *path, const struct vd_ruleset_options *opt,
 				   char *err, size_t errlen)
 {
-	struct vd_ruleset *rs = calloc(1, sizeof(*rs));
+	struct vd_ruleset *rs = ruleset_new(path, opt->list ? opt->list : "rules");
+	struct vd_ruleset_options lo = *opt;
 
-	if (!rs || !(rs->path = strdup(path))) {
+	/* A "rules" table carries the same file's `logs` list, with hook states
+	 * for the log workers. */
+	if (!rs || (strcmp(rs->list, "rules") == 0 && !(rs->logs = ruleset_new(path, "logs")))) {
 		snprintf(err, errlen, "%s: out of memory", path);
-		free(rs);
-		return NULL;
+		goto fail;
 	}
-	rs->list = opt->list ? opt->list : "rules";
-	/* Once per file (the `logs` pass reads the same one): Lua runs as soon
-	 * as it loads, with the loader's privileges. */
+	/* Once per file, before any of it runs: Lua runs as soon as it loads,
+	 * with the loader's privileges. */
 	if (!opt->list && vd_file_trust_check(path, "rules file", err, errlen) < 0)
 		goto fail;
-	if (read_file(rs, opt, err, errlen) < 0 || check_names(rs, err, errlen) < 0)
+	if (read_file(rs, opt, err, errlen) < 0 || compile(rs, opt, err, errlen) < 0)
 		goto fail;
-	rs->hooks = calloc(rs->file.nrules ? rs->file.nrules : 1, sizeof(*rs->hooks));
-	rs->slots = calloc(rs->file.nrules ? rs->file.nrules : 1, sizeof(*rs->slots));
-	if (!rs->hooks || !rs->slots || build_dims(rs) < 0) {
-		snprintf(err, errlen, "%s: out of memory", path);
+	lo.list = "logs";
+	lo.nworkers = opt->nlog_workers;
+	lo.queues = opt->log_groups;
+	if (rs->logs && compile(rs->logs, &lo, err, errlen) < 0)
 		goto fail;
-	}
-	if (load_plugins(rs, opt, err, errlen) < 0 || build_workers(rs, opt, err, errlen) < 0)
-		goto fail;
-	if (strcmp(rs->list, "rules") == 0) {
-		/* The same file's `logs` list, with hook states for the log workers. */
-		struct vd_ruleset_options lo = *opt;
-
-		lo.list = "logs";
-		lo.nworkers = opt->nlog_workers;
-		lo.queues = opt->log_groups;
-		if (!(rs->logs = vd_ruleset_load(path, &lo, err, errlen)))
-			goto fail;
-	}
 	return rs;
 fail:
 	vd_ruleset_free(rs);
@@ -530,16 +594,18 @@ static void summary_entries(const struct vd_ruleset *rs, FILE *out)
 void vd_ruleset_summary(const struct vd_ruleset *rs, FILE *out)
 {
 	const struct vd_rule_file *f = &rs->file;
-	size_t nplugin = 0, classes = 0;
+	size_t nplugin = 0, intervals = 0, classes = 0;
 
 	for (size_t i = 0; i < f->nrules; i++)
 		nplugin += f->rules[i].action == VD_ACTION_PLUGIN;
-	for (int d = 0; d < VD_DIM_COUNT; d++)
+	for (int d = 0; d < VD_DIM_COUNT; d++) {
+		intervals += rs->dims[d].used ? rs->dims[d].nintervals : 0;
 		classes += rs->dims[d].used ? rs->dims[d].nclasses : 0;
+	}
 	fprintf(out, "%s: %zu rules (%zu lua, %zu plugin), default %s%s; index: %zu intervals, "
-		     "%zu-word candidate sets\n",
+		     "%zu rule lists\n",
 		rs->path, f->nrules, f->nlua, nplugin, vd_verdict_kind_name(f->default_verdict.kind),
-		f->log_default ? " log" : "", classes, rs->words);
+		f->log_default ? " log" : "", intervals, classes);
 	summary_entries(rs, out);
 	if (rs->logs && rs->logs->file.nrules) {
 		fprintf(out, "logs: %zu entries (%zu lua); a log packet is written unless the first "

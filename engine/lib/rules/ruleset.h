@@ -41,7 +41,6 @@ struct vd_ruleset {
 	char *path;
 	struct vd_rule_file file;
 	struct vd_rule_index dims[VD_DIM_COUNT];
-	size_t words;             /* 64-bit words per candidate bitset */
 	struct vd_plugin_hook *hooks; /* per rule; zeroed for non-plugin rules */
 	unsigned *slots;          /* per rule: its counter slot (set by the owner) */
 	unsigned nworkers;
@@ -67,5 +66,10 @@ void vd_ruleset_summary(const struct vd_ruleset *rs, FILE *out);
 
 /* Runs plugin fini, closes Lua states, frees. NULL is a no-op. */
 void vd_ruleset_free(struct vd_ruleset *rs);
+
+/* For tests (rules.c): the counter slots made so far, the default's
+ * included; a slot given back and reused counts once. */
+struct vd_rules;
+unsigned vd_rules_slot_count(const struct vd_rules *r);
 
 #endif
