@@ -15,6 +15,7 @@ enum {
 	OPT_COPY_RANGE = 256, OPT_MAXLEN, OPT_FAIL_OPEN, OPT_GSO, OPT_SECCTX, OPT_CONNTRACK, OPT_NO_CONNTRACK,
 	OPT_NO_UID_GID, OPT_CPUS, OPT_STATS_INTERVAL, OPT_BATCH, OPT_RCVBUF, OPT_CHECK,
 	OPT_CONTROL, OPT_PLUGIN_PATH, OPT_LUA_MEMORY, OPT_LUA_INSTRUCTIONS,
+	OPT_LUA_CALL_MS, OPT_LUA_LOAD_INSTRUCTIONS, OPT_LUA_LOAD_MS,
 	OPT_NFLOG, OPT_NFLOG_COPY, OPT_NFLOG_RANGE, OPT_NFLOG_THRESHOLD, OPT_NFLOG_TIMEOUT,
 	OPT_NFLOG_NLBUFSIZ, OPT_NFLOG_FLAGS, OPT_NFLOG_RCVBUF_MAX, OPT_NETNS, OPT_LOG_JSON,
 	OPT_LOG_PCAP, OPT_LOG_PCAP_LINKTYPE, OPT_REPLAY, OPT_CONTROL_GROUP,
@@ -42,6 +43,9 @@ static const struct option long_options[] = {
 	{ "plugin-path", required_argument, NULL, OPT_PLUGIN_PATH },
 	{ "lua-memory", required_argument, NULL, OPT_LUA_MEMORY },
 	{ "lua-instructions", required_argument, NULL, OPT_LUA_INSTRUCTIONS },
+	{ "lua-call-ms", required_argument, NULL, OPT_LUA_CALL_MS },
+	{ "lua-load-instructions", required_argument, NULL, OPT_LUA_LOAD_INSTRUCTIONS },
+	{ "lua-load-ms", required_argument, NULL, OPT_LUA_LOAD_MS },
 	{ "nflog", required_argument, NULL, OPT_NFLOG },
 	{ "nflog-copy", required_argument, NULL, OPT_NFLOG_COPY },
 	{ "nflog-range", required_argument, NULL, OPT_NFLOG_RANGE },
@@ -81,6 +85,10 @@ static void print_help(FILE *out)
 	      "      --plugin-path DIRS  where plugins named in the rules are also looked for\n"
 	      "      --lua-memory BYTES  memory cap per Lua state, K/M/G (default 64M)\n"
 	      "      --lua-instructions N  instruction budget per Lua hook call (default 1000000)\n"
+	      "      --lua-call-ms MS    wall-clock budget per Lua hook call (default 50)\n"
+	      "      --lua-load-instructions N  instruction budget of loading a rules file\n"
+	      "                          (default 200000000)\n"
+	      "      --lua-load-ms MS    wall-clock budget of loading a rules file (default 10000)\n"
 	      "      --copy-range N      bytes of each packet to copy, 1-65535 (default 65535)\n"
 	      "      --maxlen N          kernel queue length (default: the kernel's, 1024)\n"
 	      "      --fail-open         accept packets instead of dropping them when the\n"
@@ -237,6 +245,24 @@ static enum vd_cli_action parse_number_option(int opt, const char *arg, struct v
 			return usage_error(err, "--lua-instructions: \"%s\" is not a number from %s",
 					   arg, "1000 to 4294967296");
 		o->lua_instructions = (unsigned)(v > UINT32_MAX ? UINT32_MAX : v);
+		return VD_CLI_RUN;
+	case OPT_LUA_CALL_MS:
+		if (parse_unsigned(arg, 1, 60000, 0, &v) < 0)
+			return usage_error(err, "--lua-call-ms: \"%s\" is not a number from %s", arg,
+					   "1 to 60000");
+		o->lua_call_ms = (unsigned)v;
+		return VD_CLI_RUN;
+	case OPT_LUA_LOAD_INSTRUCTIONS:
+		if (parse_unsigned(arg, 1000, 1ul << 40, 0, &v) < 0)
+			return usage_error(err, "--lua-load-instructions: \"%s\" is not a number from %s",
+					   arg, "1000 to 1099511627776");
+		o->lua_load_instructions = v;
+		return VD_CLI_RUN;
+	case OPT_LUA_LOAD_MS:
+		if (parse_unsigned(arg, 1, 3600000, 0, &v) < 0)
+			return usage_error(err, "--lua-load-ms: \"%s\" is not a number from %s", arg,
+					   "1 to 3600000");
+		o->lua_load_ms = (unsigned)v;
 		return VD_CLI_RUN;
 	case OPT_RCVBUF:
 		if (parse_unsigned(arg, 4096, 1ul << 30, 1, &v) < 0)

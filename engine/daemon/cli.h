@@ -35,6 +35,9 @@ struct vd_cli_options {
 	const char *plugin_path; /* extra plugin directories */
 	size_t lua_memory;     /* 0: the library's default */
 	unsigned lua_instructions; /* 0: the library's default */
+	unsigned lua_call_ms;      /* 0: the library's default */
+	uint64_t lua_load_instructions; /* 0: the library's default */
+	unsigned lua_load_ms;      /* 0: the library's default */
 	int verbose;
 	/* NFLOG groups and outputs */
 	unsigned groups[VD_CLI_MAX_QUEUES];

@@ -60,6 +60,9 @@ int vd_replay_run(const struct vd_cli_options *o, FILE *out)
 	struct vd_rules_config cfg = { .path = o->rules, .nworkers = 1,
 				       .lua_memory = o->lua_memory,
 				       .lua_instructions = o->lua_instructions,
+				       .lua_call_ms = o->lua_call_ms,
+				       .lua_load_instructions = o->lua_load_instructions,
+				       .lua_load_ms = o->lua_load_ms,
 				       .plugin_path = o->plugin_path };
 	char err[VD_ERRBUF_SIZE];
 	struct vd_rules *r = NULL;

@@ -49,6 +49,10 @@ struct vd_rules_config {
 	unsigned nlog_workers;     /* threads evaluating the file's `logs` list
 				    * (vd_rules_eval_log): worker indexes 0..n-1 */
 	const uint16_t *log_groups; /* log group of each, passed to plugin init; may be NULL */
+	/* --- added in 0.2 --- */
+	unsigned lua_call_ms;      /* wall clock per hook call; 0: 50 ms */
+	uint64_t lua_load_instructions; /* budget of loading the file; 0: 200,000,000 */
+	unsigned lua_load_ms;      /* wall clock of loading the file; 0: 10,000 ms */
 };
 
 struct vd_rules;
