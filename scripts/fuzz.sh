@@ -21,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(packet nfq_message nflog_message capture rules)
+TARGETS=(packet nfq_message nflog_message capture rules control_command)
 BUILD=build-fuzz
 SRC=tests/fuzz
 

@@ -14,8 +14,8 @@
 
 #include <libmnl/libmnl.h>
 
-#include "fuzz_netlink.h"
 #include "fuzz_view.h"
+#include "nl_attr.h"
 #include "nflog_message.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,9 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t buflen = NLMSG_ALIGN(size);
 	const struct nlmsghdr *nlh;
 	uint8_t *buf;
-	int remaining;
+	size_t remaining;
 
-	if (size > (1u << 20) || fuzz_nlmsg_len_wraps(data, size))
+	if (size > (1u << 20))
 		return -1;
 	/* A receive buffer ends 4-byte aligned (the decoders read up to it). */
 	buf = calloc(1, buflen ? buflen : 1);
@@ -35,8 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(buf, data, size);
 	nlh = (const struct nlmsghdr *)buf;
-	remaining = (int)size;
-	for (; mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
+	remaining = size;
+	for (; vd_nl_msg_ok(nlh, remaining); nlh = vd_nl_msg_next(nlh, &remaining)) {
 		struct vd_packet pkt;
 
 		memset(&pkt, 0xa5, sizeof(pkt));

@@ -18,8 +18,8 @@
 
 #include <libmnl/libmnl.h>
 
-#include "fuzz_netlink.h"
 #include "fuzz_view.h"
+#include "nl_attr.h"
 #include "nfq_message.h"
 #include "queue_answer.h"
 
@@ -57,8 +57,7 @@ static struct vd_verdict record_callback(const struct vd_packet *pkt, void *user
 	case 2:
 		return vd_verdict_with_mark(vd_verdict_accept(), pkt->id, 0xff);
 	default:
-		/* Queues from 32768 up: a known finding (fuzz_netlink.h). */
-		return vd_verdict_queue((uint16_t)(pkt->id >> 3) & (fuzz_skip_known() ? 0x7fff : 0xffff),
+		return vd_verdict_queue((uint16_t)(pkt->id >> 3),
 					pkt->id & 4);
 	}
 }
@@ -113,10 +112,10 @@ static unsigned answer(const uint8_t *buf, size_t len, bool truncated, size_t bu
 static unsigned expect(const uint8_t *buf, size_t len, int64_t *ids)
 {
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-	int remaining = (int)len;
+	size_t remaining = len;
 	unsigned n = 0;
 
-	for (; mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
+	for (; vd_nl_msg_ok(nlh, remaining); nlh = vd_nl_msg_next(nlh, &remaining)) {
 		struct vd_packet pkt;
 		uint32_t id;
 		int decoded, named;
@@ -151,7 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned n, verdicts;
 	uint32_t id;
 
-	if (size > MAX_INPUT || fuzz_nlmsg_len_wraps(data, size))
+	if (size > MAX_INPUT)
 		return -1;
 	/* The raw bytes, exactly: the id reader must stay inside them. */
 	if (vd_nfq_message_packet_id(data, size, &id) == 0)

@@ -15,11 +15,34 @@
 #ifndef VD_NL_ATTR_H
 #define VD_NL_ATTR_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <libmnl/libmnl.h>
 
 #include <verdict/packet.h>
+
+/* Walks the messages of one datagram, as mnl_nlmsg_ok/mnl_nlmsg_next do,
+ * but with the lengths compared unsigned: libmnl casts nlmsg_len to int, so
+ * a length of 0x80000000 or more would pass and the next step would leave
+ * the datagram. Yields each message that lies whole within the bytes left.
+ *
+ *     for (nlh = buf; vd_nl_msg_ok(nlh, left); nlh = vd_nl_msg_next(nlh, &left))
+ */
+static inline bool vd_nl_msg_ok(const struct nlmsghdr *nlh, size_t left)
+{
+	return left >= sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) && nlh->nlmsg_len <= left;
+}
+
+static inline const struct nlmsghdr *vd_nl_msg_next(const struct nlmsghdr *nlh, size_t *left)
+{
+	size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
+
+	step = step < *left ? step : *left;
+	*left -= step;
+	return (const struct nlmsghdr *)((const uint8_t *)nlh + step);
+}
 
 /* An attribute table being filled: attr[type] for type <= max, with each
  * type's minimum payload length (0: any). */

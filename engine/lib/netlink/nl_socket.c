@@ -8,6 +8,7 @@
 #include <libmnl/libmnl.h>
 
 #include "log.h"
+#include "nl_attr.h"
 #include "nl_socket.h"
 
 int vd_nl_socket_set_rcvbuf(int fd, unsigned bytes)
@@ -68,9 +69,9 @@ static int64_t now_ms(void)
 static int find_ack(const void *buf, size_t len, uint32_t seq, int *error)
 {
 	const struct nlmsghdr *nlh = buf;
-	int left = (int)len;
+	size_t left = len;
 
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	for (; vd_nl_msg_ok(nlh, left); nlh = vd_nl_msg_next(nlh, &left)) {
 		const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
 		if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq != seq)

@@ -38,7 +38,8 @@ bool vd_wire_verdict_from(struct vd_verdict v, uint32_t pkt_mark, struct vd_wire
 		out->code = v.kind;
 		break;
 	case VD_VERDICT_QUEUE:
-		out->code = NF_QUEUE_NR(v.queue);
+		/* NF_QUEUE_NR shifts an int: undefined for queues above 32767. */
+		out->code = (((uint32_t)v.queue << NF_VERDICT_QBITS) & NF_VERDICT_QMASK) | NF_QUEUE;
 		if (v.flags & VD_VERDICT_F_BYPASS)
 			out->code |= NF_VERDICT_FLAG_QUEUE_BYPASS;
 		break;

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "nflog_internal.h"
 #include "nflog_message.h"
+#include "nl_attr.h"
 #include "nl_rx.h"
 #include "nl_socket.h"
 #include "proc.h"
@@ -170,13 +171,13 @@ static void handle_datagram(void *owner, const uint8_t *buf, size_t len, bool tr
 {
 	struct vd_nflog *g = owner;
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-	int left = (int)len;
+	size_t left = len;
 
 	if (truncated) { /* a copy, not a packet: nothing waits for it */
 		g->delta.recv_errors++;
 		return;
 	}
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	for (; vd_nl_msg_ok(nlh, left); nlh = vd_nl_msg_next(nlh, &left)) {
 		if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_NOOP ||
 		    nlh->nlmsg_type == NLMSG_ERROR) /* a late ack */
 			continue;

@@ -339,8 +339,8 @@ const char *vd_packet_edit_reason_str(enum vd_edit_reason reason)
 		[VD_EDIT_JUMBO] = "length change of a jumbogram",
 		[VD_EDIT_NO_FIELD] = "packet has no such field",
 		[VD_EDIT_FAMILY] = "address of the other IP version",
-		[VD_EDIT_TCP_LENGTH] = "TCP payload length change needs the kernel's sequence "
-				       "adjustment (CONFIG_NETFILTER_NETLINK_GLUE_CT)",
+		[VD_EDIT_TCP_LENGTH] = ("TCP payload length change needs the kernel's sequence "
+					"adjustment (CONFIG_NETFILTER_NETLINK_GLUE_CT)"),
 		[VD_EDIT_TCP_OPTIONS] = "malformed TCP options",
 		[VD_EDIT_SCTP_CRC] = "SCTP's CRC32c is not recomputed",
 		[VD_EDIT_UDP_LENGTH] = "UDP length differs from the IP payload length",

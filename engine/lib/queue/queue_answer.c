@@ -3,6 +3,7 @@
 #include <libmnl/libmnl.h>
 
 #include "nfq_message.h"
+#include "nl_attr.h"
 #include "queue_answer.h"
 
 static void count_verdict(struct vd_queue_stats *d, struct vd_verdict v)
@@ -81,7 +82,7 @@ void vd_queue_answer_datagram(struct vd_queue_answer *a, const uint8_t *buf, siz
 			      bool truncated)
 {
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-	int remaining = (int)len;
+	size_t remaining = len;
 
 	if (truncated) {
 		/* Its first message is cut, and it is the only one: the kernel
@@ -90,7 +91,7 @@ void vd_queue_answer_datagram(struct vd_queue_answer *a, const uint8_t *buf, siz
 		answer_undecodable(a, buf, len);
 		return;
 	}
-	for (; mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
+	for (; vd_nl_msg_ok(nlh, remaining); nlh = vd_nl_msg_next(nlh, &remaining)) {
 		if (nlh->nlmsg_type == VD_NFQ_MSG_PACKET) {
 			answer_packet(a, nlh);
 		} else if (nlh->nlmsg_type == NLMSG_ERROR) {

@@ -173,6 +173,19 @@ static void test_queue_and_repeat_codes(void **state)
 	assert_int_equal(f->msgs[2].code, NF_REPEAT);
 }
 
+/* The highest queue numbers (32768-65535) shift into the sign bit of an
+ * int in NF_QUEUE_NR: UBSan's "left shift ... cannot be represented". */
+static void test_highest_queue_numbers(void **state)
+{
+	struct fixture *f = *state;
+
+	add(f, 1, vd_verdict_queue(65535, false), 0);
+	add(f, 2, vd_verdict_queue(32768, true), 0);
+	assert_int_equal(decode(f), 2);
+	assert_int_equal(f->msgs[0].code, 0xffff0000u | NF_QUEUE);
+	assert_int_equal(f->msgs[1].code, 0x80000000u | NF_QUEUE | NF_VERDICT_FLAG_QUEUE_BYPASS);
+}
+
 static void test_unknown_kind_is_refused(void **state)
 {
 	struct vd_wire_verdict w;
@@ -224,6 +237,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drop_in_the_middle_splits_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_marks_apply_mask_and_split_on_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_and_repeat_codes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_highest_queue_numbers, setup, teardown),
 		cmocka_unit_test(test_unknown_kind_is_refused),
 		cmocka_unit_test_setup_teardown(test_full_batch_refuses_then_reset_accepts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_break_ends_a_run, setup, teardown),

@@ -234,6 +234,26 @@ static void test_every_cut_length(void **state)
 	}
 }
 
+/* A length that does not fit an int (libmnl's mnl_nlmsg_ok passed it and
+ * the walk left the datagram): the message is not walked at all. */
+static void test_huge_message_length_is_not_walked(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[512];
+	size_t len = put_packet(buf, 11, true);
+	uint8_t *copy;
+
+	((struct nlmsghdr *)buf)->nlmsg_len = 0x80000000u;
+	copy = malloc(len);
+	assert_non_null(copy);
+	memcpy(copy, buf, len); /* exact size: ASan sees a step past it */
+	vd_queue_answer_datagram(&f->answer, copy, len, false);
+	free(copy);
+	apply(f);
+	assert_int_equal(f->delta.packets, 0);
+	assert_int_equal(f->verdict_of[11], -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +266,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_message_without_id_is_counted, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_every_cut_length, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_huge_message_length_is_not_walked, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
