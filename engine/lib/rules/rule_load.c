@@ -455,27 +455,38 @@ void vd_rule_file_free(struct vd_rule_file *f)
 	memset(f, 0, sizeof(*f));
 }
 
-int vd_rule_file_lua_refs(struct vd_lua *lua, const char *path, const char *list,
-			  const struct vd_rule_file *f, int *refs, char *err, size_t errlen)
-{
-	lua_State *L = vd_lua_state(lua);
-	struct loader ld = { .L = L, .path = path, .err = err, .errlen = errlen, .key = "lua",
-			     .list = list };
-	int top = lua_gettop(L), ret = 0;
+struct lua_refs_args {
+	struct vd_lua *lua;
+	struct loader *ld;
+	const char *list;
+	const struct vd_rule_file *f;
+	int *refs;
+	int ret;
+};
 
+/* Under lua_pcall (lua_refs_collect): pushing a name or taking a reference
+ * may allocate, and an allocation that fails raises an error, which
+ * outside a protected call would end the process. */
+static int lua_refs_protected(lua_State *L)
+{
+	struct lua_refs_args *a = lua_touserdata(L, 1);
+	int top;
+
+	lua_checkstack(L, 8);
+	top = lua_gettop(L);
 	/* Raw reads: this is another run of the file, its tables unchecked. */
-	vd_lua_push_result(lua);
+	vd_lua_push_result(a->lua);
 	if (lua_type(L, -1) == LUA_TTABLE)
-		raw_field(L, -1, list);
+		raw_field(L, -1, a->list);
 	else
 		lua_pushnil(L);
-	for (size_t i = 0; i < f->nrules && ret == 0; i++) {
-		refs[i] = -1;
-		if (f->rules[i].action != VD_ACTION_LUA)
+	for (size_t i = 0; i < a->f->nrules && a->ret == 0; i++) {
+		a->refs[i] = -1;
+		if (a->f->rules[i].action != VD_ACTION_LUA)
 			continue;
-		ld.rule = &f->rules[i];
+		a->ld->rule = &a->f->rules[i];
 		if (lua_istable(L, -1))
-			lua_rawgeti(L, -1, (lua_Integer)f->rules[i].index);
+			lua_rawgeti(L, -1, (lua_Integer)a->f->rules[i].index);
 		else
 			lua_pushnil(L);
 		if (lua_istable(L, -1))
@@ -485,11 +496,36 @@ int vd_rule_file_lua_refs(struct vd_lua *lua, const char *path, const char *list
 		/* The file ran once per worker: one whose table differs between runs
 		 * (it used time or randomness to build it) cannot be trusted. */
 		if (!lua_isfunction(L, -1))
-			ret = vd_rule_fail(&ld, "is not a function on every run of the file");
-		else if ((refs[i] = vd_lua_ref_function(lua)) < 0)
-			ret = vd_rule_fail(&ld, "cannot keep a reference to the function");
+			a->ret = vd_rule_fail(a->ld, "is not a function on every run of the file");
+		else if ((a->refs[i] = vd_lua_ref_function(a->lua)) < 0)
+			a->ret = vd_rule_fail(a->ld, "cannot keep a reference to the function");
 		lua_settop(L, top + 2);
 	}
+	return 0;
+}
+
+int vd_rule_file_lua_refs(struct vd_lua *lua, const char *path, const char *list,
+			  const struct vd_rule_file *f, int *refs, char *err, size_t errlen)
+{
+	lua_State *L = vd_lua_state(lua);
+	struct loader ld = { .L = L, .path = path, .err = err, .errlen = errlen, .key = "lua",
+			     .list = list };
+	struct lua_refs_args a = { .lua = lua, .ld = &ld, .list = list, .f = f, .refs = refs };
+	int top = lua_gettop(L);
+
+	for (size_t i = 0; i < f->nrules; i++)
+		refs[i] = -1;
+	if (!lua_checkstack(L, 2)) {
+		snprintf(err, errlen, "%s: out of Lua stack", path);
+		return -1;
+	}
+	lua_pushcfunction(L, lua_refs_protected);
+	lua_pushlightuserdata(L, &a);
+	if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+		snprintf(err, errlen, "%s: hooks of the %s list: %s", path, list,
+			 lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error");
+		a.ret = -1;
+	}
 	lua_settop(L, top);
-	return ret;
+	return a.ret;
 }
