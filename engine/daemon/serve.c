@@ -77,6 +77,8 @@ static int reload_request(struct daemon *d, FILE *reply)
 	return VD_CONTROL_DEFERRED;
 }
 
+static void report_outputs(FILE *out, struct vd_log_sink *sink, const char *label);
+
 static int control_handler(enum vd_control_command cmd, FILE *reply, void *data)
 {
 	struct daemon *d = data;
@@ -88,6 +90,7 @@ static int control_handler(enum vd_control_command cmd, FILE *reply, void *data)
 		/* The lines alone, no "ok" before them: the answer parses as it is.
 		 * The client tells success by the absence of "error:". */
 		report_engine(reply, d->engine, NULL);
+		report_outputs(reply, d->sink, NULL);
 		if (d->rules)
 			vd_rules_report(reply, d->rules, NULL);
 		return 0;
@@ -138,17 +141,23 @@ static void handle_signal(struct daemon *d)
 	d->stop = true;
 }
 
+/* The outputs' line: "logs[ LABEL]: written=N errors=M". */
+static void report_outputs(FILE *out, struct vd_log_sink *sink, const char *label)
+{
+	uint64_t written, errors;
+
+	if (!sink)
+		return;
+	vd_log_sink_counts(sink, &written, &errors);
+	fprintf(out, "logs%s%s: written=%llu errors=%llu\n", label ? " " : "", label ? label : "",
+		(unsigned long long)written, (unsigned long long)errors);
+	fflush(out);
+}
+
 void vd_daemon_report(struct daemon *d, const char *label)
 {
 	report_engine(stdout, d->engine, label);
-	if (d->sink) {
-		uint64_t written, errors;
-
-		vd_log_sink_counts(d->sink, &written, &errors);
-		printf("logs%s%s: written=%llu errors=%llu\n", label ? " " : "", label ? label : "",
-		       (unsigned long long)written, (unsigned long long)errors);
-		fflush(stdout);
-	}
+	report_outputs(stdout, d->sink, label);
 }
 
 void vd_daemon_serve(struct daemon *d)

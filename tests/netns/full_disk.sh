@@ -19,7 +19,7 @@ unshare -m --propagation private sh -c '
 	mount -t tmpfs -o size=32k tmpfs "$1" || exit 99
 	shift
 	exec "$@"' sh "$FULL" "$VERDICTD" --netns "$NS" --queue 0 --default accept --nflog 7 \
-	--log-json "$FULL/log.json" --log-pcap "$FULL/log.pcap" \
+	--log-json "$FULL/log.json" --log-pcap "$FULL/log.pcap" --control "$WORK/ctl.sock" \
 	>"$WORK/full.out" 2>"$WORK/full.err" &
 PID=$!
 PIDS+=("$PID")
@@ -28,6 +28,12 @@ grep -q 'ready:' "$WORK/full.err" || fail "verdictd not ready: $(cat "$WORK/full
 
 line=$(udpgen --dst 127.0.0.1 --port 6100 --count "$N" --inflight 32)
 expect_eq "delivered through the queue with outputs failing ($line)" "$(kv received "$line")" "$N"
+# verdictctl stats gives the outputs' line too, the lost records counted.
+if [ -n "${VERDICTCTL:-}" ]; then
+	ctl=$("$VERDICTCTL" --socket "$WORK/ctl.sock" stats) || fail "verdictctl stats: $ctl"
+	grep -qE '^logs: written=[0-9]+ errors=[1-9][0-9]*$' <<<"$ctl" ||
+		fail "no logs line with the errors in verdictctl stats: $ctl"
+fi
 stop_verdictd "$PID" full
 
 grep -q "$FULL/log.json: write failed: No space left on device" "$WORK/full.err" ||
