@@ -81,18 +81,24 @@ struct vd_rule_index {
 	/* each rule's ranges, sorted and merged: rule_first[i]..rule_first[i + 1] */
 	uint32_t *rule_first;
 	struct vd_key_range *ranges;
+	/* tables of at most VD_RULE_INDEX_MASK_RULES rules: per class, the bit
+	 * mask of the rules that match there, those that do not constrain the
+	 * dimension included (NULL for larger tables) */
+	uint64_t *class_mask;
 };
+
+#define VD_RULE_INDEX_MASK_RULES 64
 
 /* Builds the index over nrules rules (rules[i] is rule i; fewer than 2^32).
  * Returns 0, or -1 with errno ENOMEM (or EOVERFLOW for too many ranges). */
 int vd_rule_index_build(struct vd_rule_index *ix, const struct vd_dim_rule *rules, size_t nrules);
 void vd_rule_index_free(struct vd_rule_index *ix);
 
-/* The constraining rules that match key. Hot path: no writes, no lock. */
-static inline struct vd_rule_list vd_rule_index_lookup(const struct vd_rule_index *ix, vd_key key)
+/* The class of key: the index of its list of constraining rules. Hot
+ * path: no writes, no lock. */
+static inline uint32_t vd_rule_index_class(const struct vd_rule_index *ix, vd_key key)
 {
 	size_t lo = 0, hi = ix->nintervals; /* start of lo <= key < start of hi */
-	uint32_t c;
 
 	if (ix->dir) {
 		vd_key bucket;
@@ -104,10 +110,8 @@ static inline struct vd_rule_list vd_rule_index_lookup(const struct vd_rule_inde
 		} else {
 			const struct vd_rule_dir *e = &ix->dir[(size_t)bucket];
 
-			if (e[0].interval == e[1].interval) { /* one interval: no search */
-				c = e[0].class;
-				goto found;
-			}
+			if (e[0].interval == e[1].interval) /* one interval: no search */
+				return e[0].class;
 			lo = e[0].interval;
 			hi = (size_t)e[1].interval + 1;
 		}
@@ -120,8 +124,14 @@ static inline struct vd_rule_list vd_rule_index_lookup(const struct vd_rule_inde
 		else
 			hi = mid;
 	}
-	c = ix->intervals[lo].class;
-found:
+	return ix->intervals[lo].class;
+}
+
+/* The constraining rules that match key. Hot path: no writes, no lock. */
+static inline struct vd_rule_list vd_rule_index_lookup(const struct vd_rule_index *ix, vd_key key)
+{
+	uint32_t c = vd_rule_index_class(ix, key);
+
 	return (struct vd_rule_list){ ix->class_rules + ix->class_first[c],
 				      ix->class_first[c + 1] - ix->class_first[c] };
 }

@@ -169,6 +169,35 @@ static inline bool candidate_matches(const struct vd_ruleset *rs, const struct d
  * selective one in file order (its matching rules merged with those that
  * do not constrain it), each checked against the other dimensions directly.
  * No allocation, no lock. */
+/* Tables of at most 64 rules: one word of candidates, ANDed with each used
+ * dimension's class mask, then the set bits in file order. */
+static struct vd_verdict eval_masks(const struct vd_ruleset *rs, unsigned w,
+				    const struct vd_packet *pkt, int *rule, bool *hook_failed)
+{
+	size_t n = rs->file.nrules;
+	uint64_t m = n >= 64 ? ~0ull : (1ull << n) - 1;
+
+	for (int d = 0; d < VD_DIM_COUNT && m; d++) {
+		const struct vd_rule_index *ix = &rs->dims[d];
+		vd_key key;
+
+		if (!ix->used)
+			continue;
+		m &= dim_key(pkt, d, &key) ? ix->class_mask[vd_rule_index_class(ix, key)]
+					   : ix->none_bits[0];
+	}
+	for (; m; m &= m - 1) {
+		size_t i = (size_t)__builtin_ctzll(m);
+
+		if (checks_pass(&rs->file.rules[i], pkt)) {
+			*rule = (int)i;
+			return act(rs, w, i, pkt, hook_failed);
+		}
+	}
+	*rule = -1;
+	return rs->file.default_verdict;
+}
+
 struct vd_verdict vd_ruleset_eval(const struct vd_ruleset *rs, unsigned w,
 				  const struct vd_packet *pkt, int *rule, bool *hook_failed)
 {
@@ -177,6 +206,8 @@ struct vd_verdict vd_ruleset_eval(const struct vd_ruleset *rs, unsigned w,
 	const uint32_t *a, *a_end, *b, *b_end;
 
 	*hook_failed = false;
+	if (rs->file.nrules <= VD_RULE_INDEX_MASK_RULES)
+		return eval_masks(rs, w, pkt, rule, hook_failed);
 	for (int d = 0; d < VD_DIM_COUNT; d++) {
 		const struct vd_rule_index *ix = &rs->dims[d];
 		struct dim_view *dv = &v[nv];
