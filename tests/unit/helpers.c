@@ -11,6 +11,10 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+
 /* Appends to a caller buffer, failing the test instead of overflowing. */
 struct vt_writer {
 	uint8_t *buf;
@@ -379,4 +383,24 @@ uint16_t vt_ref_ipv4_checksum(const uint8_t *p)
 	uint64_t sum = vt_ref_sum(p, 10, 0);
 
 	return vt_ref_finish(vt_ref_sum(p + 12, header_len - 12, sum));
+}
+
+void vt_verdict_msg_read(const struct nlmsghdr *nlh, struct vt_verdict_msg *m)
+{
+	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+
+	assert_int_equal(nlh->nlmsg_type >> 8, NFNL_SUBSYS_QUEUE);
+	*m = (struct vt_verdict_msg){ .type = nlh->nlmsg_type & 0xff, .queue = ntohs(nfg->res_id) };
+	mnl_attr_for_each(a, nlh, sizeof(*nfg)) {
+		if (mnl_attr_get_type(a) == NFQA_VERDICT_HDR) {
+			const struct nfqnl_msg_verdict_hdr *vh = mnl_attr_get_payload(a);
+
+			m->id = ntohl(vh->id);
+			m->code = ntohl(vh->verdict);
+		} else if (mnl_attr_get_type(a) == NFQA_MARK) {
+			m->has_mark = true;
+			m->mark = ntohl(mnl_attr_get_u32(a));
+		}
+	}
 }

@@ -136,4 +136,17 @@ void vt_l4_checksum_fill(uint8_t *p, size_t len);
 /* The IPv4 header checksum of p, its field taken as 0. */
 uint16_t vt_ref_ipv4_checksum(const uint8_t *p);
 
+/* One NFQUEUE verdict message (NFQNL_MSG_VERDICT or _BATCH) as read back
+ * from a verdict batch, for the tests of verdict folding. */
+struct vt_verdict_msg {
+	int type;        /* NFQNL_MSG_VERDICT or NFQNL_MSG_VERDICT_BATCH */
+	uint16_t queue;
+	uint32_t id, code;
+	bool has_mark;
+	uint32_t mark;
+};
+
+struct nlmsghdr;
+void vt_verdict_msg_read(const struct nlmsghdr *nlh, struct vt_verdict_msg *m);
+
 #endif

@@ -12,23 +12,15 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 
+#include "helpers.h"
 #include "verdict_batch.h"
 
 #define MAXP 8
 
-/* One decoded verdict message. */
-struct msg {
-	int type;        /* NFQNL_MSG_VERDICT or NFQNL_MSG_VERDICT_BATCH */
-	uint16_t queue;
-	uint32_t id, code;
-	int has_mark;
-	uint32_t mark;
-};
-
 struct fixture {
 	struct vd_verdict_batch vb;
 	char buf[4096];
-	struct msg msgs[MAXP + 2];
+	struct vt_verdict_msg msgs[MAXP + 2];
 	int n;
 };
 
@@ -44,22 +36,7 @@ static int decode(struct fixture *f)
 	remaining = (int)len;
 	f->n = 0;
 	while (mnl_nlmsg_ok(nlh, remaining)) {
-		struct msg *m = &f->msgs[f->n++];
-		const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
-		const struct nlattr *a;
-
-		*m = (struct msg){ .type = nlh->nlmsg_type & 0xff, .queue = ntohs(nfg->res_id) };
-		assert_int_equal(nlh->nlmsg_type >> 8, NFNL_SUBSYS_QUEUE);
-		mnl_attr_for_each(a, nlh, sizeof(*nfg)) {
-			if (mnl_attr_get_type(a) == NFQA_VERDICT_HDR) {
-				const struct nfqnl_msg_verdict_hdr *vh = mnl_attr_get_payload(a);
-				m->id = ntohl(vh->id);
-				m->code = ntohl(vh->verdict);
-			} else if (mnl_attr_get_type(a) == NFQA_MARK) {
-				m->has_mark = 1;
-				m->mark = ntohl(mnl_attr_get_u32(a));
-			}
-		}
+		vt_verdict_msg_read(nlh, &f->msgs[f->n++]);
 		nlh = mnl_nlmsg_next(nlh, &remaining);
 	}
 	return f->n;

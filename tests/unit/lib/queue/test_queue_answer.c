@@ -20,6 +20,7 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 
 #include "nfq_message.h"
+#include "helpers.h"
 #include "queue_answer.h"
 
 #define MAXP 16
@@ -75,18 +76,14 @@ static void apply(struct fixture *f)
 	nlh = buf;
 	remaining = (int)len;
 	for (; mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
-		const struct nlattr *a;
-		uint32_t id = 0, code = 0;
+		struct vt_verdict_msg m;
+		uint32_t id, code;
 
-		mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
-			if (mnl_attr_get_type(a) == NFQA_VERDICT_HDR) {
-				const struct nfqnl_msg_verdict_hdr *vh = mnl_attr_get_payload(a);
-				id = ntohl(vh->id);
-				code = ntohl(vh->verdict);
-			}
-		}
+		vt_verdict_msg_read(nlh, &m);
+		id = m.id;
+		code = m.code;
 		assert_true(id < 64);
-		if ((nlh->nlmsg_type & 0xff) == NFQNL_MSG_VERDICT_BATCH) {
+		if (m.type == NFQNL_MSG_VERDICT_BATCH) {
 			for (uint32_t i = 0; i <= id; i++)
 				if (f->verdict_of[i] < 0)
 					f->verdict_of[i] = code;
