@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include <verdict/abi.h>
+#include <verdict/edit.h>
 #include <verdict/packet.h>
 #include <verdict/verdict.h>
 
@@ -67,6 +68,14 @@ enum vd_queue_flag {
  * call. Hot path: must not block; the whole batch waits for it. */
 typedef struct vd_verdict (*vd_packet_cb)(const struct vd_packet *pkt, void *user);
 
+/* Like vd_packet_cb, for a packet the callback may rewrite: edit was
+ * vd_packet_edit_prepare'd over the packet in the receive buffer (edit->pkt
+ * is the view), with the slot's tail room as capacity for growth. When the
+ * verdict is accept, repeat or queue and vd_packet_edit_pending(edit), the
+ * verdict carries edit->buf[0, edit->len) as the packet's new content; a
+ * drop verdict discards the edits. Hot path, like vd_packet_cb. */
+typedef struct vd_verdict (*vd_packet_edit_cb)(struct vd_packet_edit *edit, void *user);
+
 /* Called once per receive batch, after every packet of it got its verdict and
  * before the verdicts are sent (may be NULL). For RCU quiescent states,
  * per-batch statistics, and the like. */
@@ -91,6 +100,8 @@ struct vd_queue_config {
 	void *user;             /* passed to the callbacks */
 	/* --- added in 0.2 --- */
 	vd_fallback_cb fallback; /* optional; NULL: undecodable packets are dropped */
+	/* --- added in 0.3 --- */
+	vd_packet_edit_cb edit_callback; /* used instead of callback when set */
 };
 
 /* Per-queue counters. Written only by the queue's thread; readable at any
@@ -111,6 +122,9 @@ struct vd_queue_stats {
 	uint64_t invalid_verdicts; /* callback results the kernel cannot take (sent as drop) */
 	/* --- added in 0.2 --- */
 	uint64_t undecodable;   /* packets answered by the fallback: message not decodable */
+	/* --- added in 0.3 --- */
+	uint64_t rewritten;     /* verdicts sent with a rewritten packet */
+	uint64_t rewrite_refused; /* edits the queue could not send (sent unchanged) */
 };
 
 /* The kernel's counters of one queue, from /proc/net/netfilter/nfnetlink_queue

@@ -32,6 +32,7 @@
 #include <stdio.h>
 
 #include <verdict/abi.h>
+#include <verdict/edit.h>
 #include <verdict/packet.h>
 #include <verdict/verdict.h>
 
@@ -86,11 +87,23 @@ struct vd_rules_match {
 			    * of its batch), when a reload may free it */
 	bool log;          /* the rule says log = true (or log_default does) */
 	bool hook_failed;  /* its hook failed: on_error decided */
+	/* --- added in 0.3, written by vd_rules_eval_edit only --- */
+	bool rewrite_failed; /* a rewrite was refused: on_error decided */
 };
 
 /* vd_rules_eval, also telling which rule decided (m may be NULL). */
 struct vd_verdict vd_rules_eval_match(struct vd_rules *r, unsigned w, const struct vd_packet *pkt,
 				      struct vd_rules_match *m);
+
+/* vd_rules_eval_match for a packet that may be rewritten: edit was
+ * vd_packet_edit_prepare'd over the packet (a queue's edit callback gets
+ * one ready). The matching rule's `set` and its hooks write through edit;
+ * vd_packet_edit_pending(edit) then tells that the packet to send is
+ * edit->buf[0, edit->len). A refused rewrite gives the rule's on_error
+ * verdict (m->rewrite_failed, counted in rewrite_errors, edits discarded);
+ * a drop verdict discards the edits too. Hot path, same threading. */
+struct vd_verdict vd_rules_eval_edit(struct vd_rules *r, unsigned w, struct vd_packet_edit *edit,
+				     struct vd_rules_match *m);
 
 /* For a logged (NFLOG) packet, on log worker w: the file's `logs` list, first
  * match wins. Accept means write the packet, drop means leave it out; a mark
@@ -108,6 +121,8 @@ struct vd_rule_stats {
 	uint64_t hits;       /* packets this rule decided, summed over workers and
 			      * over reloads while a rule of that name existed */
 	uint64_t errors;     /* hook errors (the rule's on_error verdict was used) */
+	/* --- added in 0.3 --- */
+	uint64_t rewrite_errors; /* refused rewrites (on_error was used) */
 };
 
 /* Counters of the current table: out[0] is the default verdict, then one per

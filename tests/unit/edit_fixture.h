@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "edit.h"
+#include <verdict/edit.h>
 #include "helpers.h"
 
 #define CAPACITY (VT_PACKET_MAX + 512)

@@ -464,7 +464,8 @@ static void report_error(struct vd_lua *s, const char *rule_name, const char *ms
  * lua_sethook to arm the budget, one protected call, no allocation by the
  * binding; time(NULL) only on the error path. */
 struct vd_verdict vd_lua_call(struct vd_lua *s, int ref, const char *rule_name,
-			      const struct vd_packet *pkt, struct vd_verdict on_error, bool *failed)
+			      const struct vd_packet *pkt, struct vd_packet_edit *edit,
+			      struct vd_verdict on_error, bool *failed)
 {
 	lua_State *L = s->L;
 	int top = lua_gettop(L), status;
@@ -477,6 +478,7 @@ struct vd_verdict vd_lua_call(struct vd_lua *s, int ref, const char *rule_name,
 		report_error(s, rule_name, "hook is not a function");
 		goto fail;
 	}
+	(void)edit; /* the writable pkt comes with the Lua rewrite API */
 	lua_rawgeti(L, LUA_REGISTRYINDEX, s->pkt_ref);
 	s->pkt->pkt = pkt;
 	vd_lua_budget_arm(L, s->instructions, s->call_ms);

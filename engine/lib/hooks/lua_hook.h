@@ -52,6 +52,7 @@
 #include <lua.h>
 
 #include <verdict/packet.h>
+#include <verdict/edit.h>
 #include <verdict/verdict.h>
 
 struct vd_lua; /* opaque: one sandboxed lua_State */
@@ -126,9 +127,13 @@ int vd_lua_ref_function(struct vd_lua *L);
  * shows the packet being judged now, and raises "packet used outside its
  * hook call" when touched between calls (e.g. from a finalizer). No
  * allocation by the binding itself (the script may allocate, e.g. by asking
- * for pkt.src); no lock; no syscall (the budget's clock is the vDSO). */
+ * for pkt.src); no lock; no syscall (the budget's clock is the vDSO).
+ *
+ * edit: the packet's edit over pkt (verdict/edit.h), or NULL where the
+ * packet cannot be rewritten; the pkt object's setters write through it. */
 struct vd_verdict vd_lua_call(struct vd_lua *L, int ref, const char *rule_name,
-			      const struct vd_packet *pkt, struct vd_verdict on_error, bool *failed);
+			      const struct vd_packet *pkt, struct vd_packet_edit *edit,
+			      struct vd_verdict on_error, bool *failed);
 
 /* Hook calls that failed so far. Any thread. */
 uint64_t vd_lua_errors(const struct vd_lua *L);

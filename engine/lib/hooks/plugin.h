@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include <verdict/edit.h>
 #include <verdict/hook.h>
 
 struct vd_plugin_hook {
@@ -37,6 +38,16 @@ struct vd_plugin_hook {
 int vd_plugin_hook_load(const char *path, const char *symbol, const char *base_dir,
 			const char *search_path, struct vd_plugin_hook *out, char *err,
 			size_t errlen);
+
+/* Calls the plugin's eval for pkt; edit (may be NULL) is the packet's edit,
+ * which plugins of hook ABI 2 and later receive. Hot path. */
+static inline struct vd_verdict vd_plugin_hook_eval(const struct vd_plugin_hook *h,
+						    const struct vd_packet *pkt,
+						    struct vd_packet_edit *edit, void *state)
+{
+	(void)edit;
+	return h->eval(pkt, state);
+}
 
 /* dlcloses h and zeroes it. Safe on a zeroed struct and twice in a row. */
 void vd_plugin_hook_unload(struct vd_plugin_hook *h);

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 
 #include "checksum.h"
+#include "export.h"
 #include "edit_internal.h"
 
 static const int reason_errno[VD_EDIT_REASON_COUNT] = {
@@ -164,16 +165,18 @@ void vd_edit_pseudo_change(struct vd_packet_edit *edit, uint32_t old_sum, uint32
 		put16(check, vd_checksum_update_plain(get16(check), old_sum, new_sum));
 }
 
-int vd_packet_edit_init(struct vd_packet_edit *edit, struct vd_packet *pkt, uint8_t *buf,
-			uint32_t capacity, unsigned options)
+VD_EXPORT void vd_packet_edit_prepare(struct vd_packet_edit *edit, struct vd_packet *pkt,
+				      uint8_t *buf, uint32_t capacity, unsigned options)
 {
-	if (!edit)
-		return -EINVAL;
-	memset(edit, 0, sizeof(*edit));
-	edit->pkt = pkt;
-	edit->buf = buf;
-	edit->options = (uint8_t)options;
-	if (!pkt || !buf || pkt->data != buf || capacity < pkt->caplen)
+	*edit = (struct vd_packet_edit){ .pkt = pkt, .buf = buf, .capacity = capacity,
+					 .options = (uint8_t)options };
+}
+
+int vd_edit_start(struct vd_packet_edit *edit)
+{
+	const struct vd_packet *pkt = edit->pkt;
+
+	if (!pkt || !edit->buf || pkt->data != edit->buf || edit->capacity < pkt->caplen)
 		return vd_edit_refuse(edit, VD_EDIT_INVALID);
 	/* Checked before the parse error: a cut packet also fails to parse. */
 	if (pkt->flags & VD_PACKET_TRUNCATED)
@@ -182,17 +185,28 @@ int vd_packet_edit_init(struct vd_packet_edit *edit, struct vd_packet *pkt, uint
 		return vd_edit_refuse(edit, VD_EDIT_MALFORMED);
 	edit->len = pkt->caplen;
 	edit->orig_len = pkt->caplen;
-	edit->capacity = capacity;
 	l4_csum_layout(edit);
+	edit->started = 1;
 	return 0;
 }
 
-int vd_packet_edit_set_ttl(struct vd_packet_edit *edit, uint8_t ttl)
+VD_EXPORT int vd_packet_edit_init(struct vd_packet_edit *edit, struct vd_packet *pkt,
+				  uint8_t *buf, uint32_t capacity, unsigned options)
+{
+	if (!edit)
+		return -EINVAL;
+	vd_packet_edit_prepare(edit, pkt, buf, capacity, options);
+	return vd_edit_ready(edit);
+}
+
+VD_EXPORT int vd_packet_edit_set_ttl(struct vd_packet_edit *edit, uint8_t ttl)
 {
 	uint32_t off = is_v4(edit) ? 8u : 7u;
 	int err;
 
-	edit->reason = VD_EDIT_OK;
+	err = vd_edit_ready(edit);
+	if (err)
+		return err;
 	if (edit->buf[off] == ttl)
 		return 0;
 	err = vd_edit_begin(edit);
@@ -234,31 +248,41 @@ static int traffic_class_set(struct vd_packet_edit *edit, uint8_t tc, uint32_t f
 	return 0;
 }
 
-int vd_packet_edit_set_dscp(struct vd_packet_edit *edit, uint8_t dscp)
+VD_EXPORT int vd_packet_edit_set_dscp(struct vd_packet_edit *edit, uint8_t dscp)
 {
-	edit->reason = VD_EDIT_OK;
+	int err;
+
+	err = vd_edit_ready(edit);
+	if (err)
+		return err;
 	if (dscp > 63)
 		return vd_edit_refuse(edit, VD_EDIT_INVALID);
 	return traffic_class_set(edit, (uint8_t)(dscp << 2 | (traffic_class(edit) & 3u)),
 				 VD_EDIT_DSCP);
 }
 
-int vd_packet_edit_set_ecn(struct vd_packet_edit *edit, uint8_t ecn)
+VD_EXPORT int vd_packet_edit_set_ecn(struct vd_packet_edit *edit, uint8_t ecn)
 {
-	edit->reason = VD_EDIT_OK;
+	int err;
+
+	err = vd_edit_ready(edit);
+	if (err)
+		return err;
 	if (ecn > 3)
 		return vd_edit_refuse(edit, VD_EDIT_INVALID);
 	return traffic_class_set(edit, (uint8_t)((traffic_class(edit) & 0xfcu) | ecn),
 				 VD_EDIT_ECN);
 }
 
-int vd_packet_edit_set_df(struct vd_packet_edit *edit, bool df)
+VD_EXPORT int vd_packet_edit_set_df(struct vd_packet_edit *edit, bool df)
 {
 	uint16_t old_word, new_word;
 	uint8_t bytes[2];
 	int err;
 
-	edit->reason = VD_EDIT_OK;
+	err = vd_edit_ready(edit);
+	if (err)
+		return err;
 	if (!is_v4(edit))
 		return vd_edit_refuse(edit, VD_EDIT_NO_FIELD);
 	old_word = get16(edit->buf + 6);
@@ -281,7 +305,9 @@ static int address_set(struct vd_packet_edit *edit, uint8_t ip_version, const ui
 	uint32_t off = is_v4(edit) ? (dst ? 16u : 12u) : (dst ? 24u : 8u);
 	int err;
 
-	edit->reason = VD_EDIT_OK;
+	err = vd_edit_ready(edit);
+	if (err)
+		return err;
 	if (!addr || (ip_version != 4 && ip_version != 6))
 		return vd_edit_refuse(edit, VD_EDIT_INVALID);
 	if (ip_version != edit->pkt->ip_version)
@@ -304,19 +330,19 @@ static int address_set(struct vd_packet_edit *edit, uint8_t ip_version, const ui
 	return 0;
 }
 
-int vd_packet_edit_set_src(struct vd_packet_edit *edit, uint8_t ip_version,
+VD_EXPORT int vd_packet_edit_set_src(struct vd_packet_edit *edit, uint8_t ip_version,
 			   const uint8_t *addr)
 {
 	return address_set(edit, ip_version, addr, false);
 }
 
-int vd_packet_edit_set_dst(struct vd_packet_edit *edit, uint8_t ip_version,
+VD_EXPORT int vd_packet_edit_set_dst(struct vd_packet_edit *edit, uint8_t ip_version,
 			   const uint8_t *addr)
 {
 	return address_set(edit, ip_version, addr, true);
 }
 
-const char *vd_packet_edit_field_name(unsigned bit)
+VD_EXPORT const char *vd_packet_edit_field_name(unsigned bit)
 {
 	static const char *const names[VD_EDIT_FIELD_COUNT] = {
 		"ttl", "dscp", "ecn", "src", "dst", "sport",
@@ -326,7 +352,7 @@ const char *vd_packet_edit_field_name(unsigned bit)
 	return bit < VD_EDIT_FIELD_COUNT ? names[bit] : NULL;
 }
 
-const char *vd_packet_edit_reason_str(enum vd_edit_reason reason)
+VD_EXPORT const char *vd_packet_edit_reason_str(enum vd_edit_reason reason)
 {
 	static const char *const names[VD_EDIT_REASON_COUNT] = {
 		[VD_EDIT_OK] = "ok",

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "edit.h"
+#include <verdict/edit.h>
 
 #define IPV4_CHECK_OFF 10u
 #define IPV4_DF 0x4000u
@@ -52,6 +52,16 @@ static inline bool is_v4(const struct vd_packet_edit *edit)
 static inline uint32_t l4_length(const struct vd_packet_edit *edit)
 {
 	return edit->pkt->l3_len - edit->pkt->l3_header_len;
+}
+
+/* Runs vd_packet_edit_init's checks after vd_packet_edit_prepare. */
+int vd_edit_start(struct vd_packet_edit *edit);
+
+/* Every public operation calls this first: 0 once the edit is started. */
+static inline int vd_edit_ready(struct vd_packet_edit *edit)
+{
+	edit->reason = VD_EDIT_OK;
+	return edit->started ? 0 : vd_edit_start(edit);
 }
 
 /* Sets edit->reason and returns its negative errno. */

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include "edit_internal.h"
+#include "export.h"
 
 /* Which L4 fields the packet has: refuses with the reason when it has none. */
 static int l4_fields_check(struct vd_packet_edit *edit, bool tcp_only)
@@ -30,11 +31,14 @@ static int l4_fields_check(struct vd_packet_edit *edit, bool tcp_only)
 
 static int port_set(struct vd_packet_edit *edit, uint16_t port, bool dst)
 {
-	uint32_t off = edit->l4_off + (dst ? 2u : 0u);
 	uint8_t bytes[2];
+	uint32_t off;
 	int err;
 
-	edit->reason = VD_EDIT_OK;
+	err = vd_edit_ready(edit);
+	if (err)
+		return err;
+	off = edit->l4_off + (dst ? 2u : 0u);
 	err = l4_fields_check(edit, false);
 	if (err)
 		return err;
@@ -55,23 +59,26 @@ static int port_set(struct vd_packet_edit *edit, uint16_t port, bool dst)
 	return 0;
 }
 
-int vd_packet_edit_set_sport(struct vd_packet_edit *edit, uint16_t port)
+VD_EXPORT int vd_packet_edit_set_sport(struct vd_packet_edit *edit, uint16_t port)
 {
 	return port_set(edit, port, false);
 }
 
-int vd_packet_edit_set_dport(struct vd_packet_edit *edit, uint16_t port)
+VD_EXPORT int vd_packet_edit_set_dport(struct vd_packet_edit *edit, uint16_t port)
 {
 	return port_set(edit, port, true);
 }
 
-int vd_packet_edit_set_tcp_flags(struct vd_packet_edit *edit, uint8_t set, uint8_t clear)
+VD_EXPORT int vd_packet_edit_set_tcp_flags(struct vd_packet_edit *edit, uint8_t set, uint8_t clear)
 {
-	uint32_t off = edit->l4_off + TCP_FLAGS_OFF;
 	uint8_t flags;
+	uint32_t off;
 	int err;
 
-	edit->reason = VD_EDIT_OK;
+	err = vd_edit_ready(edit);
+	if (err)
+		return err;
+	off = edit->l4_off + TCP_FLAGS_OFF;
 	if (set & clear)
 		return vd_edit_refuse(edit, VD_EDIT_INVALID);
 	err = l4_fields_check(edit, true);
@@ -121,7 +128,7 @@ static int tcp_options_mss(const uint8_t *tcp, uint32_t header_len, uint32_t *at
 	return n;
 }
 
-int vd_packet_edit_clamp_mss(struct vd_packet_edit *edit, uint16_t mss)
+VD_EXPORT int vd_packet_edit_clamp_mss(struct vd_packet_edit *edit, uint16_t mss)
 {
 	uint32_t at[TCP_MAX_OPTIONS];
 	const uint8_t *tcp;
@@ -129,7 +136,9 @@ int vd_packet_edit_clamp_mss(struct vd_packet_edit *edit, uint16_t mss)
 	bool any = false;
 	int err, n;
 
-	edit->reason = VD_EDIT_OK;
+	err = vd_edit_ready(edit);
+	if (err)
+		return err;
 	if (mss == 0)
 		return vd_edit_refuse(edit, VD_EDIT_INVALID);
 	err = l4_fields_check(edit, true);
@@ -261,7 +270,7 @@ static void payload_resize(struct vd_packet_edit *edit, uint32_t off, uint32_t o
 	}
 }
 
-int vd_packet_edit_replace_payload(struct vd_packet_edit *edit, uint32_t start, uint32_t end,
+VD_EXPORT int vd_packet_edit_replace_payload(struct vd_packet_edit *edit, uint32_t start, uint32_t end,
 				   const uint8_t *bytes, uint32_t n)
 {
 	const struct vd_packet *pkt = edit->pkt;
@@ -269,7 +278,9 @@ int vd_packet_edit_replace_payload(struct vd_packet_edit *edit, uint32_t start, 
 	int64_t delta;
 	int err;
 
-	edit->reason = VD_EDIT_OK;
+	err = vd_edit_ready(edit);
+	if (err)
+		return err;
 	if (start > end || end > pkt->payload_len || (n && !bytes))
 		return vd_edit_refuse(edit, VD_EDIT_INVALID);
 	err = payload_check(edit);

@@ -41,6 +41,14 @@ char vd_rcu_tsan_token; /* see rcu.h */
 #define CHUNK_SLOTS (1u << CHUNK_BITS)
 #define MAX_CHUNKS 1024u
 
+/* The counters every rule (slot) has on every worker. */
+enum rule_counter {
+	COUNTER_HITS,
+	COUNTER_ERRORS,         /* hook errors */
+	COUNTER_REWRITE_ERRORS, /* refused rewrites */
+	COUNTER_COUNT
+};
+
 struct vd_rules {
 	struct vd_ruleset *current;   /* RCU-protected */
 	struct vd_rules_config cfg;
@@ -65,8 +73,8 @@ struct vd_rules {
 	unsigned *slot_gen;           /* per slot: last generation that used it */
 	unsigned *free_slots;         /* slots given back, to reuse */
 	size_t nfree;
-	uint64_t ***hits;             /* [worker][chunk][slot % CHUNK_SLOTS] */
-	uint64_t ***errors;
+	/* Per counter: [worker][chunk][slot % CHUNK_SLOTS]. */
+	uint64_t ***bank[COUNTER_COUNT];
 };
 
 static inline uint64_t *counter_of(uint64_t ***bank, unsigned w, unsigned slot)
@@ -79,24 +87,55 @@ static inline void counter_add(uint64_t *c, uint64_t n)
 	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
 }
 
-/* Hot path: one RCU dereference, the table's evaluation, one counter. */
-VD_EXPORT struct vd_verdict vd_rules_eval_match(struct vd_rules *r, unsigned w, const struct vd_packet *pkt,
-				      struct vd_rules_match *m)
+/* Hot path: one RCU dereference, the table's evaluation, one counter.
+ * *rewrite_failed: a refused rewrite (rather than a hook) chose on_error. */
+static struct vd_verdict eval(struct vd_rules *r, unsigned w, const struct vd_packet *pkt,
+			      struct vd_packet_edit *edit, struct vd_rules_match *m,
+			      bool *rewrite_failed)
 {
 	const struct vd_ruleset *rs = vd_rcu_read(&r->current);
 	bool failed;
 	int rule;
-	struct vd_verdict v = vd_ruleset_eval(rs, w, pkt, &rule, &failed);
+	struct vd_verdict v = vd_ruleset_eval(rs, w, pkt, edit, &rule, &failed);
 	unsigned slot = rule < 0 ? 0 : rs->slots[rule];
 
-	counter_add(counter_of(r->hits, w, slot), 1);
-	if (failed)
-		counter_add(counter_of(r->errors, w, slot), 1);
+	*rewrite_failed = false;
+	counter_add(counter_of(r->bank[COUNTER_HITS], w, slot), 1);
+	if (failed) {
+		*rewrite_failed = edit && edit->reason != VD_EDIT_OK;
+		counter_add(counter_of(r->bank[*rewrite_failed ? COUNTER_REWRITE_ERRORS
+							       : COUNTER_ERRORS],
+				       w, slot),
+			    1);
+	}
 	if (m) {
 		m->rule = rule < 0 ? NULL : rs->file.rules[rule].name;
 		m->log = rule < 0 ? rs->file.log_default : rs->file.rules[rule].log;
-		m->hook_failed = failed;
+		m->hook_failed = failed && !*rewrite_failed;
 	}
+	return v;
+}
+
+VD_EXPORT struct vd_verdict vd_rules_eval_match(struct vd_rules *r, unsigned w,
+						const struct vd_packet *pkt,
+						struct vd_rules_match *m)
+{
+	bool rewrite_failed;
+
+	return eval(r, w, pkt, NULL, m, &rewrite_failed);
+}
+
+/* m->rewrite_failed is written here only: callers built before 0.3 pass a
+ * struct without it to vd_rules_eval_match. */
+VD_EXPORT struct vd_verdict vd_rules_eval_edit(struct vd_rules *r, unsigned w,
+					       struct vd_packet_edit *edit,
+					       struct vd_rules_match *m)
+{
+	bool rewrite_failed;
+	struct vd_verdict v = eval(r, w, edit->pkt, edit, m, &rewrite_failed);
+
+	if (m)
+		m->rewrite_failed = rewrite_failed;
 	return v;
 }
 
@@ -115,7 +154,7 @@ VD_EXPORT struct vd_verdict vd_rules_eval_log(struct vd_rules *r, unsigned w, co
 	struct vd_verdict v = vd_verdict_accept();
 
 	if (rs->file.nrules)
-		v = vd_ruleset_eval(rs, w, pkt, &rule, &failed);
+		v = vd_ruleset_eval(rs, w, pkt, NULL, &rule, &failed);
 	if (m) {
 		m->rule = rule < 0 ? NULL : rs->file.rules[rule].name;
 		m->log = v.kind == VD_VERDICT_ACCEPT;
@@ -143,12 +182,13 @@ static int slots_reserve(struct vd_rules *r, size_t n)
 		return -1;
 	r->free_slots = free_slots;
 	for (size_t c = 0; c * CHUNK_SLOTS < top; c++)
-		for (unsigned w = 0; w < r->cfg.nworkers; w++) {
-			if (!r->hits[w][c] && !(r->hits[w][c] = calloc(CHUNK_SLOTS, sizeof(uint64_t))))
-				return -1;
-			if (!r->errors[w][c] && !(r->errors[w][c] = calloc(CHUNK_SLOTS, sizeof(uint64_t))))
-				return -1;
-		}
+		for (unsigned w = 0; w < r->cfg.nworkers; w++)
+			for (int k = 0; k < COUNTER_COUNT; k++) {
+				uint64_t **chunk = &r->bank[k][w][c];
+
+				if (!*chunk && !(*chunk = calloc(CHUNK_SLOTS, sizeof(uint64_t))))
+					return -1;
+			}
 	return 0;
 }
 
@@ -191,10 +231,9 @@ static void release_slots(struct vd_rules *r, const struct vd_ruleset *old, unsi
 
 		if (r->slot_gen[s] == gen)
 			continue;
-		for (unsigned w = 0; w < r->cfg.nworkers; w++) {
-			__atomic_store_n(counter_of(r->hits, w, s), 0, __ATOMIC_RELAXED);
-			__atomic_store_n(counter_of(r->errors, w, s), 0, __ATOMIC_RELAXED);
-		}
+		for (unsigned w = 0; w < r->cfg.nworkers; w++)
+			for (int k = 0; k < COUNTER_COUNT; k++)
+				__atomic_store_n(counter_of(r->bank[k], w, s), 0, __ATOMIC_RELAXED);
 		r->slot_gen[s] = 0;
 		r->free_slots[r->nfree++] = s;
 	}
@@ -219,24 +258,17 @@ static struct vd_ruleset *load(struct vd_rules *r, atomic_int *cancel, char *err
 
 static void rules_free(struct vd_rules *r)
 {
-	for (unsigned w = 0; w < r->cfg.nworkers; w++)
-		for (unsigned c = 0; c < MAX_CHUNKS; c++) {
-			if (r->hits && r->hits[w])
-				free(r->hits[w][c]);
-			if (r->errors && r->errors[w])
-				free(r->errors[w][c]);
+	for (int k = 0; k < COUNTER_COUNT; k++) {
+		for (unsigned w = 0; r->bank[k] && w < r->cfg.nworkers; w++) {
+			for (unsigned c = 0; r->bank[k][w] && c < MAX_CHUNKS; c++)
+				free(r->bank[k][w][c]);
+			free(r->bank[k][w]);
 		}
-	for (unsigned w = 0; w < r->cfg.nworkers; w++) {
-		if (r->hits)
-			free(r->hits[w]);
-		if (r->errors)
-			free(r->errors[w]);
+		free(r->bank[k]);
 	}
 	vd_name_table_free(&r->slot_of);
 	free(r->slot_gen);
 	free(r->free_slots);
-	free(r->hits);
-	free(r->errors);
 	free(r->queues);
 	free(r->log_groups);
 	free(r->path);
@@ -249,15 +281,13 @@ static int alloc_banks(struct vd_rules *r)
 {
 	unsigned n = r->cfg.nworkers;
 
-	r->hits = calloc(n ? n : 1, sizeof(*r->hits));
-	r->errors = calloc(n ? n : 1, sizeof(*r->errors));
-	if (!r->hits || !r->errors)
-		return -1;
-	for (unsigned w = 0; w < n; w++) {
-		r->hits[w] = calloc(MAX_CHUNKS, sizeof(*r->hits[w]));
-		r->errors[w] = calloc(MAX_CHUNKS, sizeof(*r->errors[w]));
-		if (!r->hits[w] || !r->errors[w])
+	for (int k = 0; k < COUNTER_COUNT; k++) {
+		r->bank[k] = calloc(n ? n : 1, sizeof(*r->bank[k]));
+		if (!r->bank[k])
 			return -1;
+		for (unsigned w = 0; w < n; w++)
+			if (!(r->bank[k][w] = calloc(MAX_CHUNKS, sizeof(*r->bank[k][w]))))
+				return -1;
 	}
 	r->nslots = 1; /* slot 0: the default verdict */
 	return slots_reserve(r, 0);
@@ -387,10 +417,12 @@ VD_EXPORT unsigned vd_rules_generation(const struct vd_rules *r)
 
 static void stats_of_slot(const struct vd_rules *r, unsigned slot, struct vd_rule_stats *out)
 {
-	out->hits = out->errors = 0;
-	for (unsigned w = 0; w < r->cfg.nworkers; w++) {
-		out->hits += __atomic_load_n(counter_of(r->hits, w, slot), __ATOMIC_RELAXED);
-		out->errors += __atomic_load_n(counter_of(r->errors, w, slot), __ATOMIC_RELAXED);
+	uint64_t *to[COUNTER_COUNT] = { &out->hits, &out->errors, &out->rewrite_errors };
+
+	for (int k = 0; k < COUNTER_COUNT; k++) {
+		*to[k] = 0;
+		for (unsigned w = 0; w < r->cfg.nworkers; w++)
+			*to[k] += __atomic_load_n(counter_of(r->bank[k], w, slot), __ATOMIC_RELAXED);
 	}
 }
 

@@ -123,7 +123,8 @@ static inline bool verdict_known(struct vd_verdict v)
 }
 
 static struct vd_verdict act(const struct vd_ruleset *rs, unsigned w, size_t i,
-			     const struct vd_packet *pkt, bool *hook_failed)
+			     const struct vd_packet *pkt, struct vd_packet_edit *edit,
+			     bool *hook_failed)
 {
 	const struct vd_rule *r = &rs->file.rules[i];
 	const struct vd_ruleset_worker *wk = &rs->workers[w];
@@ -131,11 +132,12 @@ static struct vd_verdict act(const struct vd_ruleset *rs, unsigned w, size_t i,
 
 	switch (r->action) {
 	case VD_ACTION_LUA:
-		return vd_lua_call(wk->lua, wk->lua_refs[i], r->name, pkt, r->on_error, hook_failed);
+		return vd_lua_call(wk->lua, wk->lua_refs[i], r->name, pkt, edit, r->on_error,
+				   hook_failed);
 	case VD_ACTION_PLUGIN:
 		/* Passed on as it is (queue, bypass and mark included) when valid;
 		 * otherwise a hook error, counted like a failing Lua hook's. */
-		v = rs->hooks[i].eval(pkt, wk->plugin_state[i]);
+		v = vd_plugin_hook_eval(&rs->hooks[i], pkt, edit, wk->plugin_state[i]);
 		if (verdict_known(v))
 			return v;
 		*hook_failed = true;
@@ -172,7 +174,8 @@ static inline bool candidate_matches(const struct vd_ruleset *rs, const struct d
 /* Tables of at most 64 rules: one word of candidates, ANDed with each used
  * dimension's class mask, then the set bits in file order. */
 static struct vd_verdict eval_masks(const struct vd_ruleset *rs, unsigned w,
-				    const struct vd_packet *pkt, int *rule, bool *hook_failed)
+				    const struct vd_packet *pkt, struct vd_packet_edit *edit,
+				    int *rule, bool *hook_failed)
 {
 	size_t n = rs->file.nrules;
 	uint64_t m = n >= 64 ? ~0ull : (1ull << n) - 1;
@@ -191,7 +194,7 @@ static struct vd_verdict eval_masks(const struct vd_ruleset *rs, unsigned w,
 
 		if (checks_pass(&rs->file.rules[i], pkt)) {
 			*rule = (int)i;
-			return act(rs, w, i, pkt, hook_failed);
+			return act(rs, w, i, pkt, edit, hook_failed);
 		}
 	}
 	*rule = -1;
@@ -199,7 +202,8 @@ static struct vd_verdict eval_masks(const struct vd_ruleset *rs, unsigned w,
 }
 
 struct vd_verdict vd_ruleset_eval(const struct vd_ruleset *rs, unsigned w,
-				  const struct vd_packet *pkt, int *rule, bool *hook_failed)
+				  const struct vd_packet *pkt, struct vd_packet_edit *edit,
+				  int *rule, bool *hook_failed)
 {
 	struct dim_view v[VD_DIM_COUNT];
 	size_t nv = 0, best = 0, best_n = rs->file.nrules;
@@ -207,7 +211,7 @@ struct vd_verdict vd_ruleset_eval(const struct vd_ruleset *rs, unsigned w,
 
 	*hook_failed = false;
 	if (rs->file.nrules <= VD_RULE_INDEX_MASK_RULES)
-		return eval_masks(rs, w, pkt, rule, hook_failed);
+		return eval_masks(rs, w, pkt, edit, rule, hook_failed);
 	for (int d = 0; d < VD_DIM_COUNT; d++) {
 		const struct vd_rule_index *ix = &rs->dims[d];
 		struct dim_view *dv = &v[nv];
@@ -225,7 +229,7 @@ struct vd_verdict vd_ruleset_eval(const struct vd_ruleset *rs, unsigned w,
 		for (size_t i = 0; i < rs->file.nrules; i++)
 			if (checks_pass(&rs->file.rules[i], pkt)) {
 				*rule = (int)i;
-				return act(rs, w, i, pkt, hook_failed);
+				return act(rs, w, i, pkt, edit, hook_failed);
 			}
 		*rule = -1;
 		return rs->file.default_verdict;
@@ -237,7 +241,7 @@ struct vd_verdict vd_ruleset_eval(const struct vd_ruleset *rs, unsigned w,
 
 		if (candidate_matches(rs, v, nv, best, i, pkt)) {
 			*rule = (int)i;
-			return act(rs, w, i, pkt, hook_failed);
+			return act(rs, w, i, pkt, edit, hook_failed);
 		}
 	}
 	*rule = -1;

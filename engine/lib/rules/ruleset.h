@@ -56,10 +56,15 @@ struct vd_ruleset *vd_ruleset_load(const char *path, const struct vd_ruleset_opt
 
 /* The verdict for pkt on worker w (< nworkers): the first matching rule's
  * action, or the default. *rule is the matching rule's index (-1: default);
- * *hook_failed tells that a hook erred and its on_error verdict was used.
+ * *hook_failed tells that a hook or a rewrite erred and its on_error verdict
+ * was used (a refused rewrite leaves edit->reason set, which tells the two
+ * apart). edit: the packet's edit (vd_packet_edit_prepare'd over pkt), or
+ * NULL where packets cannot be rewritten (log groups, --check); hooks and
+ * `set` write through it, and a verdict that drops or fails discards it.
  * Hot path: no allocation, no lock, no syscall (hooks aside). */
 struct vd_verdict vd_ruleset_eval(const struct vd_ruleset *rs, unsigned w,
-				  const struct vd_packet *pkt, int *rule, bool *hook_failed);
+				  const struct vd_packet *pkt, struct vd_packet_edit *edit,
+				  int *rule, bool *hook_failed);
 
 /* Writes a human summary of the compiled table (for --check). */
 void vd_ruleset_summary(const struct vd_ruleset *rs, FILE *out);

@@ -81,7 +81,7 @@ int vt_lua_call(const char *name)
 	if (ref < 0)
 		fail_msg("no hook \"%s\" in the file's table", name);
 	vt_lua_log_clear();
-	v = vd_lua_call(vt_lua, ref, name, pkt, vd_verdict_drop(), &failed);
+	v = vd_lua_call(vt_lua, ref, name, pkt, NULL, vd_verdict_drop(), &failed);
 	return failed ? -1 : v.kind;
 }
 

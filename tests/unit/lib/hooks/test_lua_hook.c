@@ -67,7 +67,7 @@ static struct vd_verdict call(const char *name, const struct vd_packet *pkt, boo
 {
 	struct vd_verdict on_error = vd_verdict_with_mark(vd_verdict_drop(), 0xdead, 0xffff);
 
-	return vd_lua_call(lua, hook(name), name, pkt, on_error, failed);
+	return vd_lua_call(lua, hook(name), name, pkt, NULL, on_error, failed);
 }
 
 static void expect_ok(const char *name, const struct vd_packet *pkt, struct vd_verdict want)
@@ -472,7 +472,7 @@ static void test_ref_function_refuses_non_functions(void **state)
 	assert_int_equal(lua_gettop(L), 0);
 	/* A bad ref in a call gives on_error too. */
 	bool failed = false;
-	struct vd_verdict v = vd_lua_call(lua, 9999, "r", udp4(), vd_verdict_drop(), &failed);
+	struct vd_verdict v = vd_lua_call(lua, 9999, "r", udp4(), NULL, vd_verdict_drop(), &failed);
 	assert_true(failed);
 	assert_int_equal(v.kind, VD_VERDICT_DROP);
 }

@@ -56,7 +56,7 @@ static int load_hook(const char *text)
 static void hook_passes(int ref, const struct vd_packet *pkt, const char *what)
 {
 	bool failed = true;
-	struct vd_verdict v = vd_lua_call(lua, ref, what, pkt, vd_verdict_drop(), &failed);
+	struct vd_verdict v = vd_lua_call(lua, ref, what, pkt, NULL, vd_verdict_drop(), &failed);
 
 	if (failed || v.kind != VD_VERDICT_ACCEPT)
 		fail_msg("%s: the hook's checks failed (its message is logged above)", what);
@@ -286,7 +286,7 @@ static void test_trailer_check_fails_closed(void **state)
 				     vt_packet(&(struct vt_packet_spec){
 					     .version = 4, .proto = IPPROTO_UDP,
 					     .payload = tail_bad, .payload_len = 16 }),
-				     vd_verdict_accept(), NULL).kind,
+				     NULL, vd_verdict_accept(), NULL).kind,
 			 VD_VERDICT_DROP);
 }
 

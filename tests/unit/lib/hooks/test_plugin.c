@@ -156,7 +156,7 @@ static struct vd_verdict rule_eval(const char *symbol, bool *failed)
 		fail_msg("%s", why);
 	v = vd_ruleset_eval(rs, 0, vt_packet(&(struct vt_packet_spec){ .version = 4,
 								       .proto = IPPROTO_UDP }),
-			    &rule, failed);
+			    NULL, &rule, failed);
 	assert_int_equal(rule, 0);
 	vd_ruleset_free(rs);
 	return v;

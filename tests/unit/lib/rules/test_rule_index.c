@@ -269,7 +269,7 @@ static void test_tables_against_brute_force(void **state)
 			int rule;
 			bool failed;
 
-			vd_ruleset_eval(rs, 0, p, &rule, &failed);
+			vd_ruleset_eval(rs, 0, p, NULL, &rule, &failed);
 			if (rule != brute_force(rs, p))
 				fail_msg("round %d packet %d: index says rule %d, brute force %d\n%s",
 					 round, t, rule, brute_force(rs, p), text);

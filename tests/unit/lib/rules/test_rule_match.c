@@ -38,7 +38,7 @@ static int decide(const struct vd_packet *pkt, struct vd_verdict *v)
 {
 	int rule;
 	bool failed;
-	struct vd_verdict got = vd_ruleset_eval(rs, 0, pkt, &rule, &failed);
+	struct vd_verdict got = vd_ruleset_eval(rs, 0, pkt, NULL, &rule, &failed);
 
 	if (v)
 		*v = got;
@@ -222,7 +222,7 @@ static void test_lua_hook_by_payload_and_on_error(void **state)
 						.payload = good, .payload_len = sizeof(good) });
 	decide(p, &v);
 	assert_int_equal(v.kind, VD_VERDICT_ACCEPT);
-	v = vd_ruleset_eval(rs, 0, udp4("198.18.0.1", 5003), &rule, &failed);
+	v = vd_ruleset_eval(rs, 0, udp4("198.18.0.1", 5003), NULL, &rule, &failed);
 	assert_int_equal(rule, 1);
 	assert_true(failed);
 	assert_int_equal(v.kind, VD_VERDICT_DROP);
@@ -270,14 +270,14 @@ static void test_logs_list_and_log_flags(void **state)
 	assert_non_null(rs->logs);
 	assert_int_equal(rs->logs->file.nrules, 2);
 	assert_int_equal(rs->logs->file.default_verdict.kind, VD_VERDICT_ACCEPT);
-	v = vd_ruleset_eval(rs->logs, 0, udp4("198.18.0.1", 53), &rule, &failed);
+	v = vd_ruleset_eval(rs->logs, 0, udp4("198.18.0.1", 53), NULL, &rule, &failed);
 	assert_int_equal(rule, 0);
 	assert_int_equal(v.kind, VD_VERDICT_DROP);
-	v = vd_ruleset_eval(rs->logs, 0, udp4("198.18.0.1", 54), &rule, &failed);
+	v = vd_ruleset_eval(rs->logs, 0, udp4("198.18.0.1", 54), NULL, &rule, &failed);
 	assert_int_equal(rule, 1);
 	assert_true(v.flags & VD_VERDICT_F_MARK);
 	assert_int_equal(v.mark, 3);
-	v = vd_ruleset_eval(rs->logs, 0, udp4("198.18.0.1", 55), &rule, &failed);
+	v = vd_ruleset_eval(rs->logs, 0, udp4("198.18.0.1", 55), NULL, &rule, &failed);
 	assert_int_equal(rule, -1);
 	assert_int_equal(v.kind, VD_VERDICT_ACCEPT);
 	/* The queue rules are not affected by the logs list. */
@@ -316,11 +316,11 @@ static void test_match_queue(void **state)
 	assert_int_equal(decide(on_queue(5), NULL), 2);
 	assert_int_equal(decide(on_queue(8), NULL), 2);
 	assert_int_equal(decide(on_queue(65535), NULL), -1);
-	v = vd_ruleset_eval(rs->logs, 0, on_queue(9), &rule, &failed);
+	v = vd_ruleset_eval(rs->logs, 0, on_queue(9), NULL, &rule, &failed);
 	assert_int_equal(rule, 0);
 	assert_int_equal(v.kind, VD_VERDICT_DROP);
 	assert_int_equal(decide(on_queue(9), NULL), -1);
-	assert_int_equal(vd_ruleset_eval(rs->logs, 0, on_queue(5), &rule, &failed).kind,
+	assert_int_equal(vd_ruleset_eval(rs->logs, 0, on_queue(5), NULL, &rule, &failed).kind,
 			 VD_VERDICT_ACCEPT);
 	assert_int_equal(rule, -1);
 }

@@ -53,13 +53,17 @@
  * Hot path: no allocation, no syscall, no lock. Ownership: the caller owns
  * the buffer and the view; one thread uses an edit at a time.
  */
-#ifndef VD_EDIT_H
-#define VD_EDIT_H
+#ifndef VERDICT_EDIT_H
+#define VERDICT_EDIT_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <verdict/packet.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* The longest packet an edit produces: IPv4's total length field. */
 #define VD_EDIT_MAX_LEN 65535u
@@ -120,7 +124,9 @@ struct vd_packet_edit {
 	uint32_t fields;        /* enum vd_edit_field, edited so far */
 	uint8_t reason;         /* enum vd_edit_reason of the last refusal */
 	uint8_t options;        /* enum vd_edit_option */
+	bool discarded;         /* vd_packet_edit_discard: the edits are not sent */
 	/* private to edit.c */
+	uint8_t started;        /* prepare done, init's checks not yet */
 	uint8_t l4_csum_state;
 	uint8_t l4_csum_pseudo; /* the L4 checksum covers the pseudo-header */
 	uint32_t l4_off;        /* offset of the L4 header in buf */
@@ -137,6 +143,32 @@ struct vd_packet_edit {
  */
 int vd_packet_edit_init(struct vd_packet_edit *edit, struct vd_packet *pkt, uint8_t *buf,
 			uint32_t capacity, unsigned options);
+
+/*
+ * The lazy form of vd_packet_edit_init, for the hot path: stores its
+ * arguments and checks nothing, so a packet nobody edits costs a few stores.
+ * The first vd_packet_edit_* call that writes (or reads the length) makes
+ * init's checks and refuses as init would. This is what queues hand to an
+ * edit callback (verdict/queue.h) and rule tables to hooks.
+ */
+void vd_packet_edit_prepare(struct vd_packet_edit *edit, struct vd_packet *pkt, uint8_t *buf,
+			    uint32_t capacity, unsigned options);
+
+/* True when edits were made and not discarded: the packet to send is
+ * buf[0, len) instead of the original. */
+static inline bool vd_packet_edit_pending(const struct vd_packet_edit *edit)
+{
+	return edit && edit->fields != 0 && !edit->discarded;
+}
+
+/* Forgets the edits: the original packet, still held by the kernel (or the
+ * caller), is what goes on; buf keeps the edited bytes. For a verdict that
+ * drops the packet, or an error after some edits were made. */
+static inline void vd_packet_edit_discard(struct vd_packet_edit *edit)
+{
+	if (edit)
+		edit->discarded = true;
+}
 
 /* IPv4 TTL or IPv6 hop limit. */
 int vd_packet_edit_set_ttl(struct vd_packet_edit *edit, uint8_t ttl);
@@ -188,5 +220,9 @@ const char *vd_packet_edit_field_name(unsigned bit);
 
 /* A short phrase for a refusal, for the caller's message. */
 const char *vd_packet_edit_reason_str(enum vd_edit_reason reason);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
