@@ -11,6 +11,12 @@
 #   lua10       verdictd --rules bench/rules/lua10.lua (nine rules, then a Lua hook)
 #   plugin10    verdictd --rules bench/rules/plugin10.lua (nine rules, then a C hook)
 #   verdictd-2q verdictd --queue 0-1 behind --queue-balance 0:1, eight flows
+#   rw-set      verdictd --rules bench/rules/rewrite_set.lua (TTL and DSCP, declarative)
+#   rw-lua      verdictd --rules bench/rules/rewrite_lua.lua (a Lua hook writes 4 payload bytes)
+#   rw-grow     verdictd --rules bench/rules/rewrite_grow.lua (payload grown by 16 bytes)
+#   pktb        bench/pktb_mangler.c: the same 4-byte rewrite on libnetfilter_queue's
+#               pktb_*/nfq_udp_mangle_ipv4 helpers, one packet at a time
+#   (the rewrite rows are also given as a ratio to the verdictd row, --default accept)
 #   (minimal-2q is not a row: the minimal loop serves one queue)
 # Throughput rows: at most 256 packets in flight. Latency rows: kernel, minimal
 # and verdictd at 1 packet in flight, and open-loop at half of each one's
@@ -57,6 +63,7 @@ VERDICTD=$B/engine/daemon/verdictd
 VERDICTCTL=$B/engine/client/verdictctl
 UDPGEN=$B/bench/vd-udpgen
 MINIMAL=$B/bench/vd-nfq-minimal
+PKTB=$B/bench/vd-pktb-mangler
 MICRO=$B/bench/vd-micro
 SCALE=$B/bench/vd-scale
 RULES=$PWD/bench/rules
@@ -119,6 +126,13 @@ consumer_start() {
 		queue_rule add --queue-num 0
 		ip netns exec "$NS" "$VERDICTD" --queue 0 --rules "$RULES/plugin10.lua" --control none \
 			--plugin-path "$B/bench" >/dev/null 2>&1 & ;;
+	rw-set | rw-lua | rw-grow)
+		queue_rule add --queue-num 0
+		ip netns exec "$NS" "$VERDICTD" --queue 0 --rules "$RULES/rewrite_${1#rw-}.lua" \
+			--control none >/dev/null 2>&1 & ;;
+	pktb)
+		queue_rule add --queue-num 0
+		ip netns exec "$NS" "$PKTB" --queue 0 2>/dev/null & ;;
 	verdictd-2q)
 		queue_rule add --queue-balance 0:1
 		ip netns exec "$NS" "$VERDICTD" --queue 0-1 --default accept >/dev/null 2>&1 & ;;
@@ -165,7 +179,7 @@ median() {
 		awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-THROUGHPUT_ROWS="kernel minimal verdictd lua10 plugin10 verdictd-2q"
+THROUGHPUT_ROWS="kernel minimal verdictd lua10 plugin10 verdictd-2q rw-set rw-lua rw-grow pktb"
 LATENCY_VARIANTS="kernel minimal verdictd"
 echo "bench: $RUNS run(s), $COUNT packets per throughput row, 64-byte UDP payloads" >&2
 for run in $(seq "$RUNS"); do
@@ -324,24 +338,29 @@ taskset -c 0 "$SCALE" $MICRO_ARGS >"$WORK/scale"
 
 # --- report ---
 MIN_PPS=$(median minimal 2)
-ratio() { awk -v a="$1" -v b="$MIN_PPS" 'BEGIN { printf "%.2f", (b > 0 && a != "-") ? a / b : 0 }'; }
+ACCEPT_PPS=$(median verdictd 2)
+PKTB_PPS=$(median pktb 2)
+ratio() { awk -v a="$1" -v b="${2:-$MIN_PPS}" 'BEGIN { printf "%.2f", (b > 0 && a != "-") ? a / b : 0 }'; }
 JSON="{\"date\":\"$(date -u +%FT%TZ)\",\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"cpu_model\":\"$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)\",\"runs\":$RUNS,\"packets\":$COUNT,\"payload_bytes\":64,\"rows\":["
 sep=""
-printf '\n%-16s %12s %7s %9s %9s %10s %10s\n' row "packets/s" ratio "p50 us" "p99 us" "kern drops" "cpu ns/pkt"
+printf '\n%-16s %12s %7s %9s %9s %9s %10s %10s\n' row "packets/s" ratio "/accept" "p50 us" "p99 us" "kern drops" "cpu ns/pkt"
 for row in $THROUGHPUT_ROWS $(for v in $LATENCY_VARIANTS; do echo "$v@1 $v@half"; done); do
 	pps=$(median "$row" 2)
 	r=$(ratio "$pps")
+	ra=$(ratio "$pps" "$ACCEPT_PPS")
 	p50=$(median "$row" 3)
 	p99=$(median "$row" 4)
 	drops=$(median "$row" 5)
 	cpu=$(median "$row" 6)
 	case $row in kernel*) cpu="-" ;; esac
-	printf '%-16s %12.0f %7s %9s %9s %10s %10s\n' "$row" "$pps" "$r" "$p50" "$p99" "$drops" "$cpu"
+	printf '%-16s %12.0f %7s %9s %9s %9s %10s %10s\n' "$row" "$pps" "$r" "$ra" "$p50" "$p99" "$drops" "$cpu"
 	[ "$cpu" = "-" ] && cpu=null
-	JSON+="$sep{\"row\":\"$row\",\"pps\":$pps,\"ratio_to_minimal\":$r,\"p50_us\":$p50,\"p99_us\":$p99,\"kernel_drops\":$drops,\"cpu_ns_per_packet\":$cpu}"
+	JSON+="$sep{\"row\":\"$row\",\"pps\":$pps,\"ratio_to_minimal\":$r,\"ratio_to_accept\":$ra,\"p50_us\":$p50,\"p99_us\":$p99,\"kernel_drops\":$drops,\"cpu_ns_per_packet\":$cpu}"
 	sep=","
 done
-JSON+="],\"micro\":["
+RW_VS_PKTB=$(ratio "$(median rw-lua 2)" "$PKTB_PPS")
+printf 'rewriting 4 payload bytes: verdictd (rw-lua) %sx the pktbuff reference (pktb)\n' "$RW_VS_PKTB"
+JSON+="],\"rewrite_lua_to_pktb\":$RW_VS_PKTB,\"micro\":["
 sep=""
 printf '\n%-16s %14s %14s\n' "offline row" "ns/packet" "packets/s"
 while read -r l; do
