@@ -87,12 +87,12 @@ struct vd_rule {
 	uint32_t ct_states;             /* bit 1 << enum vd_ct_state, VD_CT_INVALID_BIT */
 	enum vd_rule_action action;
 	struct vd_verdict verdict;      /* VD_ACTION_VERDICT */
+	struct vd_rule_rewrite set;     /* beside verdict: act() reads both */
 	struct vd_verdict on_error;     /* hooks, set: what an error, a bad return or a
 					 * refused rewrite gives */
 	bool on_error_set;
 	bool log;                       /* log = true: written to --log-json/--log-pcap */
 	char *plugin_path, *plugin_symbol, *plugin_args;
-	struct vd_rule_rewrite set;     /* after the verdict: few rules have one */
 };
 
 /* What a rules file says, before compilation. */
