@@ -36,6 +36,46 @@ struct vd_ruleset *vt_rules_load(const char *text, char *err, size_t errlen)
 	return vd_ruleset_load(vt_rules_write(text), &opt, err, errlen);
 }
 
+void vt_rules_refused_exactly(const char *text, const char *want)
+{
+	char err[512], full[600];
+	struct vd_ruleset *rs = vt_rules_load(text, err, sizeof(err));
+
+	if (rs) {
+		vd_ruleset_free(rs);
+		fail_msg("loaded, but should fail with \"%s\":\n%s", want, text);
+	}
+	snprintf(full, sizeof(full), "%s: %s", vt_rules_write(text), want);
+	if (strcmp(err, full) != 0)
+		fail_msg("error\n  \"%s\"\nis not\n  \"%s\"", err, full);
+}
+
+char *vt_rules_summary(const char *text)
+{
+	char err[512], *summary = NULL;
+	size_t len = 0;
+	FILE *out;
+	struct vd_ruleset *rs = vt_rules_load(text, err, sizeof(err));
+
+	if (!rs)
+		fail_msg("refused: %s\n%s", err, text);
+	out = open_memstream(&summary, &len);
+	assert_non_null(out);
+	vd_ruleset_summary(rs, out);
+	fclose(out);
+	vd_ruleset_free(rs);
+	return summary;
+}
+
+void vt_rules_summary_has(const char *text, const char *want)
+{
+	char *summary = vt_rules_summary(text);
+
+	if (!strstr(summary, want))
+		fail_msg("summary does not contain \"%s\":\n%s", want, summary);
+	free(summary);
+}
+
 struct vd_packet *vt_packet(const struct vt_packet_spec *s)
 {
 	static uint8_t buf[VT_PACKET_MAX];

@@ -15,6 +15,16 @@ const char *vt_rules_write(const char *text);
 /* Loads text as a rules file with one worker; NULL with the message in err. */
 struct vd_ruleset *vt_rules_load(const char *text, char *err, size_t errlen);
 
+/* Loading text must fail with exactly "PATH: want" (one line naming the
+ * file, the rule and the key); fails the test otherwise. */
+void vt_rules_refused_exactly(const char *text, const char *want);
+
+/* The --check summary of text, which must load; the caller frees it. */
+char *vt_rules_summary(const char *text);
+
+/* text loads and its --check summary contains want. */
+void vt_rules_summary_has(const char *text, const char *want);
+
 /* A parsed IPv4 (version 4) or IPv6 (6) packet in a static buffer. */
 struct vt_packet_spec {
 	int version;

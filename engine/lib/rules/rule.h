@@ -52,6 +52,19 @@ enum vd_rule_action {
 	VD_ACTION_PLUGIN,
 };
 
+/* A rule's `set = { ... }` (rule_rewrite.c): the packet edits made when its
+ * verdict (or its hook's) lets the packet go on. fields is what was given
+ * (enum vd_edit_field bits, verdict/edit.h), 0 when the rule has no set. */
+struct vd_rule_rewrite {
+	uint32_t fields;
+	uint8_t ttl, dscp, ecn;
+	uint8_t tcp_set, tcp_clear;     /* enum vd_tcp_flag bits */
+	bool df;
+	uint8_t src_version, dst_version; /* 4 or 6: the family of src, dst */
+	uint16_t sport, dport, mss;     /* host order */
+	uint8_t src[16], dst[16];       /* network order, 4 bytes for IPv4 */
+};
+
 struct vd_rule_dim_spec {
 	bool constrained;
 	struct vd_key_range *ranges;
@@ -74,7 +87,9 @@ struct vd_rule {
 	uint32_t ct_states;             /* bit 1 << enum vd_ct_state, VD_CT_INVALID_BIT */
 	enum vd_rule_action action;
 	struct vd_verdict verdict;      /* VD_ACTION_VERDICT */
-	struct vd_verdict on_error;     /* hooks: what an error or bad return gives */
+	struct vd_rule_rewrite set;     /* beside verdict: act() reads both */
+	struct vd_verdict on_error;     /* hooks, set: what an error, a bad return or a
+					 * refused rewrite gives */
 	bool on_error_set;
 	bool log;                       /* log = true: written to --log-json/--log-pcap */
 	char *plugin_path, *plugin_symbol, *plugin_args;

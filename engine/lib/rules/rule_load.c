@@ -16,6 +16,7 @@
 #include <verdict/rules.h>
 
 #include "rule_load.h"
+#include "rule_rewrite.h"
 #include "rule_values.h"
 
 /* Flags for keys whose meaning depends on others, checked after the walk. */
@@ -112,6 +113,12 @@ static int read_action_key(struct loader *ld, struct vd_rule *r, const char *k, 
 		s->lua = true;
 		return 0;
 	}
+	if (strcmp(k, "set") == 0) {
+		/* A log packet is a copy the kernel already sent on. */
+		if (strcmp(ld->list, "logs") == 0)
+			return vd_rule_fail(ld, "logged packets cannot be rewritten");
+		return vd_rule_rewrite_read(ld, &r->set);
+	}
 	if (strcmp(k, "on_error") == 0) {
 		r->on_error_set = true;
 		return vd_rule_read_verdict_name(ld, &r->on_error, VD_RULE_ACCEPT_DROP);
@@ -151,8 +158,8 @@ static int check_action(struct loader *ld, struct vd_rule *r, const struct seen 
 		return vd_rule_fail(ld, "keys \"plugin\" and \"symbol\" go together");
 	if (s->args && !s->plugin)
 		return vd_rule_fail(ld, "key \"args\" needs a plugin");
-	if (r->on_error_set && s->verdict)
-		return vd_rule_fail(ld, "key \"on_error\" is for lua and plugin hooks");
+	if (r->on_error_set && s->verdict && !r->set.fields)
+		return vd_rule_fail(ld, "key \"on_error\" is for lua and plugin hooks and rules with set");
 	if ((r->checks & VD_CHECK_ICMP_CODE) && !(r->checks & VD_CHECK_ICMP_TYPE))
 		return vd_rule_fail(ld, "key \"icmp_code\" needs icmp_type");
 	if (s->queue)
@@ -160,7 +167,12 @@ static int check_action(struct loader *ld, struct vd_rule *r, const struct seen 
 	if (s->mark)
 		r->verdict = vd_verdict_with_mark(r->verdict, s->mark_value, s->mark_mask);
 	r->action = s->lua ? VD_ACTION_LUA : s->plugin ? VD_ACTION_PLUGIN : VD_ACTION_VERDICT;
-	return 0;
+	/* A refused rewrite of a verdict rule: its verdict, the packet sent as
+	 * it came (as a mangling target that cannot write lets it through), so
+	 * that marking DSCP never breaks a connection; on_error may say drop. */
+	if (s->verdict && r->set.fields && !r->on_error_set)
+		r->on_error = r->verdict;
+	return vd_rule_rewrite_check(ld, r);
 }
 
 /* Edit distance, capped: enough to tell "dprt" from "dport". */
@@ -196,7 +208,7 @@ static int unknown_key(struct loader *ld)
 		"name", "proto", "src", "dst", "sport", "dport", "iif", "indev", "oif", "outdev",
 		"match_mark", "match_queue", "uid", "gid", "len", "tcp_flags", "ct_state", "icmp_type",
 		"icmp_code", "verdict", "mark", "queue", "bypass", "lua", "on_error", "plugin",
-		"symbol", "args", "log",
+		"symbol", "args", "log", "set",
 	};
 	const char *best = NULL;
 	unsigned best_d = 3;

@@ -10,6 +10,9 @@
  *                   verdict = "accept" }, ... },
  *     }
  *
+ * A rule may also carry `set = { ttl = 7, dscp = "ef", ... }`, a rewrite
+ * (rule_rewrite.h); a logs entry may not.
+ *
  * Every error is one line naming the file, the rule (index and name) and the
  * key: `rules.lua: rule 3 "ssh": key "dprt": unknown key`.
  */

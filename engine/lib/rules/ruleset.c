@@ -19,6 +19,7 @@
 
 #include "name_table.h"
 #include "rule_load.h"
+#include "rule_rewrite.h"
 #include "file_trust.h"
 #include "ruleset.h"
 
@@ -122,6 +123,27 @@ static inline bool verdict_known(struct vd_verdict v)
 	}
 }
 
+/* After the rule's action: a verdict that drops, or a hook that failed,
+ * sends nothing it wrote; a verdict that lets the packet on gets the rule's
+ * set, whose refusal gives on_error with the packet unmodified (edit->reason
+ * stays set: the caller counts a rewrite error, not a hook error). */
+static struct vd_verdict act_edit(const struct vd_rule *r, struct vd_packet_edit *edit,
+				  struct vd_verdict v, bool *hook_failed)
+{
+	if (!edit)
+		return v;
+	if (*hook_failed || v.kind == VD_VERDICT_DROP) {
+		vd_packet_edit_discard(edit);
+		return v;
+	}
+	if (r->set.fields && vd_rule_rewrite_apply(&r->set, edit) < 0) {
+		vd_packet_edit_discard(edit);
+		*hook_failed = true;
+		return r->on_error;
+	}
+	return v;
+}
+
 static struct vd_verdict act(const struct vd_ruleset *rs, unsigned w, size_t i,
 			     const struct vd_packet *pkt, struct vd_packet_edit *edit,
 			     bool *hook_failed)
@@ -132,19 +154,25 @@ static struct vd_verdict act(const struct vd_ruleset *rs, unsigned w, size_t i,
 
 	switch (r->action) {
 	case VD_ACTION_LUA:
-		return vd_lua_call(wk->lua, wk->lua_refs[i], r->name, pkt, edit, r->on_error,
-				   hook_failed);
+		v = vd_lua_call(wk->lua, wk->lua_refs[i], r->name, pkt, edit, r->on_error,
+				hook_failed);
+		break;
 	case VD_ACTION_PLUGIN:
 		/* Passed on as it is (queue, bypass and mark included) when valid;
 		 * otherwise a hook error, counted like a failing Lua hook's. */
 		v = vd_plugin_hook_eval(&rs->hooks[i], pkt, edit, wk->plugin_state[i]);
-		if (verdict_known(v))
-			return v;
-		*hook_failed = true;
-		return r->on_error;
+		if (!verdict_known(v)) {
+			*hook_failed = true;
+			v = r->on_error;
+		}
+		break;
 	default:
-		return r->verdict;
+		/* The common rule: no set, nothing written, one branch. */
+		if (!r->set.fields)
+			return r->verdict;
+		v = r->verdict;
 	}
+	return act_edit(r, edit, v, hook_failed);
 }
 
 /* One used dimension of a packet: its key and the constraining rules that

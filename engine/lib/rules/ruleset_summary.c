@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rule_rewrite.h"
 #include "ruleset.h"
 
 static void print_address(FILE *out, vd_key lo, vd_key hi)
@@ -124,9 +125,16 @@ static void summary_entries(const struct vd_ruleset *rs, FILE *out)
 			print_dim(out, &r->dim[d], d);
 		print_checks(out, r);
 		print_action(out, r);
+		if (r->set.fields) {
+			fputs(" set", out);
+			vd_rule_rewrite_print(&r->set, out);
+			if (r->action == VD_ACTION_VERDICT && r->on_error_set)
+				fprintf(out, " (on error %s)", vd_verdict_kind_name(r->on_error.kind));
+		}
 		if (r->log)
 			fputs(" log", out);
 		fputc('\n', out);
+		vd_rule_rewrite_warn(r, out);
 	}
 }
 

@@ -14,42 +14,9 @@
 
 #include "rules_fixture.h"
 
-/* Loading text must fail with exactly "PATH: want". */
-static void refused(const char *text, const char *want)
-{
-	char err[512], full[600];
-	struct vd_ruleset_options opt = { .nworkers = 1 };
-	const char *path = vt_rules_write(text);
-	struct vd_ruleset *rs;
+#define refused vt_rules_refused_exactly
 
-	err[0] = '\0';
-	rs = vd_ruleset_load(path, &opt, err, sizeof(err));
-	if (rs) {
-		vd_ruleset_free(rs);
-		fail_msg("loaded, but should fail with \"%s\":\n%s", want, text);
-	}
-	snprintf(full, sizeof(full), "%s: %s", path, want);
-	if (strcmp(err, full) != 0)
-		fail_msg("error\n  \"%s\"\nis not\n  \"%s\"", err, full);
-}
-
-/* Loading text must succeed and its --check summary contain want. */
-static void loads(const char *text, const char *want)
-{
-	char err[512], *summary = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&summary, &len);
-	struct vd_ruleset *rs = vt_rules_load(text, err, sizeof(err));
-
-	if (!rs)
-		fail_msg("refused: %s\n%s", err, text);
-	vd_ruleset_summary(rs, out);
-	fclose(out);
-	if (!strstr(summary, want))
-		fail_msg("summary does not contain \"%s\":\n%s", want, summary);
-	free(summary);
-	vd_ruleset_free(rs);
-}
+#define loads vt_rules_summary_has
 
 /* sets = { s0 = { "@s1" }, ..., s<n-1> = { "@s<n>" }, s<n> = { "198.18.0.7" } },
  * with `refs` references to the next set in each, and a rule using @s0. */
