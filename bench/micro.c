@@ -248,7 +248,7 @@ static uint64_t log_round(void *arg, unsigned long n)
 
 	for (unsigned long i = 0; i < n; i++) {
 		p->seq = (uint32_t)i;
-		vd_log_writer_record(w, p, "log-udp", NULL, -1);
+		vd_log_writer_record(w, p, "log-udp", NULL, -1, NULL);
 		if ((i & 63) == 63)
 			vd_log_writer_flush(w); /* as a worker does per batch */
 	}

@@ -28,7 +28,9 @@ struct vd_capture {
 	pcap_t *pcap;
 	char *path;
 	int linktype;
+	bool nanosecond;          /* the file may hold finer than microseconds */
 	uint64_t records, skipped;
+	struct vd_capture_frame frame; /* the record last returned */
 };
 
 /* Where the IP packet is in one record. */
@@ -54,6 +56,26 @@ static bool linktype_supported(int lt)
 	default:
 		return false;
 	}
+}
+
+/* Whether the file's timestamps may be finer than microseconds: a pcap file
+ * with the nanosecond magic number, or pcapng (each interface sets its own
+ * resolution, often nanoseconds). libpcap only tells the precision it was
+ * asked for, so the magic number is read here. */
+static bool file_nanosecond(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t m[4] = { 0 };
+	bool nano;
+
+	if (!f)
+		return false;
+	if (fread(m, 1, sizeof(m), f) != sizeof(m))
+		m[0] = 0;
+	fclose(f);
+	nano = (m[0] == 0xa1 && m[1] == 0xb2 && m[2] == 0x3c && m[3] == 0x4d) ||
+	       (m[0] == 0x4d && m[1] == 0x3c && m[2] == 0xb2 && m[3] == 0xa1);
+	return nano || (m[0] == 0x0a && m[1] == 0x0d && m[2] == 0x0d && m[3] == 0x0a);
 }
 
 struct vd_capture *vd_capture_open(const char *path, char *err, size_t errlen)
@@ -87,6 +109,7 @@ struct vd_capture *vd_capture_open(const char *path, char *err, size_t errlen)
 		vd_capture_close(c);
 		return NULL;
 	}
+	c->nanosecond = file_nanosecond(path);
 	return c;
 }
 
@@ -292,7 +315,9 @@ static void nflog_meta_copy(struct vd_packet *pkt, const struct vd_packet *m)
 		       (const uint8_t *)m + u32_attrs[i].offset, 4);
 }
 
-int vd_capture_next(struct vd_capture *c, struct vd_packet *pkt, char *err, size_t errlen)
+/* vd_capture_next, the IP bytes copied to buf first when they fit size. */
+static int next_record(struct vd_capture *c, struct vd_packet *pkt, uint8_t *buf, size_t size,
+		       char *err, size_t errlen)
 {
 	struct pcap_pkthdr *h;
 	const u_char *f;
@@ -301,6 +326,7 @@ int vd_capture_next(struct vd_capture *c, struct vd_packet *pkt, char *err, size
 	for (;;) {
 		struct vd_packet meta;
 		struct ip_span span;
+		const uint8_t *ip;
 
 		ret = pcap_next_ex(c->pcap, &h, &f);
 		if (ret == PCAP_ERROR_BREAK)
@@ -316,7 +342,15 @@ int vd_capture_next(struct vd_capture *c, struct vd_packet *pkt, char *err, size
 			c->skipped++;
 			continue;
 		}
-		vd_packet_view_init(pkt, f + span.off, span.caplen, span.len);
+		c->frame = (struct vd_capture_frame){ .data = f, .caplen = h->caplen, .len = h->len,
+						      .ip_off = span.off, .ip_caplen = span.caplen,
+						      .ip_len = span.len };
+		ip = f + span.off;
+		if (buf && span.caplen <= size) {
+			memcpy(buf, ip, span.caplen);
+			ip = buf;
+		}
+		vd_packet_view_init(pkt, ip, span.caplen, span.len);
 		if (c->linktype == DLT_NFLOG)
 			nflog_meta_copy(pkt, &meta);
 		pkt->source = VD_SOURCE_REPLAY;
@@ -326,6 +360,27 @@ int vd_capture_next(struct vd_capture *c, struct vd_packet *pkt, char *err, size
 		vd_packet_parse(pkt);
 		return 1;
 	}
+}
+
+int vd_capture_next(struct vd_capture *c, struct vd_packet *pkt, char *err, size_t errlen)
+{
+	return next_record(c, pkt, NULL, 0, err, errlen);
+}
+
+int vd_capture_next_copy(struct vd_capture *c, struct vd_packet *pkt, uint8_t *buf, size_t size,
+			 char *err, size_t errlen)
+{
+	return next_record(c, pkt, buf, size, err, errlen);
+}
+
+const struct vd_capture_frame *vd_capture_frame(const struct vd_capture *c)
+{
+	return &c->frame;
+}
+
+bool vd_capture_nanosecond(const struct vd_capture *c)
+{
+	return c->nanosecond;
 }
 
 uint64_t vd_capture_skipped(const struct vd_capture *c)

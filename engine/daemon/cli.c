@@ -18,7 +18,7 @@ enum {
 	OPT_LUA_CALL_MS, OPT_LUA_LOAD_INSTRUCTIONS, OPT_LUA_LOAD_MS,
 	OPT_NFLOG, OPT_NFLOG_COPY, OPT_NFLOG_RANGE, OPT_NFLOG_THRESHOLD, OPT_NFLOG_TIMEOUT,
 	OPT_NFLOG_NLBUFSIZ, OPT_NFLOG_FLAGS, OPT_NFLOG_RCVBUF_MAX, OPT_NETNS, OPT_LOG_JSON,
-	OPT_LOG_PCAP, OPT_LOG_PCAP_LINKTYPE, OPT_REPLAY, OPT_CONTROL_GROUP,
+	OPT_LOG_PCAP, OPT_LOG_PCAP_LINKTYPE, OPT_REPLAY, OPT_CONTROL_GROUP, OPT_WRITE_PCAP,
 };
 
 static const struct option long_options[] = {
@@ -59,6 +59,7 @@ static const struct option long_options[] = {
 	{ "log-pcap", required_argument, NULL, OPT_LOG_PCAP },
 	{ "log-pcap-linktype", required_argument, NULL, OPT_LOG_PCAP_LINKTYPE },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
+	{ "write-pcap", required_argument, NULL, OPT_WRITE_PCAP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -70,6 +71,7 @@ static void print_help(FILE *out)
 	fputs("Usage: verdictd --queue SPEC [--rules FILE] [OPTION]...\n"
 	      "       verdictd --nflog GROUPS [--log-json PATH|-] [--log-pcap PATH] [OPTION]...\n"
 	      "       verdictd --replay FILE.pcap --rules FILE [--log-json PATH|-]\n"
+	      "                [--write-pcap OUT.pcap]\n"
 	      "       verdictd --check FILE\n"
 	      "Give every packet that netfilter queues (-j NFQUEUE) a verdict; read and write\n"
 	      "out what it logs (-j NFLOG).\n"
@@ -116,6 +118,8 @@ static void print_help(FILE *out)
 	      "      --log-pcap PATH     write logged packets to a pcap file (SIGHUP reopens)\n"
 	      "      --log-pcap-linktype nflog|raw  pcap link type (default nflog: metadata)\n"
 	      "      --replay FILE       run a pcap/pcapng file through --rules, offline\n"
+	      "      --write-pcap PATH   with --replay: write every packet not dropped, as\n"
+	      "                          the rules rewrote it, in order, same link type\n"
 	      "      --netns NAME|PATH   bind queues and groups in that network namespace\n"
 	      "  -v, --verbose           more diagnostics\n"
 	      "  -h, --help              show this help and exit\n"
@@ -435,6 +439,9 @@ static enum vd_cli_action parse_option(int opt, const char *arg, struct vd_cli_o
 	case OPT_REPLAY:
 		o->replay = arg;
 		return VD_CLI_RUN;
+	case OPT_WRITE_PCAP:
+		o->write_pcap = arg;
+		return VD_CLI_RUN;
 	case 'h':
 		print_help(out);
 		return VD_CLI_EXIT_OK;
@@ -480,6 +487,13 @@ enum vd_cli_action vd_cli_parse(int argc, char **argv, struct vd_cli_options *o,
 		return action;
 	if (optind < argc)
 		return usage_error(err, "unexpected argument \"%s\"%s", argv[optind], "");
+	if (o->write_pcap && !o->replay)
+		return usage_error(err, "--write-pcap %s: works with --replay FILE only (live "
+				   "packets go back to the kernel; --log-pcap records them)%s",
+				   o->write_pcap, "");
+	if (o->write_pcap && o->log_pcap && strcmp(o->write_pcap, o->log_pcap) == 0)
+		return usage_error(err, "--write-pcap %s: also given to --log-pcap: write them to "
+				   "two files%s", o->write_pcap, "");
 	if (o->check)
 		return VD_CLI_RUN;
 	if (o->replay) {

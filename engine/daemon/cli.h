@@ -52,6 +52,7 @@ struct vd_cli_options {
 	const char *log_pcap;      /* --log-pcap PATH */
 	int pcap_raw;              /* --log-pcap-linktype raw */
 	const char *replay;        /* --replay FILE */
+	const char *write_pcap;    /* --write-pcap PATH (with --replay) */
 };
 
 enum vd_cli_action {

@@ -296,9 +296,17 @@ static void pcap_record(struct vd_log_writer *w, const struct vd_packet *pkt, co
 }
 
 void vd_log_writer_record(struct vd_log_writer *w, const struct vd_packet *pkt, const char *rule,
-			  const struct vd_verdict *verdict, int64_t tag)
+			  const struct vd_verdict *verdict, int64_t tag,
+			  const struct vd_packet_edit *edit)
 {
 	struct vd_record_info info = { .rule = rule, .verdict = verdict, .tag = tag };
+
+	/* The view in step with the edit is the packet as it went on: both
+	 * outputs record that one. */
+	if (vd_packet_edit_pending(edit) && edit->pkt) {
+		pkt = edit->pkt;
+		info.edit = edit;
+	}
 
 	if (w->json.data)
 		json_record(w, pkt, &info);

@@ -21,6 +21,7 @@
 
 #include <stdint.h>
 
+#include <verdict/edit.h>
 #include <verdict/packet.h>
 #include <verdict/verdict.h>
 
@@ -39,10 +40,15 @@ struct vd_log_writer *vd_log_writer_new(struct vd_log_sink *s);
 
 /* Hot path: one record (rule and verdict may be NULL; tag -1 for none),
  * formatted into the writer's buffer of each output, a buffer flushed first
- * when it is full. No lock, no allocation; a syscall only for a full buffer
- * or an interface name not cached. On w's thread. */
+ * when it is full. edit is the packet's edit, or NULL: when edits are
+ * pending (vd_packet_edit_pending) the packet is recorded as rewritten, from
+ * edit->pkt: the pcap record holds the rewritten bytes, the JSON line its
+ * headers and new length with "rewritten", "rewrite" and "orig_len" (see
+ * record_json.h); otherwise pkt as it is. No lock, no allocation; a syscall
+ * only for a full buffer or an interface name not cached. On w's thread. */
 void vd_log_writer_record(struct vd_log_writer *w, const struct vd_packet *pkt, const char *rule,
-			  const struct vd_verdict *verdict, int64_t tag);
+			  const struct vd_verdict *verdict, int64_t tag,
+			  const struct vd_packet_edit *edit);
 
 /* Writes what the buffers hold: one write() per output. Call at the end of
  * each batch. */

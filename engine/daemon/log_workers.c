@@ -49,7 +49,7 @@ void vd_log_worker_packet(const struct vd_packet *pkt, void *user)
 	if (v.kind != VD_VERDICT_ACCEPT)
 		return;
 	vd_log_writer_record(gw->writer, pkt, m.rule, NULL,
-			     (v.flags & VD_VERDICT_F_MARK) ? (int64_t)v.mark : -1);
+			     (v.flags & VD_VERDICT_F_MARK) ? (int64_t)v.mark : -1, NULL);
 }
 
 void vd_log_worker_batch(unsigned n, void *user)

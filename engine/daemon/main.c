@@ -71,7 +71,7 @@ static struct vd_verdict rules_cb(const struct vd_packet *pkt, void *user)
 		return vd_rules_eval(w->rules, w->index, pkt);
 	v = vd_rules_eval_match(w->rules, w->index, pkt, &m);
 	if (m.log)
-		vd_log_writer_record(w->writer, pkt, m.rule, &v, -1);
+		vd_log_writer_record(w->writer, pkt, m.rule, &v, -1, NULL);
 	return v;
 }
 

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,26 +64,27 @@ _Static_assert(VD_PCAP_RECORD_MAX == sizeof(struct record_header) + SNAPLEN,
 
 struct vd_pcap_out {
 	char *path;
-	enum vd_pcap_linktype linktype;
+	struct vd_pcap_format format;
 	pthread_mutex_t lock;    /* guards fd, header_out and good */
 	int fd;                  /* -1 while closed (a failed reopen) */
 	bool header_out;         /* the file header is in the file */
 	off_t good;              /* bytes known written, whole records; -1:
 				  * not seekable (a pipe) */
 	_Atomic uint64_t written, errors;
-	uint8_t header[64];      /* libpcap's file header for linktype */
+	uint8_t header[64];      /* libpcap's file header for the format */
 	size_t header_len;
 };
 
-/* Keeps the file header libpcap writes for o's link type: it starts every
+/* Keeps the file header libpcap writes for o's format: it starts every
  * file, and a file whose header was lost to a write error gets it back. */
 static int header_keep(struct vd_pcap_out *o)
 {
-	pcap_t *dead = pcap_open_dead(o->linktype == VD_PCAP_NFLOG ? DLT_NFLOG : DLT_RAW,
-				      SNAPLEN);
+	pcap_t *dead = pcap_open_dead_with_tstamp_precision(
+		o->format.dlt, (int)o->format.snaplen,
+		o->format.nanosecond ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO);
 	FILE *m = dead ? fmemopen(o->header, sizeof(o->header), "w") : NULL;
 	/* On failure libpcap has closed m, except for a link type it cannot
-	 * write at all: neither of ours. */
+	 * write at all: the caller's format names one libpcap knows. */
 	pcap_dumper_t *d = m ? pcap_dump_fopen(dead, m) : NULL;
 	int64_t n = -1;
 
@@ -186,6 +188,15 @@ static void file_close(struct vd_pcap_out *o)
 struct vd_pcap_out *vd_pcap_out_open(const char *path, enum vd_pcap_linktype lt, char *err,
 				     size_t errlen)
 {
+	struct vd_pcap_format f = { .dlt = lt == VD_PCAP_NFLOG ? DLT_NFLOG : DLT_RAW,
+				    .snaplen = SNAPLEN };
+
+	return vd_pcap_out_open_format(path, &f, err, errlen);
+}
+
+struct vd_pcap_out *vd_pcap_out_open_format(const char *path, const struct vd_pcap_format *f,
+					    char *err, size_t errlen)
+{
 	struct vd_pcap_out *o = calloc(1, sizeof(*o));
 
 	if (!o || !(o->path = strdup(path))) {
@@ -193,7 +204,7 @@ struct vd_pcap_out *vd_pcap_out_open(const char *path, enum vd_pcap_linktype lt,
 		free(o);
 		return NULL;
 	}
-	o->linktype = lt;
+	o->format = *f;
 	o->fd = -1;
 	pthread_mutex_init(&o->lock, NULL);
 	if (header_keep(o) < 0) {
@@ -285,19 +296,25 @@ static size_t nflog_record(uint8_t *b, const struct vd_packet *pkt, uint32_t cap
 	return tlv_put(b, len, NFULA_PAYLOAD, pkt->data, caplen - *cut);
 }
 
+/* A record's time from nanoseconds since the epoch, in the file's unit. */
+static void record_time_ns(const struct vd_pcap_out *o, uint64_t ns, struct record_header *h)
+{
+	h->sec = (uint32_t)(ns / 1000000000u);
+	h->usec = (uint32_t)(ns % 1000000000u / (o->format.nanosecond ? 1u : 1000u));
+}
+
 /* The record's time: the packet's own when it has one. */
-static void record_time(const struct vd_packet *pkt, struct record_header *h)
+static void record_time(const struct vd_pcap_out *o, const struct vd_packet *pkt,
+			struct record_header *h)
 {
 	struct timespec ts;
 
 	if (pkt->meta & VD_META_TIMESTAMP) {
-		h->sec = (uint32_t)(pkt->timestamp_ns / 1000000000u);
-		h->usec = (uint32_t)(pkt->timestamp_ns % 1000000000u / 1000u);
+		record_time_ns(o, pkt->timestamp_ns, h);
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts); /* vDSO */
-	h->sec = (uint32_t)ts.tv_sec;
-	h->usec = (uint32_t)(ts.tv_nsec / 1000);
+	record_time_ns(o, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec, h);
 }
 
 /* Hot path for logged packets: formats into the caller's buffer; no lock,
@@ -309,12 +326,13 @@ size_t vd_pcap_out_record(const struct vd_pcap_out *o, void *buf, size_t room,
 	uint8_t *b = (uint8_t *)buf + sizeof(h);
 	uint32_t caplen = pkt->data ? pkt->caplen : 0;
 	uint32_t orig = pkt->len > caplen ? pkt->len : caplen;
-	size_t need = o->linktype == VD_PCAP_NFLOG ? NFLOG_META_MAX + caplen + 3 : caplen;
+	bool nflog = o->format.dlt == DLT_NFLOG;
+	size_t need = nflog ? NFLOG_META_MAX + caplen + 3 : caplen;
 
 	if (room < sizeof(h) + (need < SNAPLEN ? need : SNAPLEN))
 		return 0;
-	record_time(pkt, &h);
-	if (o->linktype == VD_PCAP_NFLOG) {
+	record_time(o, pkt, &h);
+	if (nflog) {
 		uint32_t cut;
 
 		h.caplen = (uint32_t)nflog_record(b, pkt, caplen, prefix, &cut);
@@ -327,6 +345,29 @@ size_t vd_pcap_out_record(const struct vd_pcap_out *o, void *buf, size_t room,
 	}
 	memcpy(buf, &h, sizeof(h));
 	return sizeof(h) + h.caplen;
+}
+
+size_t vd_pcap_out_frame(const struct vd_pcap_out *o, void *buf, size_t room, uint64_t ts_ns,
+			 const struct iovec *iov, unsigned n, uint32_t wire_len)
+{
+	struct record_header h;
+	uint8_t *b = (uint8_t *)buf + sizeof(h);
+	size_t caplen = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		caplen += iov[i].iov_len;
+	if (caplen > o->format.snaplen || room < sizeof(h) + caplen)
+		return 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (iov[i].iov_len)
+			memcpy(b, iov[i].iov_base, iov[i].iov_len);
+		b += iov[i].iov_len;
+	}
+	record_time_ns(o, ts_ns, &h);
+	h.caplen = (uint32_t)caplen;
+	h.len = wire_len > caplen ? wire_len : (uint32_t)caplen;
+	memcpy(buf, &h, sizeof(h));
+	return sizeof(h) + caplen;
 }
 
 int vd_pcap_out_append(struct vd_pcap_out *o, const void *records, size_t len, uint64_t count)

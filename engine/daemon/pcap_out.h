@@ -15,8 +15,10 @@
 #ifndef VD_PCAP_OUT_H
 #define VD_PCAP_OUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include <verdict/packet.h>
 
@@ -31,6 +33,13 @@ enum vd_pcap_linktype {
 
 struct vd_pcap_out;
 
+/* Any file format libpcap writes, for vd_pcap_out_open_format. */
+struct vd_pcap_format {
+	int dlt;            /* link type, a DLT_* value of <pcap/pcap.h> */
+	uint32_t snaplen;   /* the header's snaplen: no record is longer */
+	bool nanosecond;    /* nanosecond timestamps (libpcap's 0xa1b23c4d magic) */
+};
+
 /* Creates (or truncates) path and writes libpcap's file header: snaplen
  * 65535, link type lt, microsecond timestamps. The file is opened
  * close-on-exec. Returns NULL with one line in err ("PATH: cannot open for
@@ -40,6 +49,12 @@ struct vd_pcap_out;
  * owns the result; see vd_pcap_out_close. */
 struct vd_pcap_out *vd_pcap_out_open(const char *path, enum vd_pcap_linktype lt, char *err,
 				     size_t errlen);
+
+/* vd_pcap_out_open of a file in format f: any link type libpcap knows,
+ * nanosecond timestamps when asked (vd_pcap_out_record then writes
+ * nanoseconds too). Same errors and ownership. */
+struct vd_pcap_out *vd_pcap_out_open_format(const char *path, const struct vd_pcap_format *f,
+					    char *err, size_t errlen);
 
 /* Hot path: formats one record for pkt into buf (room bytes), as libpcap
  * lays it out: a record header (seconds, microseconds, captured and original
@@ -59,8 +74,18 @@ struct vd_pcap_out *vd_pcap_out_open(const char *path, enum vd_pcap_linktype lt,
 size_t vd_pcap_out_record(const struct vd_pcap_out *o, void *buf, size_t room,
 			  const struct vd_packet *pkt, const char *prefix);
 
+/* Hot path: formats one record of link-layer bytes, the n pieces at iov laid
+ * end to end (its captured length is their sum), wire_len bytes long on the
+ * wire (a wire_len below the sum: the sum), stamped ts_ns (nanoseconds since
+ * the epoch; cut to microseconds unless the file has nanoseconds). For a
+ * record the caller builds itself, whatever the link type: nothing is added.
+ * Returns the record's length, or 0 when the pieces exceed the file's snaplen
+ * or room (nothing usable written then). No lock, no allocation, no I/O. */
+size_t vd_pcap_out_frame(const struct vd_pcap_out *o, void *buf, size_t room, uint64_t ts_ns,
+			 const struct iovec *iov, unsigned n, uint32_t wire_len);
+
 /* Appends len bytes holding count whole records (each from
- * vd_pcap_out_record) with one write(2), after the file header when that is
+ * vd_pcap_out_record or vd_pcap_out_frame) with one write(2), after the file header when that is
  * still missing. Takes the output's lock once, for that write. Returns 0, or
  * -1 with errno (ENOSPC, EFBIG, EIO; EBADF while closed after a failed
  * reopen): then the count records are counted in vd_pcap_out_errors and the

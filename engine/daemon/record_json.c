@@ -6,6 +6,7 @@
  * everything else is numbers or fixed words, so each line is valid UTF-8.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -258,17 +259,35 @@ static void put_headers(struct out *o, const struct vd_packet *pkt)
 	}
 }
 
+/* ,"rewritten":true,"rewrite":["ttl",...],"orig_len":N */
+static void put_rewrite(struct out *o, const struct vd_packet_edit *edit)
+{
+	const char *sep = "";
+
+	put(o, ",\"rewritten\":true,\"rewrite\":[");
+	for (unsigned b = 0; b < VD_EDIT_FIELD_COUNT; b++)
+		if ((edit->fields & (1u << b)) && vd_packet_edit_field_name(b)) {
+			put(o, "%s\"%s\"", sep, vd_packet_edit_field_name(b));
+			sep = ",";
+		}
+	put(o, "],\"orig_len\":%u", edit->orig_len);
+}
+
 size_t vd_record_json(char *out, size_t size, const struct vd_packet *pkt,
 		      const struct vd_record_info *info)
 {
 	struct out o = { out, size, 0, 0 };
+	const struct vd_packet_edit *edit = info ? info->edit : NULL;
+	bool rewritten = vd_packet_edit_pending(edit) && edit->pkt;
 
+	if (rewritten)
+		pkt = edit->pkt; /* the packet as it went on */
 	put_time(&o, pkt);
 	put_source(&o, pkt);
 	put_decision(&o, pkt, info);
 	put_devices(&o, pkt, info);
 	put_headers(&o, pkt);
-	put(&o, ",\"len\":%u", pkt->len);
+	put(&o, ",\"len\":%u", rewritten ? edit->len : pkt->len);
 	if (pkt->meta & VD_META_CT)
 		put(&o, ",\"ct_state\":\"%s\"", ct_name(pkt->ct_state));
 	if (pkt->meta & VD_META_SEQ)
@@ -277,6 +296,8 @@ size_t vd_record_json(char *out, size_t size, const struct vd_packet *pkt,
 		put(&o, ",\"seq_global\":%u", pkt->seq_global);
 	if (pkt->parse_error && pkt->caplen)
 		put(&o, ",\"parse_error\":\"%s\"", vd_parse_error_str(pkt->parse_error));
+	if (rewritten)
+		put_rewrite(&o, edit);
 	put(&o, "}\n");
 	return o.overflow ? 0 : o.len;
 }

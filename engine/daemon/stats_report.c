@@ -26,18 +26,20 @@ void vd_stats_report(FILE *out, const struct vd_engine *e, const char *label)
 			"%s q%u packets=%lu accepted=%lu dropped=%lu queued=%lu repeated=%lu "
 			"marked=%lu parse_errors=%lu truncated=%lu batches=%lu verdict_msgs=%lu "
 			"kernel_queue_dropped=%lu kernel_user_dropped=%lu enobufs=%lu undecodable=%lu "
-			"errors=%lu",
+			"rewritten=%lu rewrite_refused=%lu errors=%lu",
 			i ? ";" : "", q, s.packets, s.accepted, s.dropped, s.queued, s.repeated,
 			s.marked, s.parse_errors, s.truncated, s.batches, s.verdict_msgs,
-			k.queue_dropped, k.user_dropped, s.enobufs, s.undecodable,
-			s.recv_errors + s.send_errors + s.kernel_errors + s.invalid_verdicts);
+			k.queue_dropped, k.user_dropped, s.enobufs, s.undecodable, s.rewritten,
+			s.rewrite_refused, s.recv_errors + s.send_errors + s.kernel_errors + s.invalid_verdicts);
 	}
 	fputc('\n', out);
 	fflush(out);
 	funlockfile(out);
 }
 
-/* "rules: (default)=N name=M ...", per rule: hits (and hook errors). */
+/* "rules: (default)=N name=M ...", per rule: hits (and hook and rewrite
+ * errors, in parentheses, comma-separated, so that a line splits on spaces
+ * into one word per rule). */
 void vd_rules_report(FILE *out, struct vd_rules *rules, const char *label)
 {
 	size_t n = vd_rules_stats(rules, NULL, 0);
@@ -53,8 +55,13 @@ void vd_rules_report(FILE *out, struct vd_rules *rules, const char *label)
 	}
 	for (size_t i = 0; st && i < n; i++) {
 		fprintf(out, " %s=%lu", st[i].name, (unsigned long)st[i].hits);
-		if (st[i].errors)
+		if (st[i].errors && st[i].rewrite_errors)
+			fprintf(out, "(errors=%lu,rewrite_errors=%lu)", (unsigned long)st[i].errors,
+				(unsigned long)st[i].rewrite_errors);
+		else if (st[i].errors)
 			fprintf(out, "(errors=%lu)", (unsigned long)st[i].errors);
+		else if (st[i].rewrite_errors)
+			fprintf(out, "(rewrite_errors=%lu)", (unsigned long)st[i].rewrite_errors);
 	}
 	fputc('\n', out);
 	fflush(out);

@@ -15,7 +15,8 @@ void vd_stats_report(FILE *out, const struct vd_engine *e, const char *label);
 struct vd_rules;
 
 /* Writes "rules[ LABEL]: generation=N (default)=HITS NAME=HITS[(errors=E)] ..."
- * to out and flushes. */
+ * to out and flushes; a rule with refused rewrites shows
+ * NAME=HITS(rewrite_errors=R), or (errors=E,rewrite_errors=R) with both. */
 void vd_rules_report(FILE *out, struct vd_rules *rules, const char *label);
 
 #endif

@@ -239,6 +239,19 @@ static void test_nflog_and_outputs(void **state)
 	run_free(&r);
 	assert_string_equal(opts.replay, "x.pcap");
 
+	r = parse("--replay", "x.pcap", "--rules", "r.lua", "--write-pcap", "o.pcap", NULL);
+	assert_int_equal(r.action, VD_CLI_RUN);
+	run_free(&r);
+	assert_string_equal(opts.write_pcap, "o.pcap");
+	expect_error(parse("--rules", "r.lua", "--write-pcap", "o.pcap", NULL),
+		     "--write-pcap o.pcap: works with --replay FILE only");
+	expect_error(parse("--queue", "0", "--write-pcap", "o.pcap", NULL),
+		     "--write-pcap o.pcap: works with --replay FILE only");
+	expect_error(parse("--check", "r.lua", "--write-pcap", "o.pcap", NULL),
+		     "--write-pcap o.pcap: works with --replay FILE only");
+	expect_error(parse("--replay", "x.pcap", "--rules", "r", "--write-pcap", "o.pcap",
+			   "--log-pcap", "o.pcap", NULL),
+		     "--write-pcap o.pcap: also given to --log-pcap");
 	expect_error(parse("--replay", "x.pcap", NULL), "--replay needs --rules");
 	expect_error(parse("--replay", "x.pcap", "--rules", "r", "--queue", "0", NULL),
 		     "--replay works offline");

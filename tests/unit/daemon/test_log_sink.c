@@ -48,6 +48,17 @@ static void expect_json_versions(const char *want)
 	assert_string_equal(got, want);
 }
 
+/* JSON lines that contain s. */
+static int count_lines_with(const char *s)
+{
+	const char *l = json_text(), *end;
+	int n = 0;
+
+	for (; (end = strchr(l, '\n')); l = end + 1)
+		n += memmem(l, (size_t)(end - l), s, strlen(s)) != NULL;
+	return n;
+}
+
 static struct vd_log_sink *sink_open(void)
 {
 	struct vd_log_sink *s;
@@ -82,8 +93,8 @@ static void test_each_batch_lands_whole_at_flush(void **state)
 	view(&p4, b4, n4);
 	view(&p6, b6, n6);
 	for (int i = 0; i < 3; i++) {
-		vd_log_writer_record(a, &p4, "a", NULL, -1);
-		vd_log_writer_record(b, &p6, "b", NULL, -1);
+		vd_log_writer_record(a, &p4, "a", NULL, -1, NULL);
+		vd_log_writer_record(b, &p6, "b", NULL, -1, NULL);
 	}
 	assert_int_equal(file_size(path), header);
 	assert_int_equal(file_size(json), 0);
@@ -122,7 +133,7 @@ static void test_big_records_flush_early(void **state)
 	vd_packet_view_init(&p, big, BIG, BIG);
 	vd_packet_parse(&p);
 	for (int i = 0; i < N; i++)
-		vd_log_writer_record(w, &p, "big", NULL, -1);
+		vd_log_writer_record(w, &p, "big", NULL, -1, NULL);
 	assert_true(file_size(path) > BIG); /* some went out before the flush */
 	vd_log_writer_free(w);
 	vd_log_sink_counts(s, &written, &errors);
@@ -139,6 +150,48 @@ static void test_big_records_flush_early(void **state)
 	assert_int_equal(vd_capture_skipped(c), 0);
 	vd_capture_close(c);
 	free(big);
+}
+
+/* A rewritten packet is recorded as it went on: the pcap record holds the
+ * edited bytes at their new length, the JSON line says rewritten; with the
+ * edit discarded, the original view's bytes and no rewrite. */
+static void test_rewritten_packet_is_recorded_rewritten(void **state)
+{
+	static const uint8_t more[6] = "abcdef";
+	static uint8_t buf[VD_EDIT_MAX_LEN];
+	struct vd_log_sink *s = sink_open();
+	struct vd_log_writer *w = vd_log_writer_new(s);
+	struct vd_packet orig, p, q;
+	struct vd_packet_edit edit;
+	struct vd_capture *c;
+
+	(void)state;
+	assert_non_null(w);
+	view(&orig, b4, n4);
+	memcpy(buf, b4, n4);
+	view(&p, buf, n4);
+	assert_int_equal(vd_packet_edit_init(&edit, &p, buf, sizeof(buf), 0), 0);
+	assert_int_equal(vd_packet_edit_set_ttl(&edit, 9), 0);
+	assert_int_equal(vd_packet_edit_replace_payload(&edit, 0, 0, more, sizeof(more)), 0);
+	vd_log_writer_record(w, &orig, "rw", NULL, -1, &edit);
+	vd_packet_edit_discard(&edit);
+	vd_log_writer_record(w, &orig, "rw", NULL, -1, &edit);
+	vd_log_writer_free(w);
+	vd_log_sink_close(s);
+
+	c = reader(path);
+	assert_int_equal(next(c, &q), 1);
+	assert_int_equal(q.caplen, n4 + sizeof(more));
+	assert_int_equal(q.len, n4 + sizeof(more));
+	assert_memory_equal(q.data, buf, n4 + sizeof(more));
+	assert_int_equal(q.ttl, 9);
+	assert_int_equal(next(c, &q), 1);
+	assert_int_equal(q.caplen, n4);
+	assert_memory_equal(q.data, b4, n4);
+	assert_int_equal(next(c, &q), 0);
+	vd_capture_close(c);
+	assert_int_equal(count_lines_with("\"rewritten\":true,\"rewrite\":[\"ttl\",\"payload\"]"), 1);
+	assert_int_equal(count_lines_with("\"rewrit"), 1);
 }
 
 /* A fake system: names by index, a clock the test moves, lookups counted. */
@@ -177,7 +230,7 @@ static const char *record_from(struct vd_log_writer *w, unsigned index, bool flu
 	p.source = VD_SOURCE_NFLOG;
 	p.meta |= VD_META_INDEV;
 	p.indev = index;
-	vd_log_writer_record(w, &p, NULL, NULL, -1);
+	vd_log_writer_record(w, &p, NULL, NULL, -1, NULL);
 	if (!flush)
 		return NULL;
 	vd_log_writer_flush(w);
@@ -254,6 +307,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_each_batch_lands_whole_at_flush),
 		T(test_big_records_flush_early),
+		T(test_rewritten_packet_is_recorded_rewritten),
 		T(test_interface_names_expire),
 		T(test_missing_interface_is_remembered),
 	};

@@ -1,7 +1,7 @@
 /* test_record_json.c - one packet as one JSON line (engine/record_json.c):
  * every key, escaping of outside strings (control characters, quote,
- * backslash, DEL, UTF-8 kept, bytes outside UTF-8 escaped), and a buffer too
- * small. */
+ * backslash, DEL, UTF-8 kept, bytes outside UTF-8 escaped), a buffer too
+ * small, and a rewritten packet (rewritten, rewrite, len and orig_len). */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -258,6 +258,108 @@ static void test_no_ip_header(void **state)
 	assert_null(strstr(line, "\"src\""));
 }
 
+/* A UDP packet in a buffer of its own with room to grow, opened for an
+ * edit: ttl and dport set, 4 payload bytes added. */
+struct rewrite {
+	uint8_t buf[VD_EDIT_MAX_LEN];
+	struct vd_packet pkt, orig;
+	struct vd_packet_edit edit;
+	uint32_t orig_len;
+};
+
+static void rewrite_make(struct rewrite *rw)
+{
+	static const uint8_t more[4] = { 1, 2, 3, 4 };
+	struct vt_l4 l4 = { .proto = IPPROTO_UDP, .sport = 40000, .dport = 53, .payload_len = 10 };
+	size_t n = vt_ipv6_build(rw->buf, sizeof(rw->buf),
+				 &(struct vt_ipv6){ .src = "2001:db8::1", .dst = "2001:db8::2" }, &l4);
+
+	assert_int_equal(vt_parse(&rw->pkt, rw->buf, n, n), VD_PARSE_OK);
+	rw->pkt.meta |= VD_META_TIMESTAMP;
+	rw->orig = rw->pkt;
+	rw->orig_len = (uint32_t)n;
+	assert_int_equal(vd_packet_edit_init(&rw->edit, &rw->pkt, rw->buf, sizeof(rw->buf), 0), 0);
+	assert_int_equal(vd_packet_edit_set_ttl(&rw->edit, 9), 0);
+	assert_int_equal(vd_packet_edit_set_dport(&rw->edit, 5353), 0);
+	assert_int_equal(vd_packet_edit_replace_payload(&rw->edit, 10, 10, more, sizeof(more)), 0);
+	assert_int_equal(rw->edit.len, n + 4);
+}
+
+static void test_rewritten_packet(void **state)
+{
+	static struct rewrite rw;
+	struct vd_record_info info = { .tag = -1, .edit = &rw.edit };
+	char want[128];
+
+	(void)state;
+	rewrite_make(&rw);
+	assert_true(vd_record_json(line, sizeof(line), &rw.pkt, &info) > 0);
+	expect("\"family\":\"ipv6\",\"src\":\"2001:db8::1\",\"dst\":\"2001:db8::2\"");
+	expect("\"sport\":40000,\"dport\":5353");
+	snprintf(want, sizeof(want), "\"len\":%u,", rw.orig_len + 4);
+	expect(want);
+	snprintf(want, sizeof(want),
+		 ",\"rewritten\":true,\"rewrite\":[\"ttl\",\"dport\",\"payload\"],\"orig_len\":%u}\n",
+		 rw.orig_len);
+	expect(want);
+
+	/* Given the view of the original with the edit, the line still
+	 * describes the packet as it went on: edit->pkt. */
+	assert_true(vd_record_json(line, sizeof(line), &rw.orig, &info) > 0);
+	expect("\"dport\":5353");
+	snprintf(want, sizeof(want), "\"len\":%u,", rw.orig_len + 4);
+	expect(want);
+}
+
+static void test_discarded_or_empty_edit_is_no_rewrite(void **state)
+{
+	static struct rewrite rw;
+	struct vd_record_info info = { .tag = -1, .edit = &rw.edit };
+	struct vd_packet_edit none;
+	char want[64];
+
+	(void)state;
+	rewrite_make(&rw);
+	vd_packet_edit_discard(&rw.edit);
+	assert_true(vd_record_json(line, sizeof(line), &rw.orig, &info) > 0);
+	assert_null(strstr(line, "rewrit"));
+	assert_null(strstr(line, "orig_len"));
+	expect("\"dport\":53,");
+	snprintf(want, sizeof(want), "\"len\":%u}", rw.orig_len);
+	expect(want);
+
+	/* Prepared, nothing edited. */
+	vd_packet_edit_prepare(&none, &rw.orig, rw.buf, sizeof(rw.buf), 0);
+	info.edit = &none;
+	assert_true(vd_record_json(line, sizeof(line), &rw.orig, &info) > 0);
+	assert_null(strstr(line, "rewrit"));
+}
+
+static void test_rewrite_lists_every_field(void **state)
+{
+	static struct rewrite rw;
+	struct vd_record_info info = { .tag = -1, .edit = &rw.edit };
+	char want[512] = ",\"rewrite\":[";
+	size_t n;
+
+	(void)state;
+	rewrite_make(&rw);
+	rw.edit.fields = (1u << VD_EDIT_FIELD_COUNT) - 1;
+	for (unsigned b = 0; b < VD_EDIT_FIELD_COUNT; b++) {
+		assert_non_null(vd_packet_edit_field_name(b));
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s\"%s\"", b ? "," : "",
+			 vd_packet_edit_field_name(b));
+	}
+	strcat(want, "],");
+	n = vd_record_json(line, sizeof(line), &rw.pkt, &info);
+	assert_true(n > 0);
+	expect(want);
+	/* A buffer one byte short of the line and its NUL: nothing, not a cut
+	 * line; exactly enough: the whole line. */
+	assert_int_equal(vd_record_json(line, n, &rw.pkt, &info), 0);
+	assert_int_equal(vd_record_json(line, n + 1, &rw.pkt, &info), n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +371,9 @@ int main(void)
 		cmocka_unit_test(test_every_byte_and_cut_sequences_stay_utf8),
 		cmocka_unit_test(test_buffer_too_small),
 		cmocka_unit_test(test_no_ip_header),
+		cmocka_unit_test(test_rewritten_packet),
+		cmocka_unit_test(test_discarded_or_empty_edit_is_no_rewrite),
+		cmocka_unit_test(test_rewrite_lists_every_field),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
