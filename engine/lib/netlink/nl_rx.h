@@ -25,9 +25,6 @@
 #define VD_NL_RX_DEFAULT_RCVBUF (8u << 20)
 /* Netlink and attribute overhead around a packet's bytes. */
 #define VD_NL_RX_MSG_OVERHEAD 4096
-/* Tail room a queue keeps after every slot's datagram, so that a packet
- * rewritten in place can grow (verdict/edit.h) without a copy. */
-#define VD_NL_RX_TAIL_ROOM 4096
 
 /* What the owner does with what arrives. Every handler is called on the
  * loop's thread. */

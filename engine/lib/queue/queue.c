@@ -244,10 +244,12 @@ VD_EXPORT struct vd_queue *vd_queue_open_sized(const struct vd_queue_config *cfg
 	if (!q->nl)
 		goto fail;
 	q->vb_buf = malloc(vd_verdict_batch_bufsize(n));
+	/* A slot holds the largest datagram; with an edit callback, tail room
+	 * after it too, so that a rewritten packet grows where it lies. */
 	if (!q->vb_buf ||
 	    vd_nl_rx_init_tail(&q->rx, mnl_socket_get_fd(q->nl), n,
 			       q->cfg.copy_range + VD_NL_RX_MSG_OVERHEAD,
-			       q->cfg.edit_callback ? VD_NL_RX_TAIL_ROOM : 0) < 0 ||
+			       q->cfg.edit_callback ? VD_QUEUE_TAIL_ROOM : 0) < 0 ||
 	    vd_verdict_batch_init(&q->vb, q->cfg.queue_num, q->vb_buf, n) < 0) {
 		vd_errbuf_set(errbuf, "%s: out of memory for %u receive slots", q->name, n);
 		errno = ENOMEM;

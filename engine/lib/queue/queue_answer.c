@@ -82,6 +82,9 @@ static void answer_undecodable(struct vd_queue_answer *a, const uint8_t *buf, si
 	       NULL);
 }
 
+_Static_assert(VD_QUEUE_MAX_PAYLOAD == VD_VERDICT_PAYLOAD_MAX,
+	       "verdict/queue.h promises what one verdict attribute carries");
+
 /* The edit callback's verdict for the decoded pkt of the slot [slot,
  * slot + room): the packet may grow up to the end of the slot, as far as one
  * verdict attribute carries. Costs a few stores when nothing is edited. */
