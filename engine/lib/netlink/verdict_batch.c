@@ -105,21 +105,25 @@ static struct nlmsghdr *put_verdict(struct vd_verdict_batch *vb, int type, uint3
  * fastest for one. */
 static void emit_run(struct vd_verdict_batch *vb)
 {
+	size_t len;
+
 	if (vb->run_len == 0)
 		return;
 	/* Each packet adds at most one message of at most VD_VERDICT_MSG_MAX
 	 * bytes and add() refuses more than max_packets, so the buffer from
 	 * vd_verdict_batch_bufsize never overflows. */
-	vb->len += put_verdict(vb, vb->run_len > 1 ? NFQNL_MSG_VERDICT_BATCH : NFQNL_MSG_VERDICT,
-			       vb->run_last_id, &vb->run)->nlmsg_len;
+	len = put_verdict(vb, vb->run_len > 1 ? NFQNL_MSG_VERDICT_BATCH : NFQNL_MSG_VERDICT,
+			  vb->run_last_id, &vb->run)->nlmsg_len;
+	vb->len += len;
+	vb->wire_bytes += len;
 	vb->run_len = 0;
 }
 
-/* Bytes the batch will send: what is written, the packets, and the open
- * run's message, not written yet. */
+/* Bytes the batch will send: what is written, and the open run's message,
+ * not written yet. */
 static size_t committed_bytes(const struct vd_verdict_batch *vb)
 {
-	return vb->len + vb->payload_bytes + (vb->run_len ? VD_VERDICT_MSG_MAX : 0);
+	return vb->wire_bytes + (vb->run_len ? VD_VERDICT_MSG_MAX : 0);
 }
 
 int vd_verdict_batch_add(struct vd_verdict_batch *vb, uint32_t id, const struct vd_wire_verdict *w)
@@ -152,6 +156,7 @@ int vd_verdict_batch_add_payload(struct vd_verdict_batch *vb, uint32_t id,
 				 uint32_t len)
 {
 	size_t msg_len = payload_msg_len(w, len), head_len = verdict_msg_len(w) + MNL_ATTR_HDRLEN;
+	size_t pad = MNL_ALIGN(len) - len;
 	struct nlmsghdr *nlh;
 	struct nlattr *attr;
 
@@ -176,11 +181,14 @@ int vd_verdict_batch_add_payload(struct vd_verdict_batch *vb, uint32_t id,
 	vb->len += head_len;
 	vb->iov[vb->niov++] = (struct iovec){ vb->buf + vb->seg_start, vb->len - vb->seg_start };
 	vb->iov[vb->niov++] = (struct iovec){ (void *)payload, len };
-	vb->payload_bytes += len;
-	/* The padding opens the next segment. */
+	vb->wire_bytes += msg_len;
+	/* The padding opens the next segment, placed so that the next message
+	 * starts 4-byte aligned in the buffer too (the bytes skipped before
+	 * it are not sent). */
+	vb->len += (MNL_ALIGNTO - pad) % MNL_ALIGNTO;
 	vb->seg_start = vb->len;
-	memset(vb->buf + vb->len, 0, MNL_ALIGN(len) - len);
-	vb->len += MNL_ALIGN(len) - len;
+	memset(vb->buf + vb->len, 0, pad);
+	vb->len += pad;
 	return 0;
 }
 
@@ -200,14 +208,14 @@ size_t vd_verdict_batch_finish(struct vd_verdict_batch *vb, const struct iovec *
 		vb->iov[n++] = (struct iovec){ vb->buf + vb->seg_start, vb->len - vb->seg_start };
 	*iov = vb->iov;
 	*niov = n;
-	return vb->len + vb->payload_bytes;
+	return vb->wire_bytes;
 }
 
 void vd_verdict_batch_reset(struct vd_verdict_batch *vb)
 {
 	vb->len = 0;
 	vb->seg_start = 0;
-	vb->payload_bytes = 0;
+	vb->wire_bytes = 0;
 	vb->niov = 0;
 	vb->run_len = 0;
 	vb->nmsgs = 0;

@@ -63,7 +63,7 @@ struct vd_verdict_batch {
 	uint8_t *buf;        /* the messages (the caller's) */
 	size_t len;          /* bytes written to buf */
 	size_t seg_start;    /* where the open segment of buf begins */
-	size_t payload_bytes; /* packet bytes spliced in */
+	size_t wire_bytes;   /* bytes the messages written so far send */
 	size_t max_bytes;    /* one sendmsg's limit */
 	struct iovec *iov;   /* closed segments and packets, in order */
 	unsigned niov, max_iov;

@@ -315,6 +315,9 @@ static void test_payload_verdicts_are_their_own_messages(void **state)
 	assert_ptr_equal(iov[3].iov_base, eight);
 	/* The next segment starts with the 3 bytes of padding. */
 	assert_memory_equal(iov[2].iov_base, "\0\0\0", 3);
+	/* and the message after them lies 4-byte aligned in the buffer, as
+	 * struct nlmsghdr needs (UBSan: misaligned access). */
+	assert_int_equal(((const uint8_t *)iov[2].iov_base + 3 - f->buf) % 4, 0);
 }
 
 /* A payload verdict first and last: no empty buffer, the last one only
