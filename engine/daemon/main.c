@@ -60,18 +60,19 @@ static struct vd_verdict rules_fallback_cb(void *user)
 	return vd_rules_default_verdict(w->rules);
 }
 
-/* Hot path: the rule table's verdict; a record when the rule says log. */
-static struct vd_verdict rules_cb(const struct vd_packet *pkt, void *user)
+/* Hot path: the rule table's verdict, its rewrites made in place (the
+ * queue sends them); a record when the rule says log. */
+static struct vd_verdict rules_edit_cb(struct vd_packet_edit *edit, void *user)
 {
 	const struct worker_ctx *w = user;
 	struct vd_rules_match m;
 	struct vd_verdict v;
 
 	if (!w->writer)
-		return vd_rules_eval(w->rules, w->index, pkt);
-	v = vd_rules_eval_match(w->rules, w->index, pkt, &m);
+		return vd_rules_eval_edit(w->rules, w->index, edit, NULL);
+	v = vd_rules_eval_edit(w->rules, w->index, edit, &m);
 	if (m.log)
-		vd_log_writer_record(w->writer, pkt, m.rule, &v, -1, NULL);
+		vd_log_writer_record(w->writer, edit->pkt, m.rule, &v, -1, edit);
 	return v;
 }
 
@@ -171,7 +172,9 @@ static struct vd_engine *engine_from_options(struct daemon *d, const uint16_t *q
 		.optional_flags = o->optional_flags,
 		.batch_size = o->batch,
 		.rcvbuf = o->rcvbuf,
-		.callback = d->rules ? rules_cb : default_verdict_cb,
+		/* Without rules nothing is rewritten: the plain callback. */
+		.callback = d->rules ? NULL : default_verdict_cb,
+		.edit_callback = d->rules ? rules_edit_cb : NULL,
 		.fallback = d->rules ? rules_fallback_cb : default_fallback_cb,
 		.user = &o->default_verdict,
 	};

@@ -49,6 +49,13 @@ extern "C" {
 /* Largest copy range the kernel accepts (NFQNL_MAX_COPY_RANGE). */
 #define VD_QUEUE_MAX_COPY_RANGE 0xffff
 
+/* With an edit callback: bytes every receive slot keeps free after the
+ * largest datagram, room for a rewritten packet to grow in place. */
+#define VD_QUEUE_TAIL_ROOM 4096
+
+/* The longest packet a verdict carries back (one NFQA_PAYLOAD attribute). */
+#define VD_QUEUE_MAX_PAYLOAD 65531
+
 /* vd_queue_config.flags, sent to the kernel in one NFQA_CFG_FLAGS attribute
  * with a mask that covers all five, so an unset flag is cleared too. */
 enum vd_queue_flag {
@@ -70,10 +77,19 @@ typedef struct vd_verdict (*vd_packet_cb)(const struct vd_packet *pkt, void *use
 
 /* Like vd_packet_cb, for a packet the callback may rewrite: edit was
  * vd_packet_edit_prepare'd over the packet in the receive buffer (edit->pkt
- * is the view), with the slot's tail room as capacity for growth. When the
- * verdict is accept, repeat or queue and vd_packet_edit_pending(edit), the
- * verdict carries edit->buf[0, edit->len) as the packet's new content; a
- * drop verdict discards the edits. Hot path, like vd_packet_cb. */
+ * is the view, writable, the queue's own), with the slot's tail room as
+ * capacity for growth: every receive slot keeps VD_QUEUE_TAIL_ROOM bytes
+ * after the largest datagram, and the capacity is never above
+ * VD_QUEUE_MAX_PAYLOAD (what one verdict carries). When the verdict is
+ * accept, repeat or queue and vd_packet_edit_pending(edit), the verdict
+ * carries edit->buf[0, edit->len) as the packet's new content, read in
+ * place when the batch's verdicts are sent (no copy), in a verdict message
+ * of its own; a drop verdict discards the edits. A verdict the queue cannot
+ * send with its packet (larger than the socket's send limit) goes out
+ * without it, the packet unchanged, counted in rewrite_refused. Edits are
+ * prepared with no option: a TCP payload length change is refused (see
+ * verdict/edit.h). Hot path, like vd_packet_cb; a packet the callback does
+ * not edit costs a few stores more. */
 typedef struct vd_verdict (*vd_packet_edit_cb)(struct vd_packet_edit *edit, void *user);
 
 /* Called once per receive batch, after every packet of it got its verdict and
@@ -95,7 +111,7 @@ struct vd_queue_config {
 				  * when the kernel does not support them */
 	unsigned batch_size;    /* packets per receive; 0: 64 */
 	unsigned rcvbuf;        /* socket receive buffer bytes; 0: 8 MiB */
-	vd_packet_cb callback;  /* required */
+	vd_packet_cb callback;  /* required, unless edit_callback is set */
 	vd_batch_cb batch_callback; /* optional */
 	void *user;             /* passed to the callbacks */
 	/* --- added in 0.2 --- */
@@ -124,7 +140,9 @@ struct vd_queue_stats {
 	uint64_t undecodable;   /* packets answered by the fallback: message not decodable */
 	/* --- added in 0.3 --- */
 	uint64_t rewritten;     /* verdicts sent with a rewritten packet */
-	uint64_t rewrite_refused; /* edits the queue could not send (sent unchanged) */
+	uint64_t rewrite_refused; /* edits the queue could not send (sent unchanged):
+				   * a verdict with its packet over the socket's
+				   * send limit, or over 65,531 bytes */
 };
 
 /* The kernel's counters of one queue, from /proc/net/netfilter/nfnetlink_queue

@@ -23,10 +23,17 @@ int vd_nl_rx_batch_check(unsigned *batch, const char *what, char *errbuf)
 
 int vd_nl_rx_init(struct vd_nl_rx *rx, int fd, unsigned nslots, size_t slot_size)
 {
+	return vd_nl_rx_init_tail(rx, fd, nslots, slot_size, 0);
+}
+
+int vd_nl_rx_init_tail(struct vd_nl_rx *rx, int fd, unsigned nslots, size_t datagram_max,
+		       size_t tail_room)
+{
 	memset(rx, 0, sizeof(*rx));
 	rx->fd = fd;
 	rx->nslots = nslots;
-	rx->slot_size = (slot_size + 4095) & ~(size_t)4095;
+	rx->slot_size = (datagram_max + tail_room + 4095) & ~(size_t)4095;
+	rx->recv_size = rx->slot_size - tail_room;
 	/* Large enough to be mmap'ed: pages a small packet never touches stay
 	 * out of the resident set. */
 	rx->buf = malloc(rx->slot_size * nslots);
@@ -39,7 +46,7 @@ int vd_nl_rx_init(struct vd_nl_rx *rx, int fd, unsigned nslots, size_t slot_size
 	}
 	for (unsigned i = 0; i < nslots; i++) {
 		rx->iov[i] = (struct iovec){ .iov_base = rx->buf + (size_t)i * rx->slot_size,
-					     .iov_len = rx->slot_size };
+					     .iov_len = rx->recv_size };
 		rx->msgs[i].msg_hdr.msg_iov = &rx->iov[i];
 		rx->msgs[i].msg_hdr.msg_iovlen = 1;
 	}

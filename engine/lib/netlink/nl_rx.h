@@ -45,7 +45,8 @@ struct vd_nl_rx_ops {
 struct vd_nl_rx {
 	int fd;
 	unsigned nslots;
-	size_t slot_size;
+	size_t slot_size;        /* bytes of a slot, tail room included */
+	size_t recv_size;        /* bytes a receive may fill: slot_size - tail room */
 	uint8_t *buf;            /* nslots slots of slot_size bytes */
 	struct mmsghdr *msgs;
 	struct iovec *iov;
@@ -61,6 +62,14 @@ int vd_nl_rx_batch_check(unsigned *batch, const char *what, char *errbuf);
 /* Allocates nslots slots for datagrams of up to slot_size bytes (rounded up
  * to a page) on fd. Returns 0 or -1 with errno ENOMEM. */
 int vd_nl_rx_init(struct vd_nl_rx *rx, int fd, unsigned nslots, size_t slot_size);
+
+/* Like vd_nl_rx_init, with tail_room more bytes at the end of every slot
+ * that no receive writes: a datagram of up to datagram_max bytes (the page
+ * rounding goes to the receive) always leaves at least tail_room bytes of
+ * its slot free after it. A larger datagram is cut (MSG_TRUNC) where the
+ * tail room starts. For queues, whose packets are rewritten in place. */
+int vd_nl_rx_init_tail(struct vd_nl_rx *rx, int fd, unsigned nslots, size_t datagram_max,
+		       size_t tail_room);
 void vd_nl_rx_free(struct vd_nl_rx *rx);
 
 /* One turn: one receive (flags: MSG_WAITFORONE to block up to the socket's

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <libmnl/libmnl.h>
 
@@ -18,6 +19,35 @@ int vd_nl_socket_set_rcvbuf(int fd, unsigned bytes)
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) == 0)
 		return 0;
 	return setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
+int vd_nl_socket_set_sndbuf(int fd, unsigned bytes)
+{
+	int size = (int)bytes;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) == 0)
+		return 0;
+	return setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
+size_t vd_nl_socket_send_limit(int fd)
+{
+	int size = 0;
+	socklen_t len = sizeof(size);
+
+	/* The 32 bytes are netlink_sendmsg()'s own margin (sk_sndbuf - 32). */
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len) != 0 || size <= 32)
+		return 0;
+	return (size_t)size - 32;
+}
+
+ssize_t vd_nl_socket_sendv(struct mnl_socket *nl, const struct iovec *iov, unsigned niov)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct msghdr msg = { .msg_name = &kernel, .msg_namelen = sizeof(kernel),
+			      .msg_iov = (struct iovec *)iov, .msg_iovlen = niov };
+
+	return sendmsg(mnl_socket_get_fd(nl), &msg, 0);
 }
 
 struct mnl_socket *vd_nl_socket_open(const char *what, unsigned rcvbuf, unsigned flags,

@@ -13,7 +13,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
+struct iovec;
 struct mnl_socket;
 struct nlmsghdr;
 
@@ -49,6 +51,22 @@ struct mnl_socket *vd_nl_socket_open(const char *what, unsigned rcvbuf, unsigned
  * CAP_NET_ADMIN, which binding needs anyway), else SO_RCVBUF (capped).
  * Returns 0 or -1 with errno. */
 int vd_nl_socket_set_rcvbuf(int fd, unsigned bytes);
+
+/* Raises the send buffer like vd_nl_socket_set_rcvbuf. netlink_sendmsg()
+ * refuses a send larger than the buffer less 32 bytes (EMSGSIZE), so a queue
+ * that sends rewritten packets needs more than the default. Returns 0 or -1
+ * with errno. */
+int vd_nl_socket_set_sndbuf(int fd, unsigned bytes);
+
+/* The largest send the kernel takes on fd now: its send buffer (as the
+ * kernel counts it, doubled) less 32 bytes. Returns 0 when it cannot be read. */
+size_t vd_nl_socket_send_limit(int fd);
+
+/* Sends the niov buffers of iov as one datagram to the kernel: one sendmsg,
+ * so that a message may be split over buffers (a verdict's header in one, the
+ * packet it carries in another, read in place). Returns the bytes sent, or
+ * -1 with errno. Hot path: one syscall. */
+ssize_t vd_nl_socket_sendv(struct mnl_socket *nl, const struct iovec *iov, unsigned niov);
 
 /* Sends one configuration message with NLM_F_ACK and a fresh sequence
  * number, and waits up to VD_NL_ACK_TIMEOUT_MS for its answer, handing

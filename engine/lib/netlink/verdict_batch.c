@@ -2,6 +2,8 @@
 #include <arpa/inet.h> /* before the linux/ headers: glibc owns struct in_addr */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
@@ -10,12 +12,34 @@
 
 #include "verdict_batch.h"
 
+/* A verdict message's length before any payload: header, nfgenmsg,
+ * NFQA_VERDICT_HDR, and NFQA_MARK when set. */
+static size_t verdict_msg_len(const struct vd_wire_verdict *w)
+{
+	return MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)) +
+	       MNL_ATTR_HDRLEN + MNL_ALIGN(sizeof(struct nfqnl_msg_verdict_hdr)) +
+	       (w->has_mark ? MNL_ATTR_HDRLEN + sizeof(uint32_t) : 0);
+}
+
+/* The buffer bytes and packet bytes of a payload verdict. */
+static size_t payload_msg_len(const struct vd_wire_verdict *w, uint32_t len)
+{
+	return verdict_msg_len(w) + MNL_ATTR_HDRLEN + MNL_ALIGN(len);
+}
+
 int vd_verdict_batch_init(struct vd_verdict_batch *vb, uint16_t queue_num, void *buf,
 			  unsigned max_packets)
 {
-	*vb = (struct vd_verdict_batch){ .queue_num = queue_num, .max_packets = max_packets };
-	vb->msgs = mnl_nlmsg_batch_start(buf, vd_verdict_batch_bufsize(max_packets) / 2);
-	if (!vb->msgs) {
+	/* Each payload verdict closes a segment and adds its packet; one more
+	 * for the last segment. */
+	size_t max_iov = 2 * (size_t)max_packets + 1;
+
+	*vb = (struct vd_verdict_batch){ .buf = buf, .queue_num = queue_num,
+					 .max_packets = max_packets, .max_bytes = SIZE_MAX };
+	vb->max_iov = max_iov < VD_VERDICT_BATCH_MAX_IOV ? (unsigned)max_iov
+							 : VD_VERDICT_BATCH_MAX_IOV;
+	vb->iov = calloc(vb->max_iov, sizeof(*vb->iov));
+	if (!vb->iov) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -24,9 +48,15 @@ int vd_verdict_batch_init(struct vd_verdict_batch *vb, uint16_t queue_num, void 
 
 void vd_verdict_batch_free(struct vd_verdict_batch *vb)
 {
-	if (vb->msgs)
-		mnl_nlmsg_batch_stop(vb->msgs);
-	vb->msgs = NULL;
+	free(vb->iov);
+	vb->iov = NULL;
+}
+
+void vd_verdict_batch_set_send_limit(struct vd_verdict_batch *vb, size_t max_bytes)
+{
+	/* Plain verdicts must always fit an empty batch, or add would refuse
+	 * forever. */
+	vb->max_bytes = max_bytes < 2 * VD_VERDICT_MSG_MAX ? 2 * VD_VERDICT_MSG_MAX : max_bytes;
 }
 
 bool vd_wire_verdict_from(struct vd_verdict v, uint32_t pkt_mark, struct vd_wire_verdict *out)
@@ -56,45 +86,109 @@ static bool wire_equal(const struct vd_wire_verdict *a, const struct vd_wire_ver
 	return a->code == b->code && a->has_mark == b->has_mark && a->mark == b->mark;
 }
 
+/* Writes a verdict message for id at the end of the buffer. The caller
+ * advances len (a payload verdict's nlmsg_len counts bytes not in buf). */
+static struct nlmsghdr *put_verdict(struct vd_verdict_batch *vb, int type, uint32_t id,
+				    const struct vd_wire_verdict *w)
+{
+	struct nlmsghdr *nlh = nfq_nlmsg_put((char *)vb->buf + vb->len, type, vb->queue_num);
+
+	nfq_nlmsg_verdict_put(nlh, (int)id, (int)w->code);
+	if (w->has_mark)
+		nfq_nlmsg_verdict_put_mark(nlh, w->mark);
+	vb->nmsgs++;
+	return nlh;
+}
+
 /* Writes the open run as one message: a batch verdict only when it covers
  * more than one packet, since a plain verdict is what the kernel handles
  * fastest for one. */
 static void emit_run(struct vd_verdict_batch *vb)
 {
-	struct nlmsghdr *nlh;
-	int type;
+	size_t len;
 
 	if (vb->run_len == 0)
 		return;
-	type = vb->run_len > 1 ? NFQNL_MSG_VERDICT_BATCH : NFQNL_MSG_VERDICT;
-	nlh = nfq_nlmsg_put(mnl_nlmsg_batch_current(vb->msgs), type, vb->queue_num);
-	nfq_nlmsg_verdict_put(nlh, (int)vb->run_last_id, (int)vb->run.code);
-	if (vb->run.has_mark)
-		nfq_nlmsg_verdict_put_mark(nlh, vb->run.mark);
+	/* Each packet adds at most one message of at most VD_VERDICT_MSG_MAX
+	 * bytes and add() refuses more than max_packets, so the buffer from
+	 * vd_verdict_batch_bufsize never overflows. */
+	len = put_verdict(vb, vb->run_len > 1 ? NFQNL_MSG_VERDICT_BATCH : NFQNL_MSG_VERDICT,
+			  vb->run_last_id, &vb->run)->nlmsg_len;
+	vb->len += len;
+	vb->wire_bytes += len;
 	vb->run_len = 0;
-	vb->nmsgs++;
-	/* Each packet adds at most one message and add() refuses more than
-	 * max_packets, so the buffer from vd_verdict_batch_bufsize never
-	 * overflows and libmnl's overflow carry-over is never needed. */
-	mnl_nlmsg_batch_next(vb->msgs);
+}
+
+/* Bytes the batch will send: what is written, and the open run's message,
+ * not written yet. */
+static size_t committed_bytes(const struct vd_verdict_batch *vb)
+{
+	return vb->wire_bytes + (vb->run_len ? VD_VERDICT_MSG_MAX : 0);
 }
 
 int vd_verdict_batch_add(struct vd_verdict_batch *vb, uint32_t id, const struct vd_wire_verdict *w)
 {
-	if (vb->npackets >= vb->max_packets) {
-		errno = ENOSPC;
-		return -1;
-	}
-	vb->npackets++;
+	if (vb->npackets >= vb->max_packets)
+		goto full;
 	if (vb->run_len > 0 && wire_equal(&vb->run, w)) {
+		vb->npackets++;
 		vb->run_len++;
 		vb->run_last_id = id;
 		return 0;
 	}
+	/* A new run: its message is written later, so it is reserved now. */
+	if (committed_bytes(vb) + VD_VERDICT_MSG_MAX > vb->max_bytes)
+		goto full;
+	vb->npackets++;
 	emit_run(vb);
 	vb->run = *w;
 	vb->run_len = 1;
 	vb->run_last_id = id;
+	return 0;
+full:
+	errno = ENOSPC;
+	return -1;
+}
+
+/* Hot path: no allocation, no syscall, no copy of the packet. */
+int vd_verdict_batch_add_payload(struct vd_verdict_batch *vb, uint32_t id,
+				 const struct vd_wire_verdict *w, const uint8_t *payload,
+				 uint32_t len)
+{
+	size_t msg_len = payload_msg_len(w, len), head_len = verdict_msg_len(w) + MNL_ATTR_HDRLEN;
+	size_t pad = MNL_ALIGN(len) - len;
+	struct nlmsghdr *nlh;
+	struct nlattr *attr;
+
+	if (len == 0 || len > VD_VERDICT_PAYLOAD_MAX || msg_len > vb->max_bytes) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	/* Closing this segment and the packet, then the last segment. */
+	if (vb->npackets >= vb->max_packets || vb->niov + 3 > vb->max_iov ||
+	    committed_bytes(vb) + msg_len > vb->max_bytes) {
+		errno = ENOSPC;
+		return -1;
+	}
+	vb->npackets++;
+	vb->npayloads++;
+	emit_run(vb);
+	nlh = put_verdict(vb, NFQNL_MSG_VERDICT, id, w);
+	attr = mnl_nlmsg_put_extra_header(nlh, MNL_ATTR_HDRLEN);
+	attr->nla_type = NFQA_PAYLOAD;
+	attr->nla_len = (uint16_t)(MNL_ATTR_HDRLEN + len);
+	nlh->nlmsg_len += MNL_ALIGN(len); /* the packet and its padding follow */
+	vb->len += head_len;
+	vb->iov[vb->niov++] = (struct iovec){ vb->buf + vb->seg_start, vb->len - vb->seg_start };
+	vb->iov[vb->niov++] = (struct iovec){ (void *)payload, len };
+	vb->wire_bytes += msg_len;
+	/* The padding opens the next segment, placed so that the next message
+	 * starts 4-byte aligned in the buffer too (the bytes skipped before
+	 * it are not sent). */
+	vb->len += (MNL_ALIGNTO - pad) % MNL_ALIGNTO;
+	vb->seg_start = vb->len;
+	memset(vb->buf + vb->len, 0, pad);
+	vb->len += pad;
 	return 0;
 }
 
@@ -103,17 +197,28 @@ void vd_verdict_batch_break(struct vd_verdict_batch *vb)
 	emit_run(vb);
 }
 
-void vd_verdict_batch_finish(struct vd_verdict_batch *vb, const void **buf, size_t *len)
+size_t vd_verdict_batch_finish(struct vd_verdict_batch *vb, const struct iovec **iov,
+			       unsigned *niov)
 {
+	unsigned n = vb->niov;
+
 	emit_run(vb);
-	*buf = mnl_nlmsg_batch_head(vb->msgs);
-	*len = mnl_nlmsg_batch_size(vb->msgs);
+	/* Not counted in niov, so that finishing again gives the same. */
+	if (vb->len > vb->seg_start)
+		vb->iov[n++] = (struct iovec){ vb->buf + vb->seg_start, vb->len - vb->seg_start };
+	*iov = vb->iov;
+	*niov = n;
+	return vb->wire_bytes;
 }
 
 void vd_verdict_batch_reset(struct vd_verdict_batch *vb)
 {
-	mnl_nlmsg_batch_reset(vb->msgs);
+	vb->len = 0;
+	vb->seg_start = 0;
+	vb->wire_bytes = 0;
+	vb->niov = 0;
 	vb->run_len = 0;
 	vb->nmsgs = 0;
 	vb->npackets = 0;
+	vb->npayloads = 0;
 }

@@ -35,6 +35,9 @@
 
 #define STATS_FIELDS (sizeof(struct vd_queue_stats) / sizeof(uint64_t))
 
+/* The send buffer a rewriting queue asks for at most. */
+#define VD_QUEUE_MAX_SNDBUF (16u << 20)
+
 struct vd_queue {
 	struct vd_queue_config cfg;
 	struct mnl_socket *nl;
@@ -56,15 +59,16 @@ static void stats_publish(void *owner)
 	vd_counters_publish((uint64_t *)&q->stats, (uint64_t *)&q->delta, STATS_FIELDS);
 }
 
-/* Sends the batch's verdicts: one sendmsg for all of them. */
+/* Sends the batch's verdicts: one sendmsg for all of them, rewritten
+ * packets read where they lie in the receive slots. */
 static void flush_verdicts(struct vd_queue *q)
 {
-	const void *buf;
-	size_t len;
+	const struct iovec *iov;
+	unsigned niov;
 
-	vd_verdict_batch_finish(&q->vb, &buf, &len);
-	if (len > 0) {
-		if (mnl_socket_sendto(q->nl, buf, len) < 0) {
+	vd_verdict_batch_finish(&q->vb, &iov, &niov);
+	if (niov > 0) {
+		if (vd_nl_socket_sendv(q->nl, iov, niov) < 0) {
 			q->delta.send_errors++;
 			vd_log(VD_LOG_ERROR, "%s: sending %u verdicts failed: %s", q->name,
 			       q->vb.npackets, strerror(errno));
@@ -74,11 +78,18 @@ static void flush_verdicts(struct vd_queue *q)
 	vd_verdict_batch_reset(&q->vb);
 }
 
+/* The receive slot buf starts, writable: the queue allocated the slots, and
+ * the receive loop hands them on read-only. */
+static uint8_t *own_slot(struct vd_queue *q, const uint8_t *buf)
+{
+	return q->rx.buf + (buf - q->rx.buf);
+}
+
 static void handle_datagram(void *owner, const uint8_t *buf, size_t len, bool truncated)
 {
 	struct vd_queue *q = owner;
 
-	vd_queue_answer_datagram(&q->answer, buf, len, truncated);
+	vd_queue_answer_datagram(&q->answer, own_slot(q, buf), len, q->rx.slot_size, truncated);
 }
 
 static void flush(void *owner)
@@ -128,7 +139,8 @@ static void handle_setup_datagram(const void *buf, size_t len, void *data)
 
 static struct vd_nl_io setup_io(struct vd_queue *q)
 {
-	return (struct vd_nl_io){ .buf = q->rx.buf, .size = q->rx.slot_size,
+	/* The first slot, its tail room kept as in the receive loop. */
+	return (struct vd_nl_io){ .buf = q->rx.buf, .size = q->rx.recv_size,
 				  .other = handle_setup_datagram, .data = q };
 }
 
@@ -174,7 +186,7 @@ static int config_check(struct vd_queue *q, const struct vd_queue_config *cfg, s
 			      "(it sets queue settings this library does not know)", q->name);
 		return -1;
 	}
-	if (!q->cfg.callback) {
+	if (!q->cfg.callback && !q->cfg.edit_callback) {
 		vd_errbuf_set(errbuf, "%s: no packet callback given", q->name);
 		errno = EINVAL;
 		return -1;
@@ -184,6 +196,22 @@ static int config_check(struct vd_queue *q, const struct vd_queue_config *cfg, s
 	if (q->cfg.rcvbuf == 0)
 		q->cfg.rcvbuf = VD_NL_RX_DEFAULT_RCVBUF;
 	return vd_nl_rx_batch_check(&q->cfg.batch_size, q->name, errbuf);
+}
+
+/* Rewritten packets make verdict sends as large as the receive batch: the
+ * send buffer is raised to hold one (it is a limit, not memory the kernel
+ * keeps), and the batch sends early when even that would be passed. */
+static void send_limit_set(struct vd_queue *q)
+{
+	int fd = mnl_socket_get_fd(q->nl);
+	size_t want = (size_t)q->cfg.batch_size * (q->rx.slot_size + VD_VERDICT_MSG_MAX);
+
+	if (q->cfg.edit_callback &&
+	    vd_nl_socket_set_sndbuf(fd, want < VD_QUEUE_MAX_SNDBUF ? (unsigned)want
+								   : VD_QUEUE_MAX_SNDBUF) < 0)
+		vd_log(VD_LOG_WARN, "%s: cannot raise the send buffer: %s; rewritten packets "
+		       "are sent in smaller batches", q->name, strerror(errno));
+	vd_verdict_batch_set_send_limit(&q->vb, vd_nl_socket_send_limit(fd));
 }
 
 static void queue_free(struct vd_queue *q)
@@ -216,14 +244,18 @@ VD_EXPORT struct vd_queue *vd_queue_open_sized(const struct vd_queue_config *cfg
 	if (!q->nl)
 		goto fail;
 	q->vb_buf = malloc(vd_verdict_batch_bufsize(n));
+	/* A slot holds the largest datagram; with an edit callback, tail room
+	 * after it too, so that a rewritten packet grows where it lies. */
 	if (!q->vb_buf ||
-	    vd_nl_rx_init(&q->rx, mnl_socket_get_fd(q->nl), n,
-			  q->cfg.copy_range + VD_NL_RX_MSG_OVERHEAD) < 0 ||
+	    vd_nl_rx_init_tail(&q->rx, mnl_socket_get_fd(q->nl), n,
+			       q->cfg.copy_range + VD_NL_RX_MSG_OVERHEAD,
+			       q->cfg.edit_callback ? VD_QUEUE_TAIL_ROOM : 0) < 0 ||
 	    vd_verdict_batch_init(&q->vb, q->cfg.queue_num, q->vb_buf, n) < 0) {
 		vd_errbuf_set(errbuf, "%s: out of memory for %u receive slots", q->name, n);
 		errno = ENOMEM;
 		goto fail;
 	}
+	send_limit_set(q);
 	q->answer = (struct vd_queue_answer){ .cfg = &q->cfg, .vb = &q->vb, .delta = &q->delta,
 					      .flush = flush, .owner = q };
 	io = setup_io(q);

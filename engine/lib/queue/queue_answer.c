@@ -1,5 +1,7 @@
 /* queue_answer.c - a queue's datagram to verdicts (queue_answer.h). */
 #include <arpa/inet.h> /* before the linux/ headers: glibc owns struct in_addr */
+#include <errno.h>
+
 #include <libmnl/libmnl.h>
 
 #include "nfq_message.h"
@@ -26,8 +28,10 @@ static void count_verdict(struct vd_queue_stats *d, struct vd_verdict v)
 		d->marked++;
 }
 
-/* Adds v for packet id to the batch (its mark relative to pkt_mark). */
-static void answer(struct vd_queue_answer *a, uint32_t id, struct vd_verdict v, uint32_t pkt_mark)
+/* Adds v for packet id to the batch (its mark relative to pkt_mark), with
+ * the packet's new content when edit holds edits to send. */
+static void answer(struct vd_queue_answer *a, uint32_t id, struct vd_verdict v, uint32_t pkt_mark,
+		   struct vd_packet_edit *edit)
 {
 	struct vd_wire_verdict wire;
 
@@ -38,6 +42,23 @@ static void answer(struct vd_queue_answer *a, uint32_t id, struct vd_verdict v, 
 		vd_wire_verdict_from(v, 0, &wire);
 	}
 	count_verdict(a->delta, v);
+	/* A dropped packet's edits go nowhere: the kernel frees the original. */
+	if (v.kind != VD_VERDICT_DROP && vd_packet_edit_pending(edit)) {
+		int ret = vd_verdict_batch_add_payload(a->vb, id, &wire, edit->buf, edit->len);
+
+		if (ret < 0 && errno == ENOSPC) {
+			a->flush(a->owner);
+			ret = vd_verdict_batch_add_payload(a->vb, id, &wire, edit->buf, edit->len);
+		}
+		if (ret == 0) {
+			a->delta->rewritten++;
+			return;
+		}
+		/* Beyond what one verdict or one send can carry: the packet
+		 * goes on as it came, which the kernel still holds. */
+		a->delta->rewrite_refused++;
+		vd_packet_edit_discard(edit);
+	}
 	if (vd_verdict_batch_add(a->vb, id, &wire) < 0) {
 		a->flush(a->owner);
 		vd_verdict_batch_add(a->vb, id, &wire);
@@ -57,12 +78,34 @@ static void answer_undecodable(struct vd_queue_answer *a, const uint8_t *buf, si
 	}
 	a->delta->packets++;
 	a->delta->undecodable++;
-	answer(a, id, a->cfg->fallback ? a->cfg->fallback(a->cfg->user) : vd_verdict_drop(), 0);
+	answer(a, id, a->cfg->fallback ? a->cfg->fallback(a->cfg->user) : vd_verdict_drop(), 0,
+	       NULL);
 }
 
-static void answer_packet(struct vd_queue_answer *a, const struct nlmsghdr *nlh)
+_Static_assert(VD_QUEUE_MAX_PAYLOAD == VD_VERDICT_PAYLOAD_MAX,
+	       "verdict/queue.h promises what one verdict attribute carries");
+
+/* The edit callback's verdict for the decoded pkt of the slot [slot,
+ * slot + room): the packet may grow up to the end of the slot, as far as one
+ * verdict attribute carries. Costs a few stores when nothing is edited. */
+static struct vd_verdict edit_verdict(struct vd_queue_answer *a, uint8_t *slot, size_t room)
 {
 	struct vd_packet *pkt = &a->pkt;
+	/* pkt->data points into the slot: the same byte, writable. */
+	uint8_t *data = pkt->data ? slot + (pkt->data - slot) : NULL;
+	size_t capacity = data ? room - (size_t)(data - slot) : 0;
+
+	if (capacity > VD_VERDICT_PAYLOAD_MAX)
+		capacity = VD_VERDICT_PAYLOAD_MAX;
+	vd_packet_edit_prepare(&a->edit, pkt, data, (uint32_t)capacity, 0);
+	return a->cfg->edit_callback(&a->edit, a->cfg->user);
+}
+
+static void answer_packet(struct vd_queue_answer *a, const struct nlmsghdr *nlh, uint8_t *slot,
+			  size_t room)
+{
+	struct vd_packet *pkt = &a->pkt;
+	uint32_t mark;
 
 	if (vd_nfq_message_decode(nlh, pkt) < 0) {
 		answer_undecodable(a, (const uint8_t *)nlh, nlh->nlmsg_len);
@@ -74,11 +117,15 @@ static void answer_packet(struct vd_queue_answer *a, const struct nlmsghdr *nlh)
 		a->delta->parse_errors++;
 	if (pkt->flags & VD_PACKET_TRUNCATED)
 		a->delta->truncated++;
-	answer(a, pkt->id, a->cfg->callback(pkt, a->cfg->user),
-	       (pkt->meta & VD_META_MARK) ? pkt->mark : 0);
+	/* The kernel's mark, read before a callback that may write the view. */
+	mark = (pkt->meta & VD_META_MARK) ? pkt->mark : 0;
+	if (a->cfg->edit_callback)
+		answer(a, pkt->id, edit_verdict(a, slot, room), mark, &a->edit);
+	else
+		answer(a, pkt->id, a->cfg->callback(pkt, a->cfg->user), mark, NULL);
 }
 
-void vd_queue_answer_datagram(struct vd_queue_answer *a, const uint8_t *buf, size_t len,
+void vd_queue_answer_datagram(struct vd_queue_answer *a, uint8_t *buf, size_t len, size_t room,
 			      bool truncated)
 {
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
@@ -93,7 +140,7 @@ void vd_queue_answer_datagram(struct vd_queue_answer *a, const uint8_t *buf, siz
 	}
 	for (; vd_nl_msg_ok(nlh, remaining); nlh = vd_nl_msg_next(nlh, &remaining)) {
 		if (nlh->nlmsg_type == VD_NFQ_MSG_PACKET) {
-			answer_packet(a, nlh);
+			answer_packet(a, nlh, buf, room);
 		} else if (nlh->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
 			/* Errors answer verdicts (e.g. ENOENT for an id the kernel

@@ -2,8 +2,10 @@
  * queue_answer.h - what a queue does with one received datagram: every
  * packet message in it becomes a verdict in the batch, the callback's for a
  * packet that decodes, the fallback's for one that does not but whose id
- * can be read. Knows messages, views and verdicts; nothing of sockets (the
- * batch is sent by queue.c).
+ * can be read. With an edit callback, a packet rewritten in its receive slot
+ * goes back in its verdict (read in place at send time). Knows messages,
+ * views, edits and verdicts; nothing of sockets (the batch is sent by
+ * queue.c).
  *
  * Threading: the queue's thread only.
  */
@@ -26,13 +28,16 @@ struct vd_queue_answer {
 	void (*flush)(void *owner);
 	void *owner;
 	struct vd_packet pkt;              /* reused for every packet */
+	struct vd_packet_edit edit;        /* over pkt, for edit_callback */
 };
 
-/* Hot path: the verdicts of the packet messages in buf[0, len). truncated:
- * the datagram was larger than its slot, so only its first len bytes are
- * there; its packet is answered by the fallback when its id is among them.
- * No allocation, no syscall (but flush). */
-void vd_queue_answer_datagram(struct vd_queue_answer *a, const uint8_t *buf, size_t len,
+/* Hot path: the verdicts of the packet messages in buf[0, len). buf is the
+ * start of a receive slot of room bytes (room >= len), all writable: a
+ * packet may be rewritten and grow into the rest of the slot, and must stay
+ * there until the batch is sent. truncated: the datagram was larger than its
+ * slot, so only its first len bytes are there; its packet is answered by the
+ * fallback when its id is among them. No allocation, no syscall (but flush). */
+void vd_queue_answer_datagram(struct vd_queue_answer *a, uint8_t *buf, size_t len, size_t room,
 			      bool truncated);
 
 #endif

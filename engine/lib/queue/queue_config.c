@@ -17,6 +17,15 @@
 #include "privilege.h"
 #include "proc.h"
 
+/* A kernel that refuses the conntrack flag was built without
+ * CONFIG_NETFILTER_NETLINK_GLUE_CT, which is also what lets a verdict carry
+ * the conntrack attribute that adjusts TCP sequence numbers after a length
+ * change (verdict/edit.h refuses those rewrites). */
+#define VD_QUEUE_NO_GLUE_CT_NOTE                                                     \
+	"; rewrites that change a TCP payload's length are refused, since the kernel "  \
+	"lacks CONFIG_NETFILTER_NETLINK_GLUE_CT (the verdict cannot carry the "          \
+	"conntrack sequence adjustment)"
+
 static void put_bind_message(char *buf, const struct vd_queue_config *cfg, uint32_t flags)
 {
 	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, cfg->queue_num);
@@ -121,9 +130,12 @@ int vd_queue_config_bind(struct mnl_socket *nl, const struct vd_queue_config *cf
 	/* Every queue of a process meets the same kernel: say it once. */
 	static bool warned;
 	if (tried != attempts[0] && !__atomic_exchange_n(&warned, true, __ATOMIC_RELAXED)) {
-		flag_names(attempts[0] & ~tried, names, sizeof(names));
+		uint32_t dropped = attempts[0] & ~tried;
+
+		flag_names(dropped, names, sizeof(names));
 		vd_log(VD_LOG_WARN, "queue %u: the kernel does not support the queue flags %s; "
-		       "packets will come without that metadata", cfg->queue_num, names);
+		       "packets will come without that metadata%s", cfg->queue_num, names,
+		       (dropped & VD_QUEUE_F_CONNTRACK) ? VD_QUEUE_NO_GLUE_CT_NOTE : "");
 	}
 	return 0;
 }

@@ -4,6 +4,10 @@
  * decoded (a datagram cut short, a malformed message) the fallback's, or
  * drop. Before, an undecodable packet got none, so the batch verdict of its
  * neighbours covered it ("accept every id up to X"): it failed open.
+ *
+ * With an edit callback, a packet rewritten in its receive slot goes back in
+ * a verdict of its own (accept, repeat, queue), never a dropped or
+ * discarded one, and what cannot be sent goes out unchanged.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,25 +26,44 @@
 #include "nfq_message.h"
 #include "helpers.h"
 #include "queue_answer.h"
+#include "verdict_wire.h"
 
 #define MAXP 16
+#define NSLOTS 64
+#define ROOM 1024 /* bytes of a receive slot in these tests */
 
-/* IPv4 UDP 198.18.0.1:1234 -> 198.18.0.2:53, 4 bytes of payload. */
-static const uint8_t udp4[] = {
+/* IPv4 UDP 198.18.0.1:1234 -> 198.18.0.2:53, 4 bytes of payload; the
+ * checksums are filled in by setup. */
+static uint8_t udp4[] = {
 	0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2,
 	0x04, 0xd2, 0, 53, 0, 12, 0, 0, 'a', 'b', 'c', 'd',
 };
+
+/* What the edit callback does with packet id (enum plan). */
+enum plan { PLAN_NONE, PLAN_TTL, PLAN_TTL_DROP, PLAN_TTL_DISCARD, PLAN_GROW, PLAN_GROW_BIG };
 
 struct fixture {
 	struct vd_queue_config cfg;
 	struct vd_queue_stats delta;
 	struct vd_verdict_batch vb;
 	struct vd_queue_answer answer;
-	char vb_buf[8192];
+	uint8_t vb_buf[8192] __attribute__((aligned(8)));
+	/* Receive slots: a packet's bytes must stay until its batch is sent. */
+	uint8_t slots[NSLOTS][ROOM] __attribute__((aligned(8)));
+	unsigned nfed;
 	unsigned flushes;
+	struct vt_wire *wire;
+	enum plan plan[64];
+	/* What the edit callback saw last. */
+	struct vd_packet_edit *seen_edit;
+	uint8_t *seen_buf;
+	uint32_t seen_capacity;
 	/* Each packet id's verdict code as the kernel would apply the batch:
 	 * a batch verdict covers every id up to its own not yet answered. */
 	int64_t verdict_of[64];
+	/* The packet a verdict carried, copied out of the datagram. */
+	uint8_t payload_of[64][128];
+	uint32_t payload_len_of[64];
 };
 
 static struct vd_verdict accept_cb(const struct vd_packet *pkt, void *user)
@@ -56,43 +79,76 @@ static struct vd_verdict repeat_fallback(void *user)
 	return vd_verdict_repeat();
 }
 
+/* Applies the batch's messages the way nfqnl_recv_verdict(_batch) does. */
+static void apply(struct fixture *f)
+{
+	vt_wire_read(&f->vb, f->wire);
+	for (int i = 0; i < f->wire->n; i++) {
+		const struct vt_wire_msg *m = &f->wire->msgs[i];
+		uint32_t id = m->v.id;
+
+		assert_true(id < 64);
+		if (m->v.type == NFQNL_MSG_VERDICT_BATCH) {
+			assert_null(m->payload);
+			for (uint32_t j = 0; j <= id; j++)
+				if (f->verdict_of[j] < 0)
+					f->verdict_of[j] = m->v.code;
+		} else {
+			assert_true(f->verdict_of[id] < 0);
+			f->verdict_of[id] = m->v.code;
+			if (m->payload) {
+				assert_true(m->payload_len <= sizeof(f->payload_of[id]));
+				memcpy(f->payload_of[id], m->payload, m->payload_len);
+				f->payload_len_of[id] = m->payload_len;
+			}
+		}
+	}
+	vd_verdict_batch_reset(&f->vb);
+}
+
+/* A full batch is sent as the queue sends it: applied, then emptied. */
 static void count_flush(void *owner)
 {
 	struct fixture *f = owner;
 
 	f->flushes++;
-	vd_verdict_batch_reset(&f->vb);
+	apply(f);
 }
 
-/* Applies the batch's messages the way nfqnl_recv_verdict(_batch) does. */
-static void apply(struct fixture *f)
+static struct vd_verdict edit_cb(struct vd_packet_edit *edit, void *user)
 {
-	const void *buf;
-	size_t len;
-	const struct nlmsghdr *nlh;
-	int remaining;
+	struct fixture *f = user;
+	static const uint8_t more[20] = "abcd0123456789abcdef";
 
-	vd_verdict_batch_finish(&f->vb, &buf, &len);
-	nlh = buf;
-	remaining = (int)len;
-	for (; mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
-		struct vt_verdict_msg m;
-		uint32_t id, code;
+	f->seen_edit = edit;
+	f->seen_buf = edit->buf;
+	f->seen_capacity = edit->capacity;
+	switch (f->plan[edit->pkt->id]) {
+	case PLAN_NONE:
+		return vd_verdict_accept();
+	case PLAN_TTL:
+		assert_int_equal(vd_packet_edit_set_ttl(edit, 7), 0);
+		return vd_verdict_accept();
+	case PLAN_TTL_DROP:
+		assert_int_equal(vd_packet_edit_set_ttl(edit, 7), 0);
+		return vd_verdict_drop();
+	case PLAN_TTL_DISCARD:
+		assert_int_equal(vd_packet_edit_set_ttl(edit, 7), 0);
+		vd_packet_edit_discard(edit);
+		return vd_verdict_accept();
+	case PLAN_GROW:
+		/* "abcd" becomes 20 bytes: 16 more, into the slot's tail room. */
+		assert_int_equal(vd_packet_edit_replace_payload(edit, 0, 4, more, sizeof(more)), 0);
+		return vd_verdict_repeat();
+	case PLAN_GROW_BIG: {
+		uint8_t big[100];
 
-		vt_verdict_msg_read(nlh, &m);
-		id = m.id;
-		code = m.code;
-		assert_true(id < 64);
-		if (m.type == NFQNL_MSG_VERDICT_BATCH) {
-			for (uint32_t i = 0; i <= id; i++)
-				if (f->verdict_of[i] < 0)
-					f->verdict_of[i] = code;
-		} else {
-			assert_true(f->verdict_of[id] < 0);
-			f->verdict_of[id] = code;
-		}
+		memset(big, 'x', sizeof(big));
+		assert_int_equal(vd_packet_edit_replace_payload(edit, 0, 4, big, sizeof(big)), 0);
+		return vd_verdict_repeat();
 	}
-	vd_verdict_batch_reset(&f->vb);
+	}
+	return vd_verdict_drop();
 }
 
 static int setup(void **state)
@@ -100,6 +156,13 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
+	f->wire = malloc(sizeof(*f->wire));
+	assert_non_null(f->wire);
+	udp4[10] = udp4[11] = 0;
+	udp4[10] = (uint8_t)(vt_ref_ipv4_checksum(udp4) >> 8);
+	udp4[11] = (uint8_t)vt_ref_ipv4_checksum(udp4);
+	udp4[26] = udp4[27] = 0;
+	vt_l4_checksum_fill(udp4, sizeof(udp4));
 	f->cfg = (struct vd_queue_config){ .queue_num = 4, .callback = accept_cb };
 	assert_true(vd_verdict_batch_bufsize(MAXP) <= sizeof(f->vb_buf));
 	assert_int_equal(vd_verdict_batch_init(&f->vb, 4, f->vb_buf, MAXP), 0);
@@ -116,6 +179,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	vd_verdict_batch_free(&f->vb);
+	free(f->wire);
 	free(f);
 	return 0;
 }
@@ -138,12 +202,13 @@ static size_t put_packet(uint8_t *buf, uint32_t id, bool with_payload)
 	return nlh->nlmsg_len;
 }
 
+/* The packet as received into the next slot. */
 static void feed(struct fixture *f, uint32_t id, size_t cut)
 {
-	uint8_t buf[512];
-	size_t len = put_packet(buf, id, true);
+	uint8_t *slot = f->slots[f->nfed++ % NSLOTS];
+	size_t len = put_packet(slot, id, true);
 
-	vd_queue_answer_datagram(&f->answer, buf, cut ? cut : len, cut != 0);
+	vd_queue_answer_datagram(&f->answer, slot, cut ? cut : len, ROOM, cut != 0);
 }
 
 static void test_decodable_packets_get_the_callback_verdict(void **state)
@@ -200,7 +265,7 @@ static void test_message_without_id_is_counted(void **state)
 	nlh->nlmsg_type = (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET;
 	mnl_nlmsg_put_extra_header(nlh, sizeof(struct nfgenmsg));
 	mnl_attr_put(nlh, NFQA_PAYLOAD, sizeof(udp4), udp4);
-	vd_queue_answer_datagram(&f->answer, buf, nlh->nlmsg_len, false);
+	vd_queue_answer_datagram(&f->answer, buf, nlh->nlmsg_len, sizeof(buf), false);
 	feed(f, 7, 0);
 	apply(f);
 	assert_int_equal(f->delta.kernel_errors, 1);
@@ -244,11 +309,187 @@ static void test_huge_message_length_is_not_walked(void **state)
 	copy = malloc(len);
 	assert_non_null(copy);
 	memcpy(copy, buf, len); /* exact size: ASan sees a step past it */
-	vd_queue_answer_datagram(&f->answer, copy, len, false);
+	vd_queue_answer_datagram(&f->answer, copy, len, len, false);
 	free(copy);
 	apply(f);
 	assert_int_equal(f->delta.packets, 0);
 	assert_int_equal(f->verdict_of[11], -1);
+}
+
+static void use_edit_cb(struct fixture *f)
+{
+	f->cfg.callback = NULL; /* edit_callback is used alone */
+	f->cfg.edit_callback = edit_cb;
+	f->cfg.user = f;
+}
+
+/* Where put_packet's packet starts in its slot. */
+static size_t packet_offset(void)
+{
+	return NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg)) + NLA_HDRLEN +
+	       NLA_ALIGN(sizeof(struct nfqnl_msg_packet_hdr)) + NLA_HDRLEN;
+}
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* The IPv4 and UDP checksums and lengths of a packet sent back are right. */
+static void assert_packet_valid(const uint8_t *p, uint32_t len)
+{
+	assert_int_equal(be16(p + 2), len);
+	assert_int_equal(be16(p + 10), vt_ref_ipv4_checksum(p));
+	assert_int_equal(be16(p + 24), len - 20);
+	assert_int_equal(be16(p + 26), vt_ref_l4_checksum(p, len));
+}
+
+/* accept accept REWRITE accept accept: the rewritten packet goes back in a
+ * verdict of its own, read from its receive slot, between the runs. */
+static void test_edited_packet_goes_back_in_its_own_verdict(void **state)
+{
+	struct fixture *f = *state;
+	const struct iovec *iov;
+	unsigned niov;
+
+	use_edit_cb(f);
+	f->plan[3] = PLAN_TTL;
+	for (uint32_t id = 1; id <= 5; id++)
+		feed(f, id, 0);
+	vd_verdict_batch_finish(&f->vb, &iov, &niov);
+	assert_int_equal(niov, 3);
+	assert_ptr_equal(iov[1].iov_base, f->slots[2] + packet_offset()); /* not copied */
+	apply(f);
+	assert_int_equal(f->wire->n, 3);
+	assert_int_equal(f->wire->msgs[0].v.type, NFQNL_MSG_VERDICT_BATCH);
+	assert_int_equal(f->wire->msgs[0].v.id, 2);
+	assert_int_equal(f->wire->msgs[1].v.type, NFQNL_MSG_VERDICT);
+	assert_int_equal(f->wire->msgs[1].v.id, 3);
+	assert_int_equal(f->wire->msgs[2].v.id, 5);
+	for (uint32_t id = 1; id <= 5; id++) {
+		assert_int_equal(f->verdict_of[id], NF_ACCEPT);
+		assert_int_equal(f->payload_len_of[id], id == 3 ? sizeof(udp4) : 0);
+	}
+	assert_int_equal(f->payload_of[3][8], 7);
+	assert_packet_valid(f->payload_of[3], sizeof(udp4));
+	assert_int_equal(f->delta.rewritten, 1);
+	assert_int_equal(f->delta.rewrite_refused, 0);
+	assert_int_equal(f->delta.accepted, 5);
+}
+
+/* Edits of a dropped packet, and discarded edits, are not sent. */
+static void test_dropped_or_discarded_edits_are_not_sent(void **state)
+{
+	struct fixture *f = *state;
+
+	use_edit_cb(f);
+	f->plan[1] = PLAN_TTL_DROP;
+	f->plan[2] = PLAN_TTL_DISCARD;
+	f->plan[3] = PLAN_NONE;
+	for (uint32_t id = 1; id <= 3; id++)
+		feed(f, id, 0);
+	apply(f);
+	assert_int_equal(f->verdict_of[1], NF_DROP);
+	assert_int_equal(f->verdict_of[2], NF_ACCEPT);
+	assert_int_equal(f->verdict_of[3], NF_ACCEPT);
+	for (uint32_t id = 1; id <= 3; id++)
+		assert_int_equal(f->payload_len_of[id], 0);
+	/* accept, accept folds again: no message of its own was needed */
+	assert_int_equal(f->wire->n, 2);
+	assert_int_equal(f->delta.rewritten, 0);
+	assert_int_equal(f->delta.rewrite_refused, 0);
+	assert_int_equal(f->delta.dropped, 1);
+}
+
+/* The edit is over the packet where it lies, its view the queue's own,
+ * with the rest of the slot as room, at most what one attribute carries. */
+static void test_edit_capacity_is_the_rest_of_the_slot(void **state)
+{
+	struct fixture *f = *state;
+	size_t big_room = 100000;
+	uint8_t *big = malloc(big_room);
+	size_t len;
+
+	assert_non_null(big);
+	use_edit_cb(f);
+	feed(f, 1, 0);
+	assert_ptr_equal(f->seen_edit, &f->answer.edit);
+	assert_ptr_equal(f->seen_edit->pkt, &f->answer.pkt);
+	assert_ptr_equal(f->seen_buf, f->slots[0] + packet_offset());
+	assert_ptr_equal(f->answer.pkt.data, f->seen_buf);
+	assert_int_equal(f->seen_capacity, ROOM - packet_offset());
+	len = put_packet(big, 2, true);
+	vd_queue_answer_datagram(&f->answer, big, len, big_room, false);
+	assert_int_equal(f->seen_capacity, VD_VERDICT_PAYLOAD_MAX);
+	apply(f);
+	free(big);
+	assert_int_equal(f->verdict_of[2], NF_ACCEPT);
+}
+
+/* A packet that grows takes the slot's room after it. */
+static void test_grown_packet_uses_the_room_after_it(void **state)
+{
+	struct fixture *f = *state;
+
+	use_edit_cb(f);
+	f->plan[1] = PLAN_GROW;
+	feed(f, 1, 0);
+	apply(f);
+	assert_int_equal(f->verdict_of[1], NF_REPEAT);
+	assert_int_equal(f->payload_len_of[1], sizeof(udp4) + 16);
+	assert_memory_equal(f->payload_of[1] + 28, "abcd0123456789abcdef", 20);
+	assert_packet_valid(f->payload_of[1], sizeof(udp4) + 16);
+	assert_int_equal(f->delta.rewritten, 1);
+}
+
+/* A verdict that cannot be sent even alone (here: over the socket's send
+ * limit) goes out without the packet, counted, never dropped. */
+static void test_rewrite_over_the_send_limit_goes_out_unchanged(void **state)
+{
+	struct fixture *f = *state;
+
+	use_edit_cb(f);
+	vd_verdict_batch_set_send_limit(&f->vb, 128);
+	f->plan[1] = PLAN_GROW_BIG; /* 128 bytes: 164 with its message */
+	f->plan[2] = PLAN_GROW;     /* 48 bytes: fits */
+	feed(f, 1, 0);
+	feed(f, 2, 0);
+	apply(f);
+	assert_int_equal(f->verdict_of[1], NF_REPEAT);
+	assert_int_equal(f->payload_len_of[1], 0);
+	assert_int_equal(f->verdict_of[2], NF_REPEAT);
+	assert_int_equal(f->payload_len_of[2], sizeof(udp4) + 16);
+	assert_int_equal(f->delta.rewrite_refused, 1);
+	assert_int_equal(f->delta.rewritten, 1);
+}
+
+/* More packets than a batch holds, rewritten ones among them: the full
+ * batch is sent between packets, and each id ends with its own verdict. */
+static void test_many_rewrites_across_full_batches(void **state)
+{
+	struct fixture *f = *state;
+	static const enum plan cycle[] = { PLAN_NONE, PLAN_TTL, PLAN_TTL, PLAN_TTL_DROP,
+					   PLAN_NONE, PLAN_GROW, PLAN_TTL_DISCARD };
+	const uint32_t n = 48;
+
+	use_edit_cb(f);
+	for (uint32_t id = 0; id < n; id++)
+		f->plan[id] = cycle[id % 7];
+	for (uint32_t id = 0; id < n; id++)
+		feed(f, id, 0);
+	apply(f);
+	assert_true(f->flushes >= 2);
+	for (uint32_t id = 0; id < n; id++) {
+		enum plan p = f->plan[id];
+		bool sent = p == PLAN_TTL || p == PLAN_GROW;
+
+		assert_int_equal(f->verdict_of[id], p == PLAN_TTL_DROP ? NF_DROP
+					    : p == PLAN_GROW ? NF_REPEAT : NF_ACCEPT);
+		assert_int_equal(f->payload_len_of[id] != 0, sent);
+		if (sent)
+			assert_packet_valid(f->payload_of[id], f->payload_len_of[id]);
+	}
+	assert_int_equal(f->delta.packets, n);
 }
 
 int main(void)
@@ -264,6 +505,18 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_every_cut_length, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huge_message_length_is_not_walked, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_edited_packet_goes_back_in_its_own_verdict,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dropped_or_discarded_edits_are_not_sent, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_edit_capacity_is_the_rest_of_the_slot, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_grown_packet_uses_the_room_after_it, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rewrite_over_the_send_limit_goes_out_unchanged,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_rewrites_across_full_batches, setup,
 						teardown),
 	};
 
