@@ -37,7 +37,7 @@
  * for: this guard limits real hosts.
  *
  * Depends on the inline parts of verdict/packet.h and verdict/verdict.h only,
- * so it loads into any verdictd with hook ABI 1.
+ * so it loads into any verdictd with hook ABI 2 (it makes no edits).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -55,7 +55,7 @@
 VD_HOOK_PLUGIN_DECLARE();
 
 VD_HOOK_EXPORT int synguard_init(const struct vd_hook_context *ctx, void **state);
-VD_HOOK_EXPORT struct vd_verdict synguard_eval(const struct vd_packet *pkt, void *state);
+VD_HOOK_EVAL(synguard_eval);
 VD_HOOK_EXPORT void synguard_fini(void *state);
 
 #define NS_PER_SECOND 1000000000ull
@@ -310,7 +310,8 @@ static void source_key(const struct synguard *g, const struct vd_packet *pkt,
 
 /* Hot path: a hash, at most SYNGUARD_PROBE slot compares, no allocation,
  * no lock, no syscall. Packets other than a parsed TCP SYN are accepted. */
-struct vd_verdict synguard_eval(const struct vd_packet *pkt, void *state)
+struct vd_verdict synguard_eval(const struct vd_packet *pkt, struct vd_packet_edit *edit,
+				void *state)
 {
 	struct synguard *g = state;
 	struct synguard_slot key, *s;

@@ -460,9 +460,24 @@ static void report_error(struct vd_lua *s, const char *rule_name, const char *ms
 	s->suppressed = 0;
 }
 
+/* Whether the error a failed hook raised (at the top of the stack) is the
+ * refusal lua_rewrite.c raised last, rather than an error after the script
+ * caught it. Error path only. */
+static bool raised_refusal(lua_State *L, const struct vd_lua *s)
+{
+	bool same;
+
+	lua_rawgeti(L, LUA_REGISTRYINDEX, s->pkt_ref);
+	lua_getiuservalue(L, -1, VD_LUA_PACKET_REFUSAL);
+	same = lua_rawequal(L, -1, -3);
+	lua_pop(L, 2);
+	return same;
+}
+
 /* Hot path: two registry reads, one coarse clock read (vDSO) and one
  * lua_sethook to arm the budget, one protected call, no allocation by the
- * binding; time(NULL) only on the error path. */
+ * binding; time(NULL) only on the error path. The edit costs a store and a
+ * compare unless the script writes (lua_rewrite.c). */
 struct vd_verdict vd_lua_call(struct vd_lua *s, int ref, const char *rule_name,
 			      const struct vd_packet *pkt, struct vd_packet_edit *edit,
 			      struct vd_verdict on_error, bool *failed)
@@ -470,6 +485,7 @@ struct vd_verdict vd_lua_call(struct vd_lua *s, int ref, const char *rule_name,
 	lua_State *L = s->L;
 	int top = lua_gettop(L), status;
 	struct vd_verdict v;
+	bool refusal = false;
 	char why[300];
 
 	lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
@@ -478,14 +494,15 @@ struct vd_verdict vd_lua_call(struct vd_lua *s, int ref, const char *rule_name,
 		report_error(s, rule_name, "hook is not a function");
 		goto fail;
 	}
-	(void)edit; /* the writable pkt comes with the Lua rewrite API */
 	lua_rawgeti(L, LUA_REGISTRYINDEX, s->pkt_ref);
 	s->pkt->pkt = pkt;
+	s->pkt->edit = edit;
 	vd_lua_budget_arm(L, s->instructions, s->call_ms);
 	status = lua_pcall(L, 1, 2, 0);
 	s->pkt->pkt = NULL;
 	if (status != LUA_OK) {
 		report_error(s, rule_name, error_text(L, status, s, why, sizeof(why)));
+		refusal = edit && edit->reason != VD_EDIT_OK && raised_refusal(L, s);
 		lua_settop(L, top);
 		goto fail;
 	}
@@ -502,10 +519,16 @@ struct vd_verdict vd_lua_call(struct vd_lua *s, int ref, const char *rule_name,
 		goto fail;
 	}
 	lua_settop(L, top);
+	if (v.kind == VD_VERDICT_DROP)
+		vd_packet_edit_discard(edit);
 	if (failed)
 		*failed = false;
 	return v;
 fail:
+	/* Only a refusal that ended the hook makes this a rewrite error. */
+	if (edit && !refusal)
+		edit->reason = VD_EDIT_OK;
+	vd_packet_edit_discard(edit);
 	if (failed)
 		*failed = true;
 	return on_error;

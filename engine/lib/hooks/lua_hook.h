@@ -129,8 +129,16 @@ int vd_lua_ref_function(struct vd_lua *L);
  * allocation by the binding itself (the script may allocate, e.g. by asking
  * for pkt.src); no lock; no syscall (the budget's clock is the vDSO).
  *
- * edit: the packet's edit over pkt (verdict/edit.h), or NULL where the
- * packet cannot be rewritten; the pkt object's setters write through it. */
+ * edit: the packet's edit (verdict/edit.h), whose view edit->pkt must be
+ * pkt, or NULL where the packet cannot be rewritten (a write then raises
+ * "pkt.ttl: packet is read-only here ..."). The pkt object's assignments
+ * and set_* methods write through it (lua_rewrite.h); nothing touches it
+ * unless the script writes, so a hook that does not costs a store. The
+ * edits stand (vd_packet_edit_pending) when the verdict is accept, repeat
+ * or queue; they are discarded (vd_packet_edit_discard) on drop and on any
+ * failure. A failure that is a refused write the script did not catch
+ * leaves edit->reason set (the rules layer counts a rewrite error); on
+ * every other failure edit->reason is VD_EDIT_OK. */
 struct vd_verdict vd_lua_call(struct vd_lua *L, int ref, const char *rule_name,
 			      const struct vd_packet *pkt, struct vd_packet_edit *edit,
 			      struct vd_verdict on_error, bool *failed);

@@ -4,7 +4,8 @@
  * A full userdata holding a pointer to the current packet view; reading a
  * field looks the name up and pushes the view's value. Numbers and the fixed
  * words (proto, ct_state) allocate nothing; addresses and payloads make
- * strings, as documented.
+ * strings, as documented. Assignments and the set_* methods are
+ * lua_rewrite.c's.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -15,16 +16,22 @@
 #include <lauxlib.h>
 
 #include "lua_packet.h"
+#include "lua_rewrite.h"
 
 #define PKT_METATABLE "verdictd.packet"
 
-static const struct vd_packet *pkt_check(lua_State *L)
+struct vd_lua_packet *vd_lua_packet_get(lua_State *L)
 {
 	struct vd_lua_packet *u = luaL_checkudata(L, 1, PKT_METATABLE);
 
 	if (!u->pkt)
 		luaL_error(L, "packet used outside its hook call");
-	return u->pkt;
+	return u;
+}
+
+static const struct vd_packet *pkt_check(lua_State *L)
+{
+	return vd_lua_packet_get(L)->pkt;
 }
 
 static const char *ct_name(const struct vd_packet *p)
@@ -89,14 +96,21 @@ static int pkt_byte(lua_State *L)
 	return 1;
 }
 
+void vd_lua_packet_range(lua_State *L, int arg, lua_Integer n, lua_Integer *first,
+			 lua_Integer *last)
+{
+	*first = start_index(luaL_optinteger(L, arg, 1), n);
+	*last = end_index(luaL_optinteger(L, arg + 1, -1), n);
+}
+
 /* pkt:payload([i [, j]]): string.sub(payload, i or 1, j or -1), without
  * copying the payload first. */
 static int pkt_payload(lua_State *L)
 {
 	const struct vd_packet *p = pkt_check(L);
-	lua_Integer n = payload_size(p);
-	lua_Integer i = start_index(luaL_optinteger(L, 2, 1), n);
-	lua_Integer j = end_index(luaL_optinteger(L, 3, -1), n);
+	lua_Integer n = payload_size(p), i, j;
+
+	vd_lua_packet_range(L, 2, n, &i, &j);
 
 	if (i > j)
 		lua_pushliteral(L, "");
@@ -114,6 +128,18 @@ static void push_address(lua_State *L, const struct vd_packet *p, const uint8_t 
 	else
 		lua_pushstring(L, inet_ntop(p->ip_version == 4 ? AF_INET : AF_INET6, a, buf,
 					    sizeof(buf)));
+}
+
+/* IPv4's TOS byte or IPv6's traffic class: DSCP in the upper six bits, ECN
+ * in the lower two. 0 without an IP header (push_if's argument is evaluated
+ * either way). */
+static unsigned traffic_class(const struct vd_packet *p)
+{
+	if (!p->ip_version)
+		return 0;
+	if (p->ip_version == 4)
+		return p->l3[1];
+	return (unsigned)(p->l3[0] & 0x0fu) << 4 | p->l3[1] >> 4;
 }
 
 /* v, or nil when the packet does not have it. */
@@ -167,6 +193,10 @@ static bool pkt_field(lua_State *L, const struct vd_packet *p, const char *k, si
 		push_address(L, p, p->dst);
 	else if (IS("ttl"))
 		push_if(L, ip, p->ttl);
+	else if (IS("dscp"))
+		push_if(L, ip, traffic_class(p) >> 2);
+	else if (IS("ecn"))
+		push_if(L, ip, traffic_class(p) & 3u);
 	else if (IS("tcp_flags"))
 		push_if(L, vd_packet_has_tcp_flags(p), p->tcp_flags);
 	else if (IS("mark")) /* the kernel leaves out a mark of 0 */
@@ -212,6 +242,10 @@ static bool pkt_field(lua_State *L, const struct vd_packet *p, const char *k, si
 		lua_pushcfunction(L, pkt_byte);
 	else if (IS("payload"))
 		lua_pushcfunction(L, pkt_payload);
+	else if (IS("set_byte"))
+		lua_pushcfunction(L, vd_lua_packet_set_byte);
+	else if (IS("set_payload"))
+		lua_pushcfunction(L, vd_lua_packet_set_payload);
 	else
 		return false;
 #undef IS
@@ -227,11 +261,6 @@ static int pkt_index(lua_State *L)
 	if (lua_type(L, 2) != LUA_TSTRING || !pkt_field(L, p, k, n))
 		return luaL_error(L, "pkt has no field \"%s\"", luaL_tolstring(L, 2, NULL));
 	return 1;
-}
-
-static int pkt_newindex(lua_State *L)
-{
-	return luaL_error(L, "pkt is read-only");
 }
 
 static int pkt_tostring(lua_State *L)
@@ -255,7 +284,7 @@ struct vd_lua_packet *vd_lua_packet_new(lua_State *L)
 {
 	static const luaL_Reg meta[] = {
 		{ "__index", pkt_index },
-		{ "__newindex", pkt_newindex },
+		{ "__newindex", vd_lua_packet_assign },
 		{ "__tostring", pkt_tostring },
 		{ NULL, NULL },
 	};
@@ -268,8 +297,9 @@ struct vd_lua_packet *vd_lua_packet_new(lua_State *L)
 	lua_pushboolean(L, 0);
 	lua_setfield(L, -2, "__metatable"); /* getmetatable(pkt) reveals nothing */
 	lua_pop(L, 1);
-	u = lua_newuserdatauv(L, sizeof(*u), 0);
+	u = lua_newuserdatauv(L, sizeof(*u), VD_LUA_PACKET_REFUSAL);
 	u->pkt = NULL;
+	u->edit = NULL;
 	luaL_setmetatable(L, PKT_METATABLE);
 	return u;
 }

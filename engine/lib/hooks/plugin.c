@@ -1,6 +1,6 @@
 /*
  * plugin.c - loads a rule's C plugin: finds the file, dlopens it, refuses it
- * unless its hook ABI matches ours, and resolves its eval/init/fini.
+ * unless its hook ABI is ours or version 1, and resolves its eval/init/fini.
  *
  * Runs on the table-loading thread only; dlerror() is per thread in glibc,
  * so concurrent loads in other threads cannot garble the messages.
@@ -121,6 +121,8 @@ static void *plugin_sym(void *dl, const char *name, const char **elsewhere)
 	return p;
 }
 
+/* The plugin's hook ABI, 1 or VD_HOOK_ABI_VERSION; -1 when it has none of
+ * those. Version 1 differs only in eval's signature (no edit). */
 static int check_abi(void *dl, const char *file, char *err, size_t errlen)
 {
 	const char *elsewhere;
@@ -131,14 +133,14 @@ static int check_abi(void *dl, const char *file, char *err, size_t errlen)
 			 file);
 		return -1;
 	}
-	if (*abi != VD_HOOK_ABI_VERSION) {
+	if (*abi != VD_HOOK_ABI_VERSION && *abi != 1) {
 		snprintf(err, errlen,
-			 "%s: built for hook ABI %u, this libverdict has %u: rebuild it against "
-			 "include/verdict/hook.h",
+			 "%s: built for hook ABI %u, this libverdict has %u (and still loads 1): "
+			 "rebuild it against include/verdict/hook.h",
 			 file, (unsigned)*abi, (unsigned)VD_HOOK_ABI_VERSION);
 		return -1;
 	}
-	return 0;
+	return (int)*abi;
 }
 
 /* "x_eval" -> "x_init"; "x" -> "x_init" (suffix is "_init" or "_fini"). */
@@ -151,19 +153,20 @@ static bool hook_name(char *buf, size_t size, const char *symbol, const char *su
 	return w >= 0 && (size_t)w < size;
 }
 
-static int resolve_hooks(void *dl, const char *file, const char *symbol,
+static int resolve_hooks(void *dl, const char *file, const char *symbol, int abi,
 			 struct vd_plugin_hook *h, char *err, size_t errlen)
 {
 	char init_name[256], fini_name[256];
 	const char *elsewhere;
+	void *eval;
 
 	if (!symbol || !*symbol || !hook_name(init_name, sizeof(init_name), symbol, "_init") ||
 	    !hook_name(fini_name, sizeof(fini_name), symbol, "_fini")) {
 		snprintf(err, errlen, "%s: bad symbol name \"%.64s\"", file, symbol ? symbol : "");
 		return -1;
 	}
-	h->eval = (vd_hook_eval_fn)plugin_sym(dl, symbol, &elsewhere);
-	if (!h->eval) {
+	eval = plugin_sym(dl, symbol, &elsewhere);
+	if (!eval) {
 		if (elsewhere)
 			snprintf(err, errlen, "%s: symbol \"%s\" is not defined in the plugin (only in %s)",
 				 file, symbol, elsewhere);
@@ -171,6 +174,10 @@ static int resolve_hooks(void *dl, const char *file, const char *symbol,
 			snprintf(err, errlen, "%s: no symbol \"%s\"", file, symbol);
 		return -1;
 	}
+	if (abi == 1)
+		h->eval_v1 = (vd_hook_eval_v1_fn)eval;
+	else
+		h->eval = (vd_hook_eval_fn)eval;
 	h->init = (vd_hook_init_fn)plugin_sym(dl, init_name, &elsewhere);
 	h->fini = (vd_hook_fini_fn)plugin_sym(dl, fini_name, &elsewhere);
 	return 0;
@@ -182,6 +189,7 @@ int vd_plugin_hook_load(const char *path, const char *symbol, const char *base_d
 {
 	char file[PATH_MAX];
 	struct vd_plugin_hook h = { .dl = NULL };
+	int abi;
 
 	memset(out, 0, sizeof(*out));
 	if (plugin_find(path, base_dir, search_path, file, sizeof(file), err, errlen) < 0)
@@ -197,8 +205,8 @@ int vd_plugin_hook_load(const char *path, const char *symbol, const char *base_d
 		snprintf(err, errlen, "%s", why ? why : "dlopen failed");
 		return -1;
 	}
-	if (check_abi(h.dl, file, err, errlen) < 0 ||
-	    resolve_hooks(h.dl, file, symbol, &h, err, errlen) < 0) {
+	abi = check_abi(h.dl, file, err, errlen);
+	if (abi < 0 || resolve_hooks(h.dl, file, symbol, abi, &h, err, errlen) < 0) {
 		dlclose(h.dl);
 		return -1;
 	}

@@ -17,7 +17,7 @@ struct drop_tag {
 };
 
 int drop_tag_init(const struct vd_hook_context *ctx, void **state);
-struct vd_verdict drop_tag_eval(const struct vd_packet *pkt, void *state);
+VD_HOOK_EVAL(drop_tag_eval);
 void drop_tag_fini(void *state);
 
 int drop_tag_init(const struct vd_hook_context *ctx, void **state)
@@ -35,7 +35,8 @@ int drop_tag_init(const struct vd_hook_context *ctx, void **state)
 	return 0;
 }
 
-struct vd_verdict drop_tag_eval(const struct vd_packet *pkt, void *state)
+struct vd_verdict drop_tag_eval(const struct vd_packet *pkt, struct vd_packet_edit *edit,
+				void *state)
 {
 	struct drop_tag *d = state;
 

@@ -63,16 +63,10 @@ int vt_lua_load(const char *text, const struct vd_lua_limits *lim)
 	return vd_lua_load_file(vt_lua, vt_rules_write(text), vt_lua_err, sizeof(vt_lua_err));
 }
 
-int vt_lua_call(const char *name)
+int vt_lua_ref(const char *name)
 {
-	static const uint8_t payload[] = "GET / HTTP/1.1\r\n";
 	lua_State *L = vd_lua_state(vt_lua);
 	int top = lua_gettop(L), ref;
-	bool failed = false;
-	struct vd_verdict v;
-	struct vd_packet *pkt = vt_packet(&(struct vt_packet_spec){
-		.version = 4, .proto = IPPROTO_UDP, .src = "198.18.0.1", .dst = "198.19.0.2",
-		.sport = 1234, .dport = 53, .payload = payload, .payload_len = sizeof(payload) - 1 });
 
 	vd_lua_push_result(vt_lua);
 	lua_getfield(L, -1, name);
@@ -80,6 +74,19 @@ int vt_lua_call(const char *name)
 	lua_settop(L, top);
 	if (ref < 0)
 		fail_msg("no hook \"%s\" in the file's table", name);
+	return ref;
+}
+
+int vt_lua_call(const char *name)
+{
+	static const uint8_t payload[] = "GET / HTTP/1.1\r\n";
+	int ref = vt_lua_ref(name);
+	bool failed = false;
+	struct vd_verdict v;
+	struct vd_packet *pkt = vt_packet(&(struct vt_packet_spec){
+		.version = 4, .proto = IPPROTO_UDP, .src = "198.18.0.1", .dst = "198.19.0.2",
+		.sport = 1234, .dport = 53, .payload = payload, .payload_len = sizeof(payload) - 1 });
+
 	vt_lua_log_clear();
 	v = vd_lua_call(vt_lua, ref, name, pkt, NULL, vd_verdict_drop(), &failed);
 	return failed ? -1 : v.kind;

@@ -17,6 +17,10 @@ extern char vt_lua_err[512];
  * state cannot be opened. */
 int vt_lua_load(const char *text, const struct vd_lua_limits *lim);
 
+/* A reference to the function the file's table holds under name; fails
+ * the test when there is none. */
+int vt_lua_ref(const char *name);
+
 /* Calls hook name of the file's table on a UDP packet; the verdict's kind,
  * or -1 when the call failed (on_error was used and counted). The failure's
  * log line is in vt_lua_log. */

@@ -157,6 +157,8 @@ static const struct {
 	{ "len",        { "45", "33", "33", "53", "65", "25", "45", "4", "0" } },
 	{ "payload_len", { "5", "5", "5", "5", "5", "5", "nil", "nil", "nil" } },
 	{ "ttl",        { "64", "64", "64", "64", "64", "64", "64", "nil", "nil" } },
+	{ "dscp",       { "0", "0", "0", "0", "0", "0", "0", "nil", "nil" } },
+	{ "ecn",        { "0", "0", "0", "0", "0", "0", "0", "nil", "nil" } },
 	{ "ip_version", { "4", "4", "4", "6", "6", "4", "4", "nil", "nil" } },
 	{ "truncated",  { "false", "false", "false", "false", "false", "false", "true", "false", "false" } },
 	{ "parse_error", { "nil", "nil", "nil", "nil", "nil", "nil", "'transport header cut short'",

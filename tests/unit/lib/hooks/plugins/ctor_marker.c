@@ -11,7 +11,7 @@
 
 VD_HOOK_PLUGIN_DECLARE();
 
-VD_HOOK_EXPORT struct vd_verdict marker_eval(const struct vd_packet *pkt, void *state);
+VD_HOOK_EVAL(marker_eval);
 
 __attribute__((constructor)) static void leave_mark(void)
 {
@@ -22,7 +22,8 @@ __attribute__((constructor)) static void leave_mark(void)
 		close(fd);
 }
 
-struct vd_verdict marker_eval(const struct vd_packet *pkt, void *state)
+struct vd_verdict marker_eval(const struct vd_packet *pkt, struct vd_packet_edit *edit,
+			      void *state)
 {
 	(void)pkt;
 	(void)state;

@@ -18,15 +18,15 @@ VD_HOOK_PLUGIN_DECLARE();
 VD_HOOK_EXPORT struct good_record good_record;
 
 VD_HOOK_EXPORT int good_init(const struct vd_hook_context *ctx, void **state);
-VD_HOOK_EXPORT struct vd_verdict good_eval(const struct vd_packet *pkt, void *state);
+VD_HOOK_EVAL(good_eval);
 VD_HOOK_EXPORT void good_fini(void *state);
 VD_HOOK_EXPORT int plain_init(const struct vd_hook_context *ctx, void **state);
-VD_HOOK_EXPORT struct vd_verdict plain(const struct vd_packet *pkt, void *state);
+VD_HOOK_EVAL(plain);
 VD_HOOK_EXPORT void plain_fini(void *state);
-VD_HOOK_EXPORT struct vd_verdict bare_eval(const struct vd_packet *pkt, void *state);
-VD_HOOK_EXPORT struct vd_verdict requeue_eval(const struct vd_packet *pkt, void *state);
-VD_HOOK_EXPORT struct vd_verdict bad_kind_eval(const struct vd_packet *pkt, void *state);
-VD_HOOK_EXPORT struct vd_verdict bad_flags_eval(const struct vd_packet *pkt, void *state);
+VD_HOOK_EVAL(bare_eval);
+VD_HOOK_EVAL(requeue_eval);
+VD_HOOK_EVAL(bad_kind_eval);
+VD_HOOK_EVAL(bad_flags_eval);
 
 struct good_state {
 	unsigned worker;
@@ -60,7 +60,8 @@ int good_init(const struct vd_hook_context *ctx, void **state)
 	return 0;
 }
 
-struct vd_verdict good_eval(const struct vd_packet *pkt, void *state)
+struct vd_verdict good_eval(const struct vd_packet *pkt, struct vd_packet_edit *edit,
+			    void *state)
 {
 	struct good_state *s = state;
 
@@ -84,7 +85,8 @@ int plain_init(const struct vd_hook_context *ctx, void **state)
 	return 0;
 }
 
-struct vd_verdict plain(const struct vd_packet *pkt, void *state)
+struct vd_verdict plain(const struct vd_packet *pkt, struct vd_packet_edit *edit,
+			void *state)
 {
 	return vd_verdict_drop();
 }
@@ -93,23 +95,27 @@ void plain_fini(void *state)
 {
 }
 
-struct vd_verdict bare_eval(const struct vd_packet *pkt, void *state)
+struct vd_verdict bare_eval(const struct vd_packet *pkt, struct vd_packet_edit *edit,
+			    void *state)
 {
 	return vd_verdict_repeat();
 }
 
-struct vd_verdict requeue_eval(const struct vd_packet *pkt, void *state)
+struct vd_verdict requeue_eval(const struct vd_packet *pkt, struct vd_packet_edit *edit,
+			       void *state)
 {
 	return vd_verdict_with_mark(vd_verdict_queue(GOOD_REQUEUE_TO, true), GOOD_REQUEUE_MARK,
 				    GOOD_REQUEUE_MARK);
 }
 
-struct vd_verdict bad_kind_eval(const struct vd_packet *pkt, void *state)
+struct vd_verdict bad_kind_eval(const struct vd_packet *pkt, struct vd_packet_edit *edit,
+				void *state)
 {
 	return (struct vd_verdict){ .kind = 2 }; /* NF_STOLEN: not a verdict of ours */
 }
 
-struct vd_verdict bad_flags_eval(const struct vd_packet *pkt, void *state)
+struct vd_verdict bad_flags_eval(const struct vd_packet *pkt, struct vd_packet_edit *edit,
+				 void *state)
 {
 	struct vd_verdict v = vd_verdict_accept();
 

@@ -7,9 +7,10 @@
 
 VD_HOOK_PLUGIN_DECLARE();
 
-VD_HOOK_EXPORT struct vd_verdict needs_lib_eval(const struct vd_packet *pkt, void *state);
+VD_HOOK_EVAL(needs_lib_eval);
 
-struct vd_verdict needs_lib_eval(const struct vd_packet *pkt, void *state)
+struct vd_verdict needs_lib_eval(const struct vd_packet *pkt, struct vd_packet_edit *edit,
+				 void *state)
 {
 	struct vd_packet copy = *pkt;
 
