@@ -116,13 +116,14 @@ check_capture() {
 run_round() { # NAME VERDICTD-ARGS...
 	local name=$1
 	shift
-	rx tcpdump -i vdr1 -n -U -s 0 -w "$WORK/$name.pcap" \
+	# Not through rx(): $! must be tcpdump itself, which SIGINT stops.
+	ip netns exec "$RX" tcpdump -i vdr1 -n -U --immediate-mode -s 0 -w "$WORK/$name.pcap" \
 		'(src host 198.18.9.1 or src host 2001:db8:9::1) and (udp or tcp)' \
 		>/dev/null 2>"$WORK/$name.tcpdump" &
 	TCPDUMP=$!
 	PIDS+=("$TCPDUMP")
 	sleep 0.5 # tcpdump attaches
-	start_verdictd "$name" --queue-num 0 --rules "$WORK/rules.lua" --control none "$@"
+	start_verdictd "$name" --queue 0 --rules "$WORK/rules.lua" --control none "$@"
 
 	udp_case "$name-v4-set" 198.18.9.2 7000 7001 hello-v4 "b'hello-v4'"
 	udp_case "$name-v6-set" 2001:db8:9::2 7000 7001 hello-v6 "b'hello-v6'"
@@ -134,7 +135,7 @@ run_round() { # NAME VERDICTD-ARGS...
 	tcp_case "$name-v6-tcp" 2001:db8:9::2
 
 	stop_verdictd "$VD_PID" "$name"
-	sleep 0.3
+	sleep 0.5 # the last packets reach tcpdump
 	kill -INT "$TCPDUMP" 2>/dev/null || true
 	wait "$TCPDUMP" 2>/dev/null || true
 	check_capture "$name"
