@@ -26,7 +26,7 @@
  * - struct vd_verdict is returned by value from callbacks and plugin
  *   functions: changing its size or layout changes the calling convention,
  *   so it bumps the SONAME (and VD_HOOK_ABI_VERSION for plugins, see
- *   verdict/hook.h).
+ *   verdict/hook.h). SONAME 2 added its delay_us field (delayed verdicts).
  *
  * What bumps the SONAME: removing a function, changing a function's
  *   arguments or return type, changing struct vd_verdict, reordering or
@@ -38,6 +38,6 @@
 #define VERDICT_ABI_H
 
 /* The SONAME's number: programs linked against libverdict.so.VD_SOVERSION. */
-#define VD_SOVERSION 1
+#define VD_SOVERSION 2
 
 #endif

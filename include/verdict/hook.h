@@ -202,8 +202,17 @@ typedef struct vd_verdict (*vd_hook_eval_fn)(const struct vd_packet *pkt,
 	VD_HOOK_EXPORT struct vd_verdict name(const struct vd_packet *pkt,      \
 					      struct vd_packet_edit *edit, void *state)
 
+/* Hook ABI 1's verdict: struct vd_verdict before delay_us was added. A
+ * different size is a different calling convention, so an ABI 1 plugin's
+ * result is read as this and converted (no delay). */
+struct vd_verdict_v1 {
+	uint8_t kind, flags;
+	uint16_t queue;
+	uint32_t mark, mark_mask;
+};
+
 /* Hook ABI 1's eval, for plugins built before rewriting: still called. */
-typedef struct vd_verdict (*vd_hook_eval_v1_fn)(const struct vd_packet *pkt, void *state);
+typedef struct vd_verdict_v1 (*vd_hook_eval_v1_fn)(const struct vd_packet *pkt, void *state);
 
 /* What eval returns when it cannot give a verdict, e.g. after a refused
  * edit: no kind the kernel knows, so the rule's on_error verdict is used. */

@@ -20,9 +20,9 @@ extern "C" {
 #endif
 
 #define VD_VERSION_MAJOR 0
-#define VD_VERSION_MINOR 2
+#define VD_VERSION_MINOR 3
 #define VD_VERSION_PATCH 0
-#define VD_VERSION_STRING "0.2.0"
+#define VD_VERSION_STRING "0.3.0"
 
 /* The library's version string, to compare with VD_VERSION_STRING. */
 const char *vd_version(void);

@@ -63,8 +63,12 @@ static inline struct vd_verdict vd_plugin_hook_eval(const struct vd_plugin_hook 
 {
 	struct vd_verdict v;
 
-	if (h->eval_v1)
-		return h->eval_v1(pkt, state);
+	if (h->eval_v1) {
+		struct vd_verdict_v1 v1 = h->eval_v1(pkt, state);
+
+		return (struct vd_verdict){ .kind = v1.kind, .flags = v1.flags, .queue = v1.queue,
+					    .mark = v1.mark, .mark_mask = v1.mark_mask };
+	}
 	v = h->eval(pkt, edit, state);
 	if (edit && !vd_plugin_verdict_keeps_edits(v))
 		vd_packet_edit_discard(edit);
