@@ -28,6 +28,7 @@
 #include "log.h"
 #include "rcu.h"
 #include "name_table.h"
+#include "rewrite_log.h"
 #include "ruleset.h"
 
 #if defined(__SANITIZE_THREAD__)
@@ -75,6 +76,7 @@ struct vd_rules {
 	size_t nfree;
 	/* Per counter: [worker][chunk][slot % CHUNK_SLOTS]. */
 	uint64_t ***bank[COUNTER_COUNT];
+	struct vd_rewrite_log *rewrite_log; /* per worker */
 };
 
 static inline uint64_t *counter_of(uint64_t ***bank, unsigned w, unsigned slot)
@@ -107,6 +109,10 @@ static struct vd_verdict eval(struct vd_rules *r, unsigned w, const struct vd_pa
 							       : COUNTER_ERRORS],
 				       w, slot),
 			    1);
+		/* A Lua hook logged its refusal as its error already. */
+		if (*rewrite_failed && rule >= 0 && rs->file.rules[rule].action != VD_ACTION_LUA)
+			vd_rewrite_log(&r->rewrite_log[w], rs->file.rules[rule].name,
+				       vd_packet_edit_reason_str(edit->reason));
 	}
 	if (m) {
 		m->rule = rule < 0 ? NULL : rs->file.rules[rule].name;
@@ -269,6 +275,7 @@ static void rules_free(struct vd_rules *r)
 	vd_name_table_free(&r->slot_of);
 	free(r->slot_gen);
 	free(r->free_slots);
+	free(r->rewrite_log);
 	free(r->queues);
 	free(r->log_groups);
 	free(r->path);
@@ -289,6 +296,9 @@ static int alloc_banks(struct vd_rules *r)
 			if (!(r->bank[k][w] = calloc(MAX_CHUNKS, sizeof(*r->bank[k][w]))))
 				return -1;
 	}
+	r->rewrite_log = calloc(n ? n : 1, sizeof(*r->rewrite_log));
+	if (!r->rewrite_log)
+		return -1;
 	r->nslots = 1; /* slot 0: the default verdict */
 	return slots_reserve(r, 0);
 }

@@ -18,6 +18,7 @@
 #include "rcu.h"
 
 #include <verdict/edit.h>
+#include <verdict/log.h>
 #include <verdict/queue.h>
 #include <verdict/rules.h>
 
@@ -315,6 +316,50 @@ static void test_refusals_counted(void **state)
 	rcu_unregister_thread();
 }
 
+static int refusal_lines;
+static char refusal_line[256];
+
+static void count_refusals(enum vd_log_level level, const char *line, void *user)
+{
+	(void)level;
+	(void)user;
+	if (strstr(line, "rewrite refused")) {
+		refusal_lines++;
+		snprintf(refusal_line, sizeof(refusal_line), "%s", line);
+	}
+}
+
+/* A refusal on every packet logs one line a second, naming the rule and the
+ * reason, not one per packet. */
+static void test_refusals_logged_once(void **state)
+{
+	struct vd_rules_config cfg = { .nworkers = 1 };
+	struct vt_edit_fixture f;
+	char err[VD_ERRBUF_SIZE];
+	struct vd_rules *r;
+
+	(void)state;
+	rcu_register_thread();
+	cfg.path = vt_rules_write(RULES("{ name = \"clamp\", verdict = \"accept\","
+					"  set = { mss = 1000 } }"));
+	r = vd_rules_open(&cfg, err);
+	if (!r)
+		fail_msg("%s", err);
+	refusal_lines = 0;
+	vd_log_set_handler(count_refusals, NULL);
+	for (int i = 0; i < 1000; i++) {
+		make(&f, 4, IPPROTO_UDP, 2000);
+		vd_rules_eval_edit(r, 0, &f.edit, NULL);
+	}
+	vd_log_set_handler(NULL, NULL);
+	/* 1000 evaluations take well under a second; at most a second boundary
+	 * falls inside them. */
+	assert_in_range(refusal_lines, 1, 2);
+	assert_non_null(strstr(refusal_line, "rule \"clamp\": rewrite refused: packet has no such field"));
+	vd_rules_close(r);
+	rcu_unregister_thread();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_set_after_hooks),
 		cmocka_unit_test(test_verdicts_and_no_edit),
 		cmocka_unit_test(test_refusals_counted),
+		cmocka_unit_test(test_refusals_logged_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
