@@ -137,8 +137,8 @@ struct vd_packet_edit {
  * Starts an edit of pkt, a view that vd_packet_parse filled over buf (so
  * pkt->data == buf and the packet is pkt->caplen bytes), with capacity bytes
  * writable at buf. options: enum vd_edit_option. Returns 0, or a negative
- * errno with edit->reason: INVALID (pkt->data is not buf, capacity below
- * the packet), MALFORMED (a parse error), TRUNCATED (caplen < len: a
+ * errno with edit->reason: INVALID (pkt->data is not buf), NO_ROOM
+ * (capacity below the packet), MALFORMED (a parse error), TRUNCATED (caplen < len: a
  * rewrite needs the whole packet, the kernel would cut the rest).
  */
 int vd_packet_edit_init(struct vd_packet_edit *edit, struct vd_packet *pkt, uint8_t *buf,

@@ -134,9 +134,12 @@ extract plugin >"$WORK/readme_plugin.c" ||
 read -r -a pc_flags <<<"$(pkg-config --cflags libverdict)"
 "$CC" -shared -fPIC -Wall -Werror "${pc_flags[@]}" "$WORK/readme_plugin.c" \
 	-o "$WORK/readme_plugin.so" 2>"$WORK/cc.err" || fail "$(cat "$WORK/cc.err")"
-symbol=$(sed -n 's/.*VD_HOOK_EXPORT struct vd_verdict \([A-Za-z0-9_]*\)(.*/\1/p' \
+# The eval function: declared with VD_HOOK_EVAL(NAME) (hook ABI 2), or
+# exported by hand.
+symbol=$(sed -n -e 's/^VD_HOOK_EVAL(\([A-Za-z0-9_]*\));.*/\1/p' \
+	-e 's/.*VD_HOOK_EXPORT struct vd_verdict \([A-Za-z0-9_]*\)(.*/\1/p' \
 	"$WORK/readme_plugin.c" | head -n 1)
-[ -n "$symbol" ] || fail "no VD_HOOK_EXPORT struct vd_verdict NAME( in the plugin example"
+[ -n "$symbol" ] || fail "no VD_HOOK_EVAL(NAME) or VD_HOOK_EXPORT struct vd_verdict NAME( in the plugin example"
 
 step "installed verdictd --check loads the plugin by absolute path"
 cat >"$WORK/plugin.lua" <<EOF

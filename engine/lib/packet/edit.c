@@ -176,8 +176,11 @@ int vd_edit_start(struct vd_packet_edit *edit)
 {
 	const struct vd_packet *pkt = edit->pkt;
 
-	if (!pkt || !edit->buf || pkt->data != edit->buf || edit->capacity < pkt->caplen)
+	if (!pkt || !edit->buf || pkt->data != edit->buf)
 		return vd_edit_refuse(edit, VD_EDIT_INVALID);
+	/* E.g. a GSO packet over the 65,531 bytes a verdict carries. */
+	if (edit->capacity < pkt->caplen)
+		return vd_edit_refuse(edit, VD_EDIT_NO_ROOM);
 	/* Checked before the parse error: a cut packet also fails to parse. */
 	if (pkt->flags & VD_PACKET_TRUNCATED)
 		return vd_edit_refuse(edit, VD_EDIT_TRUNCATED);
@@ -360,7 +363,7 @@ VD_EXPORT const char *vd_packet_edit_reason_str(enum vd_edit_reason reason)
 		[VD_EDIT_MALFORMED] = "packet did not parse",
 		[VD_EDIT_TRUNCATED] = "packet cut short by the copy range: a rewrite needs all of it",
 		[VD_EDIT_TOO_LONG] = "result over 65535 bytes",
-		[VD_EDIT_NO_ROOM] = "result over the buffer's capacity",
+		[VD_EDIT_NO_ROOM] = "result over the room for it (a verdict carries 65,531 bytes at most)",
 		[VD_EDIT_FRAGMENT] = "not possible on an IP fragment",
 		[VD_EDIT_JUMBO] = "length change of a jumbogram",
 		[VD_EDIT_NO_FIELD] = "packet has no such field",

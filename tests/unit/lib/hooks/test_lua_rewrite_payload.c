@@ -194,7 +194,7 @@ static void test_set_payload_refusals_and_bad_arguments(void **state)
 	snprintf(body, sizeof(body), "pkt:set_payload(string.rep('x', %d)) return 'accept'",
 		 CAPACITY);
 	vt_rewrite_fails(&f, body, VD_EDIT_NO_ROOM,
-			 "pkt:set_payload: result over the buffer's capacity");
+			 "pkt:set_payload: result over the room for it (a verdict carries 65,531 bytes at most)");
 	/* A protocol whose payload is not rewritten. */
 	vt_edit_make_simple(&f, 4, IPPROTO_GRE, 6);
 	vt_rewrite_fails(&f, "pkt:set_byte(1, 1) return 'accept'", VD_EDIT_NO_FIELD,

@@ -134,8 +134,10 @@ static void refusals_at_init(void **state)
 	vt_parse(&f.pkt, f.buf, f.len, f.len);
 	expect_refusal(&f, vd_packet_edit_init(&f.edit, &f.pkt, other, CAPACITY, 0), -EINVAL,
 		       VD_EDIT_INVALID, NULL);
+	/* A packet larger than the room a verdict has for it (a GSO packet
+	 * over 65,531 bytes): no room, not a bad argument. */
 	expect_refusal(&f, vd_packet_edit_init(&f.edit, &f.pkt, f.buf, (uint32_t)f.len - 1, 0),
-		       -EINVAL, VD_EDIT_INVALID, NULL);
+		       -ENOBUFS, VD_EDIT_NO_ROOM, NULL);
 }
 
 static void refusals_per_call(void **state)
