@@ -5,8 +5,10 @@
  * delayed by MS milliseconds; 0 for at once). Built against the shared
  * library's exported symbols only.
  *
- * Usage: example_pending QUEUE_NUM MS   (SIGINT or SIGTERM stops it; packets
- * still unanswered then get the fallback verdict, drop)
+ * Usage: example_pending QUEUE_NUM MS [MAX_ANSWERS]   (SIGINT or SIGTERM
+ * stops it; packets still unanswered then get the fallback verdict, drop.
+ * With MAX_ANSWERS, packets after the first MAX_ANSWERS are never answered,
+ * to show that)
  */
 #include <errno.h>
 #include <pthread.h>
@@ -27,6 +29,7 @@ struct handoff {
 	unsigned head, len;
 	bool done;
 	uint64_t delay_ns;
+	unsigned long max_answers, answered;
 };
 
 static struct vd_queue *queue;
@@ -61,6 +64,9 @@ static void *decide(void *arg)
 		uint32_t id = h->ids[h->head];
 		h->head = (h->head + 1) % IDS;
 		h->len--;
+		if (h->answered >= h->max_answers)
+			continue; /* left pending: stop answers it */
+		h->answered++;
 		pthread_mutex_unlock(&h->lock);
 		while (vd_queue_verdict(queue, id, vd_verdict_delay(vd_verdict_accept(),
 								    h->delay_ns)) < 0 &&
@@ -89,12 +95,13 @@ int main(int argc, char **argv)
 	struct vd_queue_stats st;
 	pthread_t thread;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s QUEUE_NUM MS\n", argv[0]);
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: %s QUEUE_NUM MS [MAX_ANSWERS]\n", argv[0]);
 		return 2;
 	}
 	cfg.queue_num = (uint16_t)atoi(argv[1]);
 	h.delay_ns = strtoull(argv[2], NULL, 10) * 1000000u;
+	h.max_answers = argc == 4 ? strtoul(argv[3], NULL, 10) : (unsigned long)-1;
 	queue = vd_queue_open(&cfg, err);
 	if (!queue) {
 		fprintf(stderr, "%s\n", err);
