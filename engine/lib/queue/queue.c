@@ -5,13 +5,16 @@
  * Data flows one way: socket -> receive batch -> packet view -> callback ->
  * verdict batch -> socket. The receive loop is nl_rx.c's, shared with log
  * groups, and a datagram's verdicts are queue_answer.c's; this file owns the
- * socket and sends each batch's verdicts. Each batch
- * costs one recvmmsg and one sendmsg; nothing is allocated or copied per
- * packet.
+ * socket, sends each batch's verdicts, and releases held ones (hold.h) and
+ * answers pending ones (pending.h) at the end of every turn. Each batch
+ * costs one recvmmsg and one sendmsg (one more in a turn that releases held
+ * verdicts); nothing is allocated per packet, nothing copied but a held
+ * rewritten packet.
  *
  * Threading: all of struct vd_queue belongs to the thread in vd_queue_run,
- * except rx.stop (any thread or signal handler) and `stats` (written by the
- * owner with relaxed atomic stores, read by anyone).
+ * except rx.stop and the pending mailbox's wake-up (any thread or signal
+ * handler), the mailbox (vd_queue_verdict, any thread, under its mutex) and
+ * `stats` (written by the owner with relaxed atomic stores, read by anyone).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h> /* before the linux/ headers: glibc owns struct in_addr */
