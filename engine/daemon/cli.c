@@ -12,7 +12,7 @@
 #include "spec.h"
 
 enum {
-	OPT_COPY_RANGE = 256, OPT_MAXLEN, OPT_FAIL_OPEN, OPT_GSO, OPT_SECCTX, OPT_CONNTRACK, OPT_NO_CONNTRACK,
+	OPT_COPY_RANGE = 256, OPT_MAXLEN, OPT_HOLD_MAX, OPT_FAIL_OPEN, OPT_GSO, OPT_SECCTX, OPT_CONNTRACK, OPT_NO_CONNTRACK,
 	OPT_NO_UID_GID, OPT_CPUS, OPT_STATS_INTERVAL, OPT_BATCH, OPT_RCVBUF, OPT_CHECK,
 	OPT_CONTROL, OPT_PLUGIN_PATH, OPT_LUA_MEMORY, OPT_LUA_INSTRUCTIONS,
 	OPT_LUA_CALL_MS, OPT_LUA_LOAD_INSTRUCTIONS, OPT_LUA_LOAD_MS,
@@ -27,6 +27,7 @@ static const struct option long_options[] = {
 	{ "default", required_argument, NULL, 'd' },
 	{ "copy-range", required_argument, NULL, OPT_COPY_RANGE },
 	{ "maxlen", required_argument, NULL, OPT_MAXLEN },
+	{ "hold-max", required_argument, NULL, OPT_HOLD_MAX },
 	{ "fail-open", no_argument, NULL, OPT_FAIL_OPEN },
 	{ "gso", no_argument, NULL, OPT_GSO },
 	{ "secctx", no_argument, NULL, OPT_SECCTX },
@@ -92,7 +93,10 @@ static void print_help(FILE *out)
 	      "                          (default 200000000)\n"
 	      "      --lua-load-ms MS    wall-clock budget of loading a rules file (default 10000)\n"
 	      "      --copy-range N      bytes of each packet to copy, 1-65535 (default 65535)\n"
-	      "      --maxlen N          kernel queue length (default: the kernel's, 1024)\n"
+	      "      --maxlen N          kernel queue length (default: hold-max + 1024, room\n"
+	      "                          for every held packet and a batch's worth besides)\n"
+	      "      --hold-max N        most packets each queue holds for a delayed verdict\n"
+	      "                          (default 65536); beyond it verdicts go at once\n"
 	      "      --fail-open         accept packets instead of dropping them when the\n"
 	      "                          kernel queue is full\n"
 	      "      --gso               take GSO packets whole instead of segmented\n"
@@ -231,6 +235,12 @@ static enum vd_cli_action parse_number_option(int opt, const char *arg, struct v
 			return usage_error(err, "--maxlen: \"%s\" is not a number from 1 to %s", arg,
 					   "16777216");
 		o->maxlen = (uint32_t)v;
+		return VD_CLI_RUN;
+	case OPT_HOLD_MAX:
+		if (parse_unsigned(arg, 1, 1u << 24, 0, &v) < 0)
+			return usage_error(err, "--hold-max: \"%s\" is not a number from 1 to %s",
+					   arg, "16777216");
+		o->hold_max = (uint32_t)v;
 		return VD_CLI_RUN;
 	case OPT_BATCH:
 		if (parse_unsigned(arg, 1, 1024, 0, &v) < 0)

@@ -32,6 +32,9 @@
 /* How long the exit waits for a cancelled reload before leaving it behind. */
 #define RELOAD_ABANDON_MS 300
 
+/* Kernel queue room beyond what is held: new packets while --hold-max are held. */
+#define VD_MAXLEN_HEADROOM 1024
+
 
 /* A queue worker's own: which worker it is, and its log writer. */
 struct worker_ctx {
@@ -165,9 +168,13 @@ static struct vd_engine *engine_from_options(struct daemon *d, const uint16_t *q
 {
 	struct vd_cli_options *o = d->opts;
 	int cpus[VD_CLI_MAX_CPUS];
+	uint32_t hold_max = o->hold_max ? o->hold_max : VD_QUEUE_DEFAULT_HOLD_MAX;
 	struct vd_queue_config queue = {
 		.copy_range = o->copy_range,
-		.maxlen = o->maxlen,
+		/* Held packets stay in the kernel queue: without --maxlen it has
+		 * room for every one of them and a burst of new ones besides. */
+		.maxlen = o->maxlen ? o->maxlen : hold_max + VD_MAXLEN_HEADROOM,
+		.hold_max = hold_max,
 		.flags = o->queue_flags,
 		.optional_flags = o->optional_flags,
 		.batch_size = o->batch,

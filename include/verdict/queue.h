@@ -15,12 +15,25 @@
  *     vd_queue_close(q);
  *
  * Threading: a vd_queue belongs to the thread that calls vd_queue_run; only
- * vd_queue_stop and vd_queue_stats may be called from other threads (and
- * vd_queue_stop from a signal handler). One thread per queue; for several
- * queues see verdict/engine.h.
+ * vd_queue_stop, vd_queue_verdict and vd_queue_stats may be called from other
+ * threads (and vd_queue_stop from a signal handler). One thread per queue;
+ * for several queues see verdict/engine.h.
  *
- * Verdicts: every packet read from the socket gets its verdict before the
- * next receive; none is held past the batch it arrived in. A packet whose
+ * Verdicts: a verdict without a delay is sent with its receive batch's, in
+ * one sendmsg. A verdict with delay_us > 0 (vd_verdict_delay) is held by the
+ * queue's thread, in a timer heap (id, verdict and release time; the packet's
+ * bytes only when it was rewritten), and sent at its release time: the
+ * thread waits with a nanosecond timeout for the next release or the next
+ * packet, whichever comes first. A callback that returns vd_verdict_pending()
+ * answers later, from any thread, with vd_queue_verdict (which may carry a
+ * delay too). While anything is held or pending, verdicts are not folded into
+ * batch verdicts (which would cover the held ids). At most hold_max packets
+ * are held and hold_max pending; beyond that a delayed verdict is sent at
+ * once and a pending one gets the fallback's verdict (counted in
+ * hold_overflow). When vd_queue_run stops, every held verdict is sent at
+ * once and every packet still pending gets the fallback's verdict (or drop),
+ * so none is left in the kernel. The kernel queue must be long enough for
+ * what is held: set maxlen above hold_max. A packet whose
  * message cannot be decoded (cut short by the receive buffer, malformed) is
  * answered too, as soon as its id can be read: with the fallback callback's
  * verdict, or drop (counted as undecodable).
@@ -118,7 +131,12 @@ struct vd_queue_config {
 	vd_fallback_cb fallback; /* optional; NULL: undecodable packets are dropped */
 	/* --- added in 0.3 --- */
 	vd_packet_edit_cb edit_callback; /* used instead of callback when set */
+	uint32_t hold_max;      /* most packets held (delayed), and most pending;
+				 * 0: VD_QUEUE_DEFAULT_HOLD_MAX */
 };
+
+/* The default of vd_queue_config.hold_max. */
+#define VD_QUEUE_DEFAULT_HOLD_MAX 65536
 
 /* Per-queue counters. Written only by the queue's thread; readable at any
  * time from any thread through vd_queue_stats (values may be one batch old). */
@@ -143,6 +161,15 @@ struct vd_queue_stats {
 	uint64_t rewrite_refused; /* edits the queue could not send (sent unchanged):
 				   * a verdict with its packet over the socket's
 				   * send limit, or over 65,531 bytes */
+	uint64_t held;          /* verdicts held for a delay now */
+	uint64_t held_max;      /* the most held at once */
+	uint64_t released;      /* held verdicts sent at their release time or at stop */
+	uint64_t pending;       /* packets awaiting vd_queue_verdict now */
+	uint64_t hold_overflow; /* could not be held or remembered (hold_max):
+				 * sent at once, or the fallback's verdict */
+	/* Release error (actual minus scheduled release), from a log histogram
+	 * (bucket upper bounds, at most 12.5% high) of every timed release. */
+	uint64_t release_error_p50_ns, release_error_p99_ns, release_error_max_ns;
 };
 
 /* The kernel's counters of one queue, from /proc/net/netfilter/nfnetlink_queue
@@ -173,9 +200,20 @@ struct vd_queue *vd_queue_open_sized(const struct vd_queue_config *cfg, size_t c
  * fatal: it is counted). */
 int vd_queue_run(struct vd_queue *q);
 
-/* Asks vd_queue_run to return within about 100 ms. Async-signal-safe and
+/* Asks vd_queue_run to return within about 100 ms (it first sends every
+ * held verdict, and the fallback's for packets still pending). Async-signal-safe and
  * thread-safe; idempotent. */
 void vd_queue_stop(struct vd_queue *q);
+
+/* The verdict of packet id, which the callback answered with
+ * vd_verdict_pending(); v may carry a delay (counted from now). Any thread,
+ * not a signal handler: a short mutex-protected handoff to the queue's
+ * thread, which it wakes. Valid from vd_queue_open until vd_queue_close.
+ * Returns 0, or -1 with errno EINVAL (v is not accept, drop, queue or
+ * repeat), EAGAIN (hold_max answers wait to be taken: try again),
+ * ESHUTDOWN (the queue stopped: the packet already got the fallback's
+ * verdict). An id that is not pending is counted in invalid_verdicts. */
+int vd_queue_verdict(struct vd_queue *q, uint32_t id, struct vd_verdict v);
 
 /* Copies the counters into out. Thread-safe. */
 void vd_queue_stats_sized(const struct vd_queue *q, struct vd_queue_stats *out, size_t out_size);

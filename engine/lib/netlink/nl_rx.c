@@ -1,8 +1,11 @@
 /* nl_rx.c - the one receive loop of queues and log groups (nl_rx.h). */
 #define _GNU_SOURCE /* recvmmsg */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "nl_rx.h"
@@ -31,6 +34,7 @@ int vd_nl_rx_init_tail(struct vd_nl_rx *rx, int fd, unsigned nslots, size_t data
 {
 	memset(rx, 0, sizeof(*rx));
 	rx->fd = fd;
+	rx->wake_fd = -1;
 	rx->nslots = nslots;
 	rx->slot_size = (datagram_max + tail_room + 4095) & ~(size_t)4095;
 	rx->recv_size = rx->slot_size - tail_room;
@@ -114,10 +118,42 @@ int vd_nl_rx_turn(struct vd_nl_rx *rx, const struct vd_nl_rx_ops *ops, void *own
 	return n;
 }
 
+/* Waits up to ns for a datagram or a wake-up; errors end the wait early,
+ * and the receive that follows reports them. */
+static void wait_ready(struct vd_nl_rx *rx, int64_t ns)
+{
+	struct pollfd fds[2] = { { .fd = rx->fd, .events = POLLIN },
+				 { .fd = rx->wake_fd, .events = POLLIN } };
+	struct timespec ts = { .tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000 };
+	uint64_t count;
+
+	if (rx->rcu_qsbr)
+		vd_rcu_offline();
+	if (ppoll(fds, rx->wake_fd >= 0 ? 2 : 1, &ts, NULL) > 0 && (fds[1].revents & POLLIN) &&
+	    read(rx->wake_fd, &count, sizeof(count)) < 0) {
+		/* EAGAIN: another wait already reset it. */
+	}
+	if (rx->rcu_qsbr)
+		vd_rcu_online();
+}
+
+/* The receive flags of the next turn, after waiting for a timer if the
+ * owner has one. */
+static int turn_flags(struct vd_nl_rx *rx, const struct vd_nl_rx_ops *ops, void *owner)
+{
+	int64_t ns = ops->wait_ns ? ops->wait_ns(owner) : -1;
+
+	if (ns < 0)
+		return MSG_WAITFORONE;
+	if (ns > 0)
+		wait_ready(rx, ns);
+	return MSG_DONTWAIT;
+}
+
 int vd_nl_rx_run(struct vd_nl_rx *rx, const struct vd_nl_rx_ops *ops, void *owner)
 {
 	while (!atomic_load_explicit(&rx->stop, memory_order_relaxed))
-		if (vd_nl_rx_turn(rx, ops, owner, MSG_WAITFORONE) < 0)
+		if (vd_nl_rx_turn(rx, ops, owner, turn_flags(rx, ops, owner)) < 0)
 			return -1;
 	for (int i = 0; i < VD_NL_RX_DRAIN_BATCHES; i++)
 		if (vd_nl_rx_turn(rx, ops, owner, MSG_DONTWAIT) <= 0)

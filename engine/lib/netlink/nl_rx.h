@@ -38,8 +38,13 @@ struct vd_nl_rx_ops {
 	void (*overrun)(void *owner);
 	/* A receive failed for another reason that is not fatal. Optional. */
 	void (*recv_error)(void *owner, int err);
-	/* At the end of every turn of the loop, batch or not (stats). Optional. */
+	/* At the end of every turn of the loop, batch or not (stats, releases
+	 * of held verdicts). Optional. */
 	void (*turn_end)(void *owner);
+	/* Nanoseconds until the owner needs a turn though nothing arrives (a
+	 * held verdict's release time), or -1 when it needs none. Optional;
+	 * while it returns -1 the loop blocks in the receive as without it. */
+	int64_t (*wait_ns)(void *owner);
 };
 
 struct vd_nl_rx {
@@ -51,6 +56,7 @@ struct vd_nl_rx {
 	struct mmsghdr *msgs;
 	struct iovec *iov;
 	bool rcu_qsbr;           /* report liburcu QSBR states (see vd_nl_rx_run) */
+	int wake_fd;             /* eventfd that also ends a timed wait; -1: none */
 	atomic_int stop;
 };
 
@@ -82,6 +88,10 @@ int vd_nl_rx_turn(struct vd_nl_rx *rx, const struct vd_nl_rx_ops *ops, void *own
  * (at most VD_NL_RX_DRAIN_BATCHES turns, so a flood cannot hold the exit).
  * With rcu_qsbr, the calling thread must be registered with liburcu-qsbr: it
  * is offline while blocked in the receive and quiescent after every turn.
+ * When ops->wait_ns gives a time, the turn waits with ppoll (nanosecond
+ * timeout) on the socket and wake_fd for it or the next datagram, whichever
+ * comes first, then receives without blocking: sub-millisecond timers with
+ * no extra thread.
  * Returns 0, or -1 with errno on a fatal socket error. */
 int vd_nl_rx_run(struct vd_nl_rx *rx, const struct vd_nl_rx_ops *ops, void *owner);
 

@@ -130,7 +130,7 @@ int vd_verdict_batch_add(struct vd_verdict_batch *vb, uint32_t id, const struct 
 {
 	if (vb->npackets >= vb->max_packets)
 		goto full;
-	if (vb->run_len > 0 && wire_equal(&vb->run, w)) {
+	if (vb->run_len > 0 && !vb->no_fold && wire_equal(&vb->run, w)) {
 		vb->npackets++;
 		vb->run_len++;
 		vb->run_last_id = id;
@@ -190,6 +190,13 @@ int vd_verdict_batch_add_payload(struct vd_verdict_batch *vb, uint32_t id,
 	memset(vb->buf + vb->len, 0, pad);
 	vb->len += pad;
 	return 0;
+}
+
+void vd_verdict_batch_set_fold(struct vd_verdict_batch *vb, bool fold)
+{
+	if (!fold)
+		emit_run(vb);
+	vb->no_fold = !fold;
 }
 
 void vd_verdict_batch_break(struct vd_verdict_batch *vb)

@@ -23,9 +23,10 @@
  * add again.
  *
  * Folding is only sound while no packet with a lower id is held back (a
- * batch verdict would catch it too). The engine never holds a packet past its
- * batch; a future delayed-verdict feature must end the run before any id it
- * holds (vd_verdict_batch_break).
+ * batch verdict would catch it too). A queue that holds or awaits any packet
+ * ends the open run before it holds (vd_verdict_batch_break) and turns folding
+ * off (vd_verdict_batch_set_fold) until nothing is held: then every verdict is
+ * a NFQNL_MSG_VERDICT of its own, still one sendmsg for all.
  *
  * Ownership: the caller owns the buffer; one thread uses a batch.
  */
@@ -76,6 +77,7 @@ struct vd_verdict_batch {
 	unsigned npackets;   /* verdicts added since the last reset */
 	unsigned npayloads;  /* of them, verdicts carrying a packet */
 	unsigned max_packets;
+	bool no_fold;        /* every verdict a message of its own */
 };
 
 /* Buffer bytes needed for max_packets verdicts. */
@@ -112,6 +114,11 @@ int vd_verdict_batch_add(struct vd_verdict_batch *vb, uint32_t id, const struct 
 int vd_verdict_batch_add_payload(struct vd_verdict_batch *vb, uint32_t id,
 				 const struct vd_wire_verdict *w, const uint8_t *payload,
 				 uint32_t len);
+
+/* Folding on (the default) or off: off, each verdict added from now on is
+ * a NFQNL_MSG_VERDICT of its own, so no message covers an id it does not
+ * name. */
+void vd_verdict_batch_set_fold(struct vd_verdict_batch *vb, bool fold);
 
 /* Ends the open run, so that no later message covers ids before this point. */
 void vd_verdict_batch_break(struct vd_verdict_batch *vb);

@@ -5,19 +5,23 @@
  * Data flows one way: socket -> receive batch -> packet view -> callback ->
  * verdict batch -> socket. The receive loop is nl_rx.c's, shared with log
  * groups, and a datagram's verdicts are queue_answer.c's; this file owns the
- * socket and sends each batch's verdicts. Each batch
- * costs one recvmmsg and one sendmsg; nothing is allocated or copied per
- * packet.
+ * socket, sends each batch's verdicts, and releases held ones (hold.h) and
+ * answers pending ones (pending.h) at the end of every turn. Each batch
+ * costs one recvmmsg and one sendmsg (one more in a turn that releases held
+ * verdicts); nothing is allocated per packet, nothing copied but a held
+ * rewritten packet.
  *
  * Threading: all of struct vd_queue belongs to the thread in vd_queue_run,
- * except rx.stop (any thread or signal handler) and `stats` (written by the
- * owner with relaxed atomic stores, read by anyone).
+ * except rx.stop and the pending mailbox's wake-up (any thread or signal
+ * handler), the mailbox (vd_queue_verdict, any thread, under its mutex) and
+ * `stats` (written by the owner with relaxed atomic stores, read by anyone).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h> /* before the linux/ headers: glibc owns struct in_addr */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -25,16 +29,30 @@
 
 #include "counters.h"
 #include "export.h"
+#include "hold.h"
 #include "log.h"
 #include "nl_rx.h"
 #include "nl_socket.h"
 #include "queue_answer.h"
 #include "queue_config.h"
 #include "queue_internal.h"
+#include "pending.h"
 #include "verdict_batch.h"
 
-#define STATS_FIELDS (sizeof(struct vd_queue_stats) / sizeof(uint64_t))
+/* The counters published as deltas; the hold fields after them are the
+ * hold's own totals and gauges, stored whole. */
+#define STATS_FIELDS (offsetof(struct vd_queue_stats, held) / sizeof(uint64_t))
 
+/* Rewritten packets that can be held at once (copies of up to
+ * VD_QUEUE_MAX_PAYLOAD bytes each, allocated only for an edit callback). */
+#define VD_QUEUE_HOLD_COPIES 64
+
+/* The longest timed wait while only pending packets are awaited: stop is
+ * seen within it, and answers wake the wait at once anyway. */
+#define VD_QUEUE_PENDING_WAIT_NS 100000000
+
+/* Answers taken from the mailbox per lock. */
+#define VD_QUEUE_ANSWERS_PER_TAKE 64
 /* The send buffer a rewriting queue asks for at most. */
 #define VD_QUEUE_MAX_SNDBUF (16u << 20)
 
@@ -48,15 +66,36 @@ struct vd_queue {
 	struct vd_verdict_batch vb;
 	struct vd_queue_answer answer; /* datagrams to verdicts in vb */
 	struct vd_queue_stats delta; /* this batch's counts, published at its end */
+	struct vd_hold hold;         /* verdicts waiting for their release time */
+	struct vd_pending pending;   /* packets whose verdict comes later */
+	uint64_t hist_published;     /* release errors counted at the last publish */
 	/* Read by other threads: keep it off the owner's hot cache lines. */
 	struct vd_queue_stats stats __attribute__((aligned(64)));
 };
 
+static void gauge_store(uint64_t *field, uint64_t v)
+{
+	__atomic_store_n(field, v, __ATOMIC_RELAXED);
+}
+
 static void stats_publish(void *owner)
 {
 	struct vd_queue *q = owner;
+	struct vd_hold *h = &q->hold;
 
 	vd_counters_publish((uint64_t *)&q->stats, (uint64_t *)&q->delta, STATS_FIELDS);
+	gauge_store(&q->stats.held, h->count);
+	gauge_store(&q->stats.held_max, h->held_max);
+	gauge_store(&q->stats.released, h->released);
+	gauge_store(&q->stats.pending, q->pending.count);
+	gauge_store(&q->stats.hold_overflow, h->overflow);
+	/* A histogram walk only when releases were counted since the last. */
+	if (h->hist_count != q->hist_published) {
+		q->hist_published = h->hist_count;
+		gauge_store(&q->stats.release_error_p50_ns, vd_hold_percentile(h, 500));
+		gauge_store(&q->stats.release_error_p99_ns, vd_hold_percentile(h, 990));
+		gauge_store(&q->stats.release_error_max_ns, h->error_max_ns);
+	}
 }
 
 /* Sends the batch's verdicts: one sendmsg for all of them, rewritten
@@ -76,6 +115,7 @@ static void flush_verdicts(struct vd_queue *q)
 		q->delta.verdict_msgs += q->vb.nmsgs;
 	}
 	vd_verdict_batch_reset(&q->vb);
+	vd_hold_recycle(&q->hold); /* the copies just sent */
 }
 
 /* The receive slot buf starts, writable: the queue allocated the slots, and
@@ -107,6 +147,119 @@ static void batch_end(void *owner, unsigned n)
 	flush_verdicts(q);
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Puts a released verdict in the batch; a full batch is sent first. */
+static void release_one(struct vd_queue *q, const struct vd_hold_entry *e, const uint8_t *payload)
+{
+	int ret;
+
+	if (payload) {
+		ret = vd_verdict_batch_add_payload(&q->vb, e->id, &e->wire, payload, e->copy_len);
+		if (ret < 0 && errno == ENOSPC) {
+			flush_verdicts(q);
+			ret = vd_verdict_batch_add_payload(&q->vb, e->id, &e->wire, payload,
+							   e->copy_len);
+		}
+		if (ret == 0)
+			return;
+		q->delta.rewrite_refused++; /* checked at hold time: not expected */
+	}
+	if (vd_verdict_batch_add(&q->vb, e->id, &e->wire) < 0) {
+		flush_verdicts(q);
+		vd_verdict_batch_add(&q->vb, e->id, &e->wire);
+	}
+}
+
+/* Hot path: every hold due at now (all of them with UINT64_MAX, at stop,
+ * when no release error is counted), in release order. */
+static void release_due(struct vd_queue *q, uint64_t now)
+{
+	struct vd_hold_entry e;
+	const uint8_t *payload;
+
+	while (vd_hold_pop(&q->hold, now, &e, &payload)) {
+		if (now != UINT64_MAX)
+			vd_hold_record(&q->hold, now - e.release_ns);
+		release_one(q, &e, payload);
+	}
+}
+
+/* The answers other threads handed in for pending packets. */
+static void answers_take(struct vd_queue *q)
+{
+	struct vd_pending_answer got[VD_QUEUE_ANSWERS_PER_TAKE];
+	unsigned n;
+	uint32_t mark;
+
+	do {
+		n = vd_pending_take(&q->pending, got, VD_QUEUE_ANSWERS_PER_TAKE);
+		for (unsigned i = 0; i < n; i++) {
+			if (vd_pending_remove(&q->pending, got[i].id, &mark))
+				vd_queue_answer_verdict(&q->answer, got[i].id, got[i].v, mark);
+			else
+				q->delta.invalid_verdicts++; /* not pending, or answered twice */
+		}
+	} while (n == VD_QUEUE_ANSWERS_PER_TAKE);
+}
+
+/* After each turn with anything held or pending: answers, releases, one
+ * send; folding again once nothing is held. */
+static void holds_service(struct vd_queue *q)
+{
+	if (q->hold.count == 0 && q->pending.count == 0)
+		return;
+	if (q->pending.count > 0)
+		answers_take(q);
+	release_due(q, now_ns());
+	flush_verdicts(q);
+	if (q->hold.count == 0 && q->pending.count == 0)
+		vd_verdict_batch_set_fold(&q->vb, true);
+}
+
+static void turn_end(void *owner)
+{
+	holds_service(owner);
+	stats_publish(owner);
+}
+
+static int64_t wait_ns(void *owner)
+{
+	struct vd_queue *q = owner;
+	uint64_t next, now;
+
+	if (!vd_hold_next(&q->hold, &next))
+		return q->pending.count > 0 ? VD_QUEUE_PENDING_WAIT_NS : -1;
+	now = now_ns();
+	if (next <= now)
+		return 0;
+	next -= now;
+	return next < VD_QUEUE_PENDING_WAIT_NS ? (int64_t)next : VD_QUEUE_PENDING_WAIT_NS;
+}
+
+/* At stop: nothing is held again; the answers that came are applied, the
+ * packets still pending get the fallback, every hold goes at once. */
+static void holds_drain(struct vd_queue *q)
+{
+	uint32_t id, mark;
+
+	q->answer.stopping = true;
+	vd_pending_close(&q->pending);
+	answers_take(q);
+	while (vd_pending_any(&q->pending, &id, &mark))
+		vd_queue_answer_verdict(&q->answer, id, vd_queue_answer_fallback(&q->answer), mark);
+	release_due(q, UINT64_MAX);
+	flush_verdicts(q);
+	vd_verdict_batch_set_fold(&q->vb, true);
+	stats_publish(q);
+}
+
 static void overrun(void *owner)
 {
 	((struct vd_queue *)owner)->delta.enobufs++;
@@ -123,7 +276,8 @@ static const struct vd_nl_rx_ops queue_ops = {
 	.batch_end = batch_end,
 	.overrun = overrun,
 	.recv_error = recv_error,
-	.turn_end = stats_publish,
+	.turn_end = turn_end,
+	.wait_ns = wait_ns,
 };
 
 /* During bind and unbind, queued packets can arrive before the kernel's
@@ -134,7 +288,7 @@ static void handle_setup_datagram(const void *buf, size_t len, void *data)
 
 	handle_datagram(q, buf, len, false);
 	flush_verdicts(q);
-	stats_publish(q);
+	turn_end(q);
 }
 
 static struct vd_nl_io setup_io(struct vd_queue *q)
@@ -146,8 +300,13 @@ static struct vd_nl_io setup_io(struct vd_queue *q)
 
 VD_EXPORT int vd_queue_run(struct vd_queue *q)
 {
-	if (vd_nl_rx_run(&q->rx, &queue_ops, q) < 0) {
-		vd_log(VD_LOG_ERROR, "%s: receive failed: %s", q->name, strerror(errno));
+	int ret = vd_nl_rx_run(&q->rx, &queue_ops, q);
+	int saved = errno;
+
+	holds_drain(q);
+	if (ret < 0) {
+		vd_log(VD_LOG_ERROR, "%s: receive failed: %s", q->name, strerror(saved));
+		errno = saved;
 		return -1;
 	}
 	return 0;
@@ -156,6 +315,18 @@ VD_EXPORT int vd_queue_run(struct vd_queue *q)
 VD_EXPORT void vd_queue_stop(struct vd_queue *q)
 {
 	vd_nl_rx_stop(&q->rx);
+	vd_pending_wake(&q->pending); /* a timed wait ends at once */
+}
+
+VD_EXPORT int vd_queue_verdict(struct vd_queue *q, uint32_t id, struct vd_verdict v)
+{
+	struct vd_wire_verdict wire;
+
+	if (!q || !vd_wire_verdict_from(v, 0, &wire)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return vd_pending_post(&q->pending, id, v);
 }
 
 VD_EXPORT void vd_queue_stats_sized(const struct vd_queue *q, struct vd_queue_stats *out,
@@ -163,7 +334,8 @@ VD_EXPORT void vd_queue_stats_sized(const struct vd_queue *q, struct vd_queue_st
 {
 	struct vd_queue_stats now;
 
-	vd_counters_read((const uint64_t *)&q->stats, (uint64_t *)&now, STATS_FIELDS);
+	vd_counters_read((const uint64_t *)&q->stats, (uint64_t *)&now,
+			 sizeof(now) / sizeof(uint64_t));
 	vd_abi_copy_out(out, out_size, &now, sizeof(now));
 }
 
@@ -195,6 +367,8 @@ static int config_check(struct vd_queue *q, const struct vd_queue_config *cfg, s
 		q->cfg.copy_range = VD_QUEUE_MAX_COPY_RANGE;
 	if (q->cfg.rcvbuf == 0)
 		q->cfg.rcvbuf = VD_NL_RX_DEFAULT_RCVBUF;
+	if (q->cfg.hold_max == 0)
+		q->cfg.hold_max = VD_QUEUE_DEFAULT_HOLD_MAX;
 	return vd_nl_rx_batch_check(&q->cfg.batch_size, q->name, errbuf);
 }
 
@@ -220,6 +394,8 @@ static void queue_free(struct vd_queue *q)
 		mnl_socket_close(q->nl);
 	vd_nl_rx_free(&q->rx);
 	vd_verdict_batch_free(&q->vb);
+	vd_hold_free(&q->hold);
+	vd_pending_free(&q->pending);
 	free(q->vb_buf);
 	free(q);
 }
@@ -237,6 +413,7 @@ VD_EXPORT struct vd_queue *vd_queue_open_sized(const struct vd_queue_config *cfg
 		return NULL;
 	}
 	memset(q, 0, sizeof(*q));
+	q->pending.wake_fd = -1;
 	if (config_check(q, cfg, cfg_size, errbuf) < 0)
 		goto fail;
 	n = q->cfg.batch_size;
@@ -255,9 +432,18 @@ VD_EXPORT struct vd_queue *vd_queue_open_sized(const struct vd_queue_config *cfg
 		errno = ENOMEM;
 		goto fail;
 	}
+	if (vd_hold_init(&q->hold, q->cfg.hold_max,
+			 q->cfg.edit_callback ? VD_QUEUE_HOLD_COPIES : 0, VD_QUEUE_MAX_PAYLOAD) < 0 ||
+	    vd_pending_init(&q->pending, q->cfg.hold_max) < 0) {
+		vd_errbuf_set(errbuf, "%s: cannot make room for %u held packets: %s", q->name,
+			      q->cfg.hold_max, strerror(errno));
+		goto fail;
+	}
+	q->rx.wake_fd = q->pending.wake_fd;
 	send_limit_set(q);
 	q->answer = (struct vd_queue_answer){ .cfg = &q->cfg, .vb = &q->vb, .delta = &q->delta,
-					      .flush = flush, .owner = q };
+					      .flush = flush, .owner = q, .hold = &q->hold,
+					      .pending = &q->pending };
 	io = setup_io(q);
 	if (vd_queue_config_bind(q->nl, &q->cfg, &io, errbuf) < 0)
 		goto fail;
@@ -278,6 +464,8 @@ VD_EXPORT int vd_queue_close(struct vd_queue *q)
 		return 0;
 	if (q->bound) {
 		struct vd_nl_io io = setup_io(q);
+
+		holds_drain(q); /* when it never ran: packets held during the bind */
 		ret = vd_queue_config_unbind(q->nl, q->cfg.queue_num, &io);
 		saved = errno;
 	}

@@ -1,6 +1,7 @@
 /* queue_answer.c - a queue's datagram to verdicts (queue_answer.h). */
 #include <arpa/inet.h> /* before the linux/ headers: glibc owns struct in_addr */
 #include <errno.h>
+#include <time.h>
 
 #include <libmnl/libmnl.h>
 
@@ -28,13 +29,80 @@ static void count_verdict(struct vd_queue_stats *d, struct vd_verdict v)
 		d->marked++;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* From here on, until the owner says nothing is held, no batch verdict may
+ * cover an id: the one just held or remembered is below every later one. */
+static void hold_begin(struct vd_queue_answer *a)
+{
+	vd_verdict_batch_set_fold(a->vb, false);
+}
+
+/* Remembers a pending packet; false when it cannot be (full, or stopping). */
+static bool answer_later(struct vd_queue_answer *a, uint32_t id, uint32_t pkt_mark,
+			 struct vd_packet_edit *edit)
+{
+	if (!a->pending || a->stopping)
+		return false;
+	if (vd_pending_add(a->pending, id, pkt_mark) < 0) {
+		if (a->hold)
+			a->hold->overflow++;
+		return false;
+	}
+	/* The slot is reused by the next batch: edits cannot wait for the
+	 * answer (verdict/queue.h). */
+	if (edit)
+		vd_packet_edit_discard(edit);
+	hold_begin(a);
+	return true;
+}
+
+/* Holds wire for v.delay_us; false when it must go at once. */
+static bool hold(struct vd_queue_answer *a, uint32_t id, struct vd_verdict v,
+		 const struct vd_wire_verdict *wire, const uint8_t *payload, uint32_t len)
+{
+	if (!a->hold || a->stopping || v.delay_us == 0)
+		return false;
+	if (vd_hold_add(a->hold, now_ns() + (uint64_t)v.delay_us * 1000u, id, wire, payload,
+			len) < 0) {
+		a->hold->overflow++;
+		return false;
+	}
+	hold_begin(a);
+	return true;
+}
+
+struct vd_verdict vd_queue_answer_fallback(const struct vd_queue_answer *a)
+{
+	struct vd_verdict v = a->cfg->fallback ? a->cfg->fallback(a->cfg->user) : vd_verdict_drop();
+
+	v.delay_us = 0;
+	return v;
+}
+
 /* Adds v for packet id to the batch (its mark relative to pkt_mark), with
- * the packet's new content when edit holds edits to send. */
+ * the packet's new content when edit holds edits to send; or holds it until
+ * its delay is over, or remembers it for a later answer. */
 static void answer(struct vd_queue_answer *a, uint32_t id, struct vd_verdict v, uint32_t pkt_mark,
 		   struct vd_packet_edit *edit)
 {
 	struct vd_wire_verdict wire;
+	bool payload;
 
+	if (v.kind == VD_VERDICT_PENDING) {
+		if (answer_later(a, id, pkt_mark, edit))
+			return;
+		if (a->pending) {
+			v = vd_queue_answer_fallback(a);
+			edit = NULL;
+		}
+	}
 	if (!vd_wire_verdict_from(v, pkt_mark, &wire)) {
 		/* A verdict the kernel does not know fails closed. */
 		a->delta->invalid_verdicts++;
@@ -43,7 +111,13 @@ static void answer(struct vd_queue_answer *a, uint32_t id, struct vd_verdict v, 
 	}
 	count_verdict(a->delta, v);
 	/* A dropped packet's edits go nowhere: the kernel frees the original. */
-	if (v.kind != VD_VERDICT_DROP && vd_packet_edit_pending(edit)) {
+	payload = v.kind != VD_VERDICT_DROP && vd_packet_edit_pending(edit);
+	if (hold(a, id, v, &wire, payload ? edit->buf : NULL, payload ? edit->len : 0)) {
+		if (payload)
+			a->delta->rewritten++;
+		return;
+	}
+	if (payload) {
 		int ret = vd_verdict_batch_add_payload(a->vb, id, &wire, edit->buf, edit->len);
 
 		if (ret < 0 && errno == ENOSPC) {
@@ -63,6 +137,12 @@ static void answer(struct vd_queue_answer *a, uint32_t id, struct vd_verdict v, 
 		a->flush(a->owner);
 		vd_verdict_batch_add(a->vb, id, &wire);
 	}
+}
+
+void vd_queue_answer_verdict(struct vd_queue_answer *a, uint32_t id, struct vd_verdict v,
+			     uint32_t pkt_mark)
+{
+	answer(a, id, v, pkt_mark, NULL);
 }
 
 /* A packet message that could not be decoded still names a packet the

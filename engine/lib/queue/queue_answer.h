@@ -7,6 +7,11 @@
  * views, edits and verdicts; nothing of sockets (the batch is sent by
  * queue.c).
  *
+ * A verdict with a delay is held (hold.h) rather than added to the batch,
+ * and a pending one remembered (pending.h); either turns folding off in the
+ * batch, so that no batch verdict covers the held id. The owner turns it
+ * back on when nothing is held or pending.
+ *
  * Threading: the queue's thread only.
  */
 #ifndef VD_QUEUE_ANSWER_H
@@ -18,6 +23,8 @@
 
 #include <verdict/queue.h>
 
+#include "hold.h"
+#include "pending.h"
 #include "verdict_batch.h"
 
 struct vd_queue_answer {
@@ -29,7 +36,20 @@ struct vd_queue_answer {
 	void *owner;
 	struct vd_packet pkt;              /* reused for every packet */
 	struct vd_packet_edit edit;        /* over pkt, for edit_callback */
+	struct vd_hold *hold;              /* NULL: delays are ignored */
+	struct vd_pending *pending;        /* NULL: pending is an invalid verdict */
+	bool stopping;                     /* no new holds: everything goes at once */
 };
+
+/* Hot path: sends, holds or remembers v for packet id whose mark was
+ * pkt_mark, as for a callback's verdict (without a rewritten packet). For
+ * answers to pending packets and the answers at stop. */
+void vd_queue_answer_verdict(struct vd_queue_answer *a, uint32_t id, struct vd_verdict v,
+			     uint32_t pkt_mark);
+
+/* The verdict for a packet nobody can answer any more: the fallback's, or
+ * drop, without its delay. */
+struct vd_verdict vd_queue_answer_fallback(const struct vd_queue_answer *a);
 
 /* Hot path: the verdicts of the packet messages in buf[0, len). buf is the
  * start of a receive slot of room bytes (room >= len), all writable: a

@@ -490,6 +490,44 @@ static void test_random_mix_applies_exactly(void **state)
 	free(buf);
 }
 
+/* A packet held back (id 3) while later ones are answered: no message may
+ * cover it until its own verdict, sent later in another batch. */
+static void test_no_fold_never_covers_a_held_id(void **state)
+{
+	struct fixture *f = *state;
+	static struct applied ids[16];
+	struct vd_wire_verdict accept, drop;
+
+	for (int i = 0; i < 16; i++)
+		ids[i].code = -1;
+	assert_true(vd_wire_verdict_from(vd_verdict_accept(), 0, &accept));
+	assert_true(vd_wire_verdict_from(vd_verdict_drop(), 0, &drop));
+	assert_int_equal(vd_verdict_batch_add(&f->vb, 1, &accept), 0);
+	assert_int_equal(vd_verdict_batch_add(&f->vb, 2, &accept), 0);
+	vd_verdict_batch_set_fold(&f->vb, false); /* 3 is held from here */
+	for (uint32_t id = 4; id <= 8; id++)
+		assert_int_equal(vd_verdict_batch_add(&f->vb, id, &accept), 0);
+	decode(f);
+	kernel_apply(f->wire, ids, 16);
+	for (int i = 0; i < f->n; i++)
+		if (f->msgs[i].type == NFQNL_MSG_VERDICT_BATCH)
+			assert_true(f->msgs[i].id < 3);
+	assert_true(ids[3].code < 0);
+	for (uint32_t id = 4; id <= 8; id++)
+		assert_int_equal(ids[id].code, NF_ACCEPT);
+	vd_verdict_batch_reset(&f->vb);
+	/* Released: its own verdict, then folding again. */
+	assert_int_equal(vd_verdict_batch_add(&f->vb, 3, &drop), 0);
+	vd_verdict_batch_set_fold(&f->vb, true);
+	for (uint32_t id = 9; id <= 12; id++)
+		assert_int_equal(vd_verdict_batch_add(&f->vb, id, &accept), 0);
+	assert_int_equal(decode(f), 2);
+	assert_int_equal(f->msgs[1].type, NFQNL_MSG_VERDICT_BATCH);
+	kernel_apply(f->wire, ids, 16);
+	assert_int_equal(ids[3].code, NF_DROP);
+	assert_int_equal(ids[12].code, NF_ACCEPT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +549,8 @@ int main(void)
 		cmocka_unit_test(test_iov_limit_ends_the_batch),
 		cmocka_unit_test_setup_teardown(test_send_limit_ends_the_batch, setup, teardown),
 		cmocka_unit_test(test_random_mix_applies_exactly),
+		cmocka_unit_test_setup_teardown(test_no_fold_never_covers_a_held_id, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -492,6 +492,54 @@ static void test_many_rewrites_across_full_batches(void **state)
 	assert_int_equal(f->delta.packets, n);
 }
 
+/* Ids 3 and 5 wait 1 ms, 7 is answered later, the rest go at once. */
+static struct vd_verdict hold_cb(const struct vd_packet *pkt, void *user)
+{
+	(void)user;
+	if (pkt->id == 3 || pkt->id == 5)
+		return vd_verdict_delay(vd_verdict_accept(), 1000000);
+	return pkt->id == 7 ? vd_verdict_pending() : vd_verdict_accept();
+}
+
+/* Held and pending ids are answered later, each by a verdict of its own: no
+ * batch verdict of their neighbours may cover them meanwhile. */
+static void test_held_ids_are_never_covered(void **state)
+{
+	struct fixture *f = *state;
+	struct vd_hold hold;
+	struct vd_pending pending;
+	struct vd_hold_entry e;
+	const uint8_t *payload;
+	uint32_t mark;
+
+	assert_int_equal(vd_hold_init(&hold, 8, 0, 0), 0);
+	assert_int_equal(vd_pending_init(&pending, 8), 0);
+	f->cfg.callback = hold_cb;
+	f->answer.hold = &hold;
+	f->answer.pending = &pending;
+	for (uint32_t id = 1; id <= 12; id++)
+		feed(f, id, 0);
+	apply(f);
+	for (uint32_t id = 1; id <= 12; id++)
+		assert_int_equal(f->verdict_of[id], id == 3 || id == 5 || id == 7 ? -1 : NF_ACCEPT);
+	assert_int_equal(hold.count, 2);
+	assert_int_equal(pending.count, 1);
+	/* Later: the holds' release and the pending answer, which waits too. */
+	while (vd_hold_pop(&hold, UINT64_MAX, &e, &payload))
+		assert_int_equal(vd_verdict_batch_add(&f->vb, e.id, &e.wire), 0);
+	assert_true(vd_pending_remove(&pending, 7, &mark));
+	vd_queue_answer_verdict(&f->answer, 7, vd_verdict_delay(vd_verdict_drop(), 1000), mark);
+	assert_int_equal(hold.count, 1);
+	assert_true(vd_hold_pop(&hold, UINT64_MAX, &e, &payload));
+	assert_int_equal(vd_verdict_batch_add(&f->vb, e.id, &e.wire), 0);
+	apply(f);
+	assert_int_equal(f->verdict_of[3], NF_ACCEPT);
+	assert_int_equal(f->verdict_of[5], NF_ACCEPT);
+	assert_int_equal(f->verdict_of[7], NF_DROP);
+	vd_hold_free(&hold);
+	vd_pending_free(&pending);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -516,6 +564,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rewrite_over_the_send_limit_goes_out_unchanged,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_ids_are_never_covered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_rewrites_across_full_batches, setup,
 						teardown),
 	};

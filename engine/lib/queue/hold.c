@@ -1,0 +1,189 @@
+/* hold.c - verdicts held until their release time (hold.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hold.h"
+
+int vd_hold_init(struct vd_hold *h, unsigned max, unsigned ncopies, uint32_t copy_size)
+{
+	memset(h, 0, sizeof(*h));
+	h->max = max;
+	h->ncopies = ncopies;
+	h->copy_size = copy_size;
+	h->heap = calloc(max ? max : 1, sizeof(*h->heap));
+	if (ncopies) {
+		h->copies = malloc((size_t)ncopies * copy_size);
+		h->free_copies = calloc(ncopies, sizeof(*h->free_copies));
+		h->sent_copies = calloc(ncopies, sizeof(*h->sent_copies));
+	}
+	if (!h->heap || (ncopies && (!h->copies || !h->free_copies || !h->sent_copies))) {
+		vd_hold_free(h);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (unsigned i = 0; i < ncopies; i++)
+		h->free_copies[i] = (int32_t)(ncopies - 1 - i);
+	h->nfree = ncopies;
+	return 0;
+}
+
+void vd_hold_free(struct vd_hold *h)
+{
+	free(h->heap);
+	free(h->copies);
+	free(h->free_copies);
+	free(h->sent_copies);
+	h->heap = NULL;
+	h->copies = NULL;
+	h->free_copies = h->sent_copies = NULL;
+	h->count = h->max = h->ncopies = h->nfree = h->nsent = 0;
+}
+
+static bool earlier(const struct vd_hold_entry *a, const struct vd_hold_entry *b)
+{
+	return a->release_ns < b->release_ns ||
+	       (a->release_ns == b->release_ns && a->seq < b->seq);
+}
+
+static void sift_up(struct vd_hold *h, unsigned i)
+{
+	struct vd_hold_entry e = h->heap[i];
+
+	while (i > 0) {
+		unsigned parent = (i - 1) / 2;
+
+		if (!earlier(&e, &h->heap[parent]))
+			break;
+		h->heap[i] = h->heap[parent];
+		i = parent;
+	}
+	h->heap[i] = e;
+}
+
+static void sift_down(struct vd_hold *h, unsigned i)
+{
+	struct vd_hold_entry e = h->heap[i];
+
+	for (;;) {
+		unsigned child = 2 * i + 1;
+
+		if (child >= h->count)
+			break;
+		if (child + 1 < h->count && earlier(&h->heap[child + 1], &h->heap[child]))
+			child++;
+		if (!earlier(&h->heap[child], &e))
+			break;
+		h->heap[i] = h->heap[child];
+		i = child;
+	}
+	h->heap[i] = e;
+}
+
+int vd_hold_add(struct vd_hold *h, uint64_t release_ns, uint32_t id,
+		const struct vd_wire_verdict *w, const uint8_t *payload, uint32_t len)
+{
+	struct vd_hold_entry *e;
+	int32_t copy = -1;
+
+	if (len > h->copy_size) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (h->count >= h->max || (len > 0 && h->nfree == 0)) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (len > 0) {
+		copy = h->free_copies[--h->nfree];
+		memcpy(h->copies + (size_t)copy * h->copy_size, payload, len);
+	}
+	e = &h->heap[h->count];
+	*e = (struct vd_hold_entry){ .release_ns = release_ns, .seq = h->seq++, .id = id,
+				     .copy = copy, .copy_len = len, .wire = *w };
+	sift_up(h, h->count++);
+	if (h->count > h->held_max)
+		h->held_max = h->count;
+	return 0;
+}
+
+bool vd_hold_next(const struct vd_hold *h, uint64_t *release_ns)
+{
+	if (h->count == 0)
+		return false;
+	*release_ns = h->heap[0].release_ns;
+	return true;
+}
+
+bool vd_hold_pop(struct vd_hold *h, uint64_t now_ns, struct vd_hold_entry *out,
+		 const uint8_t **payload)
+{
+	if (h->count == 0 || h->heap[0].release_ns > now_ns)
+		return false;
+	*out = h->heap[0];
+	h->heap[0] = h->heap[--h->count];
+	if (h->count > 0)
+		sift_down(h, 0);
+	*payload = NULL;
+	if (out->copy >= 0) {
+		*payload = h->copies + (size_t)out->copy * h->copy_size;
+		h->sent_copies[h->nsent++] = out->copy;
+	}
+	h->released++;
+	return true;
+}
+
+void vd_hold_recycle(struct vd_hold *h)
+{
+	while (h->nsent > 0)
+		h->free_copies[h->nfree++] = h->sent_copies[--h->nsent];
+}
+
+static unsigned bucket_of(uint64_t ns)
+{
+	unsigned e;
+
+	if (ns < 16)
+		return (unsigned)ns;
+	e = 63u - (unsigned)__builtin_clzll(ns); /* 4..63 */
+	return 16 + (e - 4) * 8 + (unsigned)((ns >> (e - 3)) & 7);
+}
+
+/* The largest value bucket b holds. */
+static uint64_t bucket_top(unsigned b)
+{
+	unsigned e, sub;
+
+	if (b < 16)
+		return b;
+	e = (b - 16) / 8 + 4;
+	sub = (b - 16) % 8;
+	return ((uint64_t)(8 + sub + 1) << (e - 3)) - 1;
+}
+
+void vd_hold_record(struct vd_hold *h, uint64_t error_ns)
+{
+	h->hist[bucket_of(error_ns)]++;
+	h->hist_count++;
+	if (error_ns > h->error_max_ns)
+		h->error_max_ns = error_ns;
+}
+
+uint64_t vd_hold_percentile(const struct vd_hold *h, unsigned per_mille)
+{
+	/* The rank of the wanted value, 1-based, rounded up. */
+	uint64_t rank = (h->hist_count * per_mille + 999) / 1000, seen = 0;
+
+	if (h->hist_count == 0)
+		return 0;
+	if (rank == 0)
+		rank = 1;
+	for (unsigned b = 0; b < VD_HOLD_HIST_BUCKETS; b++) {
+		seen += h->hist[b];
+		if (seen >= rank) {
+			uint64_t top = bucket_top(b);
+			return top < h->error_max_ns ? top : h->error_max_ns;
+		}
+	}
+	return h->error_max_ns;
+}
