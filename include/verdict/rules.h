@@ -124,7 +124,8 @@ struct vd_rule_stats {
 	/* --- added in 0.3 --- */
 	uint64_t rewrite_errors; /* refused rewrites (on_error was used) */
 	/* --- added in 0.3, shaping keys (delay, rate, loss, limit) --- */
-	uint64_t delayed;        /* verdicts given a delay by the rule's shaping */
+	uint64_t delayed;        /* verdicts of a rule with shaping keys that left
+				  * with a delay (its hook's own included) */
 	uint64_t loss_dropped;   /* dropped by the rule's `loss` */
 	uint64_t limit_dropped;  /* dropped by the rule's `limit` (it held that many) */
 };

@@ -164,7 +164,8 @@ struct vd_verdict vd_rule_shape_apply(const struct vd_rule_shape *s, struct vd_r
 				      const struct vd_packet *pkt, struct vd_verdict v,
 				      enum vd_shape_outcome *out)
 {
-	uint64_t now = 0, wait = 0;
+	/* A hook's own delay comes first; the rule's adds to it. */
+	uint64_t now = 0, wait = (uint64_t)v.delay_us * 1000u;
 
 	*out = VD_SHAPE_NOTHING;
 	if ((s->keys & VD_SHAPE_LOSS) && vd_loss_drop(&st->loss, &st->rng)) {
