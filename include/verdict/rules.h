@@ -142,8 +142,8 @@ size_t vd_rules_stats_sized(struct vd_rules *r, struct vd_rule_stats *out, size_
 struct vd_verdict vd_rules_default_verdict(struct vd_rules *r);
 
 /* Whether the current table can delay packets (a rule with delay or rate):
- * for sizing the kernel queue. Same threading as vd_rules_eval; a reload
- * may change the answer. */
+ * for sizing the kernel queue. Any thread (it takes the lock the stats
+ * take, never waits for a load); a reload may change the answer. */
 bool vd_rules_delays(struct vd_rules *r);
 
 /* Makes the calling thread a reader that may call vd_rules_eval (liburcu

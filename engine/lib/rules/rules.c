@@ -462,11 +462,16 @@ VD_EXPORT size_t vd_rules_stats_sized(struct vd_rules *r, struct vd_rule_stats *
 	return n;
 }
 
+/* Any thread (the daemon asks before its workers start and after a
+ * reload): under the table lock, as the stats read, not as a reader. */
 VD_EXPORT bool vd_rules_delays(struct vd_rules *r)
 {
-	const struct vd_ruleset *rs = vd_rcu_read(&r->current);
+	bool delays;
 
-	return rs->file.delays;
+	pthread_mutex_lock(&r->table_lock);
+	delays = r->current->file.delays;
+	pthread_mutex_unlock(&r->table_lock);
+	return delays;
 }
 
 VD_EXPORT struct vd_verdict vd_rules_default_verdict(struct vd_rules *r)
