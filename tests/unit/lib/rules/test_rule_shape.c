@@ -201,6 +201,10 @@ static void test_rate(void **state)
 	v = eval(rs, udp(100, 2), &o);
 	if (!(v.delay_us > 28000 && v.delay_us <= 29000))
 		fail_msg("per flow: %u us", v.delay_us);
+	/* Far more flows than buckets (VD_SHAPE_FLOWS): buckets are reused,
+	 * and a new flow always finds a full one. */
+	for (unsigned i = 0; i < 3 * VD_SHAPE_FLOWS; i++)
+		assert_int_equal(eval(rs, udp((uint16_t)(1000 + i), 2), &o).delay_us, 1000);
 	vd_ruleset_free(rs);
 }
 
