@@ -1,5 +1,6 @@
 /* stats_report.c - format the engine's and the kernel's counters, and the rules' hits,
  * as one line each, written straight to the FILE (no length limit). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -41,9 +42,10 @@ void vd_stats_report(FILE *out, const struct vd_engine *e, const char *label)
 	funlockfile(out);
 }
 
-/* "rules: (default)=N name=M ...", per rule: hits (and hook and rewrite
- * errors, in parentheses, comma-separated, so that a line splits on spaces
- * into one word per rule). */
+/* "rules: (default)=N name=M ...", per rule: hits (and the counters that
+ * are not zero: hook and rewrite errors, delayed, loss_dropped,
+ * limit_dropped, in parentheses, comma-separated, so that a line splits on
+ * spaces into one word per rule). */
 void vd_rules_report(FILE *out, struct vd_rules *rules, const char *label)
 {
 	size_t n = vd_rules_stats(rules, NULL, 0);
@@ -58,14 +60,23 @@ void vd_rules_report(FILE *out, struct vd_rules *rules, const char *label)
 		n = now < n ? now : n;
 	}
 	for (size_t i = 0; st && i < n; i++) {
+		const struct { const char *name; uint64_t n; } extra[] = {
+			{ "errors", st[i].errors }, { "rewrite_errors", st[i].rewrite_errors },
+			{ "delayed", st[i].delayed }, { "loss_dropped", st[i].loss_dropped },
+			{ "limit_dropped", st[i].limit_dropped },
+		};
+		char sep = '(';
+
 		fprintf(out, " %s=%lu", st[i].name, (unsigned long)st[i].hits);
-		if (st[i].errors && st[i].rewrite_errors)
-			fprintf(out, "(errors=%lu,rewrite_errors=%lu)", (unsigned long)st[i].errors,
-				(unsigned long)st[i].rewrite_errors);
-		else if (st[i].errors)
-			fprintf(out, "(errors=%lu)", (unsigned long)st[i].errors);
-		else if (st[i].rewrite_errors)
-			fprintf(out, "(rewrite_errors=%lu)", (unsigned long)st[i].rewrite_errors);
+		/* Only the counters that are not zero, in parentheses. */
+		for (size_t k = 0; k < sizeof(extra) / sizeof(extra[0]); k++) {
+			if (!extra[k].n)
+				continue;
+			fprintf(out, "%c%s=%lu", sep, extra[k].name, (unsigned long)extra[k].n);
+			sep = ',';
+		}
+		if (sep == ',')
+			fputc(')', out);
 	}
 	fputc('\n', out);
 	fflush(out);

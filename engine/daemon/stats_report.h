@@ -16,7 +16,8 @@ struct vd_rules;
 
 /* Writes "rules[ LABEL]: generation=N (default)=HITS NAME=HITS[(errors=E)] ..."
  * to out and flushes; a rule with refused rewrites shows
- * NAME=HITS(rewrite_errors=R), or (errors=E,rewrite_errors=R) with both. */
+ * NAME=HITS(rewrite_errors=R), or (errors=E,rewrite_errors=R) with both;
+ * shaping adds delayed=D, loss_dropped=L, limit_dropped=M the same way. */
 void vd_rules_report(FILE *out, struct vd_rules *rules, const char *label);
 
 #endif

@@ -123,6 +123,11 @@ struct vd_rule_stats {
 	uint64_t errors;     /* hook errors (the rule's on_error verdict was used) */
 	/* --- added in 0.3 --- */
 	uint64_t rewrite_errors; /* refused rewrites (on_error was used) */
+	/* --- added in 0.3, shaping keys (delay, rate, loss, limit) --- */
+	uint64_t delayed;        /* verdicts of a rule with shaping keys that left
+				  * with a delay (its hook's own included) */
+	uint64_t loss_dropped;   /* dropped by the rule's `loss` */
+	uint64_t limit_dropped;  /* dropped by the rule's `limit` (it held that many) */
 };
 
 /* Counters of the current table: out[0] is the default verdict, then one per
@@ -135,6 +140,11 @@ size_t vd_rules_stats_sized(struct vd_rules *r, struct vd_rule_stats *out, size_
  * no rule can be evaluated on: e.g. a queue's fallback for a packet whose
  * message could not be decoded. Same threading as vd_rules_eval. */
 struct vd_verdict vd_rules_default_verdict(struct vd_rules *r);
+
+/* Whether the current table can delay packets (a rule with delay or rate):
+ * for sizing the kernel queue. Any thread (it takes the lock the stats
+ * take, never waits for a load); a reload may change the answer. */
+bool vd_rules_delays(struct vd_rules *r);
 
 /* Makes the calling thread a reader that may call vd_rules_eval (liburcu
  * QSBR registration); not needed on the engine's workers. A reader reports

@@ -15,6 +15,7 @@
 #include <verdict/verdict.h>
 
 #include "rule_index.h"
+#include "rule_shape.h"
 
 /* Indexed dimensions. Addresses share one 128-bit key space: IPv4 is mapped
  * into ::ffff:0:0/96, so a rule's IPv4 and IPv6 prefixes sit in one list and
@@ -88,6 +89,7 @@ struct vd_rule {
 	enum vd_rule_action action;
 	struct vd_verdict verdict;      /* VD_ACTION_VERDICT */
 	struct vd_rule_rewrite set;     /* beside verdict: act() reads both */
+	struct vd_rule_shape shape;     /* delay, loss, rate...: after set (rule_shape.h) */
 	struct vd_verdict on_error;     /* hooks, set: what an error, a bad return or a
 					 * refused rewrite gives */
 	bool on_error_set;
@@ -102,6 +104,9 @@ struct vd_rule_file {
 	size_t nrules;
 	size_t nlua;                    /* rules with a Lua hook */
 	bool log_default;               /* log_default = true: log what the default decides */
+	bool seeded;                    /* `seed` given: shaping repeats from it */
+	uint64_t seed;
+	bool delays;                    /* a rule has delay or rate */
 };
 
 void vd_rule_file_free(struct vd_rule_file *f);

@@ -17,6 +17,7 @@
 
 #include "rule_load.h"
 #include "rule_rewrite.h"
+#include "rule_shape.h"
 #include "rule_values.h"
 
 /* Flags for keys whose meaning depends on others, checked after the walk. */
@@ -172,6 +173,8 @@ static int check_action(struct loader *ld, struct vd_rule *r, const struct seen 
 	 * that marking DSCP never breaks a connection; on_error may say drop. */
 	if (s->verdict && r->set.fields && !r->on_error_set)
 		r->on_error = r->verdict;
+	if (vd_rule_shape_check(ld, r) < 0)
+		return -1;
 	return vd_rule_rewrite_check(ld, r);
 }
 
@@ -208,7 +211,8 @@ static int unknown_key(struct loader *ld)
 		"name", "proto", "src", "dst", "sport", "dport", "iif", "indev", "oif", "outdev",
 		"match_mark", "match_queue", "uid", "gid", "len", "tcp_flags", "ct_state", "icmp_type",
 		"icmp_code", "verdict", "mark", "queue", "bypass", "lua", "on_error", "plugin",
-		"symbol", "args", "log", "set",
+		"symbol", "args", "log", "set", "delay", "jitter", "distribution", "loss", "rate",
+		"burst", "per", "limit",
 	};
 	const char *best = NULL;
 	unsigned best_d = 3;
@@ -294,6 +298,8 @@ static int read_rule(struct loader *ld, struct vd_rule *r, struct vd_verdict dfl
 		if (ret == 1)
 			ret = read_action_key(ld, r, ld->key, &s);
 		if (ret == 1)
+			ret = vd_rule_shape_read(ld, r, ld->key);
+		if (ret == 1)
 			ret = unknown_key(ld);
 		lua_pop(L, 1);
 		if (ret < 0) {
@@ -334,6 +340,7 @@ static int read_rules(struct loader *ld, struct vd_rule_file *f)
 			return -1;
 		lua_pop(L, 1);
 		f->nlua += r->action == VD_ACTION_LUA;
+		f->delays |= vd_rule_shape_delays(&r->shape);
 	}
 	ld->rule = NULL;
 	return 0;
@@ -369,12 +376,20 @@ static int read_top(struct loader *ld, struct vd_rule_file *f)
 			return -1;
 		}
 		if (strcmp(k, "default") && strcmp(k, "sets") && strcmp(k, "rules") &&
-		    strcmp(k, "log_default") && strcmp(k, "logs")) {
+		    strcmp(k, "log_default") && strcmp(k, "logs") && strcmp(k, "seed")) {
 			ld->key = k[0] ? k : "?";
 			lua_pop(L, 1);
-			return vd_rule_fail(ld, "unknown top-level key (default, log_default, sets, rules, logs)");
+			return vd_rule_fail(ld, "unknown top-level key (default, log_default, sets, rules, logs, seed)");
 		}
 	}
+	ld->key = "seed";
+	if (raw_field(L, -1, "seed") != LUA_TNIL) {
+		if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
+			return vd_rule_fail(ld, "expected a whole number >= 0");
+		f->seeded = true;
+		f->seed = (uint64_t)lua_tointeger(L, -1);
+	}
+	lua_pop(L, 1);
 	ld->key = "log_default";
 	raw_field(L, -1, "log_default");
 	if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))

@@ -47,6 +47,9 @@ enum rule_counter {
 	COUNTER_HITS,
 	COUNTER_ERRORS,         /* hook errors */
 	COUNTER_REWRITE_ERRORS, /* refused rewrites */
+	COUNTER_DELAYED,        /* shaping gave a delay */
+	COUNTER_LOSS_DROPPED,   /* shaping: dropped by loss */
+	COUNTER_LIMIT_DROPPED,  /* shaping: dropped by limit */
 	COUNTER_COUNT
 };
 
@@ -96,13 +99,21 @@ static struct vd_verdict eval(struct vd_rules *r, unsigned w, const struct vd_pa
 			      bool *rewrite_failed)
 {
 	const struct vd_ruleset *rs = vd_rcu_read(&r->current);
+	static const enum rule_counter shape_counter[] = {
+		[VD_SHAPE_DELAYED] = COUNTER_DELAYED,
+		[VD_SHAPE_LOSS_DROPPED] = COUNTER_LOSS_DROPPED,
+		[VD_SHAPE_LIMIT_DROPPED] = COUNTER_LIMIT_DROPPED,
+	};
 	bool failed;
 	int rule;
-	struct vd_verdict v = vd_ruleset_eval(rs, w, pkt, edit, &rule, &failed);
+	enum vd_shape_outcome shaped;
+	struct vd_verdict v = vd_ruleset_eval_shaped(rs, w, pkt, edit, &rule, &failed, &shaped);
 	unsigned slot = rule < 0 ? 0 : rs->slots[rule];
 
 	*rewrite_failed = false;
 	counter_add(counter_of(r->bank[COUNTER_HITS], w, slot), 1);
+	if (shaped != VD_SHAPE_NOTHING)
+		counter_add(counter_of(r->bank[shape_counter[shaped]], w, slot), 1);
 	if (failed) {
 		*rewrite_failed = edit && edit->reason != VD_EDIT_OK;
 		counter_add(counter_of(r->bank[*rewrite_failed ? COUNTER_REWRITE_ERRORS
@@ -427,7 +438,8 @@ VD_EXPORT unsigned vd_rules_generation(const struct vd_rules *r)
 
 static void stats_of_slot(const struct vd_rules *r, unsigned slot, struct vd_rule_stats *out)
 {
-	uint64_t *to[COUNTER_COUNT] = { &out->hits, &out->errors, &out->rewrite_errors };
+	uint64_t *to[COUNTER_COUNT] = { &out->hits, &out->errors, &out->rewrite_errors,
+					&out->delayed, &out->loss_dropped, &out->limit_dropped };
 
 	for (int k = 0; k < COUNTER_COUNT; k++) {
 		*to[k] = 0;
@@ -458,6 +470,18 @@ VD_EXPORT size_t vd_rules_stats_sized(struct vd_rules *r, struct vd_rule_stats *
 	}
 	pthread_mutex_unlock(&r->table_lock);
 	return n;
+}
+
+/* Any thread (the daemon asks before its workers start and after a
+ * reload): under the table lock, as the stats read, not as a reader. */
+VD_EXPORT bool vd_rules_delays(struct vd_rules *r)
+{
+	bool delays;
+
+	pthread_mutex_lock(&r->table_lock);
+	delays = r->current->file.delays;
+	pthread_mutex_unlock(&r->table_lock);
+	return delays;
 }
 
 VD_EXPORT struct vd_verdict vd_rules_default_verdict(struct vd_rules *r)

@@ -144,9 +144,26 @@ static struct vd_verdict act_edit(const struct vd_rule *r, struct vd_packet_edit
 	return v;
 }
 
+/* After the action and its set: the rule's shaping, for a verdict that lets
+ * the packet go on (a failed hook's on_error is not shaped, as it is not
+ * rewritten). A shaping drop sends nothing the rule wrote. */
+static struct vd_verdict act_shape(const struct vd_rule *r, struct vd_rule_shape_state *st,
+				   const struct vd_packet *pkt, struct vd_packet_edit *edit,
+				   struct vd_verdict v, bool hook_failed,
+				   enum vd_shape_outcome *shaped)
+{
+	if (!r->shape.keys || hook_failed ||
+	    (v.kind != VD_VERDICT_ACCEPT && v.kind != VD_VERDICT_REPEAT && v.kind != VD_VERDICT_QUEUE))
+		return v;
+	v = vd_rule_shape_apply(&r->shape, st, pkt, v, shaped);
+	if (v.kind == VD_VERDICT_DROP && edit)
+		vd_packet_edit_discard(edit);
+	return v;
+}
+
 static struct vd_verdict act(const struct vd_ruleset *rs, unsigned w, size_t i,
 			     const struct vd_packet *pkt, struct vd_packet_edit *edit,
-			     bool *hook_failed)
+			     bool *hook_failed, enum vd_shape_outcome *shaped)
 {
 	const struct vd_rule *r = &rs->file.rules[i];
 	const struct vd_ruleset_worker *wk = &rs->workers[w];
@@ -167,12 +184,13 @@ static struct vd_verdict act(const struct vd_ruleset *rs, unsigned w, size_t i,
 		}
 		break;
 	default:
-		/* The common rule: no set, nothing written, one branch. */
-		if (!r->set.fields)
+		/* The common rule: no set, no shaping, one branch. */
+		if (!r->set.fields && !r->shape.keys)
 			return r->verdict;
 		v = r->verdict;
 	}
-	return act_edit(r, edit, v, hook_failed);
+	v = act_edit(r, edit, v, hook_failed);
+	return act_shape(r, &wk->shape[i], pkt, edit, v, *hook_failed, shaped);
 }
 
 /* One used dimension of a packet: its key and the constraining rules that
@@ -203,7 +221,7 @@ static inline bool candidate_matches(const struct vd_ruleset *rs, const struct d
  * dimension's class mask, then the set bits in file order. */
 static struct vd_verdict eval_masks(const struct vd_ruleset *rs, unsigned w,
 				    const struct vd_packet *pkt, struct vd_packet_edit *edit,
-				    int *rule, bool *hook_failed)
+				    int *rule, bool *hook_failed, enum vd_shape_outcome *shaped)
 {
 	size_t n = rs->file.nrules;
 	uint64_t m = n >= 64 ? ~0ull : (1ull << n) - 1;
@@ -222,7 +240,7 @@ static struct vd_verdict eval_masks(const struct vd_ruleset *rs, unsigned w,
 
 		if (checks_pass(&rs->file.rules[i], pkt)) {
 			*rule = (int)i;
-			return act(rs, w, i, pkt, edit, hook_failed);
+			return act(rs, w, i, pkt, edit, hook_failed, shaped);
 		}
 	}
 	*rule = -1;
@@ -233,13 +251,23 @@ struct vd_verdict vd_ruleset_eval(const struct vd_ruleset *rs, unsigned w,
 				  const struct vd_packet *pkt, struct vd_packet_edit *edit,
 				  int *rule, bool *hook_failed)
 {
+	enum vd_shape_outcome shaped;
+
+	return vd_ruleset_eval_shaped(rs, w, pkt, edit, rule, hook_failed, &shaped);
+}
+
+struct vd_verdict vd_ruleset_eval_shaped(const struct vd_ruleset *rs, unsigned w,
+					 const struct vd_packet *pkt, struct vd_packet_edit *edit,
+					 int *rule, bool *hook_failed, enum vd_shape_outcome *shaped)
+{
 	struct dim_view v[VD_DIM_COUNT];
 	size_t nv = 0, best = 0, best_n = rs->file.nrules;
 	const uint32_t *a, *a_end, *b, *b_end;
 
 	*hook_failed = false;
+	*shaped = VD_SHAPE_NOTHING;
 	if (rs->file.nrules <= VD_RULE_INDEX_MASK_RULES)
-		return eval_masks(rs, w, pkt, edit, rule, hook_failed);
+		return eval_masks(rs, w, pkt, edit, rule, hook_failed, shaped);
 	for (int d = 0; d < VD_DIM_COUNT; d++) {
 		const struct vd_rule_index *ix = &rs->dims[d];
 		struct dim_view *dv = &v[nv];
@@ -257,7 +285,7 @@ struct vd_verdict vd_ruleset_eval(const struct vd_ruleset *rs, unsigned w,
 		for (size_t i = 0; i < rs->file.nrules; i++)
 			if (checks_pass(&rs->file.rules[i], pkt)) {
 				*rule = (int)i;
-				return act(rs, w, i, pkt, edit, hook_failed);
+				return act(rs, w, i, pkt, edit, hook_failed, shaped);
 			}
 		*rule = -1;
 		return rs->file.default_verdict;
@@ -269,7 +297,7 @@ struct vd_verdict vd_ruleset_eval(const struct vd_ruleset *rs, unsigned w,
 
 		if (candidate_matches(rs, v, nv, best, i, pkt)) {
 			*rule = (int)i;
-			return act(rs, w, i, pkt, edit, hook_failed);
+			return act(rs, w, i, pkt, edit, hook_failed, shaped);
 		}
 	}
 	*rule = -1;
@@ -399,6 +427,20 @@ static int worker_plugins(struct vd_ruleset *rs, unsigned w, const struct vd_rul
 	return 0;
 }
 
+/* Each shaping rule's state on worker w: buckets, flow table and limit
+ * heap allocated here, never on the hot path. */
+static int worker_shape(struct vd_ruleset *rs, struct vd_ruleset_worker *wk, unsigned w)
+{
+	for (size_t i = 0; i < rs->file.nrules; i++) {
+		const struct vd_rule *r = &rs->file.rules[i];
+
+		if (r->shape.keys && vd_rule_shape_state_init(&wk->shape[i], &r->shape, rs->file.seeded,
+							      rs->file.seed, w, r->index) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int build_workers(struct vd_ruleset *rs, const struct vd_ruleset_options *opt, char *err,
 			 size_t errlen)
 {
@@ -413,7 +455,9 @@ static int build_workers(struct vd_ruleset *rs, const struct vd_ruleset_options 
 		rs->nworkers = w + 1;
 		wk->lua_refs = calloc(n, sizeof(*wk->lua_refs));
 		wk->plugin_state = calloc(n, sizeof(*wk->plugin_state));
-		if (!wk->lua_refs || !wk->plugin_state) {
+		wk->shape = calloc(n, sizeof(*wk->shape));
+		if (!wk->lua_refs || !wk->plugin_state || !wk->shape ||
+		    worker_shape(rs, wk, w) < 0) {
 			snprintf(err, errlen, "%s: out of memory", rs->path);
 			return -1;
 		}
@@ -515,6 +559,9 @@ void vd_ruleset_free(struct vd_ruleset *rs)
 		for (size_t i = 0; wk->plugin_state && i < rs->file.nrules; i++)
 			if (rs->hooks[i].fini && wk->plugin_state[i])
 				rs->hooks[i].fini(wk->plugin_state[i]);
+		for (size_t i = 0; wk->shape && i < rs->file.nrules; i++)
+			vd_rule_shape_state_free(&wk->shape[i]);
+		free(wk->shape);
 		vd_lua_close(wk->lua);
 		free(wk->lua_refs);
 		free(wk->plugin_state);

@@ -35,6 +35,7 @@ struct vd_ruleset_worker {
 	struct vd_lua *lua;       /* NULL when the table has no Lua rule */
 	int *lua_refs;            /* per rule */
 	void **plugin_state;      /* per rule, from the plugin's init */
+	struct vd_rule_shape_state *shape; /* per rule; zeroed for rules without shaping */
 };
 
 struct vd_ruleset {
@@ -65,6 +66,12 @@ struct vd_ruleset *vd_ruleset_load(const char *path, const struct vd_ruleset_opt
 struct vd_verdict vd_ruleset_eval(const struct vd_ruleset *rs, unsigned w,
 				  const struct vd_packet *pkt, struct vd_packet_edit *edit,
 				  int *rule, bool *hook_failed);
+
+/* vd_ruleset_eval, also telling what the rule's shaping did (*shaped:
+ * enum vd_shape_outcome, VD_SHAPE_NOTHING when the rule has none). */
+struct vd_verdict vd_ruleset_eval_shaped(const struct vd_ruleset *rs, unsigned w,
+					 const struct vd_packet *pkt, struct vd_packet_edit *edit,
+					 int *rule, bool *hook_failed, enum vd_shape_outcome *shaped);
 
 /* Writes a human summary of the compiled table (for --check). */
 void vd_ruleset_summary(const struct vd_ruleset *rs, FILE *out);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "rule_rewrite.h"
+#include "rule_shape.h"
 #include "ruleset.h"
 
 static void print_address(FILE *out, vd_key lo, vd_key hi)
@@ -133,6 +134,7 @@ static void summary_entries(const struct vd_ruleset *rs, FILE *out)
 		}
 		if (r->log)
 			fputs(" log", out);
+		vd_rule_shape_print(&r->shape, out);
 		fputc('\n', out);
 		vd_rule_rewrite_warn(r, out);
 	}
@@ -153,6 +155,8 @@ void vd_ruleset_summary(const struct vd_ruleset *rs, FILE *out)
 		     "%zu rule lists\n",
 		rs->path, f->nrules, f->nlua, nplugin, vd_verdict_kind_name(f->default_verdict.kind),
 		f->log_default ? " log" : "", intervals, classes);
+	if (f->seeded)
+		fprintf(out, "seed %llu: shaping's random choices repeat\n", (unsigned long long)f->seed);
 	summary_entries(rs, out);
 	if (rs->logs && rs->logs->file.nrules) {
 		fprintf(out, "logs: %zu entries (%zu lua); a log packet is written unless the first "
