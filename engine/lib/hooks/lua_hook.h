@@ -14,7 +14,7 @@
  * the duration of the call only; scripts cannot keep it (see vd_lua_call).
  *
  * The sandbox (lua_sandbox.h): libraries base, string, table, math and utf8
- * only; no io, os, package, debug or
+ * only, plus `shaping` (lua_shaping.h); no io, os, package, debug or
  * coroutine; no load, loadfile, dofile, require, collectgarbage, warn or
  * string.dump; no __gc (setmetatable refuses a metatable with one). print
  * writes one vd_log line ("lua: ..."), at most VD_LUA_PRINT_PER_SECOND a
