@@ -269,6 +269,49 @@ static void test_library_in_the_sandbox(void **state)
 	assert_false(failed);
 }
 
+/* The README's per-source channel, cut to one hook: a Gilbert-Elliott
+ * channel and a limited bucket per source, then jitter. 3,000 packets of
+ * 1,000 bytes from 3 sources: each source's bucket lets its first 32 kb
+ * through at once and then, back to back, refuses what would wait past 100
+ * ms, so every call succeeds and both kinds of drop happen. */
+static void test_per_source_channel(void **state)
+{
+	unsigned dropped = 0, delayed = 0;
+	bool failed = true;
+	struct vd_verdict v;
+
+	(void)state;
+	if (vt_lua_load("local rng = shaping.rng(42)\n"
+			"local channels, n = {}, 0\n"
+			"return { f = function(pkt)\n"
+			"  n = n + 1\n"
+			"  local src = n % 3\n"
+			"  local c = channels[src]\n"
+			"  if not c then\n"
+			"    c = { loss = shaping.gemodel{ p = '1%', r = '10%',\n"
+			"                                  seed = math.floor(rng:uniform() * 2^31) },\n"
+			"          bucket = shaping.bucket{ rate = '2mbit', burst = '32kb', limit = '100ms' } }\n"
+			"    channels[src] = c\n"
+			"  end\n"
+			"  if c.loss:lose() then return 'drop' end\n"
+			"  local wait = c.bucket:wait(1000)\n"
+			"  if not wait then return 'drop' end\n"
+			"  return 'accept', { delay = wait + rng:normal(0.020, 0.005) }\n"
+			"end }\n",
+			NULL) != 0)
+		fail_msg("load: %s", vt_lua_err);
+	for (int i = 0; i < 3000; i++) {
+		v = vt_lua_verdict("f", &failed);
+		assert_false(failed);
+		dropped += v.kind == VD_VERDICT_DROP;
+		delayed += v.kind == VD_VERDICT_ACCEPT && v.delay_us > 0;
+	}
+	/* Per source: 32 + 25 (100 ms at 2 mbit/s of 1000 bytes) let through,
+	 * give or take the packets the channel lost first. */
+	assert_true(delayed > 3 * 45 && delayed < 3 * 60);
+	assert_int_equal(dropped + delayed, 3000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +321,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_gemodel_meets_its_stationary_loss, vt_lua_teardown),
 		cmocka_unit_test_teardown(test_bad_arguments_are_named, vt_lua_teardown),
 		cmocka_unit_test_teardown(test_library_in_the_sandbox, vt_lua_teardown),
+		cmocka_unit_test_teardown(test_per_source_channel, vt_lua_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
