@@ -14,11 +14,12 @@
  * the duration of the call only; scripts cannot keep it (see vd_lua_call).
  *
  * The sandbox (lua_sandbox.h): libraries base, string, table, math and utf8
- * only; no io, os, package, debug or coroutine; no load, loadfile, dofile,
- * require, collectgarbage, warn or string.dump; no __gc (setmetatable
- * refuses a metatable with one). print writes one vd_log line ("lua: ..."),
- * at most VD_LUA_PRINT_PER_SECOND a second per state. Globals ACCEPT, DROP,
- * REPEAT and QUEUE hold the VD_VERDICT_* numbers.
+ * only, plus `shaping` (lua_shaping.h); no io, os, package, debug or
+ * coroutine; no load, loadfile, dofile, require, collectgarbage, warn or
+ * string.dump; no __gc (setmetatable refuses a metatable with one). print
+ * writes one vd_log line ("lua: ..."), at most VD_LUA_PRINT_PER_SECOND a
+ * second per state. Globals ACCEPT, DROP, REPEAT and QUEUE hold the
+ * VD_VERDICT_* numbers.
  *
  * Budgets (lua_budget.h): memory is capped per state, and every entry into
  * Lua has a budget of instructions and of wall-clock time, and stops when
@@ -107,20 +108,21 @@ int vd_lua_ref_function(struct vd_lua *L);
  * verdict it gave: "accept", "drop", "repeat", "queue" (or ACCEPT, DROP,
  * REPEAT, QUEUE), optionally followed by
  * - for "queue", its queue number N (0-65535), required: N itself or
- *   { queue = N [, bypass = true] [, mark = M] };
- * - for the others: a mark M, or { mark = M } (the options table; queue and
- *   bypass are refused there).
- * A mark M is a number (the whole mark) or { value = V, mask = M } (only the
- * mask's bits; mask defaults to 0xffffffff), as in rules files.
+ *   { queue = N [, bypass = true] [, mark = M] [, delay = S] };
+ * - for the others: a mark M, or { mark = M, delay = S } (the options
+ *   table; queue and bypass are refused there).
+ * A mark M is a number (the whole mark), { value = V, mask = M } or
+ * { V, M } (only the mask's bits; mask defaults to 0xffffffff), as in rules
+ * files. A delay S is in seconds (a number from 0; above 0 it holds for at
+ * least 1 us) and goes into the verdict's delay_us (lua_return.h).
  *
  * On any failure (runtime error, instruction or time budget, cancellation,
- * memory cap, a return
- * value that is not a verdict, a malformed number or table after it (an
- * unknown key, a wrong type, a queue number out of range), a ref that is no
- * function) it returns
- * on_error, counts the error and logs it (at most one line a second per
- * state, naming rule_name and Lua's message). *failed (may be NULL) tells
- * whether this call failed.
+ * memory cap, a return value that is not a verdict, a malformed number or
+ * table after it (an unknown key, a wrong type, a queue number out of range,
+ * a negative or NaN delay), a ref that is no function) it returns on_error,
+ * counts the error and logs it (at most one line a second per state, naming
+ * rule_name and Lua's message). *failed (may be NULL) tells whether this
+ * call failed.
  *
  * pkt is borrowed for this call only. The script sees it through one pkt
  * object per state, reused for every packet: a pkt the script keeps always

@@ -1,10 +1,11 @@
 /*
  * lua_sandbox.c - the libraries a rules file's Lua sees (lua_sandbox.h).
  *
- * An allow-list (base, string, table, math, utf8), the loading functions
- * and string.dump removed, and every library function whose work the count
- * hook cannot see, or that Lua runs with hooks off, replaced by one that
- * charges the budget first (lua_budget.h) or refuses.
+ * An allow-list (base, string, table, math, utf8, and our own shaping,
+ * lua_shaping.h), the loading functions and string.dump removed, and every
+ * library function whose work the count hook cannot see, or that Lua runs
+ * with hooks off, replaced by one that charges the budget first
+ * (lua_budget.h) or refuses.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include "lua_budget.h"
 #include "lua_pattern.h"
 #include "lua_sandbox.h"
+#include "lua_shaping.h"
 
 /* --- print --- */
 
@@ -249,6 +251,7 @@ void vd_lua_sandbox_build(lua_State *L, struct vd_lua_print *pr)
 	lua_setglobal(L, "print");
 	lua_register(L, "setmetatable", sandbox_setmetatable);
 	lua_register(L, "xpcall", sandbox_xpcall);
+	vd_lua_shaping_open(L);
 
 	lua_getglobal(L, LUA_STRLIBNAME); /* also strings' __index */
 	lua_pushnil(L);

@@ -77,18 +77,23 @@ int vt_lua_ref(const char *name)
 	return ref;
 }
 
-int vt_lua_call(const char *name)
+struct vd_verdict vt_lua_verdict(const char *name, bool *failed)
 {
 	static const uint8_t payload[] = "GET / HTTP/1.1\r\n";
 	int ref = vt_lua_ref(name);
-	bool failed = false;
-	struct vd_verdict v;
 	struct vd_packet *pkt = vt_packet(&(struct vt_packet_spec){
 		.version = 4, .proto = IPPROTO_UDP, .src = "198.18.0.1", .dst = "198.19.0.2",
 		.sport = 1234, .dport = 53, .payload = payload, .payload_len = sizeof(payload) - 1 });
 
 	vt_lua_log_clear();
-	v = vd_lua_call(vt_lua, ref, name, pkt, NULL, vd_verdict_drop(), &failed);
+	return vd_lua_call(vt_lua, ref, name, pkt, NULL, vd_verdict_drop(), failed);
+}
+
+int vt_lua_call(const char *name)
+{
+	bool failed = false;
+	struct vd_verdict v = vt_lua_verdict(name, &failed);
+
 	return failed ? -1 : v.kind;
 }
 

@@ -26,6 +26,10 @@ int vt_lua_ref(const char *name);
  * log line is in vt_lua_log. */
 int vt_lua_call(const char *name);
 
+/* As vt_lua_call, but the whole verdict (on_error: a plain drop) and
+ * whether the call failed. */
+struct vd_verdict vt_lua_verdict(const char *name, bool *failed);
+
 /* Reloads the last file text with its limits in a fresh state (a state logs
  * at most one hook error a second), calls hook name and fails the test
  * unless the call fails within ms with message (if not NULL) in the log. */
