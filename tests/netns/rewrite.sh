@@ -74,9 +74,11 @@ EOF
 
 # udp_case NAME DST_ADDR PORT RECV_PORT TEXT WANT: sends TEXT to PORT and
 # demands that the receiver, listening on RECV_PORT, gets WANT (a repr).
+# The receiver waits 15 s: on a loaded machine starting the sender (python)
+# alone can take seconds.
 udp_case() {
 	local name=$1 dst=$2 port=$3 rport=$4 text=$5 want=$6 out=$WORK/$1.rx i
-	rx "${PEER[@]}" udp-recv "$dst" "$rport" 1 3 >"$out" &
+	rx "${PEER[@]}" udp-recv "$dst" "$rport" 1 15 >"$out" &
 	PIDS+=("$!")
 	for i in $(seq 50); do grep -q listening "$out" && break; sleep 0.05; done
 	ns "${PEER[@]}" udp-send "$dst" "$port" "$text"
@@ -88,7 +90,7 @@ udp_case() {
 # hook turns each into "PONG" on the way there, so "PONG" comes back.
 tcp_case() {
 	local name=$1 dst=$2 out=$WORK/$1.srv i
-	rx "${PEER[@]}" tcp-echo "$dst" 7100 5 >"$out" &
+	rx "${PEER[@]}" tcp-echo "$dst" 7100 15 >"$out" &
 	PIDS+=("$!")
 	for i in $(seq 50); do grep -q listening "$out" && break; sleep 0.05; done
 	ns timeout 10 "${PEER[@]}" tcp-talk "$dst" 7100 5 ping >"$WORK/$name.talk" ||
