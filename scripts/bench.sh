@@ -39,7 +39,7 @@
 #               and the largest burst above the rate (most bytes in any 10 ms
 #               window minus R * 10 ms)
 #   cpu         consumer CPU per delayed packet next to the floor's, same rate
-#   (--quick: 0.5 s per release row, 1 s per rate row; else 3 s and 5 s)
+#   (--quick: 0.3 s per release row, 0.6 s per rate row; else 3 s and 5 s)
 #
 # Usage: scripts/bench.sh [--quick] [--out FILE.json]
 #   --quick: one short run of everything (CI runs it to prove the script works)
@@ -64,7 +64,7 @@ done
 
 if [ "$QUICK" = 1 ]; then
 	RUNS=1 COUNT=20000 LAT1_COUNT=2000 RELOAD_SECONDS=1 MICRO_ARGS=--quick
-	SHAPE_DELAY_DS=5 SHAPE_RATE_S=1
+	SHAPE_DELAY_DS=3 SHAPE_RATE_S=0.6
 else
 	RUNS=5 COUNT=300000 LAT1_COUNT=20000 RELOAD_SECONDS=5 MICRO_ARGS=
 	SHAPE_DELAY_DS=30 SHAPE_RATE_S=5
@@ -210,7 +210,7 @@ median() {
 # buffer). Per row: the receiver's one-way latency p50/p99 (vd-udpgen), the
 # daemon's release_error p50/p99/max and held_max (its final stats line),
 # kernel drops, consumer CPU per packet (from the threads' schedstat run
-# times, in ns: the clock ticks of the other rows are too coarse for 0.5 s).
+# times, in ns: the clock ticks of the other rows are too coarse for 0.3 s).
 # shape_delay_row DELAY_MS RATE: appends "row rate p50 p99 rel50 rel99 relmax held_max drops cpu_ns received sent".
 shape_delay_row() {
 	local d=$1 rate=$2 line stats t0 t1 received drops
