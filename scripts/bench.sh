@@ -27,9 +27,24 @@
 # offline scale rows (vd-scale: big tables' load time, peak memory and match
 # rate; --quick divides their sizes by 10), a
 # PNG chart (gnuplot) and a JSON file.
+# Shaping rows (issue 12, run first, one run each, not medians):
+#   release     verdictd with bench/rules/delay_{1,10,50}ms.lua (every packet
+#               held), open loop at 10k and 100k packets/s over 32 flows:
+#               one-way latency p50/p99 at the receiver, the daemon's
+#               release_error p50/p99/max and held_max (its final stats line),
+#               kernel drops; delay_0ms.lua (the same rule, at once) is the floor
+#   rate        a rule `rate = R, burst = B` against tc tbf (same R, B, latency
+#               50ms) on the same loopback at 1, 10 and 100 Mbit/s, 1000-byte
+#               payloads offered at 1.25 R (bench/ratemeter.c): achieved / target,
+#               and the largest burst above the rate (most bytes in any 10 ms
+#               window minus R * 10 ms)
+#   cpu         consumer CPU per delayed packet next to the floor's, same rate
+#   (--quick: 0.3 s per release row, 0.6 s per rate row; else 3 s and 5 s)
 #
 # Usage: scripts/bench.sh [--quick] [--out FILE.json]
 #   --quick: one short run of everything (CI runs it to prove the script works)
+#   BENCH_ONLY=shaping (environment): only the shaping rows, their tables and a
+#   JSON file holding only them
 # Needs root. Traffic stays on the namespace's loopback; every load is
 # bounded in count and time.
 set -euo pipefail
@@ -49,9 +64,16 @@ done
 
 if [ "$QUICK" = 1 ]; then
 	RUNS=1 COUNT=20000 LAT1_COUNT=2000 RELOAD_SECONDS=1 MICRO_ARGS=--quick
+	SHAPE_DELAY_DS=3 SHAPE_RATE_S=0.6
 else
 	RUNS=5 COUNT=300000 LAT1_COUNT=20000 RELOAD_SECONDS=5 MICRO_ARGS=
+	SHAPE_DELAY_DS=30 SHAPE_RATE_S=5
 fi
+BENCH_ONLY=${BENCH_ONLY:-}
+case $BENCH_ONLY in
+"" | shaping) ;;
+*) echo "bench: BENCH_ONLY='$BENCH_ONLY' is not a known set (only 'shaping', or unset for all)" >&2; exit 2 ;;
+esac
 mkdir -p bench/results
 OUT=${OUT:-bench/results/bench-$(date -u +%Y%m%dT%H%M%SZ).json}
 CHART=${OUT%.json}.png
@@ -66,6 +88,7 @@ MINIMAL=$B/bench/vd-nfq-minimal
 PKTB=$B/bench/vd-pktb-mangler
 MICRO=$B/bench/vd-micro
 SCALE=$B/bench/vd-scale
+RATEMETER=$B/bench/vd-ratemeter
 RULES=$PWD/bench/rules
 
 NS="vd-bench-$$"
@@ -106,6 +129,7 @@ kernel_drops() {
 }
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+cpu_run_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f", s }'; }
 kv() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 
 # consumer_start VARIANT: the queue rule and the program for VARIANT.
@@ -178,6 +202,135 @@ median() {
 	awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$WORK/rows" | sort -g |
 		awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+
+# --- shaping rows (issue 12): one run each, not medians ---
+# Release accuracy: bench/rules/delay_{0,1,10,50}ms.lua (the 0 ms file is the
+# same rule accepting at once: the floor), open loop at 10k and 100k packets/s
+# over 32 flows (a held packet still counts against its sender's socket
+# buffer). Per row: the receiver's one-way latency p50/p99 (vd-udpgen), the
+# daemon's release_error p50/p99/max and held_max (its final stats line),
+# kernel drops, consumer CPU per packet (from the threads' schedstat run
+# times, in ns: the clock ticks of the other rows are too coarse for 0.3 s).
+# shape_delay_row DELAY_MS RATE: appends "row rate p50 p99 rel50 rel99 relmax held_max drops cpu_ns received sent".
+shape_delay_row() {
+	local d=$1 rate=$2 line stats t0 t1 received drops
+	queue_rule add --queue-num 0
+	ip netns exec "$NS" "$VERDICTD" --queue 0 --rules "$RULES/delay_${d}ms.lua" --control none \
+		>"$WORK/shape.out" 2>/dev/null &
+	CONSUMER=$!
+	wait_bound 0
+	t0=$(cpu_run_ns "$CONSUMER")
+	line=$(ns "$UDPGEN" --quiet --dst 127.0.0.1 --port "$PORT" --size 64 --flows 32 \
+		--src-base 127.0.0.10 --inflight 0 --rate "$rate" --count $((rate * SHAPE_DELAY_DS / 10)) \
+		--duration $((SHAPE_DELAY_DS / 10 + 5)) --drain-ms 1000)
+	t1=$(cpu_run_ns "$CONSUMER")
+	received=$(kv received "$line")
+	drops=$(kernel_drops)
+	consumer_stop verdictd
+	stats=$(grep '^stats final' "$WORK/shape.out" || true)
+	echo "delay${d}ms@$rate $rate $(kv p50_us "$line") $(kv p99_us "$line")" \
+		"$(kv release_error_p50_us "$stats") $(kv release_error_p99_us "$stats")" \
+		"$(kv release_error_max_us "$stats") $(kv held_max "$stats") $drops" \
+		"$(( (t1 - t0) / (received > 0 ? received : 1) ))" \
+		"$received $(kv sent "$line")" >>"$WORK/shape_delay"
+}
+# Rate accuracy: a rule `rate = R, burst = B` (limit: the packets tbf's 50 ms
+# latency would queue) against tc tbf with the same R and B on the same
+# loopback, 1000-byte payloads offered at 1.25 R by vd-ratemeter. Achieved:
+# the rate over the second half of the arrivals, in each shaper's own bytes
+# (verdictd counts the IP packet, tbf on lo adds 14 bytes of Ethernet
+# header). Burst: the most bytes in any 10 ms window minus R * 10 ms.
+# shape_rate_row SHAPER MBIT BURST: appends "row target_bps achieved_bps burst_above drops sent received".
+shape_rate_row() {
+	local shaper=$1 mbit=$2 burst=$3 bps=$(($2 * 1000000)) line overhead=28 drops=0 pps limit
+	pps=$(awk -v b="$bps" 'BEGIN { printf "%.0f", 1.25 * b / 8 / 1028 }')
+	if [ "$shaper" = tbf ]; then
+		ns tc qdisc add dev lo root tbf rate "${mbit}mbit" burst "$burst" latency 50ms
+		overhead=42
+	else
+		limit=$(awk -v b="$bps" -v B="$burst" 'BEGIN { l = int((b / 8 * 0.05 + B) / 1028); print (l > 0 ? l : 1) }')
+		cat >"$WORK/rate.lua" <<LUA
+return { default = "accept", rules = {
+  { name = "rate", proto = "udp", dport = $PORT, verdict = "accept",
+    rate = "${mbit}mbit", burst = "${burst}b", limit = $limit },
+} }
+LUA
+		queue_rule add --queue-num 0
+		ip netns exec "$NS" "$VERDICTD" --queue 0 --rules "$WORK/rate.lua" --control none \
+			>"$WORK/rate.out" 2>&1 &
+		CONSUMER=$!
+		wait_bound 0
+	fi
+	line=$(ns "$RATEMETER" --dst 127.0.0.1 --port "$PORT" --size 1000 --rate "$pps" \
+		--duration "$SHAPE_RATE_S" --overhead "$overhead" --window-ms 10)
+	if [ "$shaper" = tbf ]; then
+		ns tc qdisc del dev lo root
+	else
+		drops=$(kernel_drops)
+		consumer_stop verdictd
+	fi
+	echo "$shaper@${mbit}mbit $bps $(kv achieved_bps "$line")" \
+		"$(awk -v m="$(kv max_window_bytes "$line")" -v b="$bps" 'BEGIN { printf "%.0f", m - b / 8 * 0.01 }')" \
+		"$drops $(kv sent "$line") $(kv received "$line")" >>"$WORK/shape_rate"
+}
+shaping_rows() {
+	: >"$WORK/shape_delay"
+	: >"$WORK/shape_rate"
+	for rate in 10000 100000; do
+		for d in 0 1 10 50; do
+			shape_delay_row "$d" "$rate"
+		done
+	done
+	echo "bench: shaping release rows done" >&2
+	for spec in 1:4000 10:15000 100:125000; do
+		shape_rate_row verdictd "${spec%:*}" "${spec#*:}"
+		shape_rate_row tbf "${spec%:*}" "${spec#*:}"
+	done
+	echo "bench: shaping rate rows done" >&2
+}
+# shaping_report: prints the three tables, sets SHAPE_JSON.
+shaping_report() {
+	local sep="" row rate p50 p99 r50 r99 rmax held drops cpu rcv sent floor_cpu ratio bps got burst pct
+	SHAPE_JSON="\"shaping\":{\"release\":["
+	printf '\n%-18s %9s %9s %9s %9s %9s %9s %8s %6s %7s %9s\n' "release row" "offered/s" "p50 us" "p99 us" \
+		"rel p50" "rel p99" "rel max" held_max drops "cpu ns" received
+	while read -r row rate p50 p99 r50 r99 rmax held drops cpu rcv sent; do
+		printf '%-18s %9s %9s %9s %9s %9s %9s %8s %6s %7s %9s\n' "$row" "$rate" "$p50" "$p99" \
+			"${r50:--}" "${r99:--}" "${rmax:--}" "${held:--}" "$drops" "$cpu" "$rcv/$sent"
+		SHAPE_JSON+="$sep{\"row\":\"$row\",\"offered_pps\":$rate,\"p50_us\":${p50:-null},\"p99_us\":${p99:-null},\"release_error_p50_us\":${r50:-null},\"release_error_p99_us\":${r99:-null},\"release_error_max_us\":${rmax:-null},\"held_max\":${held:-null},\"kernel_drops\":$drops,\"cpu_ns_per_packet\":$cpu,\"received\":${rcv:-0},\"sent\":${sent:-0}}"
+		sep=","
+	done <"$WORK/shape_delay"
+	SHAPE_JSON+="],\"rate\":["
+	sep=""
+	printf '\n%-18s %12s %12s %9s %14s %6s %11s\n' "rate row" "target b/s" "achieved" "achieved%" \
+		"burst>rate B" drops "recv/sent"
+	while read -r row bps got burst drops sent rcv; do
+		pct=$(awk -v a="$got" -v b="$bps" 'BEGIN { printf "%.2f", 100 * a / b }')
+		printf '%-18s %12s %12s %9s %14s %6s %11s\n' "$row" "$bps" "$got" "$pct" "$burst" "$drops" "$rcv/$sent"
+		SHAPE_JSON+="$sep{\"row\":\"$row\",\"target_bps\":$bps,\"achieved_bps\":$got,\"achieved_pct\":$pct,\"burst_above_rate_bytes_10ms\":$burst,\"kernel_drops\":$drops,\"sent\":$sent,\"received\":$rcv}"
+		sep=","
+	done <"$WORK/shape_rate"
+	SHAPE_JSON+="],\"cpu\":["
+	sep=""
+	printf '\n%-18s %14s %14s %8s\n' "cpu row" "cpu ns/pkt" "immediate" "ratio"
+	while read -r row rate p50 p99 r50 r99 rmax held drops cpu rcv sent; do
+		[ "${row%%@*}" = delay0ms ] && continue
+		floor_cpu=$(awk -v r="delay0ms@$rate" '$1 == r { print $10 }' "$WORK/shape_delay")
+		ratio=$(awk -v a="$cpu" -v b="$floor_cpu" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+		printf '%-18s %14s %14s %8s\n' "$row" "$cpu" "$floor_cpu" "$ratio"
+		SHAPE_JSON+="$sep{\"row\":\"$row\",\"cpu_ns_per_packet\":$cpu,\"immediate_cpu_ns_per_packet\":$floor_cpu,\"ratio\":$ratio}"
+		sep=","
+	done <"$WORK/shape_delay"
+	SHAPE_JSON+="]}"
+}
+if [ "$BENCH_ONLY" = shaping ]; then
+	shaping_rows
+	shaping_report
+	echo "{\"date\":\"$(date -u +%FT%TZ)\",\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),$SHAPE_JSON}" >"$OUT"
+	echo "bench: results written to $OUT (BENCH_ONLY=shaping)"
+	exit 0
+fi
+shaping_rows
 
 THROUGHPUT_ROWS="kernel minimal verdictd lua10 plugin10 verdictd-2q rw-set rw-lua rw-grow pktb"
 LATENCY_VARIANTS="kernel minimal verdictd"
@@ -440,7 +593,9 @@ printf 'replay with rewriting (a port, checksums fixed): verdictd --write-pcap %
 	"$RW_VD_PPS" "$RW_TR_PPS" "${RW_PKTS:-0}"
 printf '\nreplay: %s packets through bench/rules/lua10.lua in %s packets/s (verdictd --replay, one core)\n' \
 	"${REPLAY_PKTS:-0}" "${REPLAY_PPS:-0}"
-JSON+=",\"rss_4_workers_kib\":$RSS_KB,\"rss_queues_with_traffic\":$QUEUES_USED}"
+JSON+=",\"rss_4_workers_kib\":$RSS_KB,\"rss_queues_with_traffic\":$QUEUES_USED"
+shaping_report
+JSON+=",$SHAPE_JSON}"
 printf '\nreload under load: %s reloads in %.1f s (%s/s) at %s packets/s offered: %s packets lost, %s kernel drops\n' \
 	"$RELOADS" "$ELAPSED" "$RELOADS_PER_S" "$RELOAD_RATE" "$RELOAD_LOST" "$RELOAD_KDROPS"
 printf 'verdictd --queue 0-3: resident memory %s KiB after traffic on %s of 4 queues\n' "$RSS_KB" "$QUEUES_USED"
