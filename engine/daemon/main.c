@@ -20,10 +20,12 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <verdict/kernel_mark.h>
 #include <verdict/libverdict.h>
 #include <verdict/rules.h>
 
 #include "cli.h"
+#include "firewall_offload.h"
 #include "internal.h"
 #include "replay.h"
 #include "serve.h"
@@ -252,11 +254,36 @@ static void plugin_path_complete(struct vd_cli_options *o)
 	o->plugin_path = path;
 }
 
+/* The kernel offload's line for --check: which leading rules --firewall
+ * would put in the kernel, and why the next one stays. */
+static int check_offload(const struct vd_cli_options *o, char *errbuf)
+{
+	uint32_t flags = o->queue_flags | o->optional_flags;
+	struct vd_rules_config cfg = { .path = o->check, .nworkers = 1,
+				       .plugin_path = o->plugin_path };
+	struct vd_firewall_offload off = {
+		.hook = VD_OFFLOAD_INPUT,
+		.kmark_mask = VD_KMARK_DEFAULT_MASK,
+		.no_conntrack = !(flags & VD_QUEUE_F_CONNTRACK),
+		.no_uid_gid = !(flags & VD_QUEUE_F_UID_GID),
+	};
+
+	off.rules = vd_rules_open(&cfg, errbuf);
+	if (!off.rules)
+		return -1;
+	vd_firewall_offload_init(&off);
+	vd_firewall_offload_check(&off, off.hook, stdout);
+	vd_firewall_offload_fini(&off);
+	vd_rules_close(off.rules);
+	return 0;
+}
+
 static int check_only(const struct vd_cli_options *o)
 {
 	char errbuf[VD_ERRBUF_SIZE];
 
-	if (vd_rules_check(o->check, o->plugin_path, stdout, errbuf) < 0) {
+	if (vd_rules_check(o->check, o->plugin_path, stdout, errbuf) < 0 ||
+	    check_offload(o, errbuf) < 0) {
 		fprintf(stderr, "verdictd: %s\n", errbuf);
 		return 2;
 	}
@@ -321,7 +348,7 @@ static bool shutdown_daemon(struct daemon *d, int *status)
 		*status = 1;
 	vd_daemon_report(d, "final");
 	if (d->rules)
-		vd_rules_report(stdout, d->rules, "final");
+		vd_rules_report(stdout, d->rules, "final", NULL);
 	vd_engine_destroy(d->engine);
 	vd_log_sink_close(d->sink);
 	vd_control_close(d->control);

@@ -92,7 +92,7 @@ static int control_handler(enum vd_control_command cmd, FILE *reply, void *data)
 		report_engine(reply, d->engine, NULL);
 		report_outputs(reply, d->sink, NULL);
 		if (d->rules)
-			vd_rules_report(reply, d->rules, NULL);
+			vd_rules_report(reply, d->rules, NULL, NULL);
 		return 0;
 	case VD_CONTROL_PING:
 		fprintf(reply, "ok: verdictd %s\n", VD_VERSION_STRING);
@@ -191,7 +191,7 @@ void vd_daemon_serve(struct daemon *d)
 		if (now_s() >= next_stats) {
 			vd_daemon_report(d, NULL);
 			if (d->rules)
-				vd_rules_report(stdout, d->rules, NULL);
+				vd_rules_report(stdout, d->rules, NULL, NULL);
 			next_stats += interval;
 		}
 	}

@@ -7,6 +7,7 @@
 #include <verdict/engine.h>
 #include <verdict/rules.h>
 
+#include "firewall_offload.h"
 #include "stats_report.h"
 
 /* Written straight to out, whatever the number of queues: a line built in a
@@ -46,19 +47,23 @@ void vd_stats_report(FILE *out, const struct vd_engine *e, const char *label)
  * are not zero: hook and rewrite errors, delayed, loss_dropped,
  * limit_dropped, in parentheses, comma-separated, so that a line splits on
  * spaces into one word per rule). */
-void vd_rules_report(FILE *out, struct vd_rules *rules, const char *label)
+void vd_rules_report(FILE *out, struct vd_rules *rules, const char *label,
+		     struct vd_firewall_offload *offload)
 {
 	size_t n = vd_rules_stats(rules, NULL, 0);
 	struct vd_rule_stats *st = calloc(n ? n : 1, sizeof(*st));
 
-	flockfile(out); /* one line, however many rules: written straight to out */
-	fprintf(out, "rules%s%s: generation=%u", label ? " " : "", label ? label : "",
-		vd_rules_generation(rules));
 	if (st) { /* on no memory, the generation alone */
 		size_t now = vd_rules_stats(rules, st, n); /* a reload may have run between */
 
 		n = now < n ? now : n;
+		/* Before the FILE is locked: this runs two tools. */
+		if (offload)
+			vd_firewall_offload_add_hits(offload, st, n);
 	}
+	flockfile(out); /* one line, however many rules: written straight to out */
+	fprintf(out, "rules%s%s: generation=%u", label ? " " : "", label ? label : "",
+		vd_rules_generation(rules));
 	for (size_t i = 0; st && i < n; i++) {
 		const struct { const char *name; uint64_t n; } extra[] = {
 			{ "errors", st[i].errors }, { "rewrite_errors", st[i].rewrite_errors },

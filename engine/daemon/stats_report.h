@@ -13,11 +13,16 @@
 void vd_stats_report(FILE *out, const struct vd_engine *e, const char *label);
 
 struct vd_rules;
+struct vd_firewall_offload;
 
 /* Writes "rules[ LABEL]: generation=N (default)=HITS NAME=HITS[(errors=E)] ..."
  * to out and flushes; a rule with refused rewrites shows
  * NAME=HITS(rewrite_errors=R), or (errors=E,rewrite_errors=R) with both;
- * shaping adds delayed=D, loss_dropped=L, limit_dropped=M the same way. */
-void vd_rules_report(FILE *out, struct vd_rules *rules, const char *label);
+ * shaping adds delayed=D, loss_dropped=L, limit_dropped=M the same way.
+ * offload (may be NULL): the kernel's hits of offloaded rules are added to
+ * theirs (firewall_offload.h).
+ */
+void vd_rules_report(FILE *out, struct vd_rules *rules, const char *label,
+		     struct vd_firewall_offload *offload);
 
 #endif
