@@ -93,7 +93,9 @@ static int hook_check(struct vd_offload_planner *pl, const struct vd_rule *r)
 
 /* The protocols of family f (4 or 6) a rule can match, as its other matches
  * narrow them: ports need TCP or UDP (iptables' port matches here), TCP
- * flags TCP, an ICMP type the family's ICMP. */
+ * flags TCP, an ICMP type the family's ICMP (verdictd would also read an
+ * ICMPv6 header carried by IPv4, which no host sends and iptables cannot
+ * match: such a packet is the one place the kernel and verdictd differ). */
 static int plan_protocols(struct vd_offload_planner *pl, const struct vd_rule *r, int f, struct vd_offload_plan *p)
 {
 	const struct vd_rule_dim_spec *d = &r->dim[VD_DIM_PROTO];

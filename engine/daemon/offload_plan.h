@@ -25,7 +25,7 @@ struct vd_offload_frags {
 };
 
 /* A verdictd rule in one family: the product of its lists is its kernel
- * rules; l4 and tail go into every one of them. */
+ * rules; tcp, icmp and tail go into every one of them. */
 struct vd_offload_plan {
 	bool matches;                 /* false: no packet of the family can match */
 	unsigned expansion;           /* kernel rules (a MARK rule not counted) */
