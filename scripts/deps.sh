@@ -9,7 +9,7 @@ PACKAGES=(
 	libnetfilter-queue-dev libmnl-dev liburcu-dev liblua5.4-dev libcap-dev libcmocka-dev
 	libnetfilter-log-dev libpcap-dev
 	clang-14 libclang-rt-14-dev
-	iptables nftables iproute2 procps libcap2-bin tcpdump tcpreplay gnuplot-nox ulogd2 ulogd2-json
+	iptables nftables iproute2 procps libcap2-bin tcpdump tcpreplay gnuplot-nox ulogd2 ulogd2-json iperf3
 	python3 util-linux
 )
 
