@@ -4,13 +4,28 @@
 # table when READY arrives), RELOADING=1 and READY=1 around a reload that
 # loads and around one that is refused (the old rules serve: ready again),
 # STOPPING=1 on SIGTERM. A python3 datagram socket stands in for systemd's
-# NOTIFY_SOCKET.
+# NOTIFY_SOCKET, and verdictd runs as verdictd.service runs it: as a user
+# other than root holding CAP_NET_ADMIN alone (ambient, inheritable,
+# permitted, effective and bounding), with no_new_privs (setpriv).
 source "$(dirname "$0")/lib.sh"
 : "${VERDICTCTL:?}"
 command -v python3 >/dev/null || skip "python3 is not installed"
+command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+
+# nobody reads the rules and makes the control socket in $WORK/run.
+chmod 0755 "$WORK"
+mkdir "$WORK/run"
+chown 65534:65534 "$WORK/run"
+cat >"$WORK/as-unit.sh" <<SH
+#!/bin/sh
+exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,+net_admin \\
+	--ambient-caps=-all,+net_admin --bounding-set=-all,+net_admin --no-new-privs \\
+	"$VERDICTD" "\$@"
+SH
+chmod 0755 "$WORK/as-unit.sh"
 
 RULES=$WORK/rules.lua
-SOCK=$WORK/ctl.sock
+SOCK=$WORK/run/ctl.sock
 NOTIFY=$WORK/notify.sock
 LOG=$WORK/notify.log
 echo 'return { rules = { { name = "a", proto = "udp", dport = 6000, verdict = "accept" } } }' >"$RULES"
@@ -18,10 +33,11 @@ echo 'return { rules = { { name = "a", proto = "udp", dport = 6000, verdict = "a
 # One line per datagram (its newlines as ";"); after READY=1 also whether
 # queue 0 was bound then. Ends on STOPPING=1 or after 60 s.
 cat >"$WORK/listen.py" <<'PY'
-import socket, sys, time
+import os, socket, sys, time
 path, log = sys.argv[1], sys.argv[2]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(path)
+os.chmod(path, 0o777)  # as systemd's: any service user may notify
 s.settimeout(1.0)
 end = time.monotonic() + 60
 with open(log, "w") as out:
@@ -59,9 +75,10 @@ wait_lines() {
 
 add_queue_rule ipv4 udp 6000 0
 export NOTIFY_SOCKET=$NOTIFY
-start_verdictd notify --queue 0 --rules "$RULES" --control "$SOCK"
+VERDICTD=$WORK/as-unit.sh start_verdictd notify --queue 0 --rules "$RULES" --control "$SOCK"
 unset NOTIFY_SOCKET
 PID=$VD_PID
+grep -q '^Uid:.*65534' "/proc/$PID/status" || fail "verdictd does not run as 65534: $(grep ^Uid: "/proc/$PID/status")"
 wait_lines 1
 ns "$VERDICTCTL" --socket "$SOCK" reload >/dev/null || fail "reload of a good file failed"
 wait_lines 3
