@@ -64,7 +64,7 @@ for _ in $(seq 100); do
 done
 [ -S "$NOTIFY" ] || fail "the listener did not make $NOTIFY"
 
-# lines_after N: waits up to 5 s for the log to have N lines.
+# wait_lines N: waits up to 5 s for the log to have N lines.
 wait_lines() {
 	for _ in $(seq 100); do
 		[ "$(wc -l <"$LOG")" -ge "$1" ] && return 0
