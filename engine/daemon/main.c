@@ -27,6 +27,7 @@
 #include "internal.h"
 #include "replay.h"
 #include "serve.h"
+#include "service_notify.h"
 #include "stats_report.h"
 
 /* How long the exit waits for a cancelled reload before leaving it behind. */
@@ -220,6 +221,19 @@ static struct vd_engine *engine_from_options(struct daemon *d, const uint16_t *q
 	for (size_t i = 0; i < o->ncpus; i++)
 		cpus[i] = (int)o->cpus[i];
 	return vd_engine_create(&cfg, errbuf);
+}
+
+/* Every queue and group is bound and the rules loaded: systemd may start
+ * what comes after verdictd. */
+static void notify_ready(const struct vd_cli_options *o)
+{
+	char status[256];
+
+	snprintf(status, sizeof(status), "serving %zu queue%s and %zu log group%s, %s%s", o->nqueues,
+		 o->nqueues == 1 ? "" : "s", o->ngroups, o->ngroups == 1 ? "" : "s",
+		 o->rules ? "rules " : "default verdict ",
+		 o->rules ? o->rules : vd_verdict_kind_name(o->default_verdict.kind));
+	vd_service_ready(status);
 }
 
 /* Where plugins are looked for after the rules file's directory: the
@@ -492,7 +506,9 @@ int main(int argc, char **argv)
 	if (status < 0)
 		return status == -2 ? 2 : 1; /* 2: what was given; 1: the system */
 	describe(&opts);
+	notify_ready(&opts);
 	vd_daemon_serve(&d);
+	vd_service_stopping();
 	clean = shutdown_daemon(&d, &status);
 	if (!clean) {
 		/* A reload thread still runs: exit now, without the exit handlers

@@ -15,6 +15,7 @@
 
 #include "internal.h"
 #include "serve.h"
+#include "service_notify.h"
 #include "stats_report.h"
 
 /* Re-check for a failed worker at least this often. */
@@ -45,6 +46,8 @@ static void reload_finished(struct daemon *d)
 		snprintf(answer, sizeof(answer), "ok: reloaded %s (generation %u)\n",
 			 d->opts->rules, gen);
 	}
+	/* Ready again either way: a refused reload leaves the old rules serving. */
+	vd_service_ready(answer);
 	if (d->reload_client && d->control)
 		vd_control_answer(d->control, answer);
 	d->reload_client = false;
@@ -52,6 +55,8 @@ static void reload_finished(struct daemon *d)
 		d->reload_again = false;
 		if (vd_reloader_start(d->reloader) < 0)
 			vd_log(VD_LOG_ERROR, "SIGHUP: cannot start a reload: %s", strerror(errno));
+		else
+			vd_service_reloading();
 	}
 }
 
@@ -74,6 +79,7 @@ static int reload_request(struct daemon *d, FILE *reply)
 		return 0;
 	}
 	d->reload_client = true;
+	vd_service_reloading();
 	return VD_CONTROL_DEFERRED;
 }
 
@@ -124,6 +130,8 @@ static void handle_signal(struct daemon *d)
 			vd_log(VD_LOG_INFO, "SIGHUP during a reload: loading again when it ends");
 		} else if (d->rules && vd_reloader_start(d->reloader) < 0) {
 			vd_log(VD_LOG_ERROR, "SIGHUP: cannot start a reload: %s", strerror(errno));
+		} else if (d->rules) {
+			vd_service_reloading();
 		} else if (!d->rules && !d->sink) {
 			vd_log(VD_LOG_INFO, "SIGHUP: nothing to reload (no --rules)");
 		}
