@@ -37,42 +37,63 @@ static void json_fields(FILE *out, const struct vd_metric_table *t, const void *
 	}
 }
 
-void vd_metrics_json(FILE *out, const struct vd_stats_snapshot *snap)
-{
-	const struct vd_metric_table *daemon = &vd_daemon_metrics;
+/* Writes what names a row ("queue":3) inside its object. */
+typedef void (*row_key)(FILE *out, const void *row);
 
-	fputs("{\"version\":", out);
-	vd_metrics_json_string(out, VD_VERSION_STRING);
-	json_fields(out, daemon, &snap->daemon);
-	fputs(",\"queues\":[", out);
-	for (size_t i = 0; i < snap->nqueues; i++) {
-		fprintf(out, "%s{\"queue\":%u", i ? "," : "", snap->queues[i].queue);
-		json_fields(out, &vd_queue_metrics, &snap->queues[i]);
-		fputc('}', out);
-	}
-	fputs("],\"groups\":[", out);
-	for (size_t i = 0; i < snap->ngroups; i++) {
-		fprintf(out, "%s{\"group\":%u", i ? "," : "", snap->groups[i].group);
-		json_fields(out, &vd_group_metrics, &snap->groups[i]);
-		fputc('}', out);
-	}
-	fputs("],\"outputs\":[", out);
-	for (size_t i = 0; i < snap->noutputs; i++) {
-		fprintf(out, "%s{\"output\":\"%s\"", i ? "," : "", snap->outputs[i].output);
-		json_fields(out, &vd_output_metrics, &snap->outputs[i]);
+/* ,"key":[{ROW KEY, FIELDS}, ...] over n rows of size bytes each. */
+static void json_rows(FILE *out, const char *key, const struct vd_metric_table *t,
+		      const void *rows, size_t n, size_t size, row_key name)
+{
+	fprintf(out, ",\"%s\":[", key);
+	for (size_t i = 0; i < n; i++) {
+		const void *row = (const char *)rows + i * size;
+
+		fputs(i ? ",{" : "{", out);
+		name(out, row);
+		json_fields(out, t, row);
 		fputc('}', out);
 	}
 	fputc(']', out);
-	if (snap->has_rules) {
-		fputs(",\"rules\":[", out);
-		for (size_t i = 0; i < snap->nrules; i++) {
-			fprintf(out, "%s{\"name\":", i ? "," : "");
-			vd_metrics_json_string(out, snap->rules[i].name);
-			fprintf(out, ",\"index\":%u", snap->rules[i].index);
-			json_fields(out, &vd_rule_metrics, &snap->rules[i]);
-			fputc('}', out);
-		}
-		fputc(']', out);
-	}
+}
+
+static void queue_key(FILE *out, const void *row)
+{
+	fprintf(out, "\"queue\":%u", ((const struct vd_queue_row *)row)->queue);
+}
+
+static void group_key(FILE *out, const void *row)
+{
+	fprintf(out, "\"group\":%u", ((const struct vd_group_row *)row)->group);
+}
+
+static void output_key(FILE *out, const void *row)
+{
+	fputs("\"output\":", out);
+	vd_metrics_json_string(out, ((const struct vd_log_output_counts *)row)->output);
+}
+
+static void rule_key(FILE *out, const void *row)
+{
+	const struct vd_rule_stats *r = row;
+
+	fputs("\"name\":", out);
+	vd_metrics_json_string(out, r->name);
+	fprintf(out, ",\"index\":%u", r->index);
+}
+
+void vd_metrics_json(FILE *out, const struct vd_stats_snapshot *snap)
+{
+	fputs("{\"version\":", out);
+	vd_metrics_json_string(out, VD_VERSION_STRING);
+	json_fields(out, &vd_daemon_metrics, &snap->daemon);
+	json_rows(out, "queues", &vd_queue_metrics, snap->queues, snap->nqueues,
+		  sizeof(*snap->queues), queue_key);
+	json_rows(out, "groups", &vd_group_metrics, snap->groups, snap->ngroups,
+		  sizeof(*snap->groups), group_key);
+	json_rows(out, "outputs", &vd_output_metrics, snap->outputs, snap->noutputs,
+		  sizeof(*snap->outputs), output_key);
+	if (snap->has_rules)
+		json_rows(out, "rules", &vd_rule_metrics, snap->rules, snap->nrules,
+			  sizeof(*snap->rules), rule_key);
 	fputs("}\n", out);
 }

@@ -1,6 +1,7 @@
 /* stats_report.c - a stats snapshot as text lines, one per kind of row, each
  * written straight to the FILE (no length limit). The fields come from the
  * tables of metrics_table.c; the lines are a format scripts parse. */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -70,26 +71,34 @@ static void text_outputs(FILE *out, const struct vd_stats_snapshot *snap, const 
 	fputc('\n', out);
 }
 
+/* "WHAT[ LABEL]: TAGn fields...; TAGm fields..." over n rows of size bytes
+ * each, row i numbered by the uint16_t at number_offset. */
+static void text_numbered(FILE *out, const char *what, const char *label, char tag,
+			  const struct vd_metric_table *t, const void *rows, size_t n, size_t size,
+			  size_t number_offset)
+{
+	line_start(out, what, label);
+	for (size_t i = 0; i < n; i++) {
+		const char *row = (const char *)rows + i * size;
+
+		fprintf(out, "%s %c%u", i ? ";" : "", tag, *(const uint16_t *)(row + number_offset));
+		text_fields(out, t, row);
+	}
+	fputc('\n', out);
+}
+
 /* Locked: the lines stay whole against other threads writing to out. */
 void vd_stats_text(FILE *out, const struct vd_stats_snapshot *snap, const char *label)
 {
 	flockfile(out);
-	if (snap->nqueues) {
-		line_start(out, "stats", label);
-		for (size_t i = 0; i < snap->nqueues; i++) {
-			fprintf(out, "%s q%u", i ? ";" : "", snap->queues[i].queue);
-			text_fields(out, &vd_queue_metrics, &snap->queues[i]);
-		}
-		fputc('\n', out);
-	}
-	if (snap->ngroups) {
-		line_start(out, "nflog", label);
-		for (size_t i = 0; i < snap->ngroups; i++) {
-			fprintf(out, "%s g%u", i ? ";" : "", snap->groups[i].group);
-			text_fields(out, &vd_group_metrics, &snap->groups[i]);
-		}
-		fputc('\n', out);
-	}
+	if (snap->nqueues)
+		text_numbered(out, "stats", label, 'q', &vd_queue_metrics, snap->queues,
+			      snap->nqueues, sizeof(*snap->queues),
+			      offsetof(struct vd_queue_row, queue));
+	if (snap->ngroups)
+		text_numbered(out, "nflog", label, 'g', &vd_group_metrics, snap->groups,
+			      snap->ngroups, sizeof(*snap->groups),
+			      offsetof(struct vd_group_row, group));
 	if (snap->has_outputs)
 		text_outputs(out, snap, label);
 	if (snap->has_rules)
