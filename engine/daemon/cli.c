@@ -19,6 +19,7 @@ enum {
 	OPT_NFLOG, OPT_NFLOG_COPY, OPT_NFLOG_RANGE, OPT_NFLOG_THRESHOLD, OPT_NFLOG_TIMEOUT,
 	OPT_NFLOG_NLBUFSIZ, OPT_NFLOG_FLAGS, OPT_NFLOG_RCVBUF_MAX, OPT_NETNS, OPT_LOG_JSON,
 	OPT_LOG_PCAP, OPT_LOG_PCAP_LINKTYPE, OPT_REPLAY, OPT_CONTROL_GROUP, OPT_WRITE_PCAP,
+	OPT_METRICS_FILE,
 };
 
 static const struct option long_options[] = {
@@ -36,6 +37,7 @@ static const struct option long_options[] = {
 	{ "no-uid-gid", no_argument, NULL, OPT_NO_UID_GID },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
 	{ "check", required_argument, NULL, OPT_CHECK },
@@ -107,6 +109,8 @@ static void print_help(FILE *out)
 	      "      --no-uid-gid        do not ask for the owning socket's uid and gid\n"
 	      "      --cpus LIST         pin worker i to the i-th CPU of LIST (e.g. 0-1)\n"
 	      "      --stats-interval S  print a statistics line every S seconds\n"
+	      "      --metrics-file PATH  rewrite PATH atomically with Prometheus metrics every\n"
+	      "                          stats interval (10 s without --stats-interval)\n"
 	      "      --batch N           packets per receive, 1-1024 (default 64)\n"
 	      "      --rcvbuf BYTES      socket receive buffer of queues and groups, K/M/G (8M)\n"
 	      "NFLOG and outputs:\n"
@@ -451,6 +455,9 @@ static enum vd_cli_action parse_option(int opt, const char *arg, struct vd_cli_o
 		return VD_CLI_RUN;
 	case OPT_WRITE_PCAP:
 		o->write_pcap = arg;
+		return VD_CLI_RUN;
+	case OPT_METRICS_FILE:
+		o->metrics_file = arg;
 		return VD_CLI_RUN;
 	case 'h':
 		print_help(out);

@@ -28,6 +28,7 @@ struct vd_cli_options {
 	unsigned batch;        /* 0: the library's default */
 	unsigned rcvbuf;       /* 0: the library's default */
 	double stats_interval; /* seconds; 0: no periodic line */
+	const char *metrics_file; /* --metrics-file PATH, rewritten every stats interval */
 	const char *rules;     /* --rules FILE, or NULL: every packet gets default_verdict */
 	const char *check;     /* --check FILE: validate, summarise, exit */
 	const char *control;   /* control socket path; NULL: none */

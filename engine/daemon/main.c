@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <verdict/libverdict.h>
@@ -334,8 +335,6 @@ static bool shutdown_daemon(struct daemon *d, int *status)
 	if (d->engine && vd_engine_wait(d->engine) < 0)
 		*status = 1;
 	vd_daemon_report(d, "final");
-	if (d->rules)
-		vd_rules_report(stdout, d->rules, "final");
 	vd_engine_destroy(d->engine);
 	vd_log_sink_close(d->sink);
 	vd_control_close(d->control);
@@ -402,6 +401,9 @@ static int start(struct daemon *d, const uint16_t *queues, const uint16_t *group
 
 	if (o->rules && (rc = open_rules(d, queues, groups)) < 0)
 		return rc;
+	if (d->rules) /* the start-up load counts as the last one */
+		d->counters = (struct vd_daemon_counters){ .last_reload_success = 1,
+							   .last_reload_time_seconds = (uint64_t)time(NULL) };
 	rc = -1;
 	if (d->rules && !(d->reloader = vd_reloader_new(d->rules))) {
 		snprintf(errbuf, sizeof(errbuf), "cannot make the reload thread's eventfd: %s",
