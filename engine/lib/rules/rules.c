@@ -484,6 +484,17 @@ VD_EXPORT bool vd_rules_delays(struct vd_rules *r)
 	return delays;
 }
 
+/* Any thread, as vd_rules_delays: the daemon asks after a reload. */
+VD_EXPORT unsigned vd_rules_first_packets(struct vd_rules *r)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&r->table_lock);
+	n = r->current->file.first_packets;
+	pthread_mutex_unlock(&r->table_lock);
+	return n;
+}
+
 VD_EXPORT struct vd_verdict vd_rules_default_verdict(struct vd_rules *r)
 {
 	const struct vd_ruleset *rs = vd_rcu_read(&r->current);
