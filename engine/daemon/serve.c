@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "firewall_options.h"
 #include "internal.h"
 #include "serve.h"
 #include "stats_report.h"
@@ -44,6 +45,11 @@ static void reload_finished(struct daemon *d)
 		vd_log(VD_LOG_INFO, "reloaded %s (generation %u)", d->opts->rules, gen);
 		snprintf(answer, sizeof(answer), "ok: reloaded %s (generation %u)\n",
 			 d->opts->rules, gen);
+		/* The new table may change the generated rules (first_packets). */
+		if (d->firewall.installed &&
+		    vd_firewall_apply(&d->firewall, d->opts, d->rules, errbuf, sizeof(errbuf)) < 0)
+			vd_log(VD_LOG_ERROR, "reload: the kernel rules stay as they were: %s",
+			       errbuf);
 	}
 	if (d->reload_client && d->control)
 		vd_control_answer(d->control, answer);
