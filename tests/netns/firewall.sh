@@ -3,7 +3,8 @@
 # --firewall the daemon installs them, a reload that changes first_packets
 # changes them (and what the kernel queues), SIGTERM leaves iptables-save and
 # ip6tables-save exactly as they were; after a SIGKILL traffic still flows
-# (queue-bypass) and the next start replaces the stale set (one jump, not two).
+# (queue-bypass) and the next start replaces the stale set (one jump, not two);
+# a repeat verdict's packet is queued once, not in a loop.
 source "$(dirname "$0")/lib.sh"
 command -v iptables-restore >/dev/null || skip "iptables-restore is not installed"
 command -v ip6tables-restore >/dev/null || skip "ip6tables-restore is not installed"
@@ -100,4 +101,28 @@ if ! printf 'table inet p { chain c { type filter hook input priority 0; queue n
 	grep -q 'no queue expression' "$WORK/nft.err" || fail "nft error: $(cat "$WORK/nft.err")"
 	expect_unchanged "after the refused nft start"
 fi
+# 7. Loop guard: a repeat verdict's packet re-enters INPUT and verdictd's chain;
+# marked PASS it returns before the queue rule, so verdictd sees it once. With
+# kernel_mark_mask (the verdict side, verdict/kernel_mark.h) a plain repeat is
+# marked PASS; a build without it (no "reject" verdict yet) gets the PASS code
+# from the rule's own mark.
+N=50
+printf 'return { rules = { { name = "probe", verdict = "reject" } } }\n' >"$WORK/probe.lua"
+if "$VERDICTD" --check "$WORK/probe.lua" >/dev/null 2>&1; then
+	repeat='verdict = "repeat"'
+else
+	repeat='verdict = "repeat", mark = 0x03000000'
+fi
+printf 'return { default = "accept", rules = {\n  { name = "again", proto = "udp", dport = 7400, %s } } }\n' \
+	"$repeat" >"$WORK/repeat.lua"
+start_verdictd loop --queue 0 --rules "$WORK/repeat.lua" --control none --firewall iptables
+for dst in 127.0.0.1 ::1; do
+	line=$(udpgen --dst $dst --port 7400 --count $N --inflight 8 --drain-ms 300)
+	expect_eq "$dst repeated packets delivered ($line)" "$(kv received "$line")" $N
+done
+stop_verdictd "$VD_PID" loop
+expect_eq "packets verdictd saw (each once)" "$(final_stat loop 0 packets)" $((2 * N))
+expect_eq "repeat verdicts" "$(final_stat loop 0 repeated)" $((2 * N))
+expect_unchanged "after the loop guard run"
+
 pass "printed sets load; install, reload, SIGTERM, SIGKILL and restart leave exactly what they should"
