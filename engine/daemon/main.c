@@ -409,9 +409,9 @@ static void first_packets_warn(const struct daemon *d)
 	unsigned n = d->rules ? vd_rules_first_packets(d->rules) : 0;
 
 	if (n && !d->opts->firewall)
-		vd_log(VD_LOG_WARN, "%s: first_packets = %u needs the generated kernel rules "
-		       "(--firewall, or load the --print-firewall output): without them every "
-		       "packet the kernel's own rules queue is queued", d->opts->rules, n);
+		vd_log(VD_LOG_WARN, "%s: first_packets = %u is carried out by the generated "
+		       "kernel rules only: give --firewall, or load the --print-firewall output",
+		       d->opts->rules, n);
 }
 
 /* Starts what the options ask for; -1 or -2 (what was given is wrong) with

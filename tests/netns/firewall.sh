@@ -101,7 +101,20 @@ if ! printf 'table inet p { chain c { type filter hook input priority 0; queue n
 	grep -q 'no queue expression' "$WORK/nft.err" || fail "nft error: $(cat "$WORK/nft.err")"
 	expect_unchanged "after the refused nft start"
 fi
-# 7. Loop guard: a repeat verdict's packet re-enters INPUT and verdictd's chain;
+# 7. A failed install: one line, exit 1, and the family that took its set
+# (IPv4, installed first) is undone.
+mkdir "$WORK/bin"
+printf '#!/bin/sh\necho "fake: refused" >&2\nexit 1\n' >"$WORK/bin/ip6tables-restore"
+chmod +x "$WORK/bin/ip6tables-restore"
+status=0
+PATH="$WORK/bin:$PATH" ns "$VERDICTD" --queue 0 --firewall iptables --control none \
+	>/dev/null 2>"$WORK/bad.err" || status=$?
+expect_eq "exit status of a failed install" "$status" 1
+grep -q 'cannot install the kernel rules: ip6tables-restore --noflush exited with 1: fake: refused' \
+	"$WORK/bad.err" || fail "failed install: $(cat "$WORK/bad.err")"
+expect_unchanged "after a failed install"
+
+# 8. Loop guard: a repeat verdict's packet re-enters INPUT and verdictd's chain;
 # marked PASS it returns before the queue rule, so verdictd sees it once. With
 # kernel_mark_mask (the verdict side, verdict/kernel_mark.h) a plain repeat is
 # marked PASS; a build without it (no "reject" verdict yet) gets the PASS code
