@@ -15,7 +15,7 @@ const char vd_cli_firewall_help[] =
 	"Kernel rules (README \"Rules in the kernel\"):\n"
 	"      --firewall iptables|nft|auto  install verdictd's own rules once the queues\n"
 	"                          are bound, replace them on every reload, remove them\n"
-	"                          on exit (auto: nft where the kernel can, else iptables)\n"
+	"                          on exit (auto: iptables, saying why not nft)\n"
 	"      --print-firewall[=ip4|ip6]  print those rules (iptables-restore --noflush\n"
 	"                          files: the IPv4 one, then the IPv6 one) and exit\n"
 	"      --hooks LIST        input,forward,output: where packets are queued (input)\n"
