@@ -25,6 +25,7 @@
 #include <verdict/rules.h>
 
 #include "cli.h"
+#include "firewall_options.h"
 #include "internal.h"
 #include "replay.h"
 #include "serve.h"
@@ -328,8 +329,16 @@ static int signals_open(void)
 static bool shutdown_daemon(struct daemon *d, int *status)
 {
 	/* The cancellation runs while the workers stop. */
+	char errbuf[VD_ERRBUF_SIZE];
+
 	if (d->reloader && vd_reloader_running(d->reloader))
 		vd_rules_reload_cancel(d->rules);
+	/* Rules out first: packets stop being queued while workers still
+	 * answer the ones in the queue. */
+	if (vd_firewall_remove(&d->firewall, errbuf, sizeof(errbuf)) < 0) {
+		vd_log(VD_LOG_ERROR, "removing the kernel rules: %s", errbuf);
+		*status = 1;
+	}
 	if (d->engine)
 		vd_engine_stop(d->engine);
 	if (d->engine && vd_engine_wait(d->engine) < 0)
@@ -391,6 +400,33 @@ static int open_control(struct daemon *d, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/* --firewall, once the queues are bound: the generated rules into the
+ * kernel. -1 with errbuf (VD_ERRBUF_SIZE bytes) filled. */
+static int firewall_start(struct daemon *d, char *errbuf)
+{
+	char why[VD_ERRBUF_SIZE - 64];
+
+	if (vd_firewall_flavour_resolve(d->opts->firewall, errbuf, VD_ERRBUF_SIZE) < 0)
+		return -1;
+	if (vd_firewall_apply(&d->firewall, d->opts, d->rules, why, sizeof(why)) < 0) {
+		snprintf(errbuf, VD_ERRBUF_SIZE, "--firewall: cannot install the kernel rules: %s",
+			 why);
+		return -1;
+	}
+	return 0;
+}
+
+/* A rules file's first_packets is carried out by the generated rules only. */
+static void first_packets_warn(const struct daemon *d)
+{
+	unsigned n = d->rules ? vd_rules_first_packets(d->rules) : 0;
+
+	if (n && !d->opts->firewall)
+		vd_log(VD_LOG_WARN, "%s: first_packets = %u is carried out by the generated "
+		       "kernel rules only: give --firewall, or load the --print-firewall output",
+		       d->opts->rules, n);
+}
+
 /* Starts what the options ask for; -1 or -2 (what was given is wrong) with
  * the error printed. */
 static int start(struct daemon *d, const uint16_t *queues, const uint16_t *groups)
@@ -423,6 +459,8 @@ static int start(struct daemon *d, const uint16_t *queues, const uint16_t *group
 	d->logs = (struct vd_log_workers_context){ .rules = d->rules, .sink = d->sink };
 	d->engine = engine_from_options(d, queues, groups, errbuf);
 	if (!d->engine || vd_engine_start(d->engine, errbuf) < 0)
+		goto fail;
+	if (o->firewall && firewall_start(d, errbuf) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -491,6 +529,8 @@ int main(int argc, char **argv)
 		return check_only(&opts);
 	if (opts.replay)
 		return vd_replay_run(&opts, stdout);
+	if (opts.print_firewall)
+		return vd_firewall_print(&opts, stdout);
 	if (resolve_control_group(&d) < 0)
 		return 2;
 	if (opts.netns && enter_netns(opts.netns) < 0)
@@ -508,6 +548,7 @@ int main(int argc, char **argv)
 	if (status < 0)
 		return status == -2 ? 2 : 1; /* 2: what was given; 1: the system */
 	describe(&opts);
+	first_packets_warn(&d);
 	notify_ready(&opts);
 	vd_daemon_serve(&d);
 	vd_service_stopping();

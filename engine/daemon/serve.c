@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "firewall_options.h"
 #include "internal.h"
 #include "metrics.h"
 #include "metrics_file.h"
@@ -72,6 +73,11 @@ static void reload_finished(struct daemon *d)
 		vd_log(VD_LOG_INFO, "reloaded %s (generation %u)", d->opts->rules, gen);
 		snprintf(answer, sizeof(answer), "ok: reloaded %s (generation %u)\n",
 			 d->opts->rules, gen);
+		/* The new table may change the generated rules (first_packets). */
+		if (d->firewall.installed &&
+		    vd_firewall_apply(&d->firewall, d->opts, d->rules, errbuf, sizeof(errbuf)) < 0)
+			vd_log(VD_LOG_ERROR, "reload: the kernel rules stay as they were: %s",
+			       errbuf);
 	}
 	/* Ready again either way: a refused reload leaves the old rules serving. */
 	vd_service_ready(answer);

@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "control.h"
+#include "firewall_install.h"
 #include "log_sink.h"
 #include "log_workers.h"
 #include "metrics_table.h"
@@ -32,6 +33,7 @@ struct daemon {
 	struct vd_control *control; /* NULL: no control socket */
 	gid_t control_group;      /* --control-group, or (gid_t)-1 */
 	struct vd_reloader *reloader; /* with rules */
+	struct vd_firewall firewall; /* --firewall: the kernel rules installed */
 	bool reload_client;       /* a control client waits for the running reload */
 	bool reload_again;        /* SIGHUP during a reload: load once more after it */
 	struct vd_daemon_counters counters; /* the main thread's own */
