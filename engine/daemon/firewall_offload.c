@@ -199,11 +199,13 @@ void vd_firewall_offload_init(struct vd_firewall_offload *ctx)
 	ctx->nnames = 0;
 	ctx->base = NULL;
 	ctx->nbase = 0;
+	ctx->pending = NULL;
 }
 
 void vd_firewall_offload_fini(struct vd_firewall_offload *ctx)
 {
 	free(ctx->names);
 	free(ctx->base);
+	free(ctx->pending);
 	pthread_mutex_destroy(&ctx->lock);
 }

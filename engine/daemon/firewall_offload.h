@@ -65,6 +65,7 @@ struct vd_firewall_offload {
 	pthread_mutex_t lock;
 	char (*names)[64];
 	size_t nnames;
+	uint64_t *pending;          /* per name: folded by prepare, until commit */
 	struct vd_offload_base *base;
 	size_t nbase;
 };
@@ -90,13 +91,16 @@ const char *vd_offload_hook_name(enum vd_offload_hook hook);
 
 /* --- counters (offload_counters.c) --- */
 
-/* Before a new set replaces the installed one (a reload): folds what the
- * kernel counted for the installed set into the base, then remembers the
- * live table's names for the set about to be written. The first call
- * (nothing installed) only remembers. Returns 0, or -1 with a message
- * logged when the kernel's counters could not be read (the new set is still
- * remembered: its counts will be right, the old set's are lost). */
+/* Around each install, replace or removal of the kernel rules (start-up, a
+ * reload, exit), which zeroes the kernel's counters: prepare, just before,
+ * folds what the kernel counted for the installed set into the base; commit
+ * after it, with whether the change took, either remembers the live table's
+ * names for the set now in the kernel (nothing offloaded after a removal:
+ * none are found, the base remains) or takes the fold back (the old set
+ * stays and counts on). Packets counted between the two are lost: a few at
+ * most. Return 0, or -1 with a message logged (counts are then short). */
 int vd_firewall_offload_prepare(struct vd_firewall_offload *ctx);
+int vd_firewall_offload_commit(struct vd_firewall_offload *ctx, bool installed);
 
 /* Adds the kernel's hits of the offloaded rules (read now with iptables-save
  * -c and ip6tables-save -c, both families, every hook) and of replaced sets

@@ -18,17 +18,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
-#include <verdict/kernel_mark.h>
 #include <verdict/libverdict.h>
 #include <verdict/rules.h>
 
 #include "cli.h"
-#include "firewall_offload.h"
+#include "firewall_options.h"
 #include "internal.h"
 #include "replay.h"
 #include "serve.h"
+#include "service_notify.h"
 #include "stats_report.h"
 
 /* How long the exit waits for a cancelled reload before leaving it behind. */
@@ -224,6 +225,19 @@ static struct vd_engine *engine_from_options(struct daemon *d, const uint16_t *q
 	return vd_engine_create(&cfg, errbuf);
 }
 
+/* Every queue and group is bound and the rules loaded: systemd may start
+ * what comes after verdictd. */
+static void notify_ready(const struct vd_cli_options *o)
+{
+	char status[256];
+
+	snprintf(status, sizeof(status), "serving %zu queue%s and %zu log group%s, %s%s", o->nqueues,
+		 o->nqueues == 1 ? "" : "s", o->ngroups, o->ngroups == 1 ? "" : "s",
+		 o->rules ? "rules " : "default verdict ",
+		 o->rules ? o->rules : vd_verdict_kind_name(o->default_verdict.kind));
+	vd_service_ready(status);
+}
+
 /* Where plugins are looked for after the rules file's directory: the
  * user's --plugin-path; then, for a binary run from its build tree, the
  * build directory and its rules/plugins (so that rules/example.lua's
@@ -254,27 +268,25 @@ static void plugin_path_complete(struct vd_cli_options *o)
 	o->plugin_path = path;
 }
 
-/* The kernel offload's line for --check: which leading rules --firewall
- * would put in the kernel, and why the next one stays. */
+/* The kernel offload's lines for --check, one per hook (--hooks, else
+ * input): which leading rules --firewall would put in the kernel, and why
+ * the next one stays. */
 static int check_offload(const struct vd_cli_options *o, char *errbuf)
 {
-	uint32_t flags = o->queue_flags | o->optional_flags;
-	struct vd_rules_config cfg = { .path = o->check, .nworkers = 1,
-				       .plugin_path = o->plugin_path };
-	struct vd_firewall_offload off = {
-		.hook = VD_OFFLOAD_INPUT,
-		.kmark_mask = VD_KMARK_DEFAULT_MASK,
-		.no_conntrack = !(flags & VD_QUEUE_F_CONNTRACK),
-		.no_uid_gid = !(flags & VD_QUEUE_F_UID_GID),
-	};
+	struct vd_rules_config cfg = { .path = o->check, .plugin_path = o->plugin_path };
+	struct vd_firewall_offload off;
+	struct vd_rules *rules = vd_rules_open(&cfg, errbuf);
+	unsigned hooks = o->hooks ? o->hooks : VD_FW_HOOK_INPUT;
 
-	off.rules = vd_rules_open(&cfg, errbuf);
-	if (!off.rules)
+	if (!rules)
 		return -1;
 	vd_firewall_offload_init(&off);
-	vd_firewall_offload_check(&off, off.hook, stdout);
+	vd_firewall_offload_from(o, rules, &off);
+	for (unsigned h = 0; h < VD_FW_HOOK_COUNT; h++)
+		if (hooks & (1u << h)) /* enum vd_firewall_hook bit h is vd_offload_hook h */
+			vd_firewall_offload_check(&off, (enum vd_offload_hook)h, stdout);
 	vd_firewall_offload_fini(&off);
-	vd_rules_close(off.rules);
+	vd_rules_close(rules);
 	return 0;
 }
 
@@ -340,15 +352,28 @@ static int signals_open(void)
 static bool shutdown_daemon(struct daemon *d, int *status)
 {
 	/* The cancellation runs while the workers stop. */
+	char errbuf[VD_ERRBUF_SIZE];
+
 	if (d->reloader && vd_reloader_running(d->reloader))
 		vd_rules_reload_cancel(d->rules);
+	/* Rules out first: packets stop being queued while workers still
+	 * answer the ones in the queue. */
+	/* The offloaded rules' counts go with them: kept for the final report. */
+	if (d->offload.rules)
+		vd_firewall_offload_prepare(&d->offload);
+	if (vd_firewall_remove(&d->firewall, errbuf, sizeof(errbuf)) < 0) {
+		vd_log(VD_LOG_ERROR, "removing the kernel rules: %s", errbuf);
+		*status = 1;
+		if (d->offload.rules)
+			vd_firewall_offload_commit(&d->offload, false);
+	} else if (d->offload.rules) {
+		vd_firewall_offload_commit(&d->offload, true);
+	}
 	if (d->engine)
 		vd_engine_stop(d->engine);
 	if (d->engine && vd_engine_wait(d->engine) < 0)
 		*status = 1;
 	vd_daemon_report(d, "final");
-	if (d->rules)
-		vd_rules_report(stdout, d->rules, "final", NULL);
 	vd_engine_destroy(d->engine);
 	vd_log_sink_close(d->sink);
 	vd_control_close(d->control);
@@ -358,6 +383,7 @@ static bool shutdown_daemon(struct daemon *d, int *status)
 		return false;
 	}
 	vd_reloader_free(d->reloader);
+	vd_firewall_offload_fini(&d->offload);
 	vd_rules_close(d->rules);
 	return true;
 }
@@ -405,6 +431,36 @@ static int open_control(struct daemon *d, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/* --firewall, once the queues are bound: the generated rules into the
+ * kernel. -1 with errbuf (VD_ERRBUF_SIZE bytes) filled. */
+static int firewall_start(struct daemon *d, char *errbuf)
+{
+	char why[VD_ERRBUF_SIZE - 64];
+
+	if (vd_firewall_flavour_resolve(d->opts->firewall, errbuf, VD_ERRBUF_SIZE) < 0)
+		return -1;
+	if (d->rules)
+		vd_firewall_offload_from(d->opts, d->rules, &d->offload);
+	if (vd_firewall_apply(&d->firewall, d->opts, d->rules, d->offload.rules ? &d->offload : NULL,
+			      why, sizeof(why)) < 0) {
+		snprintf(errbuf, VD_ERRBUF_SIZE, "--firewall: cannot install the kernel rules: %s",
+			 why);
+		return -1;
+	}
+	return 0;
+}
+
+/* A rules file's first_packets is carried out by the generated rules only. */
+static void first_packets_warn(const struct daemon *d)
+{
+	unsigned n = d->rules ? vd_rules_first_packets(d->rules) : 0;
+
+	if (n && !d->opts->firewall)
+		vd_log(VD_LOG_WARN, "%s: first_packets = %u is carried out by the generated "
+		       "kernel rules only: give --firewall, or load the --print-firewall output",
+		       d->opts->rules, n);
+}
+
 /* Starts what the options ask for; -1 or -2 (what was given is wrong) with
  * the error printed. */
 static int start(struct daemon *d, const uint16_t *queues, const uint16_t *groups)
@@ -415,6 +471,9 @@ static int start(struct daemon *d, const uint16_t *queues, const uint16_t *group
 
 	if (o->rules && (rc = open_rules(d, queues, groups)) < 0)
 		return rc;
+	if (d->rules) /* the start-up load counts as the last one */
+		d->counters = (struct vd_daemon_counters){ .last_reload_success = 1,
+							   .last_reload_time_seconds = (uint64_t)time(NULL) };
 	rc = -1;
 	if (d->rules && !(d->reloader = vd_reloader_new(d->rules))) {
 		snprintf(errbuf, sizeof(errbuf), "cannot make the reload thread's eventfd: %s",
@@ -434,6 +493,8 @@ static int start(struct daemon *d, const uint16_t *queues, const uint16_t *group
 	d->logs = (struct vd_log_workers_context){ .rules = d->rules, .sink = d->sink };
 	d->engine = engine_from_options(d, queues, groups, errbuf);
 	if (!d->engine || vd_engine_start(d->engine, errbuf) < 0)
+		goto fail;
+	if (o->firewall && firewall_start(d, errbuf) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -502,6 +563,9 @@ int main(int argc, char **argv)
 		return check_only(&opts);
 	if (opts.replay)
 		return vd_replay_run(&opts, stdout);
+	if (opts.print_firewall)
+		return vd_firewall_print(&opts, stdout);
+	vd_firewall_offload_init(&d.offload); /* used with --firewall and rules */
 	if (resolve_control_group(&d) < 0)
 		return 2;
 	if (opts.netns && enter_netns(opts.netns) < 0)
@@ -519,7 +583,10 @@ int main(int argc, char **argv)
 	if (status < 0)
 		return status == -2 ? 2 : 1; /* 2: what was given; 1: the system */
 	describe(&opts);
+	first_packets_warn(&d);
+	notify_ready(&opts);
 	vd_daemon_serve(&d);
+	vd_service_stopping();
 	clean = shutdown_daemon(&d, &status);
 	if (!clean) {
 		/* A reload thread still runs: exit now, without the exit handlers

@@ -1,22 +1,13 @@
 /* offload_counters.c - the kernel's hit counters of offloaded rules, read
  * back with iptables-save -c and ip6tables-save -c (firewall_offload.h). */
-#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "firewall_offload.h"
 #include "internal.h"
-
-extern char **environ;
-
-/* The tools' output past this is not read: a filter table that big is not
- * verdictd's to count. */
-#define SAVE_MAX (64u << 20)
+#include "spawn.h"
 
 size_t vd_offload_counters_parse(const char *text, uint64_t *hits, size_t n)
 {
@@ -53,56 +44,20 @@ size_t vd_offload_counters_parse(const char *text, uint64_t *hits, size_t n)
 	return counted;
 }
 
-/* Runs tool -c -t filter (no shell) and returns its output, NUL-ended;
- * NULL with a logged line when it cannot run or fails. */
+/* Runs tool -c -t filter (spawn.h: no shell, CAP_NET_ADMIN passed on) and
+ * returns its output; NULL with a logged line when it cannot run or fails. */
 static char *save_read(const char *tool)
 {
 	char *const argv[] = { (char *)tool, "-c", "-t", "filter", NULL };
-	posix_spawn_file_actions_t fa;
-	int fds[2], status = 0;
-	size_t len = 0, cap = 1 << 16;
-	char *buf = malloc(cap);
-	pid_t pid;
-	ssize_t got;
+	char err[256], *out = NULL;
+	int rc = vd_spawn_read(argv, &out, err, sizeof(err));
 
-	if (!buf || pipe2(fds, O_CLOEXEC) < 0) {
-		free(buf);
-		vd_log(VD_LOG_ERROR, "offload counters: %s: %s", tool, strerror(errno));
+	if (rc != 0) {
+		vd_log(VD_LOG_ERROR, "offload counters: %s -c: %s%s", tool,
+		       rc > 0 ? "failed: " : "", err[0] ? err : "no message");
 		return NULL;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	errno = posix_spawnp(&pid, tool, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	if (errno) {
-		vd_log(VD_LOG_ERROR, "offload counters: cannot run %s: %s", tool, strerror(errno));
-		close(fds[0]);
-		free(buf);
-		return NULL;
-	}
-	while ((got = read(fds[0], buf + len, cap - 1 - len)) > 0 ||
-	       (got < 0 && errno == EINTR)) {
-		char *more;
-
-		len += got > 0 ? (size_t)got : 0;
-		if (len + 1 < cap)
-			continue;
-		if (cap >= SAVE_MAX || !(more = realloc(buf, cap * 2)))
-			break;
-		buf = more, cap *= 2;
-	}
-	buf[len] = '\0';
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		vd_log(VD_LOG_ERROR, "offload counters: %s -c failed (status %d)", tool, status);
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	return out;
 }
 
 /* hits[i] for the installed set's rule i + 1, both families. */
@@ -164,21 +119,23 @@ int vd_firewall_offload_prepare(struct vd_firewall_offload *ctx)
 	int ret = 0;
 
 	pthread_mutex_lock(&ctx->lock);
-	if (ctx->names && ctx->nnames) {
-		uint64_t *hits = calloc(ctx->nnames, sizeof(*hits));
+	free(ctx->pending);
+	ctx->pending = NULL;
+	if (ctx->nnames) {
+		ctx->pending = calloc(ctx->nnames, sizeof(*ctx->pending));
+		ret = ctx->pending ? kernel_hits(ctx->pending, ctx->nnames) : -1;
+		for (size_t i = 0; ctx->pending && i < ctx->nnames; i++)
+			if (ctx->pending[i])
+				base_add(ctx, ctx->names[i], ctx->pending[i]);
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
 
-		ret = hits ? kernel_hits(hits, ctx->nnames) : -1;
-		for (size_t i = 0; hits && i < ctx->nnames; i++)
-			if (hits[i])
-				base_add(ctx, ctx->names[i], hits[i]);
-		free(hits);
-	}
-	if (vd_rules_table_read(ctx->rules, names_copy, ctx) < 0) {
-		vd_log(VD_LOG_ERROR, "offload counters: out of memory: offloaded hits not counted");
-		ret = -1;
-	}
-	/* As verdictd's own counters: a rule the new table drops starts from 0
-	 * when it comes back. */
+/* Drops base entries whose rule the live table no longer has: as verdictd's
+ * own counters, a rule that comes back later starts from 0. */
+static void base_prune(struct vd_firewall_offload *ctx)
+{
 	for (size_t b = 0; b < ctx->nbase;) {
 		bool kept = false;
 
@@ -189,6 +146,27 @@ int vd_firewall_offload_prepare(struct vd_firewall_offload *ctx)
 		else
 			ctx->base[b] = ctx->base[--ctx->nbase];
 	}
+}
+
+int vd_firewall_offload_commit(struct vd_firewall_offload *ctx, bool installed)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (!installed) {
+		/* The old set stays, its counters running on from what was
+		 * folded: take the fold back. */
+		for (size_t i = 0; ctx->pending && i < ctx->nnames; i++)
+			if (ctx->pending[i])
+				base_add(ctx, ctx->names[i], -ctx->pending[i]);
+	} else if (vd_rules_table_read(ctx->rules, names_copy, ctx) < 0) {
+		vd_log(VD_LOG_ERROR, "offload counters: out of memory: offloaded hits not counted");
+		ret = -1;
+	} else {
+		base_prune(ctx);
+	}
+	free(ctx->pending);
+	ctx->pending = NULL;
 	pthread_mutex_unlock(&ctx->lock);
 	return ret;
 }
@@ -213,12 +191,8 @@ int vd_firewall_offload_add_hits(struct vd_firewall_offload *ctx, struct vd_rule
 	int ret;
 
 	pthread_mutex_lock(&ctx->lock);
-	if (!ctx->names || !ctx->nnames) {
-		pthread_mutex_unlock(&ctx->lock);
-		return 0;
-	}
-	hits = calloc(ctx->nnames, sizeof(*hits));
-	ret = hits ? kernel_hits(hits, ctx->nnames) : -1;
+	hits = ctx->nnames ? calloc(ctx->nnames, sizeof(*hits)) : NULL;
+	ret = !ctx->nnames ? 0 : hits ? kernel_hits(hits, ctx->nnames) : -1;
 	for (size_t i = 0; hits && i < ctx->nnames; i++)
 		if (hits[i] && (s = stats_named(st, n, ctx->names[i], i + 1)))
 			s->hits += hits[i];

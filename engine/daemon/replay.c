@@ -192,7 +192,7 @@ int vd_replay_run(const struct vd_cli_options *o, FILE *out)
 		rp.t.queued, rp.t.repeated, rp.t.marked, rp.t.parse_errors,
 		rp.out ? (unsigned long long)vd_replay_out_written(rp.out) : 0ull, rp.t.rewritten,
 		rp.t.rewrite_errors);
-	vd_rules_report(out, rp.r, "replay", NULL);
+	vd_rules_report(out, rp.r, "replay");
 	status = 0;
 out:
 	if (status)

@@ -26,7 +26,8 @@ static int hits(struct vd_firewall_offload *ctx)
 	size_t n = vd_rules_stats(ctx->rules, NULL, 0);
 	struct vd_rule_stats *st = calloc(n, sizeof(*st));
 
-	if (!st || vd_firewall_offload_prepare(ctx) < 0)
+	/* As the daemon after installing: the names of the set in the kernel. */
+	if (!st || vd_firewall_offload_prepare(ctx) < 0 || vd_firewall_offload_commit(ctx, true) < 0)
 		return 1;
 	vd_rules_stats(ctx->rules, st, n);
 	if (vd_firewall_offload_add_hits(ctx, st, n) < 0)
