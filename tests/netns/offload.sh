@@ -66,10 +66,7 @@ return { default = "accept", rules = {
 } }
 EOF
 kill -HUP "$PID"
-for _ in $(seq 100); do
-	grep -q 'kernel rules replaced' "$WORK/off.err" && break
-	sleep 0.05
-done
+for _ in $(seq 100); do grep -q 'kernel rules replaced' "$WORK/off.err" && break; sleep 0.05; done
 grep -q 'kernel rules replaced' "$WORK/off.err" || fail "no replace: $(cat "$WORK/off.err")"
 for tool in iptables ip6tables; do
 	offloaded $tool 7304 || fail "$tool: rule late not offloaded after the reload"
