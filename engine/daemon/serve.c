@@ -21,10 +21,12 @@
 #define POLL_INTERVAL_MS 200
 
 /* Queue and group counters, as stats lines ("stats: ...", "nflog: ..."). */
-static void report_engine(FILE *out, const struct vd_engine *e, const char *label)
+static void report_engine(FILE *out, const struct daemon *d, const char *label)
 {
+	const struct vd_engine *e = d->engine;
+
 	if (e && vd_engine_nqueues(e))
-		vd_stats_report(out, e, label);
+		vd_stats_report(out, e, d->watch, label);
 	if (e && vd_engine_ngroups(e))
 		vd_log_workers_report(out, e, label);
 }
@@ -89,7 +91,7 @@ static int control_handler(enum vd_control_command cmd, FILE *reply, void *data)
 	case VD_CONTROL_STATS:
 		/* The lines alone, no "ok" before them: the answer parses as it is.
 		 * The client tells success by the absence of "error:". */
-		report_engine(reply, d->engine, NULL);
+		report_engine(reply, d, NULL);
 		report_outputs(reply, d->sink, NULL);
 		if (d->rules)
 			vd_rules_report(reply, d->rules, NULL);
@@ -156,7 +158,7 @@ static void report_outputs(FILE *out, struct vd_log_sink *sink, const char *labe
 
 void vd_daemon_report(struct daemon *d, const char *label)
 {
-	report_engine(stdout, d->engine, label);
+	report_engine(stdout, d, label);
 	report_outputs(stdout, d->sink, label);
 }
 
@@ -164,6 +166,7 @@ void vd_daemon_serve(struct daemon *d)
 {
 	double interval = d->opts->stats_interval;
 	double next_stats = interval > 0 ? now_s() + interval : INFINITY;
+	double next_watch = now_s() + VD_KERNEL_WATCH_INTERVAL_S;
 
 	while (!d->stop && d->engine && vd_engine_running(d->engine)) {
 		/* Signals, the reload thread's end, the control socket's listener
@@ -173,7 +176,8 @@ void vd_daemon_serve(struct daemon *d)
 			{ .fd = d->reloader ? vd_reloader_fd(d->reloader) : -1, .events = POLLIN },
 		};
 		nfds_t nfds = d->control ? 2 + VD_CONTROL_POLLFDS : 2;
-		double wait_ms = fmin(POLL_INTERVAL_MS, fmax(0, (next_stats - now_s()) * 1000));
+		double wait_ms = fmin(POLL_INTERVAL_MS,
+				      fmax(0, (fmin(next_stats, next_watch) - now_s()) * 1000));
 		int control_ms = d->control ? vd_control_poll_timeout(d->control) : -1;
 
 		if (d->control)
@@ -188,6 +192,11 @@ void vd_daemon_serve(struct daemon *d)
 			reload_finished(d);
 		if (d->control)
 			vd_control_poll_handle(d->control, fds + 2, control_handler, d);
+		/* Before the stats line, so that it shows what was just seen. */
+		if (now_s() >= next_watch && d->watch) {
+			vd_kernel_watch_poll(d->watch, d->engine, &d->watch_cfg);
+			next_watch = now_s() + VD_KERNEL_WATCH_INTERVAL_S;
+		}
 		if (now_s() >= next_stats) {
 			vd_daemon_report(d, NULL);
 			if (d->rules)

@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "control.h"
+#include "kernel_watch.h"
 #include "log_sink.h"
 #include "log_workers.h"
 #include "reloader.h"
@@ -33,6 +34,8 @@ struct daemon {
 	struct vd_reloader *reloader; /* with rules */
 	bool reload_client;       /* a control client waits for the running reload */
 	bool reload_again;        /* SIGHUP during a reload: load once more after it */
+	struct vd_kernel_watch *watch; /* per queue worker: the kernel's drops */
+	struct vd_kernel_watch_config watch_cfg;
 	int sigfd;
 	bool stop;
 };

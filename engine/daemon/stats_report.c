@@ -7,12 +7,14 @@
 #include <verdict/engine.h>
 #include <verdict/rules.h>
 
+#include "queue_tuning.h"
 #include "stats_report.h"
 
 /* Written straight to out, whatever the number of queues: a line built in a
  * fixed buffer lost the queues past its end. The lock keeps the line whole
  * against other threads writing to the same FILE. */
-void vd_stats_report(FILE *out, const struct vd_engine *e, const char *label)
+void vd_stats_report(FILE *out, const struct vd_engine *e, const struct vd_kernel_watch *watch,
+		     const char *label)
 {
 	flockfile(out);
 	fprintf(out, "stats%s%s:", label ? " " : "", label ? label : "");
@@ -36,6 +38,10 @@ void vd_stats_report(FILE *out, const struct vd_engine *e, const char *label)
 			s.rewrite_refused, s.held, s.held_max, s.released, s.pending, s.hold_overflow,
 			s.release_error_p50_ns / 1e3, s.release_error_p99_ns / 1e3,
 			s.release_error_max_ns / 1e3, s.recv_errors + s.send_errors + s.kernel_errors + s.invalid_verdicts);
+		/* Queue tuning (kernel_watch.h): the kernel's fail-open estimate,
+		 * the sizes now and how often they grew. */
+		fprintf(out, " fail_open=%lu maxlen=%lu rcvbuf=%lu grows=%lu",
+			watch ? watch[i].fail_open : 0, s.maxlen, s.rcvbuf, s.grows);
 	}
 	fputc('\n', out);
 	fflush(out);

@@ -9,8 +9,12 @@
 
 #include <verdict/engine.h>
 
-/* Writes one line, "stats[ LABEL]: q0 packets=… …; q1 …", to out and flushes. */
-void vd_stats_report(FILE *out, const struct vd_engine *e, const char *label);
+struct vd_kernel_watch;
+
+/* Writes one line, "stats[ LABEL]: q0 packets=… …; q1 …", to out and flushes.
+ * watch (one per queue worker, or NULL) adds the daemon's fail_open count. */
+void vd_stats_report(FILE *out, const struct vd_engine *e, const struct vd_kernel_watch *watch,
+		     const char *label);
 
 struct vd_rules;
 
