@@ -31,17 +31,18 @@ void vd_stats_report(FILE *out, const struct vd_engine *e, const struct vd_kerne
 			"kernel_queue_dropped=%lu kernel_user_dropped=%lu enobufs=%lu undecodable=%lu "
 			"rewritten=%lu rewrite_refused=%lu held=%lu held_max=%lu released=%lu "
 			"pending=%lu hold_overflow=%lu release_error_p50_us=%.1f "
-			"release_error_p99_us=%.1f release_error_max_us=%.1f errors=%lu",
+			"release_error_p99_us=%.1f release_error_max_us=%.1f",
 			i ? ";" : "", q, s.packets, s.accepted, s.dropped, s.queued, s.repeated,
 			s.marked, s.parse_errors, s.truncated, s.batches, s.verdict_msgs,
 			k.queue_dropped, k.user_dropped, s.enobufs, s.undecodable, s.rewritten,
 			s.rewrite_refused, s.held, s.held_max, s.released, s.pending, s.hold_overflow,
 			s.release_error_p50_ns / 1e3, s.release_error_p99_ns / 1e3,
-			s.release_error_max_ns / 1e3, s.recv_errors + s.send_errors + s.kernel_errors + s.invalid_verdicts);
+			s.release_error_max_ns / 1e3);
 		/* Queue tuning (kernel_watch.h): the kernel's fail-open estimate,
-		 * the sizes now and how often they grew. */
-		fprintf(out, " fail_open=%lu maxlen=%lu rcvbuf=%lu grows=%lu",
-			watch ? watch[i].fail_open : 0, s.maxlen, s.rcvbuf, s.grows);
+		 * the sizes now and how often they grew; errors stay last. */
+		fprintf(out, " fail_open=%lu maxlen=%lu rcvbuf=%lu grows=%lu errors=%lu",
+			watch ? watch[i].fail_open : 0, s.maxlen, s.rcvbuf, s.grows,
+			s.recv_errors + s.send_errors + s.kernel_errors + s.invalid_verdicts);
 	}
 	fputc('\n', out);
 	fflush(out);

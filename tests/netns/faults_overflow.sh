@@ -15,13 +15,8 @@ add_queue_rule ipv4 udp 7000 0
 # proc_field FIELD: the queue 0 line's field (6 queue_dropped, 7 user_dropped).
 proc_field() { ns awk -v f="$1" '$1 == 0 { print $f }' /proc/net/netfilter/nfnetlink_queue; }
 
-# ctl_stat KEY: a counter of queue 0 from `verdictctl stats`.
-ctl_stat() {
-	local line
-	line=$(ns "$VERDICTCTL" --socket "$WORK/ctl" stats | grep '^stats:') ||
-		fail "verdictctl stats: no stats line"
-	sed -n 's/.* q0 \([^;]*\).*/\1/p' <<<"$line" | tr ' ' '\n' | sed -n "s/^$1=//p"
-}
+# q0_stat KEY: a counter of queue 0 from `verdictctl stats`.
+q0_stat() { ctl_stat "$WORK/ctl" 0 "$1"; }
 
 # burst: N packets at 20k/s (50 ms) while verdictd is stopped; it goes on
 # 0.3 s later, and the generator, still receiving, prints its line when all
@@ -42,10 +37,10 @@ burst() {
 # watch reads /proc once a second).
 wait_stat() {
 	for _ in $(seq 40); do
-		[ "$(ctl_stat "$1")" = "$2" ] && return 0
+		[ "$(q0_stat "$1")" = "$2" ] && return 0
 		sleep 0.1
 	done
-	fail "$1: $(ctl_stat "$1"), want $2 within 4 s"
+	fail "$1: $(q0_stat "$1"), want $2 within 4 s"
 }
 
 # wait_alarm NAME: the alarm line within 4 s (the watch reads /proc once a second).
@@ -69,17 +64,17 @@ expect_eq "full: /proc queue_dropped is what did not arrive" "$dropped" $((sent 
 [ "$dropped" -gt 0 ] || fail "full: the queue never overflowed ($gen)"
 wait_alarm full
 wait_stat grows 1 # the growth step follows the alarm in the same read
-expect_eq "full: kernel_queue_dropped" "$(ctl_stat kernel_queue_dropped)" "$dropped"
-expect_eq "full: kernel_user_dropped" "$(ctl_stat kernel_user_dropped)" "$(proc_field 7)"
-expect_eq "full: maxlen after one growth step" "$(ctl_stat maxlen)" 128
-expect_eq "full: grows" "$(ctl_stat grows)" 1
+expect_eq "full: kernel_queue_dropped" "$(q0_stat kernel_queue_dropped)" "$dropped"
+expect_eq "full: kernel_user_dropped" "$(q0_stat kernel_user_dropped)" "$(proc_field 7)"
+expect_eq "full: maxlen after one growth step" "$(q0_stat maxlen)" 128
+expect_eq "full: grows" "$(q0_stat grows)" 1
 # A second overflow: counted and grown again, no second alarm.
 gen=$(burst)
 dropped2=$(proc_field 6)
 expect_eq "full: second burst dropped" $((dropped2 - dropped)) $(($(kv sent "$gen") - $(kv received "$gen")))
 wait_stat grows 2
-expect_eq "full: kernel_queue_dropped after two" "$(ctl_stat kernel_queue_dropped)" "$dropped2"
-expect_eq "full: maxlen after two growth steps" "$(ctl_stat maxlen)" 256
+expect_eq "full: kernel_queue_dropped after two" "$(q0_stat kernel_queue_dropped)" "$dropped2"
+expect_eq "full: maxlen after two growth steps" "$(q0_stat maxlen)" 256
 expect_eq "full: one alarm line" "$(grep -c ALARM "$WORK/full.err")" 1
 grep -q "queue 0: ALARM: .*queue_dropped=[1-9]" "$WORK/full.err" || fail "full: alarm line: $(cat "$WORK/full.err")"
 stop_verdictd "$VD_PID" full
@@ -96,8 +91,8 @@ expect_eq "sock: /proc user_dropped is what did not arrive" "$udrop" \
 expect_eq "sock: no queue drops" "$(proc_field 6)" 0
 wait_alarm sock
 wait_stat grows 1
-expect_eq "sock: kernel_user_dropped" "$(ctl_stat kernel_user_dropped)" "$udrop"
-expect_eq "sock: receive buffer after one growth step" "$(ctl_stat rcvbuf)" 8192
+expect_eq "sock: kernel_user_dropped" "$(q0_stat kernel_user_dropped)" "$udrop"
+expect_eq "sock: receive buffer after one growth step" "$(q0_stat rcvbuf)" 8192
 stop_verdictd "$VD_PID" sock
 
 # 3. The same with --fail-open: the kernel accepts what the socket cannot
@@ -109,10 +104,10 @@ expect_eq "open: every packet arrives" "$(kv received "$gen")" "$N"
 expect_eq "open: no queue drops" "$(proc_field 6)" 0
 expect_eq "open: no user drops" "$(proc_field 7)" 0
 wait_alarm open
-judged=$(ctl_stat packets)
+judged=$(q0_stat packets)
 [ "$judged" -lt "$N" ] || fail "open: verdictd judged all $N: the socket never filled"
 wait_stat fail_open $((N - judged))
-expect_eq "open: fail_open is what verdictd never saw" "$(ctl_stat fail_open)" $((N - judged))
+expect_eq "open: fail_open is what verdictd never saw" "$(q0_stat fail_open)" $((N - judged))
 grep -q "queue 0: ALARM: .*fail_open=$((N - judged))\b" "$WORK/open.err" ||
 	echo "note: the alarm saw part of the fail-opens: $(grep ALARM "$WORK/open.err")"
 stop_verdictd "$VD_PID" open

@@ -27,10 +27,7 @@ SOCK=$WORK/ctl.sock
 start_verdictd rate --queue 0 --rules "$RULES" --control "$SOCK" --lua-instructions 5000 \
 	--maxlen 2048 --maxlen-max 2048
 
-stat() { # KEY: queue 0's counter from `verdictctl stats`
-	ns timeout 10 "$VERDICTCTL" --socket "$SOCK" stats | grep '^stats:' |
-		sed -n 's/.* q0 \([^;]*\).*/\1/p' | tr ' ' '\n' | sed -n "s/^$1=//p"
-}
+q0_stat() { ctl_stat "$SOCK" 0 "$1"; } # KEY: queue 0's counter
 
 begin=$(date +%s.%N)
 # 256 flows, each its own socket: a queued packet holds its sender's send
@@ -47,9 +44,9 @@ for _ in $(seq 100); do
 done
 took=$(echo "$(date +%s.%N) - $begin" | bc)
 sleep 1.2 # the kernel watch's next read
-packets=$(stat packets)
-qdrop=$(stat kernel_queue_dropped)
-udrop=$(stat kernel_user_dropped)
+packets=$(q0_stat packets)
+qdrop=$(q0_stat kernel_queue_dropped)
+udrop=$(q0_stat kernel_user_dropped)
 expect_eq "judged + kernel drops = sent (judged $packets, queue $qdrop, user $udrop)" \
 	$((packets + qdrop + udrop)) "$sent"
 rate=$(echo "$packets / $took" | bc)
