@@ -26,6 +26,7 @@
 
 #include "cli.h"
 #include "firewall_options.h"
+#include "kernel_watch.h"
 #include "internal.h"
 #include "replay.h"
 #include "serve.h"
@@ -34,9 +35,6 @@
 
 /* How long the exit waits for a cancelled reload before leaving it behind. */
 #define RELOAD_ABANDON_MS 300
-
-/* Kernel queue room beyond what is held: new packets while --hold-max are held. */
-#define VD_MAXLEN_HEADROOM 1024
 
 
 /* A queue worker's own: which worker it is, and its log writer. */
@@ -163,6 +161,11 @@ static void describe(const struct vd_cli_options *o)
 		       o->ngroups == 1 ? "" : "s", o->ngroups == 1 ? "" : "s", groups);
 }
 
+static uint32_t hold_max_of(const struct vd_cli_options *o)
+{
+	return o->hold_max ? o->hold_max : VD_QUEUE_DEFAULT_HOLD_MAX;
+}
+
 /* The engine over every --queue and --nflog group. Queue workers get a
  * worker_ctx with rules (worker_init); group workers always get theirs
  * (log_workers.c), through d, which the init callbacks receive. */
@@ -171,12 +174,16 @@ static struct vd_engine *engine_from_options(struct daemon *d, const uint16_t *q
 {
 	struct vd_cli_options *o = d->opts;
 	int cpus[VD_CLI_MAX_CPUS];
-	uint32_t hold_max = o->hold_max ? o->hold_max : VD_QUEUE_DEFAULT_HOLD_MAX;
+	uint32_t hold_max = hold_max_of(o);
 	struct vd_queue_config queue = {
 		.copy_range = o->copy_range,
-		/* Held packets stay in the kernel queue: without --maxlen it has
-		 * room for every one of them and a burst of new ones besides. */
-		.maxlen = o->maxlen ? o->maxlen : hold_max + VD_MAXLEN_HEADROOM,
+		/* Without --maxlen: what the receive buffer holds, and room for
+		 * every held packet when the rules delay (queue_tuning.h). */
+		.maxlen = o->maxlen ? o->maxlen
+				    : vd_tuning_default_maxlen(
+					      o->rcvbuf ? o->rcvbuf : VD_QUEUE_DEFAULT_RCVBUF,
+					      o->batch ? o->batch : VD_QUEUE_DEFAULT_BATCH,
+					      d->rules && vd_rules_delays(d->rules), hold_max),
 		.hold_max = hold_max,
 		.flags = o->queue_flags,
 		.optional_flags = o->optional_flags,
@@ -375,6 +382,7 @@ static bool shutdown_daemon(struct daemon *d, int *status)
 		*status = 1;
 	vd_daemon_report(d, "final");
 	vd_engine_destroy(d->engine);
+	free(d->watch);
 	vd_log_sink_close(d->sink);
 	vd_control_close(d->control);
 	if (d->reloader && !vd_reloader_stop(d->reloader, RELOAD_ABANDON_MS)) {
@@ -450,6 +458,28 @@ static int firewall_start(struct daemon *d, char *errbuf)
 	return 0;
 }
 
+/* The kernel drop watch over every queue (kernel_watch.h) and its limits. */
+static int watch_start(struct daemon *d, char *errbuf)
+{
+	const struct vd_cli_options *o = d->opts;
+	uint32_t held_room = hold_max_of(o) + VD_TUNING_HOLD_HEADROOM;
+
+	if (!(d->watch = calloc(o->nqueues + 1, sizeof(*d->watch)))) {
+		snprintf(errbuf, VD_ERRBUF_SIZE, "out of memory for the queues' drop counters");
+		return -1;
+	}
+	d->watch_cfg = (struct vd_kernel_watch_config){
+		.fail_open = o->queue_flags & VD_QUEUE_F_FAIL_OPEN,
+		.maxlen_max = o->maxlen_max ? o->maxlen_max : VD_TUNING_DEFAULT_MAXLEN_MAX,
+		.rcvbuf_max = o->queue_rcvbuf_max ? o->queue_rcvbuf_max
+						  : VD_TUNING_DEFAULT_RCVBUF_MAX,
+	};
+	/* The default limit never stops a queue sized for held packets. */
+	if (!o->maxlen_max && d->watch_cfg.maxlen_max < held_room)
+		d->watch_cfg.maxlen_max = held_room;
+	return 0;
+}
+
 /* A rules file's first_packets is carried out by the generated rules only. */
 static void first_packets_warn(const struct daemon *d)
 {
@@ -494,6 +524,8 @@ static int start(struct daemon *d, const uint16_t *queues, const uint16_t *group
 	d->engine = engine_from_options(d, queues, groups, errbuf);
 	if (!d->engine || vd_engine_start(d->engine, errbuf) < 0)
 		goto fail;
+	if (watch_start(d, errbuf) < 0)
+		goto fail;
 	if (o->firewall && firewall_start(d, errbuf) < 0)
 		goto fail;
 	return 0;
@@ -505,6 +537,8 @@ fail:
 	}
 	vd_engine_destroy(d->engine);
 	d->engine = NULL;
+	free(d->watch);
+	d->watch = NULL;
 	vd_log_sink_close(d->sink);
 	vd_control_close(d->control);
 	vd_reloader_free(d->reloader);

@@ -32,6 +32,9 @@ static int daemon_snapshot(struct daemon *d, struct vd_stats_snapshot *snap)
 		return -1;
 	if (d->offload.rules)
 		vd_firewall_offload_add_hits(&d->offload, snap->rules, snap->nrules);
+	/* The kernel watch's fail-open estimate, the daemon's own (kernel_watch.h). */
+	for (size_t i = 0; d->watch && i < snap->nqueues; i++)
+		snap->queues[i].fail_open = d->watch[i].fail_open;
 	return 0;
 }
 
@@ -219,6 +222,7 @@ void vd_daemon_serve(struct daemon *d)
 {
 	double interval = d->opts->stats_interval;
 	double next_stats = interval > 0 ? now_s() + interval : INFINITY;
+	double next_watch = now_s() + VD_KERNEL_WATCH_INTERVAL_S;
 	/* The metrics file is written at once, so that it is there as soon as
 	 * the daemon serves, then every stats interval (a default without one). */
 	double metrics_interval = interval > 0 ? interval : VD_METRICS_FILE_DEFAULT_INTERVAL_S;
@@ -232,8 +236,8 @@ void vd_daemon_serve(struct daemon *d)
 			{ .fd = d->reloader ? vd_reloader_fd(d->reloader) : -1, .events = POLLIN },
 		};
 		nfds_t nfds = d->control ? 2 + VD_CONTROL_POLLFDS : 2;
-		double wait_ms = fmin(POLL_INTERVAL_MS,
-				      fmax(0, (fmin(next_stats, next_metrics) - now_s()) * 1000));
+		double next = fmin(fmin(next_stats, next_metrics), next_watch);
+		double wait_ms = fmin(POLL_INTERVAL_MS, fmax(0, (next - now_s()) * 1000));
 		int control_ms = d->control ? vd_control_poll_timeout(d->control) : -1;
 
 		if (d->control)
@@ -248,6 +252,11 @@ void vd_daemon_serve(struct daemon *d)
 			reload_finished(d);
 		if (d->control)
 			vd_control_poll_handle(d->control, fds + 2, control_handler, d);
+		/* Before the stats line, so that it shows what was just seen. */
+		if (now_s() >= next_watch && d->watch) {
+			vd_kernel_watch_poll(d->watch, d->engine, &d->watch_cfg);
+			next_watch = now_s() + VD_KERNEL_WATCH_INTERVAL_S;
+		}
 		if (now_s() >= next_stats) {
 			vd_daemon_report(d, NULL);
 			next_stats += interval;

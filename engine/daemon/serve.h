@@ -20,6 +20,7 @@
 #include "control.h"
 #include "firewall_install.h"
 #include "firewall_offload.h"
+#include "kernel_watch.h"
 #include "log_sink.h"
 #include "log_workers.h"
 #include "metrics_table.h"
@@ -41,6 +42,8 @@ struct daemon {
 	bool reload_again;        /* SIGHUP during a reload: load once more after it */
 	struct vd_daemon_counters counters; /* the main thread's own */
 	bool metrics_failing;     /* the last --metrics-file rewrite failed */
+	struct vd_kernel_watch *watch; /* per queue worker: the kernel's drops */
+	struct vd_kernel_watch_config watch_cfg;
 	int sigfd;
 	bool stop;
 };
