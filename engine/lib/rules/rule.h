@@ -107,6 +107,7 @@ struct vd_rule_file {
 	bool seeded;                    /* `seed` given: shaping repeats from it */
 	uint64_t seed;
 	bool delays;                    /* a rule has delay or rate */
+	bool kernel_verdicts;           /* a rule rejects or bypasses (rule_kernel.h) */
 };
 
 void vd_rule_file_free(struct vd_rule_file *f);
