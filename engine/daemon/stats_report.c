@@ -29,13 +29,15 @@ void vd_stats_report(FILE *out, const struct vd_engine *e, const char *label)
 			"kernel_queue_dropped=%lu kernel_user_dropped=%lu enobufs=%lu undecodable=%lu "
 			"rewritten=%lu rewrite_refused=%lu held=%lu held_max=%lu released=%lu "
 			"pending=%lu hold_overflow=%lu release_error_p50_us=%.1f "
-			"release_error_p99_us=%.1f release_error_max_us=%.1f errors=%lu",
+			"release_error_p99_us=%.1f release_error_max_us=%.1f rejected=%lu "
+			"bypassed=%lu stripped=%lu errors=%lu",
 			i ? ";" : "", q, s.packets, s.accepted, s.dropped, s.queued, s.repeated,
 			s.marked, s.parse_errors, s.truncated, s.batches, s.verdict_msgs,
 			k.queue_dropped, k.user_dropped, s.enobufs, s.undecodable, s.rewritten,
 			s.rewrite_refused, s.held, s.held_max, s.released, s.pending, s.hold_overflow,
 			s.release_error_p50_ns / 1e3, s.release_error_p99_ns / 1e3,
-			s.release_error_max_ns / 1e3, s.recv_errors + s.send_errors + s.kernel_errors + s.invalid_verdicts);
+			s.release_error_max_ns / 1e3, s.rejected, s.bypassed, s.stripped,
+			s.recv_errors + s.send_errors + s.kernel_errors + s.invalid_verdicts);
 	}
 	fputc('\n', out);
 	fflush(out);
