@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# bypass.sh - `bypass = true` decides the rest of a connection in the kernel:
+# on a TCP connection's first packet (the SYN) verdictd sees exactly that
+# packet and the whole transfer still arrives, IPv4 and IPv6; a bypassed drop
+# of a UDP flow's first datagram drops the rest of the flow unseen; a flow no
+# bypass rule matches is seen whole.
+source "$(dirname "$0")/lib.sh"
+command -v iptables-restore >/dev/null || skip "iptables-restore is not installed"
+command -v python3 >/dev/null || skip "python3 is not installed"
+PEER="$(dirname "$0")/kernel_verdict_peer.py"
+
+ns python3 "$PEER" listen tcp :: 7500 >"$WORK/listen" &
+PIDS+=($!)
+for _ in $(seq 100); do
+	[ -s "$WORK/listen" ] && break
+	sleep 0.05
+done
+
+RULES=$WORK/rules.lua
+cat >"$RULES" <<'LUA'
+return { default = "accept", rules = {
+  { name = "once", proto = "tcp", dport = 7500, tcp_flags = "syn,!ack",
+    verdict = "accept", bypass = true },
+  { name = "gone", proto = "udp", dport = 7501, verdict = "drop", bypass = true },
+} }
+LUA
+start_verdictd bp --queue 0 --rules "$RULES" --control none --firewall iptables
+for dst in 127.0.0.1 ::1; do
+	expect_eq "TCP transfer over $dst" "$(ns python3 "$PEER" transfer $dst 7500 300000)" \
+		"echoed=300000 same=1"
+done
+# 20 a second: the first datagram is decided long before the second comes.
+line=$(udpgen --dst 127.0.0.1 --port 7501 --count 10 --rate 20 --inflight 0 --drain-ms 200)
+expect_eq "datagrams of the dropped flow delivered ($line)" "$(kv received "$line")" 0
+line=$(udpgen --dst 127.0.0.1 --port 7502 --count 10 --inflight 4)
+expect_eq "datagrams of the plain flow delivered ($line)" "$(kv received "$line")" 10
+stop_verdictd "$VD_PID" bp
+# Two SYNs, the dropped flow's first datagram, the plain flow's 10.
+expect_eq "packets verdictd saw" "$(final_stat bp 0 packets)" 13
+expect_eq "bypassed" "$(final_stat bp 0 bypassed)" 3
+expect_eq "dropped" "$(final_stat bp 0 dropped)" 1
+expect_eq "accepted" "$(final_stat bp 0 accepted)" 12
+grep -q '^rules final: .* once=2 gone=1' "$WORK/bp.out" || fail "rule hits: $(grep '^rules final' "$WORK/bp.out")"
+pass "bypass: one packet seen per decided connection, the rest in the kernel"
