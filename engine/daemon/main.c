@@ -18,15 +18,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <verdict/libverdict.h>
 #include <verdict/rules.h>
 
 #include "cli.h"
+#include "firewall_options.h"
 #include "internal.h"
 #include "replay.h"
 #include "serve.h"
+#include "service_notify.h"
 #include "stats_report.h"
 
 /* How long the exit waits for a cancelled reload before leaving it behind. */
@@ -209,6 +212,9 @@ static struct vd_engine *engine_from_options(struct daemon *d, const uint16_t *q
 		.group_init = group_init,
 		.group_fini = group_fini,
 		.user = d,
+		/* --firewall or --bypass-mark: reject and connection verdicts go
+		 * through the generated rules' field; 0 without them. */
+		.kernel_mark_mask = o->kernel_mark_mask,
 	};
 
 	if (d->rules) {
@@ -220,6 +226,19 @@ static struct vd_engine *engine_from_options(struct daemon *d, const uint16_t *q
 	for (size_t i = 0; i < o->ncpus; i++)
 		cpus[i] = (int)o->cpus[i];
 	return vd_engine_create(&cfg, errbuf);
+}
+
+/* Every queue and group is bound and the rules loaded: systemd may start
+ * what comes after verdictd. */
+static void notify_ready(const struct vd_cli_options *o)
+{
+	char status[256];
+
+	snprintf(status, sizeof(status), "serving %zu queue%s and %zu log group%s, %s%s", o->nqueues,
+		 o->nqueues == 1 ? "" : "s", o->ngroups, o->ngroups == 1 ? "" : "s",
+		 o->rules ? "rules " : "default verdict ",
+		 o->rules ? o->rules : vd_verdict_kind_name(o->default_verdict.kind));
+	vd_service_ready(status);
 }
 
 /* Where plugins are looked for after the rules file's directory: the
@@ -255,8 +274,10 @@ static void plugin_path_complete(struct vd_cli_options *o)
 static int check_only(const struct vd_cli_options *o)
 {
 	char errbuf[VD_ERRBUF_SIZE];
+	struct vd_rules_config cfg = { .path = o->check, .plugin_path = o->plugin_path,
+				       .kernel_mark_mask = o->kernel_mark_mask };
 
-	if (vd_rules_check(o->check, o->plugin_path, stdout, errbuf) < 0) {
+	if (vd_rules_check_config(&cfg, stdout, errbuf) < 0) {
 		fprintf(stderr, "verdictd: %s\n", errbuf);
 		return 2;
 	}
@@ -281,6 +302,7 @@ static int open_rules(struct daemon *d, const uint16_t *queues, const uint16_t *
 		.plugin_path = o->plugin_path,
 		.nlog_workers = (unsigned)o->ngroups,
 		.log_groups = groups,
+		.kernel_mark_mask = o->kernel_mark_mask,
 	};
 
 	d->rules = vd_rules_open(&cfg, errbuf);
@@ -313,15 +335,21 @@ static int signals_open(void)
 static bool shutdown_daemon(struct daemon *d, int *status)
 {
 	/* The cancellation runs while the workers stop. */
+	char errbuf[VD_ERRBUF_SIZE];
+
 	if (d->reloader && vd_reloader_running(d->reloader))
 		vd_rules_reload_cancel(d->rules);
+	/* Rules out first: packets stop being queued while workers still
+	 * answer the ones in the queue. */
+	if (vd_firewall_remove(&d->firewall, errbuf, sizeof(errbuf)) < 0) {
+		vd_log(VD_LOG_ERROR, "removing the kernel rules: %s", errbuf);
+		*status = 1;
+	}
 	if (d->engine)
 		vd_engine_stop(d->engine);
 	if (d->engine && vd_engine_wait(d->engine) < 0)
 		*status = 1;
 	vd_daemon_report(d, "final");
-	if (d->rules)
-		vd_rules_report(stdout, d->rules, "final");
 	vd_engine_destroy(d->engine);
 	vd_log_sink_close(d->sink);
 	vd_control_close(d->control);
@@ -378,6 +406,45 @@ static int open_control(struct daemon *d, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/* --firewall, once the queues are bound: the generated rules into the
+ * kernel. -1 with errbuf (VD_ERRBUF_SIZE bytes) filled. */
+static int firewall_start(struct daemon *d, char *errbuf)
+{
+	char why[VD_ERRBUF_SIZE - 64];
+
+	if (vd_firewall_flavour_resolve(d->opts->firewall, errbuf, VD_ERRBUF_SIZE) < 0)
+		return -1;
+	if (vd_firewall_apply(&d->firewall, d->opts, d->rules, why, sizeof(why)) < 0) {
+		snprintf(errbuf, VD_ERRBUF_SIZE, "--firewall: cannot install the kernel rules: %s",
+			 why);
+		return -1;
+	}
+	return 0;
+}
+
+/* A rules file's first_packets is carried out by the generated rules only. */
+static void first_packets_warn(const struct daemon *d)
+{
+	unsigned n = d->rules ? vd_rules_first_packets(d->rules) : 0;
+
+	if (n && !d->opts->firewall)
+		vd_log(VD_LOG_WARN, "%s: first_packets = %u is carried out by the generated "
+		       "kernel rules only: give --firewall, or load the --print-firewall output",
+		       d->opts->rules, n);
+}
+
+/* Reject and bypass are carried out by the generated rules only: without
+ * their mark field (no --firewall, no --bypass-mark) a reject is sent as a
+ * drop and bypass decides the one packet. Said once, at start. */
+static void kernel_verdicts_warn(const struct daemon *d)
+{
+	if (d->rules && !d->opts->kernel_mark_mask && vd_rules_kernel_verdicts(d->rules))
+		vd_log(VD_LOG_WARN, "%s: reject and bypass are carried out by the generated kernel "
+		       "rules only: give --firewall, or load the --print-firewall output and give "
+		       "--bypass-mark; until then a reject is sent as drop and bypass decides only "
+		       "the packet itself", d->opts->rules);
+}
+
 /* Starts what the options ask for; -1 or -2 (what was given is wrong) with
  * the error printed. */
 static int start(struct daemon *d, const uint16_t *queues, const uint16_t *groups)
@@ -388,6 +455,9 @@ static int start(struct daemon *d, const uint16_t *queues, const uint16_t *group
 
 	if (o->rules && (rc = open_rules(d, queues, groups)) < 0)
 		return rc;
+	if (d->rules) /* the start-up load counts as the last one */
+		d->counters = (struct vd_daemon_counters){ .last_reload_success = 1,
+							   .last_reload_time_seconds = (uint64_t)time(NULL) };
 	rc = -1;
 	if (d->rules && !(d->reloader = vd_reloader_new(d->rules))) {
 		snprintf(errbuf, sizeof(errbuf), "cannot make the reload thread's eventfd: %s",
@@ -407,6 +477,8 @@ static int start(struct daemon *d, const uint16_t *queues, const uint16_t *group
 	d->logs = (struct vd_log_workers_context){ .rules = d->rules, .sink = d->sink };
 	d->engine = engine_from_options(d, queues, groups, errbuf);
 	if (!d->engine || vd_engine_start(d->engine, errbuf) < 0)
+		goto fail;
+	if (o->firewall && firewall_start(d, errbuf) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -475,6 +547,8 @@ int main(int argc, char **argv)
 		return check_only(&opts);
 	if (opts.replay)
 		return vd_replay_run(&opts, stdout);
+	if (opts.print_firewall)
+		return vd_firewall_print(&opts, stdout);
 	if (resolve_control_group(&d) < 0)
 		return 2;
 	if (opts.netns && enter_netns(opts.netns) < 0)
@@ -492,7 +566,11 @@ int main(int argc, char **argv)
 	if (status < 0)
 		return status == -2 ? 2 : 1; /* 2: what was given; 1: the system */
 	describe(&opts);
+	first_packets_warn(&d);
+	kernel_verdicts_warn(&d);
+	notify_ready(&opts);
 	vd_daemon_serve(&d);
+	vd_service_stopping();
 	clean = shutdown_daemon(&d, &status);
 	if (!clean) {
 		/* A reload thread still runs: exit now, without the exit handlers

@@ -2,8 +2,8 @@
 """kernel_verdict_peer.py - the ends of the reject and bypass namespace tests.
 
   listen tcp|udp ADDR PORT         accept TCP connections (echo what comes) or
-                                   take UDP datagrams (counted), until killed;
-                                   prints "listening" once bound
+                                   take UDP datagrams (a line "got" each),
+                                   until killed; prints "listening" once bound
   connect ADDR PORT                one TCP connect (2 s): prints "refused",
                                    "timeout" or "connected"
   udp-probe ADDR PORT              one datagram on a connected UDP socket, then
@@ -11,7 +11,10 @@
                                    came back) or "timeout"
   transfer ADDR PORT BYTES         one TCP connection, BYTES sent and echoed
                                    back: prints "echoed=N" (N bytes back)
+  udp-send ADDR PORT COUNT GAP_MS  COUNT datagrams from one socket (one flow),
+                                   GAP_MS apart
 """
+import time
 import socket
 import sys
 
@@ -31,6 +34,7 @@ def listen(proto, addr, port):
     while True:
         if proto == "udp":
             s.recv(65535)
+            print("got", flush=True)
             continue
         c, _ = s.accept()
         c.settimeout(5)
@@ -85,6 +89,18 @@ def transfer(addr, port, nbytes):
     return "echoed=%d same=%d" % (len(got), got == payload)
 
 
+def udp_send(addr, port, count, gap_ms):
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.connect((addr, port))
+    for i in range(count):
+        try:
+            s.send(b"datagram %d" % i)
+        except OSError:
+            pass  # an ICMP error for an earlier one
+        time.sleep(gap_ms / 1000)
+    return "sent=%d" % count
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "listen":
@@ -93,6 +109,8 @@ def main():
         print(connect(args[0], int(args[1])))
     elif cmd == "udp-probe":
         print(udp_probe(args[0], int(args[1])))
+    elif cmd == "udp-send":
+        print(udp_send(args[0], int(args[1]), int(args[2]), int(args[3])))
     elif cmd == "transfer":
         print(transfer(args[0], int(args[1]), int(args[2])))
     else:
