@@ -3,7 +3,7 @@
 # on a TCP connection's first packet (the SYN) verdictd sees exactly that
 # packet and the whole transfer still arrives, IPv4 and IPv6; a bypassed drop
 # of a UDP flow's first datagram drops the rest of the flow unseen; a flow no
-# bypass rule matches is seen whole.
+# bypass rule matches is seen whole. Without --firewall, start-up warns once.
 source "$(dirname "$0")/lib.sh"
 command -v iptables-restore >/dev/null || skip "iptables-restore is not installed"
 command -v python3 >/dev/null || skip "python3 is not installed"
@@ -45,4 +45,12 @@ expect_eq "bypassed" "$(final_stat bp 0 bypassed)" 3
 expect_eq "dropped" "$(final_stat bp 0 dropped)" 1
 expect_eq "accepted" "$(final_stat bp 0 accepted)" 12
 grep -q '^rules final: .* once=2 gone=1' "$WORK/bp.out" || fail "rule hits: $(grep '^rules final' "$WORK/bp.out")"
+# Without --firewall (or --bypass-mark) the table cannot be carried out: said
+# once at start.
+start_verdictd nofw --queue 1 --rules "$RULES" --control none
+stop_verdictd "$VD_PID" nofw
+expect_eq "start-up warnings without --firewall ($(cat "$WORK/nofw.err"))" \
+	"$(grep -c 'reject and bypass are carried out by the generated kernel rules only' "$WORK/nofw.err" || true)" 1
+expect_eq "warnings with --firewall" \
+	"$(grep -c 'reject and bypass are carried out' "$WORK/bp.err" || true)" 0
 pass "bypass: one packet seen per decided connection, the rest in the kernel"
