@@ -162,10 +162,12 @@ static void test_mark_field_follows_the_mask(void **state)
 {
 	char err[512];
 	struct vd_ruleset_options opt = { .nworkers = 1, .kernel_mark_mask = 0xf0 };
-	const char *path = vt_rules_write(RULE("verdict = 'accept', mark = '0x01000000/0x0f000000'"));
+	const char *path;
 
 	(void)state;
 	load(RULE("verdict = 'accept', mark = 5"));
+	vd_ruleset_free(rs);
+	path = vt_rules_write(RULE("verdict = 'accept', mark = '0x01000000/0x0f000000'"));
 	rs = vd_ruleset_load(path, &opt, err, sizeof(err));
 	if (!rs)
 		fail_msg("%s", err);
