@@ -271,13 +271,36 @@ static void plugin_path_complete(struct vd_cli_options *o)
 	o->plugin_path = path;
 }
 
+/* The kernel offload's lines for --check, one per hook (--hooks, else
+ * input): which leading rules --firewall would put in the kernel, and why
+ * the next one stays. */
+static int check_offload(const struct vd_cli_options *o, char *errbuf)
+{
+	struct vd_rules_config cfg = { .path = o->check, .plugin_path = o->plugin_path,
+				       .kernel_mark_mask = o->kernel_mark_mask };
+	struct vd_firewall_offload off;
+	struct vd_rules *rules = vd_rules_open(&cfg, errbuf);
+	unsigned hooks = o->hooks ? o->hooks : VD_FW_HOOK_INPUT;
+
+	if (!rules)
+		return -1;
+	vd_firewall_offload_init(&off);
+	vd_firewall_offload_from(o, rules, &off);
+	for (unsigned h = 0; h < VD_FW_HOOK_COUNT; h++)
+		if (hooks & (1u << h)) /* enum vd_firewall_hook bit h is vd_offload_hook h */
+			vd_firewall_offload_check(&off, (enum vd_offload_hook)h, stdout);
+	vd_firewall_offload_fini(&off);
+	vd_rules_close(rules);
+	return 0;
+}
+
 static int check_only(const struct vd_cli_options *o)
 {
 	char errbuf[VD_ERRBUF_SIZE];
 	struct vd_rules_config cfg = { .path = o->check, .plugin_path = o->plugin_path,
 				       .kernel_mark_mask = o->kernel_mark_mask };
 
-	if (vd_rules_check_config(&cfg, stdout, errbuf) < 0) {
+	if (vd_rules_check_config(&cfg, stdout, errbuf) < 0 || check_offload(o, errbuf) < 0) {
 		fprintf(stderr, "verdictd: %s\n", errbuf);
 		return 2;
 	}
@@ -341,9 +364,16 @@ static bool shutdown_daemon(struct daemon *d, int *status)
 		vd_rules_reload_cancel(d->rules);
 	/* Rules out first: packets stop being queued while workers still
 	 * answer the ones in the queue. */
+	/* The offloaded rules' counts go with them: kept for the final report. */
+	if (d->offload.rules)
+		vd_firewall_offload_prepare(&d->offload);
 	if (vd_firewall_remove(&d->firewall, errbuf, sizeof(errbuf)) < 0) {
 		vd_log(VD_LOG_ERROR, "removing the kernel rules: %s", errbuf);
 		*status = 1;
+		if (d->offload.rules)
+			vd_firewall_offload_commit(&d->offload, false);
+	} else if (d->offload.rules) {
+		vd_firewall_offload_commit(&d->offload, true);
 	}
 	if (d->engine)
 		vd_engine_stop(d->engine);
@@ -359,6 +389,7 @@ static bool shutdown_daemon(struct daemon *d, int *status)
 		return false;
 	}
 	vd_reloader_free(d->reloader);
+	vd_firewall_offload_fini(&d->offload);
 	vd_rules_close(d->rules);
 	return true;
 }
@@ -414,7 +445,10 @@ static int firewall_start(struct daemon *d, char *errbuf)
 
 	if (vd_firewall_flavour_resolve(d->opts->firewall, errbuf, VD_ERRBUF_SIZE) < 0)
 		return -1;
-	if (vd_firewall_apply(&d->firewall, d->opts, d->rules, why, sizeof(why)) < 0) {
+	if (d->rules)
+		vd_firewall_offload_from(d->opts, d->rules, &d->offload);
+	if (vd_firewall_apply(&d->firewall, d->opts, d->rules, d->offload.rules ? &d->offload : NULL,
+			      why, sizeof(why)) < 0) {
 		snprintf(errbuf, VD_ERRBUF_SIZE, "--firewall: cannot install the kernel rules: %s",
 			 why);
 		return -1;
@@ -549,6 +583,7 @@ int main(int argc, char **argv)
 		return vd_replay_run(&opts, stdout);
 	if (opts.print_firewall)
 		return vd_firewall_print(&opts, stdout);
+	vd_firewall_offload_init(&d.offload); /* used with --firewall and rules */
 	if (resolve_control_group(&d) < 0)
 		return 2;
 	if (opts.netns && enter_netns(opts.netns) < 0)

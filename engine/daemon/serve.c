@@ -24,10 +24,15 @@
 /* Re-check for a failed worker at least this often. */
 #define POLL_INTERVAL_MS 200
 
-/* Every row, read now; -1 on no memory. */
+/* Every row, read now, offloaded rules' kernel hits added to theirs; -1 on
+ * no memory. */
 static int daemon_snapshot(struct daemon *d, struct vd_stats_snapshot *snap)
 {
-	return vd_stats_snapshot_take(snap, d->engine, d->sink, d->rules, &d->counters);
+	if (vd_stats_snapshot_take(snap, d->engine, d->sink, d->rules, &d->counters) < 0)
+		return -1;
+	if (d->offload.rules)
+		vd_firewall_offload_add_hits(&d->offload, snap->rules, snap->nrules);
+	return 0;
 }
 
 /* Rewrites --metrics-file. A failure is counted each time and logged once
@@ -73,9 +78,11 @@ static void reload_finished(struct daemon *d)
 		vd_log(VD_LOG_INFO, "reloaded %s (generation %u)", d->opts->rules, gen);
 		snprintf(answer, sizeof(answer), "ok: reloaded %s (generation %u)\n",
 			 d->opts->rules, gen);
-		/* The new table may change the generated rules (first_packets). */
+		/* The new table may change the generated rules (first_packets, the
+		 * offloaded rules). */
 		if (d->firewall.installed &&
-		    vd_firewall_apply(&d->firewall, d->opts, d->rules, errbuf, sizeof(errbuf)) < 0)
+		    vd_firewall_apply(&d->firewall, d->opts, d->rules,
+				      d->offload.rules ? &d->offload : NULL, errbuf, sizeof(errbuf)) < 0)
 			vd_log(VD_LOG_ERROR, "reload: the kernel rules stay as they were: %s",
 			       errbuf);
 	}
