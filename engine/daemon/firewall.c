@@ -16,19 +16,22 @@ static const struct {
 	{ VD_FW_HOOK_OUTPUT, "output", "OUTPUT", "VERDICTD-OUTPUT" },
 };
 
-/* What each code's REJECT sends, per family (kernel_mark.h's comments). */
-static const char *reject_with(unsigned code, int family)
+const char *vd_firewall_reject_with(unsigned code, int family, bool tcp)
 {
 	bool v6 = family == AF_INET6;
 
 	switch (code) {
+	case VD_KMARK_REJECT_RESET:
+		if (tcp)
+			return "tcp-reset";
+		/* REJECT refuses tcp-reset without -p tcp: port unreachable. */
+		break;
 	case VD_KMARK_REJECT_ADMIN:
 		return v6 ? "icmp6-adm-prohibited" : "icmp-admin-prohibited";
 	case VD_KMARK_REJECT_HOST:
 		return v6 ? "icmp6-addr-unreachable" : "icmp-host-unreachable";
-	default: /* VD_KMARK_REJECT_PORT, and RESET's non-TCP packets */
-		return v6 ? "icmp6-port-unreachable" : "icmp-port-unreachable";
 	}
+	return v6 ? "icmp6-port-unreachable" : "icmp-port-unreachable";
 }
 
 int vd_firewall_hooks_parse(const char *s, unsigned *out)
@@ -102,12 +105,13 @@ static void code_rules(FILE *out, const char *chain, const char *match, unsigned
 		fprintf(out, "-A %s %s -j DROP\n", chain, match);
 		return;
 	case VD_KMARK_REJECT_RESET:
-		fprintf(out, "-A %s -p tcp %s -j REJECT --reject-with tcp-reset\n", chain, match);
+		fprintf(out, "-A %s -p tcp %s -j REJECT --reject-with %s\n", chain, match,
+			vd_firewall_reject_with(code, family, true));
 		/* The other protocols: port unreachable. */
 		__attribute__((fallthrough));
 	default:
 		fprintf(out, "-A %s %s -j REJECT --reject-with %s\n", chain, match,
-			reject_with(code, family));
+			vd_firewall_reject_with(code, family, false));
 	}
 }
 

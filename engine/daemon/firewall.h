@@ -56,6 +56,12 @@ int vd_firewall_hooks_parse(const char *s, unsigned *hooks);
 const char *vd_firewall_hook_chain(unsigned hook);
 const char *vd_firewall_own_chain(unsigned hook);
 
+/* What REJECT answers for a reject code (VD_KMARK_REJECT_*; verdict.h's
+ * vd_reject_with w is code VD_KMARK_REJECT_PORT + w) in family (AF_INET,
+ * AF_INET6), as --reject-with takes it. tcp: the rule has -p tcp, which
+ * tcp-reset needs; without it RESET answers with port unreachable. */
+const char *vd_firewall_reject_with(unsigned code, int family, bool tcp);
+
 /* Queue numbers (the order given) as a contiguous range: fills
  * cfg->queue_first and cfg->nqueues. -1 when they are not contiguous: one
  * NFQUEUE rule can only spread over a range. */

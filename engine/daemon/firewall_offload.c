@@ -6,6 +6,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <verdict/kernel_mark.h>
+
+#include "firewall.h"
 #include "firewall_offload.h"
 #include "internal.h"
 #include "offload_plan.h"
@@ -58,9 +61,23 @@ static void combination(const struct vd_offload_plan *p, const char *pn, size_t 
 	snprintf(buf + off, len - off, "%s%s%s", tcp ? p->tcp : "", p->icmp, p->tail);
 }
 
+/* The target of r's verdict rule for protocol name pn (NULL: any) in
+ * family (AF_INET, AF_INET6). */
+static void verdict_target(const struct vd_rule *r, const char *pn, int family, char *buf, size_t len)
+{
+	const struct vd_verdict *v = &r->verdict;
+
+	if (v->kind != VD_VERDICT_REJECT)
+		snprintf(buf, len, "%s", v->kind == VD_VERDICT_ACCEPT ? "ACCEPT" : "DROP");
+	else /* the REJECT_* codes follow enum vd_reject_with's order */
+		snprintf(buf, len, "REJECT --reject-with %s",
+			 vd_firewall_reject_with(VD_KMARK_REJECT_PORT + v->queue, family,
+						 pn && strcmp(pn, "tcp") == 0));
+}
+
 /* Writes one kernel rule per combination of the plan's lists (and the MARK
  * rule before each, for a rule with a mark). Returns the lines written. */
-static unsigned plan_write(FILE *out, const char *chain, const struct vd_offload_plan *p,
+static unsigned plan_write(FILE *out, const char *chain, int family, const struct vd_offload_plan *p,
 			   const struct vd_rule *r)
 {
 	const struct vd_verdict *v = &r->verdict;
@@ -72,6 +89,9 @@ static unsigned plan_write(FILE *out, const char *chain, const struct vd_offload
 	for (size_t pi = 0; pi < (p->proto_any ? 1 : p->nproto); pi++) {
 		char pbuf[8];
 		const char *pn = p->proto_any ? NULL : proto_name(p->proto[pi], pbuf, sizeof(pbuf));
+		char target[64];
+
+		verdict_target(r, pn, family, target, sizeof(target));
 
 		for (size_t c = 0; c < per_proto; c++) {
 			char match[640];
@@ -84,7 +104,7 @@ static unsigned plan_write(FILE *out, const char *chain, const struct vd_offload
 				lines++;
 			}
 			fprintf(out, "-A %s%s -m comment --comment \"verdictd rule %u\" -j %s\n", chain,
-				match, r->index, v->kind == VD_VERDICT_ACCEPT ? "ACCEPT" : "DROP");
+				match, r->index, target);
 			lines++;
 		}
 	}
@@ -122,7 +142,8 @@ static int walk_table(const struct vd_rule_file *f, void *arg)
 				((r->verdict.flags & VD_VERDICT_F_MARK) ? 2 : 1) : 0;
 		}
 		if (w->out)
-			w->lines += plan_write(w->out, w->chain, &w->pl->fam[w->family == 4 ? 0 : 1], r);
+			w->lines += plan_write(w->out, w->chain, w->family == 4 ? AF_INET : AF_INET6,
+					       &w->pl->fam[w->family == 4 ? 0 : 1], r);
 	}
 	return 0;
 }

@@ -51,11 +51,14 @@ static int action_check(struct vd_offload_planner *pl, const struct vd_rule *r)
 		return stop(pl, "verdict queue: another queue's program decides");
 	if (v->kind == VD_VERDICT_REPEAT)
 		return stop(pl, "verdict repeat: the packet goes through the hook again");
-	/* Reject (and connection bypass) are carried out by the chain's own
-	 * steps from a mark verdictd sets; not offloaded yet. */
-	if (v->kind != VD_VERDICT_ACCEPT && v->kind != VD_VERDICT_DROP)
-		return stop(pl, "verdict %s is not offloaded (only accept and drop are)",
+	/* REJECT is valid in the filter table's input, forward and output
+	 * hooks, the only ones verdictd's chains hang off. */
+	if (v->kind != VD_VERDICT_ACCEPT && v->kind != VD_VERDICT_DROP &&
+	    v->kind != VD_VERDICT_REJECT)
+		return stop(pl, "verdict %s is not offloaded (only accept, drop and reject are)",
 			    vd_verdict_kind_name(v->kind));
+	if (v->kind == VD_VERDICT_REJECT && v->queue > VD_REJECT_WITH_MAX)
+		return stop(pl, "reject_with %u: an answer iptables does not name", v->queue);
 	if (v->flags & VD_VERDICT_F_CONNECTION)
 		return stop(pl, "bypass: the connection is decided through verdictd's mark, not "
 			    "offloaded");
@@ -366,11 +369,32 @@ static int plan_family(struct vd_offload_planner *pl, const struct vd_rule *r, i
 	return 0;
 }
 
+/* REJECT takes tcp-reset only with -p tcp: a reset rule offloads when
+ * each family's kernel rules name TCP among their protocols (the others get
+ * port unreachable there, as verdictd's own reject gives them). */
+static int reset_check(struct vd_offload_planner *pl, const struct vd_rule *r)
+{
+	if (r->verdict.kind != VD_VERDICT_REJECT || r->verdict.queue != VD_REJECT_TCP_RESET)
+		return 0;
+	for (int k = 0; k < 2; k++) {
+		const struct vd_offload_plan *p = &pl->fam[k];
+		bool tcp = false;
+
+		for (size_t i = 0; i < p->nproto; i++)
+			tcp |= p->proto[i] == IPPROTO_TCP;
+		if (p->matches && (p->proto_any || !tcp))
+			return stop(pl, "reject_with tcp-reset without proto = \"tcp\" (iptables' "
+				    "REJECT takes tcp-reset only with -p tcp)");
+	}
+	return 0;
+}
+
 /* Plans rule r in both families; -1 with pl->why when it stays in verdictd. */
 int vd_offload_plan_rule(struct vd_offload_planner *pl, const struct vd_rule *r)
 {
 	if (action_check(pl, r) < 0 || hook_check(pl, r) < 0 ||
-	    plan_family(pl, r, 4, &pl->fam[0]) < 0 || plan_family(pl, r, 6, &pl->fam[1]) < 0)
+	    plan_family(pl, r, 4, &pl->fam[0]) < 0 || plan_family(pl, r, 6, &pl->fam[1]) < 0 ||
+	    reset_check(pl, r) < 0)
 		return -1;
 	if (!pl->fam[0].matches && !pl->fam[1].matches)
 		return stop(pl, "it matches no packet of either family (family mismatch)");

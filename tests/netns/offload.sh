@@ -3,17 +3,23 @@
 # there: packets matching them never reach verdictd (its packet count), and
 # `verdictctl stats` still shows their hits exactly (the kernel's counters);
 # a reload with a changed table changes the offloaded rules, and the hits of
-# a rule that stays count on across it.
+# a rule that stays count on across it. An offloaded reject refuses a UDP
+# datagram in the kernel (ECONNREFUSED; its ICMP error, RELATED, accepted by
+# an offloaded rule too): verdictd sees none of it.
 source "$(dirname "$0")/lib.sh"
 : "${VERDICTCTL:?set VERDICTCTL to the verdictctl binary}"
 command -v iptables-restore >/dev/null || skip "iptables-restore is not installed"
 command -v ip6tables-restore >/dev/null || skip "ip6tables-restore is not installed"
+command -v python3 >/dev/null || skip "python3 is not installed"
+PEER="$(dirname "$0")/kernel_verdict_peer.py"
 
 RULES=$WORK/rules.lua
 cat >"$RULES" <<'EOF'
 return { default = "accept", rules = {
   { name = "fast", proto = "udp", dport = 7301, verdict = "accept" },
   { name = "gone", proto = "udp", dport = 7302, verdict = "drop" },
+  { name = "related", ct_state = "related", verdict = "accept" },
+  { name = "refuse", proto = "udp", dport = 7305, verdict = "reject" },
   { name = "hook", proto = "udp", dport = 7303, lua = function(pkt) return "accept" end },
   { name = "late", proto = "udp", dport = 7304, verdict = "accept" },
 } }
@@ -27,6 +33,7 @@ offloaded() { ns "$1-save" -t filter | grep -q -- "--dport $2 .*verdictd rule"; 
 for tool in iptables ip6tables; do
 	offloaded $tool 7301 || fail "$tool: rule fast not offloaded: $(ns $tool-save)"
 	offloaded $tool 7302 || fail "$tool: rule gone not offloaded"
+	offloaded $tool 7305 || fail "$tool: rule refuse not offloaded"
 	offloaded $tool 7304 && fail "$tool: rule late (after the hook) offloaded"
 done
 
@@ -56,6 +63,18 @@ expect_eq "hook's hits" "$(stat hook)" 10
 expect_eq "late's hits" "$(stat late)" 10
 expect_eq "the default's hits" "$(stat '(default)')" 5
 pass "offloaded rules' packets counted by the kernel, the rest by verdictd"
+
+# A listener on refuse's port: a refusal can only be the kernel's REJECT.
+ns python3 "$PEER" listen udp :: 7305 >"$WORK/listen" &
+PIDS+=($!)
+for _ in $(seq 100); do [ -s "$WORK/listen" ] && break; sleep 0.05; done
+for dst in 127.0.0.1 ::1; do
+	expect_eq "refuse (kernel reject) to $dst" "$(ns python3 "$PEER" udp-probe $dst 7305)" refused
+done
+expect_eq "datagrams the listener got" "$(grep -c '^got' "$WORK/listen" || true)" 0
+expect_eq "refuse's hits" "$(stat refuse)" 2
+expect_eq "related's hits (the ICMP errors)" "$(stat related)" 2
+pass "an offloaded reject refuses in the kernel"
 
 # A reload: fast now drops, gone is gone, late moves before the hook.
 cat >"$RULES" <<'EOF'

@@ -168,7 +168,10 @@ static void test_stop_reasons(void **state)
 		{ "{ oif = 'lo', verdict = 'drop' }", "oif in the input hook" },
 		{ "{ proto = 0, verdict = 'drop' }", "protocol 0" },
 		{ "{ verdict = 'accept', mark = '0x10/0x0f0000ff' }", "overlaps verdictd's kernel mark" },
-		{ "{ verdict = 'reject', reject_with = 'tcp-reset' }", "verdict reject is not offloaded" },
+		{ "{ verdict = 'reject', reject_with = 'tcp-reset' }", "tcp-reset without proto = \"tcp\"" },
+		{ "{ proto = 'udp', dport = 9, verdict = 'reject', reject_with = 'tcp-reset' }",
+		  "tcp-reset without proto = \"tcp\"" },
+		{ "{ proto = 'tcp', verdict = 'reject', bypass = true }", "bypass: the connection is decided" },
 		{ "{ verdict = 'accept', bypass = true }", "bypass: the connection is decided" },
 		{ "{ verdict = 'accept', match_mark = '0x1/0xf', mark = '0x2/0x3' }", "sets mark bits it matches" },
 		{ "{ src = '198.18.0.1', dst = '2001:db8::1', verdict = 'drop' }", "family mismatch" },
@@ -199,6 +202,55 @@ static void test_stop_reasons(void **state)
 		free(line);
 		unload(ctx);
 	}
+}
+
+/* Reject offloads as REJECT with each family's name for the answer;
+ * tcp-reset only beside -p tcp, other protocols of the rule get port
+ * unreachable there, as verdictd's own reject gives them. */
+static void test_reject(void **state)
+{
+	struct vd_firewall_offload *ctx = load(
+		"return { rules = {\n"
+		"  { name = 'rst', proto = 'tcp', dport = 22, verdict = 'reject', reject_with = 'tcp-reset' },\n"
+		"  { name = 'mixed', proto = { 'tcp', 'udp' }, dport = 23, verdict = 'reject',\n"
+		"    reject_with = 'tcp-reset', mark = '0x20/0xff' },\n"
+		"  { name = 'adm', proto = 'udp', dport = 24, verdict = 'reject', reject_with = 'icmp-admin-prohibited' },\n"
+		"  { name = 'host', dst = '198.18.0.1', verdict = 'reject', reject_with = 'icmp6-addr-unreachable' },\n"
+		"  { name = 'port', icmp_type = 8, verdict = 'reject' },\n"
+		"} }");
+	unsigned lines;
+	char *v4 = written(ctx, "VERDICTD-FORWARD", AF_INET, &lines), *v6, *line;
+
+	(void)state;
+	assert_string_equal(v4,
+		"-A VERDICTD-FORWARD -p tcp -m tcp --dport 22 -m comment --comment \"verdictd rule 1\" -j REJECT --reject-with tcp-reset\n"
+		"-A VERDICTD-FORWARD -p tcp -m tcp --dport 23 -m comment --comment \"verdictd rule 2\" -j MARK --set-xmark 0x20/0xff\n"
+		"-A VERDICTD-FORWARD -p tcp -m tcp --dport 23 -m comment --comment \"verdictd rule 2\" -j REJECT --reject-with tcp-reset\n"
+		"-A VERDICTD-FORWARD -p udp -m udp --dport 23 -m comment --comment \"verdictd rule 2\" -j MARK --set-xmark 0x20/0xff\n"
+		"-A VERDICTD-FORWARD -p udp -m udp --dport 23 -m comment --comment \"verdictd rule 2\" -j REJECT --reject-with icmp-port-unreachable\n"
+		"-A VERDICTD-FORWARD -p udp -m udp --dport 24 -m comment --comment \"verdictd rule 3\" -j REJECT --reject-with icmp-admin-prohibited\n"
+		"-A VERDICTD-FORWARD -d 198.18.0.1/32 -m comment --comment \"verdictd rule 4\" -j REJECT --reject-with icmp-host-unreachable\n"
+		"-A VERDICTD-FORWARD -p icmp -m icmp --icmp-type 8 -m comment --comment \"verdictd rule 5\" -j REJECT --reject-with icmp-port-unreachable\n");
+	assert_int_equal(lines, 8);
+	v6 = written(ctx, "VERDICTD-FORWARD", AF_INET6, &lines);
+	assert_string_equal(v6,
+		"-A VERDICTD-FORWARD -p tcp -m tcp --dport 22 -m comment --comment \"verdictd rule 1\" -j REJECT --reject-with tcp-reset\n"
+		"-A VERDICTD-FORWARD -p tcp -m tcp --dport 23 -m comment --comment \"verdictd rule 2\" -j MARK --set-xmark 0x20/0xff\n"
+		"-A VERDICTD-FORWARD -p tcp -m tcp --dport 23 -m comment --comment \"verdictd rule 2\" -j REJECT --reject-with tcp-reset\n"
+		"-A VERDICTD-FORWARD -p udp -m udp --dport 23 -m comment --comment \"verdictd rule 2\" -j MARK --set-xmark 0x20/0xff\n"
+		"-A VERDICTD-FORWARD -p udp -m udp --dport 23 -m comment --comment \"verdictd rule 2\" -j REJECT --reject-with icmp6-port-unreachable\n"
+		"-A VERDICTD-FORWARD -p udp -m udp --dport 24 -m comment --comment \"verdictd rule 3\" -j REJECT --reject-with icmp6-adm-prohibited\n"
+		/* rule 4 is IPv4's alone */
+		"-A VERDICTD-FORWARD -p icmpv6 -m icmp6 --icmpv6-type 8 -m comment --comment \"verdictd rule 5\" -j REJECT --reject-with icmp6-port-unreachable\n");
+	assert_int_equal(lines, 7);
+	line = check_line(ctx, VD_OFFLOAD_FORWARD);
+	assert_string_equal(line, "offload forward: rules 1-5 of 5 run in the kernel with --firewall "
+			    "(8 iptables rules, 7 ip6tables rules); only the default verdict stays in "
+			    "verdictd\n");
+	free(line);
+	free(v6);
+	free(v4);
+	unload(ctx);
 }
 
 /* A set of prefixes too many for a linear list stays in verdictd. */
@@ -260,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_text_ipv6),
 		cmocka_unit_test(test_check_line),
 		cmocka_unit_test(test_stop_reasons),
+		cmocka_unit_test(test_reject),
 		cmocka_unit_test(test_stop_big_set),
 		cmocka_unit_test(test_counters_parse),
 	};
