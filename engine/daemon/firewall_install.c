@@ -16,13 +16,16 @@
 struct family_tools {
 	int family;
 	char *check[7];   /* "-C CHAIN -j OWN", filled per hook */
+	char *list[5];    /* "-S OWN", filled per hook: fails when there is no OWN */
 	char *restore[4];
 };
 
 static const struct family_tools tools[2] = {
 	{ AF_INET, { "iptables", "-w", "-C", NULL, "-j", NULL, NULL },
+	  { "iptables", "-w", "-S", NULL, NULL },
 	  { "iptables-restore", "-w", "--noflush", NULL } },
 	{ AF_INET6, { "ip6tables", "-w", "-C", NULL, "-j", NULL, NULL },
+	  { "ip6tables", "-w", "-S", NULL, NULL },
 	  { "ip6tables-restore", "-w", "--noflush", NULL } },
 };
 
@@ -118,11 +121,56 @@ static int restore(const struct family_tools *t, const struct vd_firewall_config
 	return -1;
 }
 
+/* The chains of verdictd's hooks outside hooks that exist in t's family:
+ * a daemon killed while running with other --hooks left them. */
+static unsigned stale_chains(const struct family_tools *t, unsigned hooks)
+{
+	char *argv[5], out[256];
+	unsigned stale = 0;
+
+	memcpy(argv, t->list, sizeof(argv));
+	for (unsigned bit = 1; bit < 1u << VD_FW_HOOK_COUNT; bit <<= 1) {
+		if (hooks & bit)
+			continue;
+		argv[3] = (char *)vd_firewall_own_chain(bit);
+		if (vd_spawn_run(argv, NULL, 0, out, sizeof(out)) == 0)
+			stale |= bit;
+	}
+	return stale;
+}
+
+/* Removes, in each family, the jumps and chains of verdictd's hooks that cfg
+ * does not use (only VERDICTD-<HOOK> names, nothing else): a killed daemon's
+ * chain for a hook no longer asked for would otherwise queue that hook's
+ * packets to a queue nobody reads, or to this daemon. A failure is logged
+ * and the install goes on: that chain ends in a queue rule with
+ * --queue-bypass, so its traffic still flows. */
+static void stale_remove(const struct vd_firewall_config *cfg)
+{
+	char err[VD_ERRBUF_SIZE];
+
+	for (size_t i = 0; i < 2; i++) {
+		struct vd_firewall_config stale = *cfg;
+
+		stale.hooks = stale_chains(&tools[i], cfg->hooks);
+		if (!stale.hooks)
+			continue;
+		if (restore(&tools[i], &stale, true, err, sizeof(err)) < 0)
+			vd_log(VD_LOG_WARN, "cannot remove the chains an earlier verdictd left "
+			       "for hooks not in --hooks: %s", err);
+		else
+			vd_log(VD_LOG_INFO, "%s: removed chains an earlier verdictd left for hooks "
+			       "not in --hooks", tools[i].restore[0]);
+	}
+}
+
 int vd_firewall_install(struct vd_firewall *fw, const struct vd_firewall_config *cfg, char *err,
 			size_t errlen)
 {
 	char undo[VD_ERRBUF_SIZE];
 
+	if (!fw->installed)
+		stale_remove(cfg);
 	for (size_t i = 0; i < 2; i++) {
 		if (restore(&tools[i], cfg, false, err, errlen) == 0)
 			continue;

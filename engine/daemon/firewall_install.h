@@ -6,8 +6,11 @@
  * Installing declares verdictd's chains (which flushes a set a killed
  * daemon left behind) and inserts the jump to each at position 1 of its
  * built-in chain only when `iptables -C` does not find it there already: a
- * stale set is replaced, never doubled. Removing deletes exactly those
- * jumps and chains. Nothing else in any table is touched.
+ * stale set is replaced, never doubled. The first install also removes the
+ * VERDICTD-<HOOK> chains (and their jumps) of hooks not in --hooks that a
+ * daemon killed while running with other hooks left. Removing deletes
+ * exactly the jumps and chains of the installed set. Nothing else in any
+ * table is touched.
  *
  * Main thread only; each call blocks while the tools run.
  */

@@ -3,7 +3,9 @@
 # --firewall the daemon installs them, a reload that changes first_packets
 # changes them (and what the kernel queues), SIGTERM leaves iptables-save and
 # ip6tables-save exactly as they were; after a SIGKILL traffic still flows
-# (queue-bypass) and the next start replaces the stale set (one jump, not two);
+# (queue-bypass) and the next start replaces the stale set (one jump, not two)
+# and removes the chain of a hook it no longer uses (--hooks input,output, then
+# input);
 # a repeat verdict's packet is queued once, not in a loop.
 source "$(dirname "$0")/lib.sh"
 command -v iptables-restore >/dev/null || skip "iptables-restore is not installed"
@@ -71,20 +73,23 @@ expect_eq "packets verdictd saw" "$(final_stat fw 0 packets)" 14
 expect_unchanged "after SIGTERM"
 
 # 4. SIGKILL: the rules stay, traffic flows past the unbound queue.
-start_verdictd killed --queue 0 --control none --firewall auto
+start_verdictd killed --queue 0 --control none --firewall auto --hooks input,output
 grep -q -- '--firewall auto: iptables' "$WORK/killed.err" || fail "auto did not say why: $(cat "$WORK/killed.err")"
 kill -KILL "$VD_PID"
 wait "$VD_PID" 2>/dev/null || true
 expect_eq "stale jumps" "$(jumps iptables)" 1
+saved ip6tables | grep -q -- '^-A OUTPUT -j VERDICTD-OUTPUT$' || fail "no output hook: $(saved ip6tables)"
 for dst in 127.0.0.1 ::1; do
 	line=$(udpgen --dst $dst --port 7201 --count 200 --inflight 16)
 	expect_eq "$dst packets delivered with no verdictd bound ($line)" "$(kv received "$line")" 200
 done
 
-# 5. The next start replaces the stale set: still one jump per family.
+# 5. The next start replaces the stale set: still one jump per family, and
+# the output hook's chain (not in --hooks now) is gone with its jump.
 start_verdictd again --queue 0 --control none --firewall iptables
 for tool in iptables ip6tables; do
 	expect_eq "$tool jumps after a restart over a stale set" "$(jumps $tool)" 1
+	saved $tool | grep -q VERDICTD-OUTPUT && fail "$tool: stale VERDICTD-OUTPUT: $(saved $tool)"
 done
 line=$(udpgen --dst 127.0.0.1 --port 7202 --count 30 --inflight 8)
 expect_eq "packets delivered after the restart ($line)" "$(kv received "$line")" 30
