@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <verdict/kernel_mark.h>
 #include <verdict/libverdict.h>
 #include <verdict/rules.h>
 
@@ -304,8 +305,12 @@ static int check_offload(const struct vd_cli_options *o, char *errbuf)
 static int check_only(const struct vd_cli_options *o)
 {
 	char errbuf[VD_ERRBUF_SIZE];
+	/* --check returns before vd_cli_firewall_finish: --firewall's default
+	 * field is set here, so that the summary knows the kernel rules run
+	 * (--firewall, or --bypass-mark for a loaded --print-firewall set). */
 	struct vd_rules_config cfg = { .path = o->check, .plugin_path = o->plugin_path,
-				       .kernel_mark_mask = o->kernel_mark_mask };
+				       .kernel_mark_mask = o->kernel_mark_mask ? o->kernel_mark_mask
+						 : o->firewall ? VD_KMARK_DEFAULT_MASK : 0 };
 
 	if (vd_rules_check_config(&cfg, stdout, errbuf) < 0 || check_offload(o, errbuf) < 0) {
 		fprintf(stderr, "verdictd: %s\n", errbuf);

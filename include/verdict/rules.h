@@ -177,7 +177,10 @@ int vd_rules_check(const char *path, const char *plugin_path, FILE *out, char *e
 
 /* vd_rules_check with the settings of cfg that loading depends on (path,
  * plugin_path, the Lua limits, kernel_mark_mask); the worker counts are
- * ignored. Passes the caller's struct size (verdict/abi.h). */
+ * ignored. A kernel_mark_mask other than 0 says the caller runs verdictd's
+ * generated kernel rules with that field: the summary then does not warn
+ * that the file's reject and bypass rules need them. Passes the caller's
+ * struct size (verdict/abi.h). */
 int vd_rules_check_sized(const struct vd_rules_config *cfg, size_t cfg_size, FILE *out,
 			 char *errbuf);
 #define vd_rules_check_config(cfg, out, errbuf)                                       \

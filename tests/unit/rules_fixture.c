@@ -61,7 +61,7 @@ char *vt_rules_summary(const char *text)
 		fail_msg("refused: %s\n%s", err, text);
 	out = open_memstream(&summary, &len);
 	assert_non_null(out);
-	vd_ruleset_summary(rs, out);
+	vd_ruleset_summary(rs, false, out);
 	fclose(out);
 	vd_ruleset_free(rs);
 	return summary;

@@ -580,7 +580,8 @@ VD_EXPORT int vd_rules_check_sized(const struct vd_rules_config *config, size_t 
 	 * initialise, so what would fail at start-up fails here. */
 	if (!rs)
 		return -1;
-	vd_ruleset_summary(rs, out);
+	/* A caller that names the field runs the rules that use it. */
+	vd_ruleset_summary(rs, cfg.kernel_mark_mask != 0, out);
 	vd_ruleset_free(rs);
 	return 0;
 }

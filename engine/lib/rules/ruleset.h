@@ -75,8 +75,10 @@ struct vd_verdict vd_ruleset_eval_shaped(const struct vd_ruleset *rs, unsigned w
 					 const struct vd_packet *pkt, struct vd_packet_edit *edit,
 					 int *rule, bool *hook_failed, enum vd_shape_outcome *shaped);
 
-/* Writes a human summary of the compiled table (for --check). */
-void vd_ruleset_summary(const struct vd_ruleset *rs, FILE *out);
+/* Writes a human summary of the compiled table (for --check). kernel_rules:
+ * the caller runs verdictd's generated kernel rules, which carry out reject
+ * and bypass (no warning that they need them). */
+void vd_ruleset_summary(const struct vd_ruleset *rs, bool kernel_rules, FILE *out);
 
 /* Runs plugin fini, closes Lua states, frees. NULL is a no-op. */
 void vd_ruleset_free(struct vd_ruleset *rs);

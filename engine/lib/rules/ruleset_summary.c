@@ -145,7 +145,7 @@ static void summary_entries(const struct vd_ruleset *rs, FILE *out)
 	}
 }
 
-void vd_ruleset_summary(const struct vd_ruleset *rs, FILE *out)
+void vd_ruleset_summary(const struct vd_ruleset *rs, bool kernel_rules, FILE *out)
 {
 	const struct vd_rule_file *f = &rs->file;
 	size_t nplugin = 0, intervals = 0, classes = 0;
@@ -167,7 +167,7 @@ void vd_ruleset_summary(const struct vd_ruleset *rs, FILE *out)
 			"queued (needs the generated kernel rules: --firewall or --print-firewall)\n",
 			f->first_packets, f->first_packets);
 	summary_entries(rs, out);
-	if (f->kernel_verdicts)
+	if (f->kernel_verdicts && !kernel_rules)
 		fputs("warning: reject and bypass need verdictd's kernel rules (--firewall, or the "
 		      "--print-firewall output loaded and --bypass-mark given): without them a reject "
 		      "is sent as drop and bypass decides only the one packet\n", out);

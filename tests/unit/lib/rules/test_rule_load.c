@@ -137,7 +137,7 @@ static void test_valid_file_summary(void **state)
 	assert_int_equal(rs->file.nrules, 4);
 	assert_int_equal(rs->file.default_verdict.kind, VD_VERDICT_DROP);
 	assert_string_equal(rs->file.rules[3].name, "rule4");
-	vd_ruleset_summary(rs, out);
+	vd_ruleset_summary(rs, false, out);
 	fclose(out);
 	assert_non_null(strstr(text, "4 rules (1 lua, 0 plugin), default drop"));
 	assert_non_null(strstr(text, "src=198.18.0.0/15,2001:db8::/32"));
