@@ -72,6 +72,17 @@ const char *vd_firewall_own_chain(unsigned hook)
 	return NULL;
 }
 
+void vd_firewall_backend_parse(const char *version, char *out, size_t len)
+{
+	const char *open = version ? strrchr(version, '(') : NULL;
+	size_t n = open ? strspn(open + 1, "abcdefghijklmnopqrstuvwxyz_") : 0;
+
+	if (!n || open[1 + n] != ')' || n >= len)
+		snprintf(out, len, "unknown");
+	else
+		snprintf(out, len, "%.*s", (int)n, open + 1);
+}
+
 int vd_firewall_queues_set(struct vd_firewall_config *cfg, const unsigned *queues, size_t n)
 {
 	unsigned lo = 65535, hi = 0;

@@ -62,6 +62,13 @@ const char *vd_firewall_own_chain(unsigned hook);
  * tcp-reset needs; without it RESET answers with port unreachable. */
 const char *vd_firewall_reject_with(unsigned code, int family, bool tcp);
 
+/* The backend a `TOOL -V` line names into out (len bytes): "nf_tables" for
+ * "iptables v1.8.9 (nf_tables)", "legacy" for "... (legacy)"; "unknown"
+ * when the line has no parenthesised word. The same tool name writes either
+ * to nf_tables or to the older xtables (update-alternatives picks), and the
+ * two sets of tables are separate: error lines say which one was used. */
+void vd_firewall_backend_parse(const char *version, char *out, size_t len);
+
 /* Queue numbers (the order given) as a contiguous range: fills
  * cfg->queue_first and cfg->nqueues. -1 when they are not contiguous: one
  * NFQUEUE rule can only spread over a range. */

@@ -15,19 +15,40 @@
  * (the legacy backend has one; the nf_tables one ignores it). */
 struct family_tools {
 	int family;
+	char *version[3]; /* "-V": the backend */
 	char *check[7];   /* "-C CHAIN -j OWN", filled per hook */
 	char *list[5];    /* "-S OWN", filled per hook: fails when there is no OWN */
 	char *restore[4];
 };
 
 static const struct family_tools tools[2] = {
-	{ AF_INET, { "iptables", "-w", "-C", NULL, "-j", NULL, NULL },
+	{ AF_INET, { "iptables", "-V", NULL },
+	  { "iptables", "-w", "-C", NULL, "-j", NULL, NULL },
 	  { "iptables", "-w", "-S", NULL, NULL },
 	  { "iptables-restore", "-w", "--noflush", NULL } },
-	{ AF_INET6, { "ip6tables", "-w", "-C", NULL, "-j", NULL, NULL },
+	{ AF_INET6, { "ip6tables", "-V", NULL },
+	  { "ip6tables", "-w", "-C", NULL, "-j", NULL, NULL },
 	  { "ip6tables", "-w", "-S", NULL, NULL },
 	  { "ip6tables-restore", "-w", "--noflush", NULL } },
 };
+
+/* Each family's backend, asked once (main thread only). */
+static char backends[2][16];
+
+const char *vd_firewall_backend(int family)
+{
+	size_t i = family == AF_INET6;
+	char *out = NULL, err[128];
+
+	if (backends[i][0])
+		return backends[i];
+	if (vd_spawn_read(tools[i].version, &out, err, sizeof(err)) != 0)
+		snprintf(backends[i], sizeof(backends[i]), "unknown");
+	else
+		vd_firewall_backend_parse(out, backends[i], sizeof(backends[i]));
+	free(out);
+	return backends[i];
+}
 
 /* A rule set that tells nft -c whether this kernel can queue from nft. */
 static const char nft_probe[] = "table inet verdictd_probe {\n"
@@ -114,10 +135,11 @@ static int restore(const struct family_tools *t, const struct vd_firewall_config
 	if (rc == 0)
 		return 0;
 	if (rc > 0)
-		snprintf(err, errlen, "%s --noflush exited with %d: %s", t->restore[0], rc,
-			 out[0] ? out : "(no message)");
+		snprintf(err, errlen, "%s (%s) --noflush exited with %d: %s", t->restore[0],
+			 vd_firewall_backend(t->family), rc, out[0] ? out : "(no message)");
 	else
-		snprintf(err, errlen, "%s", out);
+		snprintf(err, errlen, "%s (%s): %s", t->restore[0], vd_firewall_backend(t->family),
+			 out);
 	return -1;
 }
 

@@ -42,6 +42,12 @@ struct vd_firewall {
  * why, once. */
 int vd_firewall_flavour_resolve(enum vd_firewall_flavour asked, char *err, size_t errlen);
 
+/* The backend family's tool writes to, "nf_tables" or "legacy" (or
+ * "unknown"), from its -V line, asked at the first call (firewall.h's
+ * vd_firewall_backend_parse). The error lines of install and remove name
+ * it beside the tool. */
+const char *vd_firewall_backend(int family);
+
 /* Installs cfg, or replaces what fw holds by it. 0; or -1 with err naming
  * the tool and its complaint, fw unchanged: the rules in the kernel are the
  * ones before the call (a family that took the new set gets the old one

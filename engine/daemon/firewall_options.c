@@ -100,11 +100,13 @@ int vd_firewall_apply(struct vd_firewall *fw, const struct vd_cli_options *o,
 	if (rc < 0)
 		return -1;
 	if (cfg.first_packets)
-		vd_log(VD_LOG_INFO, "kernel rules %s (iptables, ip6tables): the first %u packets of "
-		       "each connection are queued", replacing ? "replaced" : "installed",
+		vd_log(VD_LOG_INFO, "kernel rules %s (iptables %s, ip6tables %s): the first %u "
+		       "packets of each connection are queued", replacing ? "replaced" : "installed",
+		       vd_firewall_backend(AF_INET), vd_firewall_backend(AF_INET6),
 		       cfg.first_packets);
 	else
-		vd_log(VD_LOG_INFO, "kernel rules %s (iptables, ip6tables): every packet is queued",
-		       replacing ? "replaced" : "installed");
+		vd_log(VD_LOG_INFO, "kernel rules %s (iptables %s, ip6tables %s): every packet is "
+		       "queued", replacing ? "replaced" : "installed", vd_firewall_backend(AF_INET),
+		       vd_firewall_backend(AF_INET6));
 	return 0;
 }

@@ -189,6 +189,30 @@ static void test_queue_ranges(void **state)
 	assert_int_equal(vd_firewall_queues_set(&cfg, gap, 0), -1);
 }
 
+/* The backend of `iptables -V` (and ip6tables -V): the last parenthesised
+ * word, "unknown" for anything else. */
+static void test_backend_parse(void **state)
+{
+	static const struct { const char *line, *want; } cases[] = {
+		{ "iptables v1.8.9 (nf_tables)\n", "nf_tables" },
+		{ "ip6tables v1.8.9 (legacy)\n", "legacy" },
+		{ "iptables v1.4.21\n", "unknown" },
+		{ "iptables v1.8.9 ()\n", "unknown" },
+		{ "iptables v1.8.9 (nf tables)\n", "unknown" },
+		{ "iptables v1.8.9 (averyveryverylongbackendname)\n", "unknown" },
+		{ "", "unknown" },
+		{ NULL, "unknown" },
+	};
+	char out[16];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		vd_firewall_backend_parse(cases[i].line, out, sizeof(out));
+		if (strcmp(out, cases[i].want) != 0)
+			fail_msg("case %zu: want %s, got %s", i, cases[i].want, out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_removal),
 		cmocka_unit_test(test_hooks_parse),
 		cmocka_unit_test(test_queue_ranges),
+		cmocka_unit_test(test_backend_parse),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
