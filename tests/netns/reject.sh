@@ -21,9 +21,11 @@ done
 expect_eq "TCP connect before verdictd" "$(ns python3 "$PEER" connect 127.0.0.1 7400)" connected
 
 RULES=$WORK/rules.lua
+# match_queue keeps the table in verdictd (the kernel cannot offload it): this
+# is verdictd's reject, through its repeat and mark (offload.sh has the kernel's).
 cat >"$RULES" <<'LUA'
 return { default = "accept", rules = {
-  { name = "rst", proto = "tcp", dport = 7400, tcp_flags = "syn,!ack",
+  { name = "rst", proto = "tcp", dport = 7400, tcp_flags = "syn,!ack", match_queue = 0,
     verdict = "reject", reject_with = "tcp-reset" },
   { name = "unreach", proto = "udp", dport = 7400, verdict = "reject" },
 } }
