@@ -54,6 +54,9 @@ struct vd_cli_options {
 	int pcap_raw;              /* --log-pcap-linktype raw */
 	const char *replay;        /* --replay FILE */
 	const char *write_pcap;    /* --write-pcap PATH (with --replay) */
+	const char *user;          /* --user NAME|UID: drop to it once set up */
+	const char *group;         /* --group NAME|GID (with --user) */
+	int no_seccomp;            /* --no-seccomp */
 };
 
 enum vd_cli_action {
