@@ -158,6 +158,16 @@ static int verify(const struct vd_privilege_target *t, char *err, size_t errlen)
 	return 0;
 }
 
+/* A uid change or file capabilities clear "dumpable"; LeakSanitizer's exit
+ * check then cannot ptrace the process's own threads. Sanitizer builds only:
+ * elsewhere a process with CAP_NET_ADMIN stays out of reach of its user's
+ * other processes. */
+static void sanitizer_dumpable(void)
+{
+	if (VD_SANITIZER)
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+}
+
 int vd_privilege_drop(const struct vd_privilege_target *t, char *err, size_t errlen)
 {
 	const char *step;
@@ -187,11 +197,7 @@ int vd_privilege_drop(const struct vd_privilege_target *t, char *err, size_t err
 	step = "setting no_new_privs";
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		goto fail;
-#if VD_SANITIZER
-	/* A uid change clears "dumpable"; LeakSanitizer's exit check then
-	 * cannot ptrace the process's own threads. Sanitizer builds only. */
-	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-#endif
+	sanitizer_dumpable();
 	return verify(t, err, errlen);
 fail:
 	snprintf(err, errlen, "--user %s: %s: %s", t->name, step, strerror(errno));
@@ -211,5 +217,6 @@ int vd_privilege_trim(char *err, size_t errlen)
 		snprintf(err, errlen, "keeping CAP_NET_ADMIN alone: %s", strerror(errno));
 		return -1;
 	}
+	sanitizer_dumpable();
 	return 0;
 }

@@ -5,7 +5,9 @@
 # ambient sets, no_new_privs and a seccomp filter. Still: exact verdicts,
 # `verdictctl stats` and `reload` (a changed rules file is loaded by the
 # user), SIGHUP reopening a rotated --log-json file, created by the user.
-# Without --user, root is warned once that it keeps everything.
+# Without --user, root is warned once that it keeps everything. A copy of the
+# binary with `setcap cap_net_admin+ep`, started as the user, serves with
+# CAP_NET_ADMIN alone.
 source "$(dirname "$0")/lib.sh"
 : "${VERDICTCTL:?}"
 
@@ -24,6 +26,7 @@ cleanup_user() {
 }
 trap cleanup_user EXIT
 RUN_UID=$(id -u "$RUN_USER")
+RUN_GID=$(id -g "$RUN_USER")
 
 # What the user must reach: the rules file (read), the outputs' directory
 # (write: SIGHUP creates the file anew after a rotation).
@@ -124,4 +127,26 @@ PID=$VD_PID
 expect_eq "root warnings" "$(grep -c 'running as root with every capability' "$WORK/root.err")" 1
 expect_eq "root's Seccomp" "$(field "/proc/$PID/status" Seccomp)" 2
 stop_verdictd "$PID" root
-pass "--user $RUN_USER: every thread with CAP_NET_ADMIN alone, no_new_privs, seccomp; verdicts, stats, reload and SIGHUP reopen work"
+# Unprivileged start: the binary with cap_net_admin+ep, run as the user.
+if command -v setcap >/dev/null && command -v setpriv >/dev/null; then
+	cp "$VERDICTD" "$WORK/verdictd-cap"
+	chmod 0755 "$WORK/verdictd-cap"
+	setcap cap_net_admin+ep "$WORK/verdictd-cap"
+	VERDICTD=setpriv start_verdictd cap --reuid="$RUN_UID" --regid="$RUN_GID" --clear-groups \
+		"$WORK/verdictd-cap" --queue 0 --control none
+	PID=$VD_PID
+	for f in "/proc/$PID/status" /proc/"$PID"/task/*/status; do
+		for uid in $(field "$f" Uid); do expect_eq "setcap: $f Uid" "$uid" "$RUN_UID"; done
+		expect_eq "setcap: $f CapEff" "$(field "$f" CapEff)" 0000000000001000
+		expect_eq "setcap: $f CapPrm" "$(field "$f" CapPrm)" 0000000000001000
+		expect_eq "setcap: $f NoNewPrivs" "$(field "$f" NoNewPrivs)" 1
+		expect_eq "setcap: $f Seccomp" "$(field "$f" Seccomp)" 2
+	done
+	line=$(udpgen --dst 127.0.0.1 --port 6000 --count 30 --inflight 16)
+	expect_eq "setcap: accepted ($line)" "$(kv received "$line")" 30
+	stop_verdictd "$PID" cap
+	expect_eq "setcap: final packets" "$(final_stat cap 0 packets)" 30
+else
+	echo "setcap or setpriv missing: the unprivileged start is not checked"
+fi
+pass "--user $RUN_USER: every thread with CAP_NET_ADMIN alone, no_new_privs, seccomp; verdicts, stats, reload and SIGHUP reopen work; setcap start as $RUN_USER serves"
