@@ -181,7 +181,7 @@ int vd_privilege_drop(const struct vd_privilege_target *t, char *err, size_t err
 	if (bounding_clear() < 0)
 		goto fail;
 	/* libcap's calls keep the permitted set across the uid change
-	 * (PR_SET_KEEPCAPS) and act on this thread alone: the only one. */
+	 * (PR_SET_KEEPCAPS). */
 	step = "setting the groups";
 	if (cap_setgroups(t->gid, t->ngroups, t->groups) < 0)
 		goto fail;

@@ -20,7 +20,7 @@ static const char *const allowed[] = {
 	/* packets and the control socket (socket() itself: see below) */
 	"recvmsg", "recvmmsg", "recvfrom", "sendmsg", "sendmmsg", "sendto", "accept",
 	"accept4", "getsockopt", "setsockopt", "getsockname", "getpeername", "bind",
-	"shutdown",
+	"connect", "shutdown",
 	/* the main loop, its timers, signals and the reload's eventfd */
 	"poll", "ppoll", "select", "pselect6", "epoll_create1", "epoll_ctl", "epoll_wait",
 	"epoll_pwait", "epoll_pwait2", "eventfd2", "signalfd4", "timerfd_create",
@@ -39,7 +39,7 @@ static const char *const allowed[] = {
 	"stat", "fstat", "lstat", "newfstatat", "statx", "fstatfs", "statfs", "access",
 	"faccessat", "faccessat2", "readlink", "readlinkat", "getdents64", "getcwd",
 	"rename", "renameat", "renameat2", "unlink", "unlinkat", "fsync", "fdatasync",
-	"ftruncate", "fadvise64", "brk", "mmap", "munmap", "mprotect", "mremap", "madvise",
+	"ftruncate", "fadvise64", "fchmod", "fchmodat", "brk", "mmap", "munmap", "mprotect", "mremap", "madvise",
 	"getrandom", "uname", "sysinfo",
 	/* spawning iptables-restore: fork, exec, pipes, wait; what it makes itself */
 	"vfork", "fork", "execve", "pipe", "pipe2", "wait4", "waitid", "kill", "prctl",

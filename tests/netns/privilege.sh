@@ -81,13 +81,7 @@ done
 # The main thread and the queue's worker at least.
 [ "$threads" -ge 2 ] || fail "only $threads thread(s) in /proc/$PID/task"
 
-# ctl WANT_STATUS ARGS...: verdictctl as root; output in OUT.
-ctl() {
-	local want=$1 status=0
-	shift
-	OUT=$(ns "$VERDICTCTL" --socket "$SOCK" "$@" 2>&1) || status=$?
-	expect_eq "exit status of verdictctl $* ($OUT)" "$status" "$want"
-}
+ctl() { verdictctl_expect "$1" "$SOCK" "${@:2}"; }
 
 line=$(udpgen --dst 127.0.0.1 --port 6000 --count 100 --inflight 16)
 expect_eq "accepted on 6000 ($line)" "$(kv received "$line")" 100

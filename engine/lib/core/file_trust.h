@@ -18,8 +18,9 @@
 #include <stddef.h>
 
 /* what ("rules file", "plugin") starts the message. Returns 0 when the file
- * may be loaded (always, for a process without root or CAP_NET_ADMIN); -1 with errno
- * EPERM (or stat's errno) and one line in err naming the offending path. */
+ * may be loaded (always, for a process without root or CAP_NET_ADMIN); -1
+ * with errno EPERM (or stat's errno) and one line in err naming the
+ * offending path. */
 int vd_file_trust_check(const char *path, const char *what, char *err, size_t errlen);
 
 #endif
