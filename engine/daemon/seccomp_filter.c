@@ -37,7 +37,7 @@ static const char *const allowed[] = {
 	"read", "readv", "pread64", "write", "writev", "pwrite64", "lseek", "close",
 	"close_range", "dup", "dup2", "dup3", "fcntl", "ioctl", "openat", "open", "creat",
 	"stat", "fstat", "lstat", "newfstatat", "statx", "fstatfs", "statfs", "access",
-	"faccessat", "faccessat2", "readlink", "readlinkat", "getdents64", "getcwd",
+	"faccessat", "faccessat2", "readlink", "readlinkat", "getdents", "getdents64", "getcwd",
 	"rename", "renameat", "renameat2", "unlink", "unlinkat", "fsync", "fdatasync",
 	"ftruncate", "fadvise64", "fchmod", "fchmodat", "brk", "mmap", "munmap", "mprotect", "mremap", "madvise",
 	"getrandom", "uname", "sysinfo",
