@@ -213,7 +213,8 @@ int vd_privilege_trim(char *err, size_t errlen)
 	}
 	/* An unprivileged start (setcap cap_net_admin+ep): the bounding set
 	 * needs CAP_SETPCAP to shrink, which this process does not have. */
-	if (keep_net_admin() < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+	if (keep_net_admin() < 0 || cap_reset_ambient() < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		snprintf(err, errlen, "keeping CAP_NET_ADMIN alone: %s", strerror(errno));
 		return -1;
 	}

@@ -45,8 +45,9 @@ int vd_privilege_target_resolve(const char *user, const char *group,
 int vd_privilege_drop(const struct vd_privilege_target *t, char *err, size_t errlen);
 
 /* Without --user: trims what an unprivileged start (setcap cap_net_admin+ep)
- * holds to the same CAP_NET_ADMIN in permitted, effective and inheritable,
- * sets no_new_privs, and warns once when the process runs as root with its
+ * (or systemd's User= with AmbientCapabilities=) holds to the same
+ * CAP_NET_ADMIN in permitted, effective and inheritable, an empty ambient
+ * set, sets no_new_privs, and warns once when the process runs as root with its
  * full capabilities. Never fails: returns -1 with err filled when the trim
  * did not apply (the caller logs it). */
 int vd_privilege_trim(char *err, size_t errlen);
