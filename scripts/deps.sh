@@ -7,10 +7,11 @@ set -euo pipefail
 PACKAGES=(
 	build-essential cmake pkg-config
 	libnetfilter-queue-dev libmnl-dev liburcu-dev liblua5.4-dev libcap-dev libcmocka-dev
-	libnetfilter-log-dev libpcap-dev libseccomp-dev
+	libnetfilter-log-dev libpcap-dev libsystemd-dev libseccomp-dev
 	clang-14 libclang-rt-14-dev
 	iptables nftables iproute2 procps libcap2-bin tcpdump tcpreplay gnuplot-nox ulogd2 ulogd2-json
-	python3 util-linux
+	iperf3
+	python3 util-linux scdoc
 )
 
 missing=()

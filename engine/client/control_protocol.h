@@ -3,10 +3,12 @@
  * on: where the socket lives and what a request looks like. Shared by the
  * daemon (daemon/control.c serves it) and the client (client/control_client.c).
  *
- * A client connects, writes one command line ("reload", "stats", "ping"),
- * and reads the answer until the daemon closes the connection. The answer's
- * first line starts with "ok" or "error:", except for "stats", whose answer
- * is the stats lines themselves (or one "error:" line).
+ * A client connects, writes one command line ("reload", "stats",
+ * "stats-json", "metrics", "ping"), and reads the answer until the daemon
+ * closes the connection. The answer's first line starts with "ok" or
+ * "error:", except for the stats commands, whose answer is the stats
+ * themselves (text lines, one JSON object, Prometheus text) or one "error:"
+ * line.
  */
 #ifndef VD_CONTROL_PROTOCOL_H
 #define VD_CONTROL_PROTOCOL_H

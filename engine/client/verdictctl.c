@@ -1,11 +1,12 @@
 /*
  * verdictctl.c - talk to a running verdictd over its control socket.
  *
- *   verdictctl [--socket PATH] [--timeout SECONDS] reload|stats|ping
+ *   verdictctl [--socket PATH] [--timeout SECONDS] reload|stats [--json]|metrics|ping
  *
  * Exit status: 0 when verdictd answered and the answer does not start with
- * "error:" ("ok: ..." for reload and ping, the stats lines themselves for
- * stats, so that they parse as printed); 1 when it answered "error: ..." (e.g.
+ * "error:" ("ok: ..." for reload and ping, the stats lines, JSON object or
+ * Prometheus text themselves for stats and metrics, so that they parse as
+ * printed); 1 when it answered "error: ..." (e.g.
  * a rules file that does not load: the old rules stay live) or closed the
  * connection without an answer; 2 on bad arguments, when no verdictd
  * listens on the socket, or when it did not answer within the timeout.
@@ -23,10 +24,12 @@
 
 static int usage(FILE *out, int status)
 {
-	fprintf(out, "Usage: verdictctl [--socket PATH] [--timeout SECONDS] reload|stats|ping\n"
-		     "  reload   load the rules file again (SIGHUP does the same)\n"
-		     "  stats    per-queue and per-rule counters\n"
-		     "  ping     check that verdictd answers\n"
+	fprintf(out, "Usage: verdictctl [--socket PATH] [--timeout SECONDS] COMMAND\n"
+		     "  reload        load the rules file again (SIGHUP does the same)\n"
+		     "  stats         per-queue, per-group, per-output and per-rule counters\n"
+		     "  stats --json  the same counters (and the daemon's) as one JSON object\n"
+		     "  metrics       every counter in the Prometheus text exposition format\n"
+		     "  ping          check that verdictd answers\n"
 		     "  --socket PATH      control socket (default %s)\n"
 		     "  --timeout SECONDS  give up when the whole answer has not come by then\n"
 		     "                     (default %g; a reload goes on in verdictd)\n"
@@ -73,11 +76,13 @@ int main(int argc, char **argv)
 {
 	static const struct option longs[] = { { "socket", required_argument, NULL, 's' },
 					       { "timeout", required_argument, NULL, 't' },
+					       { "json", no_argument, NULL, 'j' },
 					       { "help", no_argument, NULL, 'h' },
 					       { NULL, 0, NULL, 0 } };
 	const char *path = VD_CONTROL_DEFAULT_PATH;
 	double timeout = DEFAULT_TIMEOUT_S;
-	int c, status;
+	const char *cmd;
+	int c, status, json = 0;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "s:t:h", longs, NULL)) != -1) {
@@ -90,6 +95,8 @@ int main(int argc, char **argv)
 					optarg, MAX_TIMEOUT_S);
 				return 2;
 			}
+		} else if (c == 'j') {
+			json = 1;
 		} else if (c == 'h') {
 			return usage(stdout, 0);
 		} else {
@@ -98,14 +105,22 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc - 1 || (strcmp(argv[optind], "reload") && strcmp(argv[optind], "stats") &&
-				   strcmp(argv[optind], "ping"))) {
-		fprintf(stderr, "verdictctl: expected one command: reload, stats or ping "
+	cmd = optind == argc - 1 ? argv[optind] : "";
+	if (strcmp(cmd, "reload") && strcmp(cmd, "stats") && strcmp(cmd, "metrics") &&
+	    strcmp(cmd, "ping")) {
+		fprintf(stderr, "verdictctl: expected one command: reload, stats, metrics or ping "
 				"(see verdictctl --help)\n");
 		return 2;
 	}
-	status = vd_control_request(path, argv[optind], (int)(timeout * 1000 + 0.5), stdout);
+	if (json && strcmp(cmd, "stats") != 0) {
+		fprintf(stderr, "verdictctl: --json goes with stats only (see verdictctl --help)\n");
+		return 2;
+	}
+	/* The protocol's commands are one word each. */
+	if (json)
+		cmd = "stats-json";
+	status = vd_control_request(path, cmd, (int)(timeout * 1000 + 0.5), stdout);
 	if (status < 0)
-		return request_failed(path, argv[optind], timeout);
+		return request_failed(path, cmd, timeout);
 	return status;
 }

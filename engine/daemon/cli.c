@@ -8,6 +8,7 @@
 #include <verdict/libverdict.h>
 
 #include "cli.h"
+#include "cli_firewall.h"
 #include "control.h"
 #include "spec.h"
 
@@ -19,7 +20,7 @@ enum {
 	OPT_NFLOG, OPT_NFLOG_COPY, OPT_NFLOG_RANGE, OPT_NFLOG_THRESHOLD, OPT_NFLOG_TIMEOUT,
 	OPT_NFLOG_NLBUFSIZ, OPT_NFLOG_FLAGS, OPT_NFLOG_RCVBUF_MAX, OPT_NETNS, OPT_LOG_JSON,
 	OPT_LOG_PCAP, OPT_LOG_PCAP_LINKTYPE, OPT_REPLAY, OPT_CONTROL_GROUP, OPT_WRITE_PCAP,
-	OPT_USER, OPT_GROUP, OPT_NO_SECCOMP,
+	OPT_METRICS_FILE, OPT_USER, OPT_GROUP, OPT_NO_SECCOMP,
 };
 
 static const struct option long_options[] = {
@@ -37,6 +38,7 @@ static const struct option long_options[] = {
 	{ "no-uid-gid", no_argument, NULL, OPT_NO_UID_GID },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
 	{ "check", required_argument, NULL, OPT_CHECK },
@@ -62,6 +64,7 @@ static const struct option long_options[] = {
 	{ "log-pcap-linktype", required_argument, NULL, OPT_LOG_PCAP_LINKTYPE },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "write-pcap", required_argument, NULL, OPT_WRITE_PCAP },
+	VD_CLI_FIREWALL_LONG_OPTIONS,
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "group", required_argument, NULL, OPT_GROUP },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
@@ -78,6 +81,7 @@ static void print_help(FILE *out)
 	      "       verdictd --replay FILE.pcap --rules FILE [--log-json PATH|-]\n"
 	      "                [--write-pcap OUT.pcap]\n"
 	      "       verdictd --check FILE\n"
+	      "       verdictd --print-firewall[=ip4|ip6] --queue SPEC [--rules FILE] [--hooks LIST]\n"
 	      "Give every packet that netfilter queues (-j NFQUEUE) a verdict; read and write\n"
 	      "out what it logs (-j NFLOG).\n"
 	      "\n"
@@ -111,6 +115,8 @@ static void print_help(FILE *out)
 	      "      --no-uid-gid        do not ask for the owning socket's uid and gid\n"
 	      "      --cpus LIST         pin worker i to the i-th CPU of LIST (e.g. 0-1)\n"
 	      "      --stats-interval S  print a statistics line every S seconds\n"
+	      "      --metrics-file PATH  rewrite PATH atomically with Prometheus metrics every\n"
+	      "                          stats interval (10 s without --stats-interval)\n"
 	      "      --batch N           packets per receive, 1-1024 (default 64)\n"
 	      "      --rcvbuf BYTES      socket receive buffer of queues and groups, K/M/G (8M)\n"
 	      "NFLOG and outputs:\n"
@@ -128,8 +134,10 @@ static void print_help(FILE *out)
 	      "      --replay FILE       run a pcap/pcapng file through --rules, offline\n"
 	      "      --write-pcap PATH   with --replay: write every packet not dropped, as\n"
 	      "                          the rules rewrote it, in order, same link type\n"
-	      "      --netns NAME|PATH   bind queues and groups in that network namespace\n"
-	      "Privileges:\n"
+	      "      --netns NAME|PATH   bind queues and groups in that network namespace\n",
+	      out);
+	fputs(vd_cli_firewall_help, out);
+	fputs("Privileges:\n"
 	      "      --user USER         once set up, run as USER with CAP_NET_ADMIN alone\n"
 	      "      --group GROUP       with --user: run with GROUP alone (default: USER's\n"
 	      "                          groups)\n"
@@ -146,7 +154,8 @@ static void print_help(FILE *out)
 	      "  0  stopped by SIGINT or SIGTERM (--check: the file loads; --replay: done)\n"
 	      "  1  a failure at run time: a queue or group that cannot be bound (held by\n"
 	      "     another process, no CAP_NET_ADMIN), an output, capture or namespace\n"
-	      "     that cannot be opened, a worker failing\n"
+	      "     that cannot be opened, a worker failing, kernel rules that cannot be\n"
+	      "     installed (--firewall)\n"
 	      "  2  what was given is wrong: a bad option or value, a rules file that is\n"
 	      "     missing or does not load (also with --check and --replay), a --control\n"
 	      "     path that is not a socket, an unknown --control-group, --user or\n"
@@ -462,6 +471,9 @@ static enum vd_cli_action parse_option(int opt, const char *arg, struct vd_cli_o
 	case OPT_WRITE_PCAP:
 		o->write_pcap = arg;
 		return VD_CLI_RUN;
+	case OPT_METRICS_FILE:
+		o->metrics_file = arg;
+		return VD_CLI_RUN;
 	case OPT_USER:
 		o->user = arg;
 		return VD_CLI_RUN;
@@ -486,6 +498,8 @@ static enum vd_cli_action parse_option(int opt, const char *arg, struct vd_cli_o
 	case OPT_NFLOG_RCVBUF_MAX:
 	case OPT_LOG_PCAP_LINKTYPE:
 		return parse_nflog_option(opt, arg, o, err);
+	case VD_CLI_OPT_FIREWALL ... VD_CLI_OPT_FIREWALL_END - 1:
+		return vd_cli_firewall_option(opt, arg, o, err);
 	default:
 		return parse_number_option(opt, arg, o, err);
 	}
@@ -535,8 +549,10 @@ enum vd_cli_action vd_cli_parse(int argc, char **argv, struct vd_cli_options *o,
 					   "");
 		return VD_CLI_RUN;
 	}
-	if (o->nqueues == 0 && o->ngroups == 0)
+	if (o->nqueues == 0 && o->ngroups == 0 && !o->print_firewall)
 		return usage_error(err, "--queue or --nflog is required%s%s", "", "");
+	if (vd_cli_firewall_finish(o, err) != VD_CLI_RUN)
+		return VD_CLI_EXIT_USAGE;
 	if (!o->control_set && o->rules)
 		o->control = VD_CONTROL_DEFAULT_PATH;
 	if (o->control_group && !o->control)

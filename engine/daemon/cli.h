@@ -5,6 +5,7 @@
 #ifndef VD_CLI_H
 #define VD_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@ struct vd_cli_options {
 	unsigned batch;        /* 0: the library's default */
 	unsigned rcvbuf;       /* 0: the library's default */
 	double stats_interval; /* seconds; 0: no periodic line */
+	const char *metrics_file; /* --metrics-file PATH, rewritten every stats interval */
 	const char *rules;     /* --rules FILE, or NULL: every packet gets default_verdict */
 	const char *check;     /* --check FILE: validate, summarise, exit */
 	const char *control;   /* control socket path; NULL: none */
@@ -54,10 +56,22 @@ struct vd_cli_options {
 	int pcap_raw;              /* --log-pcap-linktype raw */
 	const char *replay;        /* --replay FILE */
 	const char *write_pcap;    /* --write-pcap PATH (with --replay) */
+	/* Generated kernel rules (cli_firewall.c) */
+	int firewall;              /* --firewall: enum vd_firewall_flavour; 0: none */
+	unsigned print_firewall;   /* --print-firewall: VD_CLI_PRINT_* bits; 0: run */
+	unsigned hooks;            /* --hooks: enum vd_firewall_hook bits (input) */
+	unsigned first_packets;    /* --first-packets N; 0: the rules file's */
+	/* --bypass-mark, else VD_KMARK_DEFAULT_MASK with --firewall or
+	 * --print-firewall; 0: no generated rules, so no mark codes */
+	uint32_t kernel_mark_mask;
+	bool kernel_mark_mask_explicit; /* --bypass-mark was given */
 	const char *user;          /* --user NAME|UID: drop to it once set up */
 	const char *group;         /* --group NAME|GID (with --user) */
 	int no_seccomp;            /* --no-seccomp */
 };
+
+#define VD_CLI_PRINT_IP4 1u
+#define VD_CLI_PRINT_IP6 2u
 
 enum vd_cli_action {
 	VD_CLI_RUN,        /* options are complete: run */

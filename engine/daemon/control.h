@@ -1,8 +1,9 @@
 /*
  * control.h - verdictd's control socket: a unix stream socket that takes one
- * line ("reload", "stats", "ping") per connection and answers with text
- * that starts with "error:" on failure; otherwise "ok: ..." (reload, ping)
- * or the stats lines themselves (stats). verdictctl is its client.
+ * line ("reload", "stats", "stats-json", "metrics", "ping") per connection
+ * and answers with text that starts with "error:" on failure; otherwise
+ * "ok: ..." (reload, ping) or the stats themselves (the text lines, the JSON
+ * object, the Prometheus text). verdictctl is its client.
  *
  * Served from the daemon's main loop without ever blocking it: the listening
  * socket and every client are non-blocking and polled together with the

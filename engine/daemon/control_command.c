@@ -8,7 +8,11 @@ static const char *const names[] = {
 	[VD_CONTROL_RELOAD] = "reload",
 	[VD_CONTROL_STATS] = "stats",
 	[VD_CONTROL_PING] = "ping",
+	[VD_CONTROL_STATS_JSON] = "stats-json",
+	[VD_CONTROL_METRICS] = "metrics",
 };
+
+#define COMMAND_LIST "reload, stats, stats-json, metrics or ping"
 
 #define NCOMMANDS (sizeof(names) / sizeof(names[0]))
 
@@ -39,7 +43,7 @@ int vd_control_command_parse(const char *buf, size_t len, enum vd_control_comman
 	if (len > 0 && buf[len - 1] == '\r')
 		len--;
 	if (len == 0) {
-		snprintf(err, errlen, "empty command (reload, stats or ping)");
+		snprintf(err, errlen, "empty command (" COMMAND_LIST ")");
 		return -1;
 	}
 	/* Refuse before comparing: a C-string compare would stop at a NUL
@@ -60,7 +64,7 @@ int vd_control_command_parse(const char *buf, size_t len, enum vd_control_comman
 		}
 	}
 	/* Printable by now: safe to quote, cut to keep the line short. */
-	snprintf(err, errlen, "unknown command \"%.*s%s\" (reload, stats or ping)",
+	snprintf(err, errlen, "unknown command \"%.*s%s\" (" COMMAND_LIST ")",
 		 (int)(len > 40 ? 40 : len), buf, len > 40 ? "..." : "");
 	return -1;
 }

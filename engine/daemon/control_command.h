@@ -13,13 +13,15 @@ enum vd_control_command {
 	VD_CONTROL_RELOAD,
 	VD_CONTROL_STATS,
 	VD_CONTROL_PING,
+	VD_CONTROL_STATS_JSON, /* the stats as one JSON object */
+	VD_CONTROL_METRICS,    /* the stats in the Prometheus text format */
 };
 
 /* Parses one command line: the len bytes at buf, its newline excluded (a
  * final "\r" is allowed, for line-oriented tools). Every byte must be
  * printable ASCII (0x20-0x7e): NUL, control characters and bytes above 0x7e
  * are refused, so "reload\0junk" is an error and never "reload". The command
- * is one of "reload", "stats", "ping", exactly.
+ * is one of "reload", "stats", "ping", "stats-json", "metrics", exactly.
  *
  * Returns 0 with *cmd set, or -1 with one line in err (errlen bytes, no
  * "error:" prefix and no newline) saying what is wrong and where. buf may be
@@ -27,7 +29,7 @@ enum vd_control_command {
 int vd_control_command_parse(const char *buf, size_t len, enum vd_control_command *cmd, char *err,
 			     size_t errlen);
 
-/* "reload", "stats" or "ping". */
+/* "reload", "stats", "ping", "stats-json" or "metrics". */
 const char *vd_control_command_name(enum vd_control_command cmd);
 
 #endif

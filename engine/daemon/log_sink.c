@@ -350,6 +350,21 @@ void vd_log_sink_counts(const struct vd_log_sink *s, uint64_t *written, uint64_t
 	}
 }
 
+size_t vd_log_sink_outputs(const struct vd_log_sink *s, struct vd_log_output_counts *out)
+{
+	size_t n = 0;
+
+	if (s->json_path)
+		out[n++] = (struct vd_log_output_counts){ .output = "json",
+							  .written = atomic_load(&s->written),
+							  .errors = atomic_load(&s->errors) };
+	if (s->pcap)
+		out[n++] = (struct vd_log_output_counts){ .output = "pcap",
+							  .written = vd_pcap_out_written(s->pcap),
+							  .errors = vd_pcap_out_errors(s->pcap) };
+	return n;
+}
+
 void vd_log_sink_close(struct vd_log_sink *s)
 {
 	if (!s)

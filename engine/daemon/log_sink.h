@@ -79,6 +79,18 @@ int vd_log_sink_reopen(struct vd_log_sink *s, char *err, size_t errlen);
 /* Records written and records lost to write errors, both outputs summed. */
 void vd_log_sink_counts(const struct vd_log_sink *s, uint64_t *written, uint64_t *errors);
 
+#define VD_LOG_OUTPUTS 2
+
+/* One output's records: written, and lost to write errors. */
+struct vd_log_output_counts {
+	const char *output; /* "json" or "pcap" */
+	uint64_t written, errors;
+};
+
+/* The counts of each output s has open, --log-json's first, into out
+ * (VD_LOG_OUTPUTS entries). Returns how many it filled. Any thread. */
+size_t vd_log_sink_outputs(const struct vd_log_sink *s, struct vd_log_output_counts *out);
+
 void vd_log_sink_close(struct vd_log_sink *s); /* NULL is a no-op */
 
 #endif

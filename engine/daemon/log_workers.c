@@ -60,21 +60,3 @@ void vd_log_worker_batch(unsigned n, void *user)
 	if (gw->writer)
 		vd_log_writer_flush(gw->writer);
 }
-
-void vd_log_workers_report(FILE *out, const struct vd_engine *e, const char *label)
-{
-	fprintf(out, "nflog%s%s:", label ? " " : "", label ? label : "");
-	for (size_t i = 0; i < vd_engine_ngroups(e); i++) {
-		struct vd_nflog_stats st;
-		uint16_t g = vd_engine_group_stats(e, i, &st);
-
-		fprintf(out, "%s g%u packets=%llu bytes=%llu parse_errors=%llu enobufs=%llu "
-			"seq_gaps=%llu recv_errors=%llu rcvbuf=%llu", i ? ";" : "", g,
-			(unsigned long long)st.packets, (unsigned long long)st.bytes,
-			(unsigned long long)st.parse_errors, (unsigned long long)st.enobufs,
-			(unsigned long long)st.seq_gaps, (unsigned long long)st.recv_errors,
-			(unsigned long long)st.rcvbuf);
-	}
-	fputc('\n', out);
-	fflush(out);
-}

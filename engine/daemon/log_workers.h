@@ -29,7 +29,4 @@ void vd_log_worker_free(struct vd_log_worker *gw);
 void vd_log_worker_packet(const struct vd_packet *pkt, void *user);
 void vd_log_worker_batch(unsigned n, void *user);
 
-/* "nflog[ LABEL]: g5 packets=… enobufs=… seq_gaps=… rcvbuf=…; …" */
-void vd_log_workers_report(FILE *out, const struct vd_engine *e, const char *label);
-
 #endif

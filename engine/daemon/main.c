@@ -18,17 +18,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <verdict/libverdict.h>
 #include <verdict/rules.h>
 
 #include "cli.h"
+#include "firewall_options.h"
 #include "internal.h"
 #include "privilege_drop.h"
 #include "replay.h"
 #include "seccomp_filter.h"
 #include "serve.h"
+#include "service_notify.h"
 #include "stats_report.h"
 
 /* How long the exit waits for a cancelled reload before leaving it behind. */
@@ -224,6 +227,19 @@ static struct vd_engine *engine_from_options(struct daemon *d, const uint16_t *q
 	return vd_engine_create(&cfg, errbuf);
 }
 
+/* Every queue and group is bound and the rules loaded: systemd may start
+ * what comes after verdictd. */
+static void notify_ready(const struct vd_cli_options *o)
+{
+	char status[256];
+
+	snprintf(status, sizeof(status), "serving %zu queue%s and %zu log group%s, %s%s", o->nqueues,
+		 o->nqueues == 1 ? "" : "s", o->ngroups, o->ngroups == 1 ? "" : "s",
+		 o->rules ? "rules " : "default verdict ",
+		 o->rules ? o->rules : vd_verdict_kind_name(o->default_verdict.kind));
+	vd_service_ready(status);
+}
+
 /* Where plugins are looked for after the rules file's directory: the
  * user's --plugin-path; then, for a binary run from its build tree, the
  * build directory and its rules/plugins (so that rules/example.lua's
@@ -315,15 +331,21 @@ static int signals_open(void)
 static bool shutdown_daemon(struct daemon *d, int *status)
 {
 	/* The cancellation runs while the workers stop. */
+	char errbuf[VD_ERRBUF_SIZE];
+
 	if (d->reloader && vd_reloader_running(d->reloader))
 		vd_rules_reload_cancel(d->rules);
+	/* Rules out first: packets stop being queued while workers still
+	 * answer the ones in the queue. */
+	if (vd_firewall_remove(&d->firewall, errbuf, sizeof(errbuf)) < 0) {
+		vd_log(VD_LOG_ERROR, "removing the kernel rules: %s", errbuf);
+		*status = 1;
+	}
 	if (d->engine)
 		vd_engine_stop(d->engine);
 	if (d->engine && vd_engine_wait(d->engine) < 0)
 		*status = 1;
 	vd_daemon_report(d, "final");
-	if (d->rules)
-		vd_rules_report(stdout, d->rules, "final");
 	vd_engine_destroy(d->engine);
 	vd_log_sink_close(d->sink);
 	vd_control_close(d->control);
@@ -406,6 +428,33 @@ static int lock_down(struct daemon *d, const struct vd_privilege_target *t, char
 	return 0;
 }
 
+/* --firewall, once the queues are bound: the generated rules into the
+ * kernel. -1 with errbuf (VD_ERRBUF_SIZE bytes) filled. */
+static int firewall_start(struct daemon *d, char *errbuf)
+{
+	char why[VD_ERRBUF_SIZE - 64];
+
+	if (vd_firewall_flavour_resolve(d->opts->firewall, errbuf, VD_ERRBUF_SIZE) < 0)
+		return -1;
+	if (vd_firewall_apply(&d->firewall, d->opts, d->rules, why, sizeof(why)) < 0) {
+		snprintf(errbuf, VD_ERRBUF_SIZE, "--firewall: cannot install the kernel rules: %s",
+			 why);
+		return -1;
+	}
+	return 0;
+}
+
+/* A rules file's first_packets is carried out by the generated rules only. */
+static void first_packets_warn(const struct daemon *d)
+{
+	unsigned n = d->rules ? vd_rules_first_packets(d->rules) : 0;
+
+	if (n && !d->opts->firewall)
+		vd_log(VD_LOG_WARN, "%s: first_packets = %u is carried out by the generated "
+		       "kernel rules only: give --firewall, or load the --print-firewall output",
+		       d->opts->rules, n);
+}
+
 /* Starts what the options ask for; -1 or -2 (what was given is wrong) with
  * the error printed. */
 static int start(struct daemon *d, const struct vd_privilege_target *t, const uint16_t *queues,
@@ -417,6 +466,9 @@ static int start(struct daemon *d, const struct vd_privilege_target *t, const ui
 
 	if (o->rules && (rc = open_rules(d, queues, groups)) < 0)
 		return rc;
+	if (d->rules) /* the start-up load counts as the last one */
+		d->counters = (struct vd_daemon_counters){ .last_reload_success = 1,
+							   .last_reload_time_seconds = (uint64_t)time(NULL) };
 	rc = -1;
 	if (d->rules && !(d->reloader = vd_reloader_new(d->rules))) {
 		snprintf(errbuf, sizeof(errbuf), "cannot make the reload thread's eventfd: %s",
@@ -436,6 +488,8 @@ static int start(struct daemon *d, const struct vd_privilege_target *t, const ui
 	d->logs = (struct vd_log_workers_context){ .rules = d->rules, .sink = d->sink };
 	d->engine = engine_from_options(d, queues, groups, errbuf);
 	if (!d->engine || lock_down(d, t, errbuf) < 0 || vd_engine_start(d->engine, errbuf) < 0)
+		goto fail;
+	if (o->firewall && firewall_start(d, errbuf) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -506,6 +560,8 @@ int main(int argc, char **argv)
 		return check_only(&opts);
 	if (opts.replay)
 		return vd_replay_run(&opts, stdout);
+	if (opts.print_firewall)
+		return vd_firewall_print(&opts, stdout);
 	if (resolve_control_group(&d) < 0)
 		return 2;
 	if (vd_privilege_target_resolve(opts.user, opts.group, &target, errbuf,
@@ -528,7 +584,10 @@ int main(int argc, char **argv)
 	if (status < 0)
 		return status == -2 ? 2 : 1; /* 2: what was given; 1: the system */
 	describe(&opts);
+	first_packets_warn(&d);
+	notify_ready(&opts);
 	vd_daemon_serve(&d);
+	vd_service_stopping();
 	clean = shutdown_daemon(&d, &status);
 	if (!clean) {
 		/* A reload thread still runs: exit now, without the exit handlers

@@ -13,20 +13,43 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "firewall_options.h"
 #include "internal.h"
+#include "metrics.h"
+#include "metrics_file.h"
 #include "serve.h"
+#include "service_notify.h"
 #include "stats_report.h"
 
 /* Re-check for a failed worker at least this often. */
 #define POLL_INTERVAL_MS 200
 
-/* Queue and group counters, as stats lines ("stats: ...", "nflog: ..."). */
-static void report_engine(FILE *out, const struct vd_engine *e, const char *label)
+/* Every row, read now; -1 on no memory. */
+static int daemon_snapshot(struct daemon *d, struct vd_stats_snapshot *snap)
 {
-	if (e && vd_engine_nqueues(e))
-		vd_stats_report(out, e, label);
-	if (e && vd_engine_ngroups(e))
-		vd_log_workers_report(out, e, label);
+	return vd_stats_snapshot_take(snap, d->engine, d->sink, d->rules, &d->counters);
+}
+
+/* Rewrites --metrics-file. A failure is counted each time and logged once
+ * until a rewrite succeeds again: a full disk must not flood the log. */
+static void metrics_file_update(struct daemon *d)
+{
+	char err[VD_ERRBUF_SIZE];
+	struct vd_stats_snapshot snap;
+	int rc = -1;
+
+	if (daemon_snapshot(d, &snap) == 0)
+		rc = vd_metrics_file_write(d->opts->metrics_file, &snap, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "--metrics-file %s: out of memory", d->opts->metrics_file);
+	vd_stats_snapshot_free(&snap);
+	if (rc == 0 && d->metrics_failing)
+		vd_log(VD_LOG_INFO, "--metrics-file %s: written again", d->opts->metrics_file);
+	else if (rc < 0 && !d->metrics_failing)
+		vd_log(VD_LOG_ERROR, "%s (counted in verdictd_metrics_file_errors_total; logged "
+		       "again only after a rewrite succeeds)", err);
+	d->metrics_failing = rc < 0;
+	d->counters.metrics_file_errors += rc < 0;
 }
 
 /* A reload thread ended: log the outcome, answer the client that asked,
@@ -36,15 +59,28 @@ static void reload_finished(struct daemon *d)
 	char errbuf[VD_ERRBUF_SIZE], answer[VD_ERRBUF_SIZE + 64];
 	unsigned gen;
 
-	if (vd_reloader_finish(d->reloader, errbuf) < 0) {
+	int rc = vd_reloader_finish(d->reloader, errbuf);
+
+	d->counters.last_reload_success = rc == 0;
+	d->counters.last_reload_time_seconds = (uint64_t)time(NULL);
+	if (rc < 0) {
+		d->counters.reload_errors++;
 		vd_log(VD_LOG_ERROR, "reload refused, the old rules stay: %s", errbuf);
 		snprintf(answer, sizeof(answer), "error: %s (the old rules stay)\n", errbuf);
 	} else {
+		d->counters.reloads++;
 		gen = vd_rules_generation(d->rules);
 		vd_log(VD_LOG_INFO, "reloaded %s (generation %u)", d->opts->rules, gen);
 		snprintf(answer, sizeof(answer), "ok: reloaded %s (generation %u)\n",
 			 d->opts->rules, gen);
+		/* The new table may change the generated rules (first_packets). */
+		if (d->firewall.installed &&
+		    vd_firewall_apply(&d->firewall, d->opts, d->rules, errbuf, sizeof(errbuf)) < 0)
+			vd_log(VD_LOG_ERROR, "reload: the kernel rules stay as they were: %s",
+			       errbuf);
 	}
+	/* Ready again either way: a refused reload leaves the old rules serving. */
+	vd_service_ready(answer);
 	if (d->reload_client && d->control)
 		vd_control_answer(d->control, answer);
 	d->reload_client = false;
@@ -52,6 +88,8 @@ static void reload_finished(struct daemon *d)
 		d->reload_again = false;
 		if (vd_reloader_start(d->reloader) < 0)
 			vd_log(VD_LOG_ERROR, "SIGHUP: cannot start a reload: %s", strerror(errno));
+		else
+			vd_service_reloading();
 	}
 }
 
@@ -74,10 +112,29 @@ static int reload_request(struct daemon *d, FILE *reply)
 		return 0;
 	}
 	d->reload_client = true;
+	vd_service_reloading();
 	return VD_CONTROL_DEFERRED;
 }
 
-static void report_outputs(FILE *out, struct vd_log_sink *sink, const char *label);
+/* The stats in the format cmd asks for. The answer is the lines (or the
+ * object) alone, no "ok" before them: it parses as it is. The client tells
+ * success by the absence of "error:". */
+static void stats_request(struct daemon *d, enum vd_control_command cmd, FILE *reply)
+{
+	struct vd_stats_snapshot snap;
+
+	if (daemon_snapshot(d, &snap) < 0) {
+		fprintf(reply, "error: out of memory\n");
+		return;
+	}
+	if (cmd == VD_CONTROL_STATS_JSON)
+		vd_metrics_json(reply, &snap);
+	else if (cmd == VD_CONTROL_METRICS)
+		vd_metrics_prometheus(reply, &snap);
+	else
+		vd_stats_text(reply, &snap, NULL);
+	vd_stats_snapshot_free(&snap);
+}
 
 static int control_handler(enum vd_control_command cmd, FILE *reply, void *data)
 {
@@ -87,12 +144,9 @@ static int control_handler(enum vd_control_command cmd, FILE *reply, void *data)
 	case VD_CONTROL_RELOAD:
 		return reload_request(d, reply);
 	case VD_CONTROL_STATS:
-		/* The lines alone, no "ok" before them: the answer parses as it is.
-		 * The client tells success by the absence of "error:". */
-		report_engine(reply, d->engine, NULL);
-		report_outputs(reply, d->sink, NULL);
-		if (d->rules)
-			vd_rules_report(reply, d->rules, NULL);
+	case VD_CONTROL_STATS_JSON:
+	case VD_CONTROL_METRICS:
+		stats_request(d, cmd, reply);
 		return 0;
 	case VD_CONTROL_PING:
 		fprintf(reply, "ok: verdictd %s\n", VD_VERSION_STRING);
@@ -124,6 +178,8 @@ static void handle_signal(struct daemon *d)
 			vd_log(VD_LOG_INFO, "SIGHUP during a reload: loading again when it ends");
 		} else if (d->rules && vd_reloader_start(d->reloader) < 0) {
 			vd_log(VD_LOG_ERROR, "SIGHUP: cannot start a reload: %s", strerror(errno));
+		} else if (d->rules) {
+			vd_service_reloading();
 		} else if (!d->rules && !d->sink) {
 			vd_log(VD_LOG_INFO, "SIGHUP: nothing to reload (no --rules)");
 		}
@@ -141,29 +197,25 @@ static void handle_signal(struct daemon *d)
 	d->stop = true;
 }
 
-/* The outputs' line: "logs[ LABEL]: written=N errors=M". */
-static void report_outputs(FILE *out, struct vd_log_sink *sink, const char *label)
-{
-	uint64_t written, errors;
-
-	if (!sink)
-		return;
-	vd_log_sink_counts(sink, &written, &errors);
-	fprintf(out, "logs%s%s: written=%llu errors=%llu\n", label ? " " : "", label ? label : "",
-		(unsigned long long)written, (unsigned long long)errors);
-	fflush(out);
-}
-
 void vd_daemon_report(struct daemon *d, const char *label)
 {
-	report_engine(stdout, d->engine, label);
-	report_outputs(stdout, d->sink, label);
+	struct vd_stats_snapshot snap;
+
+	if (daemon_snapshot(d, &snap) < 0)
+		vd_log(VD_LOG_ERROR, "no statistics line: out of memory");
+	else
+		vd_stats_text(stdout, &snap, label);
+	vd_stats_snapshot_free(&snap);
 }
 
 void vd_daemon_serve(struct daemon *d)
 {
 	double interval = d->opts->stats_interval;
 	double next_stats = interval > 0 ? now_s() + interval : INFINITY;
+	/* The metrics file is written at once, so that it is there as soon as
+	 * the daemon serves, then every stats interval (a default without one). */
+	double metrics_interval = interval > 0 ? interval : VD_METRICS_FILE_DEFAULT_INTERVAL_S;
+	double next_metrics = d->opts->metrics_file ? now_s() : INFINITY;
 
 	while (!d->stop && d->engine && vd_engine_running(d->engine)) {
 		/* Signals, the reload thread's end, the control socket's listener
@@ -173,7 +225,8 @@ void vd_daemon_serve(struct daemon *d)
 			{ .fd = d->reloader ? vd_reloader_fd(d->reloader) : -1, .events = POLLIN },
 		};
 		nfds_t nfds = d->control ? 2 + VD_CONTROL_POLLFDS : 2;
-		double wait_ms = fmin(POLL_INTERVAL_MS, fmax(0, (next_stats - now_s()) * 1000));
+		double wait_ms = fmin(POLL_INTERVAL_MS,
+				      fmax(0, (fmin(next_stats, next_metrics) - now_s()) * 1000));
 		int control_ms = d->control ? vd_control_poll_timeout(d->control) : -1;
 
 		if (d->control)
@@ -190,9 +243,11 @@ void vd_daemon_serve(struct daemon *d)
 			vd_control_poll_handle(d->control, fds + 2, control_handler, d);
 		if (now_s() >= next_stats) {
 			vd_daemon_report(d, NULL);
-			if (d->rules)
-				vd_rules_report(stdout, d->rules, NULL);
 			next_stats += interval;
+		}
+		if (now_s() >= next_metrics) {
+			metrics_file_update(d);
+			next_metrics = now_s() + metrics_interval;
 		}
 	}
 	if (!d->stop)

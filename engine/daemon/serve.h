@@ -18,8 +18,10 @@
 
 #include "cli.h"
 #include "control.h"
+#include "firewall_install.h"
 #include "log_sink.h"
 #include "log_workers.h"
+#include "metrics_table.h"
 #include "reloader.h"
 
 struct daemon {
@@ -31,8 +33,11 @@ struct daemon {
 	struct vd_control *control; /* NULL: no control socket */
 	gid_t control_group;      /* --control-group, or (gid_t)-1 */
 	struct vd_reloader *reloader; /* with rules */
+	struct vd_firewall firewall; /* --firewall: the kernel rules installed */
 	bool reload_client;       /* a control client waits for the running reload */
 	bool reload_again;        /* SIGHUP during a reload: load once more after it */
+	struct vd_daemon_counters counters; /* the main thread's own */
+	bool metrics_failing;     /* the last --metrics-file rewrite failed */
 	int sigfd;
 	bool stop;
 };
@@ -41,7 +46,7 @@ struct daemon {
  * SIGINT or SIGTERM (or a dead worker). */
 void vd_daemon_serve(struct daemon *d);
 
-/* Queue, group and output counters as stats lines on stdout. */
+/* Queue, group, output and rule counters as stats lines on stdout. */
 void vd_daemon_report(struct daemon *d, const char *label);
 
 #endif

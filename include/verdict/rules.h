@@ -146,6 +146,12 @@ struct vd_verdict vd_rules_default_verdict(struct vd_rules *r);
  * take, never waits for a load); a reload may change the answer. */
 bool vd_rules_delays(struct vd_rules *r);
 
+/* The current table's `first_packets` (queue only the first N packets of
+ * each connection; 0: the key is absent). The library does not act on it:
+ * the kernel rules that count packets (verdictd --firewall) do. Any thread,
+ * as vd_rules_delays; a reload may change the answer. */
+unsigned vd_rules_first_packets(struct vd_rules *r);
+
 /* Makes the calling thread a reader that may call vd_rules_eval (liburcu
  * QSBR registration); not needed on the engine's workers. A reader reports
  * vd_rules_reader_quiescent when it holds nothing from an evaluation (a

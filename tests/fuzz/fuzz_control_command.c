@@ -1,9 +1,10 @@
 /*
  * fuzz_control_command.c - the control protocol's command parser
  * (engine/daemon/control_command.c) over arbitrary bytes. Invariants: it
- * accepts exactly the three commands (with an optional final "\r"), never
- * a line holding a byte that is not printable ASCII, and an error message
- * is one line of text that ends inside the buffer.
+ * accepts exactly the commands vd_control_command_name spells (with an
+ * optional final "\r"), never a line holding a byte that is not printable
+ * ASCII, and an error message is one line of text that ends inside the
+ * buffer.
  */
 #include <stddef.h>
 #include <stdint.h>

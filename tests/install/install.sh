@@ -7,6 +7,8 @@
 # shared library, the library exports only its public API, the library
 # example judges real packets in a private network namespace, and the
 # installed verdictd loads the plugin and finds its own plugin directory.
+# The man pages and the systemd unit are installed, the pages name every
+# option of the programs' --help and render without warnings.
 #
 # Environment: VD_BUILD_DIR (a built tree), VD_SOURCE_DIR (for README.md and
 # libverdict.map); optional CMAKE, CC, VD_EXAMPLE_CFLAGS (the build's
@@ -79,6 +81,38 @@ for h in "$VD_SOURCE_DIR"/include/verdict/*.h; do
 	cmp -s "$h" "$PREFIX/include/verdict/${h##*/}" ||
 		fail "include/verdict/${h##*/} is not installed as it is in the source tree"
 done
+
+step "installed man pages and systemd unit"
+MANDIR=$PREFIX/share/man
+for page in man8/verdictd.8 man8/verdictctl.8 man5/verdictd-rules.5; do
+	[ -s "$MANDIR/$page" ] || fail "share/man/$page is not installed"
+done
+[ -f "$PREFIX/lib/systemd/system/verdictd.service" ] ||
+	fail "lib/systemd/system/verdictd.service is not installed"
+# The man pages are the complete reference: every option the programs'
+# --help names is there, in bold as an option is.
+documented() { # PAGE PROGRAM: fails naming what PROGRAM --help has and PAGE lacks
+	local opt missing=""
+	for opt in $("$PREFIX/bin/$2" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
+		grep -qF "\\fB$opt\\fR" "$MANDIR/$1" || missing+=" $opt"
+	done
+	[ -z "$missing" ] || fail "$1 lacks options of $2 --help:$missing"
+}
+documented man8/verdictd.8 verdictd
+documented man8/verdictctl.8 verdictctl
+for cmd in reload stats metrics ping; do
+	grep -qF "\\fB$cmd\\fR" "$MANDIR/man8/verdictctl.8" || fail "verdictctl.8 lacks the command $cmd"
+done
+if command -v man >/dev/null && command -v groff >/dev/null; then
+	for page in man8/verdictd.8 man8/verdictctl.8 man5/verdictd-rules.5; do
+		MANWIDTH=80 man --warnings -l "$MANDIR/$page" >"$WORK/page.txt" 2>"$WORK/page.err" ||
+			fail "man -l $page failed: $(head -n 5 "$WORK/page.err")"
+		[ ! -s "$WORK/page.err" ] || fail "man -l $page warns: $(head -n 5 "$WORK/page.err")"
+		grep -q '^NAME' "$WORK/page.txt" || fail "man -l $page rendered no NAME section"
+	done
+else
+	echo "   (man or groff is not installed: the pages are not rendered)"
+fi
 
 step "pkg-config against the installed libverdict.pc"
 PC=$(find "$PREFIX" -path '*/pkgconfig/libverdict.pc' | head -n 1)

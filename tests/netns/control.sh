@@ -130,7 +130,7 @@ expect_eq "lines answering reload\\0junk" "$(wc -l <<<"$OUT")" 1
 OUT=$("${CLIENTS[@]}" send "$SOCK" 'reload\x1b\n')
 grep -q '^error: byte 7 of the command is 0x1b' <<<"$OUT" || fail "reload+ESC answered: $OUT"
 OUT=$("${CLIENTS[@]}" send "$SOCK" 'relaod\n')
-grep -q '^error: unknown command "relaod" (reload, stats or ping)$' <<<"$OUT" || fail "relaod: $OUT"
+grep -q '^error: unknown command "relaod" (reload, stats, stats-json, metrics or ping)$' <<<"$OUT" || fail "relaod: $OUT"
 sleep 0.3
 expect_eq "rules generation after refused commands" "$(generation)" "$before"
 grep -q 'reloaded' "$WORK/ctl.err" && fail "a refused command reloaded: $(cat "$WORK/ctl.err")"

@@ -107,7 +107,13 @@ struct vd_rule_file {
 	bool seeded;                    /* `seed` given: shaping repeats from it */
 	uint64_t seed;
 	bool delays;                    /* a rule has delay or rate */
+	unsigned first_packets;         /* `first_packets`: queue only the first N
+					 * packets of a connection; 0: all */
 };
+
+/* The largest first_packets: connbytes counts in 64 bits, but a policy that
+ * needs more than a million packets to decide is not deciding early. */
+#define VD_RULE_FIRST_PACKETS_MAX 1000000u
 
 void vd_rule_file_free(struct vd_rule_file *f);
 

@@ -354,7 +354,8 @@ static int raw_field(lua_State *L, int idx, const char *key)
 	return lua_rawget(L, idx);
 }
 
-/* Top-level keys: default, sets, rules. Stack: the file's table at -1. */
+/* Top-level keys: default, sets, rules, logs, log_default, seed,
+ * first_packets. Stack: the file's table at -1. */
 static int read_top(struct loader *ld, struct vd_rule_file *f)
 {
 	lua_State *L = ld->L;
@@ -376,10 +377,12 @@ static int read_top(struct loader *ld, struct vd_rule_file *f)
 			return -1;
 		}
 		if (strcmp(k, "default") && strcmp(k, "sets") && strcmp(k, "rules") &&
-		    strcmp(k, "log_default") && strcmp(k, "logs") && strcmp(k, "seed")) {
+		    strcmp(k, "log_default") && strcmp(k, "logs") && strcmp(k, "seed") &&
+		    strcmp(k, "first_packets")) {
 			ld->key = k[0] ? k : "?";
 			lua_pop(L, 1);
-			return vd_rule_fail(ld, "unknown top-level key (default, log_default, sets, rules, logs, seed)");
+			return vd_rule_fail(ld, "unknown top-level key (default, log_default, sets, rules, "
+					    "logs, seed, first_packets)");
 		}
 	}
 	ld->key = "seed";
@@ -388,6 +391,16 @@ static int read_top(struct loader *ld, struct vd_rule_file *f)
 			return vd_rule_fail(ld, "expected a whole number >= 0");
 		f->seeded = true;
 		f->seed = (uint64_t)lua_tointeger(L, -1);
+	}
+	lua_pop(L, 1);
+	/* Read here, acted on by the daemon's generated kernel rules. */
+	ld->key = "first_packets";
+	if (raw_field(L, -1, "first_packets") != LUA_TNIL) {
+		if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 ||
+		    lua_tointeger(L, -1) > VD_RULE_FIRST_PACKETS_MAX)
+			return vd_rule_fail(ld, "expected a whole number from 1 to %u",
+					    VD_RULE_FIRST_PACKETS_MAX);
+		f->first_packets = (unsigned)lua_tointeger(L, -1);
 	}
 	lua_pop(L, 1);
 	ld->key = "log_default";

@@ -472,16 +472,33 @@ VD_EXPORT size_t vd_rules_stats_sized(struct vd_rules *r, struct vd_rule_stats *
 	return n;
 }
 
-/* Any thread (the daemon asks before its workers start and after a
- * reload): under the table lock, as the stats read, not as a reader. */
+/* The current table's file-level keys. Any thread (the daemon asks before
+ * its workers start and after a reload): under the table lock, as the stats
+ * read, not as a reader. */
+static void file_keys(struct vd_rules *r, bool *delays, unsigned *first_packets)
+{
+	pthread_mutex_lock(&r->table_lock);
+	*delays = r->current->file.delays;
+	*first_packets = r->current->file.first_packets;
+	pthread_mutex_unlock(&r->table_lock);
+}
+
 VD_EXPORT bool vd_rules_delays(struct vd_rules *r)
 {
 	bool delays;
+	unsigned first_packets;
 
-	pthread_mutex_lock(&r->table_lock);
-	delays = r->current->file.delays;
-	pthread_mutex_unlock(&r->table_lock);
+	file_keys(r, &delays, &first_packets);
 	return delays;
+}
+
+VD_EXPORT unsigned vd_rules_first_packets(struct vd_rules *r)
+{
+	bool delays;
+	unsigned first_packets;
+
+	file_keys(r, &delays, &first_packets);
+	return first_packets;
 }
 
 VD_EXPORT struct vd_verdict vd_rules_default_verdict(struct vd_rules *r)

@@ -157,6 +157,10 @@ void vd_ruleset_summary(const struct vd_ruleset *rs, FILE *out)
 		f->log_default ? " log" : "", intervals, classes);
 	if (f->seeded)
 		fprintf(out, "seed %llu: shaping's random choices repeat\n", (unsigned long long)f->seed);
+	if (f->first_packets)
+		fprintf(out, "first_packets %u: only the first %u packets of each connection are "
+			"queued (needs the generated kernel rules: --firewall or --print-firewall)\n",
+			f->first_packets, f->first_packets);
 	summary_entries(rs, out);
 	if (rs->logs && rs->logs->file.nrules) {
 		fprintf(out, "logs: %zu entries (%zu lua); a log packet is written unless the first "

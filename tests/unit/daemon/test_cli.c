@@ -11,7 +11,10 @@
 #include <verdict/nflog.h>
 #include <verdict/queue.h>
 
+#include <verdict/kernel_mark.h>
+
 #include "cli.h"
+#include "firewall_install.h"
 #include "control_protocol.h"
 #include "spec.h"
 
@@ -277,6 +280,66 @@ static void test_parse_is_repeatable(void **state)
 	run_free(&r);
 }
 
+/* The generated kernel rules' options (cli_firewall.c). */
+static void test_firewall_options(void **state)
+{
+	struct run r;
+
+	(void)state;
+	r = parse("--queue", "0", NULL);
+	assert_int_equal(r.action, VD_CLI_RUN);
+	assert_int_equal(opts.firewall, 0);
+	assert_int_equal(opts.kernel_mark_mask, 0);
+	run_free(&r);
+	r = parse("--queue", "1-2", "--firewall", "auto", NULL);
+	assert_int_equal(r.action, VD_CLI_RUN);
+	assert_int_equal(opts.firewall, VD_FW_FLAVOUR_AUTO);
+	assert_int_equal(opts.hooks, VD_FW_HOOK_INPUT);
+	assert_int_equal(opts.kernel_mark_mask, VD_KMARK_DEFAULT_MASK);
+	assert_false(opts.kernel_mark_mask_explicit);
+	run_free(&r);
+	r = parse("--queue", "0", "--print-firewall=ip6", "--hooks", "output,forward",
+		  "--first-packets", "7", "--bypass-mark", "0xf0", NULL);
+	assert_int_equal(r.action, VD_CLI_RUN);
+	assert_int_equal(opts.print_firewall, VD_CLI_PRINT_IP6);
+	assert_int_equal(opts.hooks, VD_FW_HOOK_OUTPUT | VD_FW_HOOK_FORWARD);
+	assert_int_equal(opts.first_packets, 7);
+	assert_int_equal(opts.kernel_mark_mask, 0xf0);
+	assert_true(opts.kernel_mark_mask_explicit);
+	run_free(&r);
+	/* Explicit without generated rules: the user loads them by hand. */
+	r = parse("--queue", "0", "--bypass-mark", "0xf000", NULL);
+	assert_int_equal(r.action, VD_CLI_RUN);
+	assert_int_equal(opts.kernel_mark_mask, 0xf000);
+	run_free(&r);
+	r = parse("--print-firewall", "--queue", "0", NULL);
+	assert_int_equal(opts.print_firewall, VD_CLI_PRINT_IP4 | VD_CLI_PRINT_IP6);
+	run_free(&r);
+	expect_error(parse("--queue", "0", "--firewall", "ipt", NULL),
+		     "--firewall: \"ipt\" is not iptables, nft or auto");
+	expect_error(parse("--queue", "0", "--print-firewall=ip5", NULL), "\"ip5\" is not ip4");
+	expect_error(parse("--queue", "0", "--firewall", "iptables", "--hooks", "prerouting", NULL),
+		     "--hooks: \"prerouting\" is not a list of input, forward, output");
+	expect_error(parse("--queue", "0", "--firewall", "iptables", "--first-packets", "0", NULL),
+		     "--first-packets: \"0\" is not a number");
+	expect_error(parse("--queue", "0", "--bypass-mark", "0x1d", NULL),
+		     "--bypass-mark: \"0x1d\" is not 4 contiguous mark bits");
+	expect_error(parse("--queue", "0", "--bypass-mark", "0", NULL), "\"0\" is not 4 contiguous");
+	expect_error(parse("--queue", "0", "--first-packets", "3", NULL),
+		     "--first-packets: needs the generated kernel rules");
+	expect_error(parse("--queue", "0", "--hooks", "input", NULL), "--hooks: needs the generated");
+	expect_error(parse("--queue", "0,2", "--firewall", "iptables", NULL),
+		     "contiguous queue numbers");
+	expect_error(parse("--nflog", "5", "--firewall", "iptables", NULL),
+		     "--firewall needs --queue SPEC");
+	expect_error(parse("--queue", "0", "--firewall", "iptables", "--print-firewall", NULL),
+		     "give one");
+	r = parse("--help", NULL);
+	assert_non_null(strstr(r.out, "--firewall iptables|nft|auto"));
+	assert_non_null(strstr(r.out, "--bypass-mark MASK"));
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_parse_is_repeatable),
 		cmocka_unit_test(test_control_group),
 		cmocka_unit_test(test_nflog_and_outputs),
+		cmocka_unit_test(test_firewall_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

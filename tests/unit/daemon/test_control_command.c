@@ -41,17 +41,23 @@ static int parse(const char *s, size_t len, enum vd_control_command *cmd, char *
 		assert_null(strchr(e, '\n'));                                           \
 	} while (0)
 
-static void test_the_three_commands(void **unused)
+static void test_the_commands(void **unused)
 {
 	(void)unused;
 	PARSE_OK("reload", VD_CONTROL_RELOAD);
 	PARSE_OK("stats", VD_CONTROL_STATS);
 	PARSE_OK("ping", VD_CONTROL_PING);
+	PARSE_OK("stats-json", VD_CONTROL_STATS_JSON);
+	PARSE_OK("metrics", VD_CONTROL_METRICS);
+	PARSE_ERR("stats-jso", "unknown command");
+	PARSE_ERR("metrics\0", "0x00 (NUL)");
 	/* Line-oriented tools send "\r\n". */
 	PARSE_OK("ping\r", VD_CONTROL_PING);
 	assert_string_equal(vd_control_command_name(VD_CONTROL_RELOAD), "reload");
 	assert_string_equal(vd_control_command_name(VD_CONTROL_STATS), "stats");
 	assert_string_equal(vd_control_command_name(VD_CONTROL_PING), "ping");
+	assert_string_equal(vd_control_command_name(VD_CONTROL_STATS_JSON), "stats-json");
+	assert_string_equal(vd_control_command_name(VD_CONTROL_METRICS), "metrics");
 }
 
 static void test_nul_and_control_bytes_refused(void **unused)
@@ -74,7 +80,7 @@ static void test_unknown_and_near_misses(void **unused)
 	(void)unused;
 	PARSE_ERR("", "empty command");
 	PARSE_ERR("\r", "empty command");
-	PARSE_ERR("RELOAD", "unknown command \"RELOAD\" (reload, stats or ping)");
+	PARSE_ERR("RELOAD", "unknown command \"RELOAD\" (reload, stats, stats-json, metrics or ping)");
 	PARSE_ERR("reload ", "unknown command \"reload \"");
 	PARSE_ERR(" ping", "unknown command");
 	PARSE_ERR("pin", "unknown command \"pin\"");
@@ -91,8 +97,8 @@ static void test_long_input_quoted_short(void **unused)
 	(void)unused;
 	memset(buf, 'x', sizeof(buf));
 	assert_int_equal(parse(buf, sizeof(buf), &c, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "...\" (reload, stats or ping)"));
-	assert_true(strlen(err) < 100);
+	assert_non_null(strstr(err, "...\" (reload, stats, stats-json, metrics or ping)"));
+	assert_true(strlen(err) < 120); /* 40 bytes quoted, then the command list */
 	/* A short error buffer is cut, never overrun. */
 	assert_int_equal(parse("reload\0junk", 11, &c, err, 8), -1);
 	assert_int_equal(strlen(err), 7);
@@ -113,7 +119,7 @@ static void test_length_is_the_caller_s(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_the_three_commands),
+		cmocka_unit_test(test_the_commands),
 		cmocka_unit_test(test_nul_and_control_bytes_refused),
 		cmocka_unit_test(test_unknown_and_near_misses),
 		cmocka_unit_test(test_long_input_quoted_short),

@@ -43,6 +43,30 @@ static void test_file_level_errors(void **state)
 		"rule 2 \"a\": name already used by rule 1");
 	refused("return { sets = 3, rules = {} }", "key \"sets\"");
 	refused("while true do end", "instruction budget");
+	refused("return { first_packets = 0, rules = {} }",
+		"key \"first_packets\": expected a whole number from 1 to 1000000");
+	refused("return { first_packets = 1000001, rules = {} }", "key \"first_packets\"");
+	refused("return { first_packets = 2.5, rules = {} }", "key \"first_packets\"");
+	refused("return { first_packets = \"3\", rules = {} }", "key \"first_packets\"");
+}
+
+/* first_packets is kept for the daemon's kernel rules, and --check says so. */
+static void test_first_packets(void **state)
+{
+	char err[512];
+	struct vd_ruleset *rs = vt_rules_load("return { first_packets = 4, rules = {} }", err,
+					      sizeof(err));
+
+	(void)state;
+	assert_non_null(rs);
+	assert_int_equal(rs->file.first_packets, 4);
+	vd_ruleset_free(rs);
+	rs = vt_rules_load("return { rules = {} }", err, sizeof(err));
+	assert_non_null(rs);
+	assert_int_equal(rs->file.first_packets, 0);
+	vd_ruleset_free(rs);
+	vt_rules_summary_has("return { first_packets = 1000000, rules = {} }",
+			     "first_packets 1000000: only the first 1000000 packets");
 }
 
 static void test_match_key_errors(void **state)
@@ -127,6 +151,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file_level_errors),
+		cmocka_unit_test(test_first_packets),
 		cmocka_unit_test(test_match_key_errors),
 		cmocka_unit_test(test_action_errors),
 		cmocka_unit_test(test_valid_file_summary),

@@ -1,0 +1,158 @@
+/* firewall_install.c - generated rules into the kernel and out (firewall_install.h). */
+#define _GNU_SOURCE /* open_memstream */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <verdict/libverdict.h>
+
+#include "firewall_install.h"
+#include "internal.h"
+#include "spawn.h"
+
+/* The tools of a family. -w: wait for the xtables lock rather than fail
+ * (the legacy backend has one; the nf_tables one ignores it). */
+struct family_tools {
+	int family;
+	char *check[7];   /* "-C CHAIN -j OWN", filled per hook */
+	char *restore[4];
+};
+
+static const struct family_tools tools[2] = {
+	{ AF_INET, { "iptables", "-w", "-C", NULL, "-j", NULL, NULL },
+	  { "iptables-restore", "-w", "--noflush", NULL } },
+	{ AF_INET6, { "ip6tables", "-w", "-C", NULL, "-j", NULL, NULL },
+	  { "ip6tables-restore", "-w", "--noflush", NULL } },
+};
+
+/* A rule set that tells nft -c whether this kernel can queue from nft. */
+static const char nft_probe[] = "table inet verdictd_probe {\n"
+				"  chain probe {\n"
+				"    type filter hook input priority 0; queue num 0 bypass\n"
+				"  }\n"
+				"}\n";
+
+int vd_firewall_flavour_resolve(enum vd_firewall_flavour asked, char *err, size_t errlen)
+{
+	char *nft[] = { "nft", "-c", "-f", "-", NULL };
+	char out[256];
+	int rc;
+
+	if (asked == VD_FW_FLAVOUR_IPTABLES)
+		return 0;
+	/* -c: the kernel checks the batch and commits nothing. */
+	rc = vd_spawn_run(nft, nft_probe, sizeof(nft_probe) - 1, out, sizeof(out));
+	if (asked == VD_FW_FLAVOUR_AUTO) {
+		vd_log(VD_LOG_INFO, "--firewall auto: iptables (%s)",
+		       rc == 0 ? "verdictd does not write nft rule sets yet" :
+		       rc == 127 ? "nft is not installed" :
+				   "this kernel's nf_tables has no queue expression");
+		return 0;
+	}
+	if (rc == 0)
+		snprintf(err, errlen, "--firewall nft: verdictd does not write nft rule sets yet; "
+			 "--firewall iptables works on the same nf_tables kernel");
+	else if (rc == 127)
+		snprintf(err, errlen, "--firewall nft: nft is not installed (%s)", out);
+	else
+		snprintf(err, errlen, "--firewall nft: this kernel's nf_tables has no queue "
+			 "expression (nft says: %s); use --firewall iptables or auto", out);
+	return -1;
+}
+
+/* Which of cfg's hooks already jump to verdictd's chain, by `iptables -C`:
+ * a set left by a killed daemon has them. */
+static unsigned present_jumps(const struct family_tools *t, unsigned hooks)
+{
+	char *argv[7], out[256];
+	unsigned present = 0;
+
+	memcpy(argv, t->check, sizeof(argv));
+	for (unsigned bit = 1; bit < 1u << VD_FW_HOOK_COUNT; bit <<= 1) {
+		if (!(hooks & bit))
+			continue;
+		argv[3] = (char *)vd_firewall_hook_chain(bit);
+		argv[5] = (char *)vd_firewall_own_chain(bit);
+		if (vd_spawn_run(argv, NULL, 0, out, sizeof(out)) == 0)
+			present |= bit;
+	}
+	return present;
+}
+
+/* Runs t's restore with what write() produced. */
+static int restore(const struct family_tools *t, const struct vd_firewall_config *cfg,
+		   bool removal, char *err, size_t errlen)
+{
+	unsigned present = present_jumps(t, cfg->hooks);
+	char *text = NULL, out[VD_ERRBUF_SIZE];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc = -1;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: out of memory", t->restore[0]);
+		return -1;
+	}
+	if (removal)
+		rc = vd_firewall_write_removal(f, cfg, present);
+	else
+		rc = vd_firewall_write(f, cfg, t->family, cfg->hooks & ~present);
+	fclose(f);
+	if (rc == 0 && !text)
+		rc = -1;
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: out of memory", t->restore[0]);
+		free(text);
+		return -1;
+	}
+	rc = vd_spawn_run(t->restore, text, len, out, sizeof(out));
+	free(text);
+	if (rc == 0)
+		return 0;
+	if (rc > 0)
+		snprintf(err, errlen, "%s --noflush exited with %d: %s", t->restore[0], rc,
+			 out[0] ? out : "(no message)");
+	else
+		snprintf(err, errlen, "%s", out);
+	return -1;
+}
+
+int vd_firewall_install(struct vd_firewall *fw, const struct vd_firewall_config *cfg, char *err,
+			size_t errlen)
+{
+	char undo[VD_ERRBUF_SIZE];
+
+	for (size_t i = 0; i < 2; i++) {
+		if (restore(&tools[i], cfg, false, err, errlen) == 0)
+			continue;
+		/* The families that took the new set go back to what was. */
+		while (i-- > 0) {
+			int rc = fw->installed ? restore(&tools[i], &fw->cfg, false, undo, sizeof(undo))
+					       : restore(&tools[i], cfg, true, undo, sizeof(undo));
+			if (rc < 0)
+				vd_log(VD_LOG_ERROR, "undoing a failed install: %s", undo);
+		}
+		return -1;
+	}
+	fw->cfg = *cfg;
+	fw->installed = true;
+	return 0;
+}
+
+int vd_firewall_remove(struct vd_firewall *fw, char *err, size_t errlen)
+{
+	char one[VD_ERRBUF_SIZE];
+	int rc = 0;
+
+	if (!fw->installed)
+		return 0;
+	for (size_t i = 0; i < 2; i++)
+		if (restore(&tools[i], &fw->cfg, true, one, sizeof(one)) < 0) {
+			if (rc == 0)
+				snprintf(err, errlen, "%s", one);
+			rc = -1;
+		}
+	fw->installed = false;
+	return rc;
+}

@@ -1,0 +1,53 @@
+/*
+ * firewall_install.h - puts verdictd's generated rules (firewall.h) into
+ * the kernel and takes them out again, with iptables-restore and
+ * ip6tables-restore (spawn.h), one --noflush transaction per family.
+ *
+ * Installing declares verdictd's chains (which flushes a set a killed
+ * daemon left behind) and inserts the jump to each at position 1 of its
+ * built-in chain only when `iptables -C` does not find it there already: a
+ * stale set is replaced, never doubled. Removing deletes exactly those
+ * jumps and chains. Nothing else in any table is touched.
+ *
+ * Main thread only; each call blocks while the tools run.
+ */
+#ifndef VD_FIREWALL_INSTALL_H
+#define VD_FIREWALL_INSTALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "firewall.h"
+
+/* --firewall FLAVOUR */
+enum vd_firewall_flavour {
+	VD_FW_FLAVOUR_NONE = 0,
+	VD_FW_FLAVOUR_IPTABLES,
+	VD_FW_FLAVOUR_NFT,
+	VD_FW_FLAVOUR_AUTO,
+};
+
+/* What is in the kernel. */
+struct vd_firewall {
+	struct vd_firewall_config cfg; /* the set installed, when installed */
+	bool installed;
+};
+
+/* The flavour that will install: iptables, or -1 with err saying why the
+ * one asked for cannot (nft: the kernel has no nft queue expression, or
+ * verdictd does not write nft rule sets yet). AUTO picks iptables and logs
+ * why, once. */
+int vd_firewall_flavour_resolve(enum vd_firewall_flavour asked, char *err, size_t errlen);
+
+/* Installs cfg, or replaces what fw holds by it. 0; or -1 with err naming
+ * the tool and its complaint, fw unchanged: the rules in the kernel are the
+ * ones before the call (a family that took the new set gets the old one
+ * back, or, at the first install, is removed again). */
+int vd_firewall_install(struct vd_firewall *fw, const struct vd_firewall_config *cfg, char *err,
+			size_t errlen);
+
+/* Removes verdictd's jumps and chains. 0 (also when nothing is installed);
+ * -1 with err when a family's removal failed (the other is removed). */
+int vd_firewall_remove(struct vd_firewall *fw, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,78 @@
+/* firewall_options.c - generated rules from the daemon's options (firewall_options.h). */
+#include <errno.h>
+#include <sys/socket.h>
+
+#include <verdict/libverdict.h>
+
+#include "firewall_options.h"
+#include "internal.h"
+
+void vd_firewall_config_from(const struct vd_cli_options *o, struct vd_rules *rules,
+			     struct vd_firewall_config *cfg)
+{
+	*cfg = (struct vd_firewall_config){
+		.hooks = o->hooks,
+		.mark_mask = o->kernel_mark_mask,
+		.first_packets = o->first_packets,
+	};
+	/* vd_cli_firewall_finish made sure the queues are a range. */
+	(void)vd_firewall_queues_set(cfg, o->queues, o->nqueues);
+	if (!cfg->first_packets && rules)
+		cfg->first_packets = vd_rules_first_packets(rules);
+}
+
+int vd_firewall_print(const struct vd_cli_options *o, FILE *out)
+{
+	struct vd_rules_config rc = {
+		.path = o->rules,
+		.lua_memory = o->lua_memory,
+		.lua_load_instructions = o->lua_load_instructions,
+		.lua_load_ms = o->lua_load_ms,
+		.plugin_path = o->plugin_path,
+	};
+	struct vd_rules *rules = NULL;
+	struct vd_firewall_config cfg;
+	char errbuf[VD_ERRBUF_SIZE];
+	int rc_out = 0;
+
+	/* No workers: only the file's top-level keys are wanted. */
+	if (o->rules && !(rules = vd_rules_open(&rc, errbuf))) {
+		fprintf(stderr, "verdictd: %s\n", errbuf);
+		return errno == ENOMEM ? 1 : 2;
+	}
+	vd_firewall_config_from(o, rules, &cfg);
+	vd_rules_close(rules);
+	/* Two files for two tools: a comment line names each one's loader. */
+	if (o->print_firewall & VD_CLI_PRINT_IP4) {
+		fputs("# iptables-restore --noflush (verdictd --print-firewall=ip4)\n", out);
+		rc_out |= vd_firewall_write(out, &cfg, AF_INET, cfg.hooks);
+	}
+	if (o->print_firewall & VD_CLI_PRINT_IP6) {
+		fputs("# ip6tables-restore --noflush (verdictd --print-firewall=ip6)\n", out);
+		rc_out |= vd_firewall_write(out, &cfg, AF_INET6, cfg.hooks);
+	}
+	if (rc_out) {
+		fprintf(stderr, "verdictd: --print-firewall: cannot write the rules\n");
+		return 1;
+	}
+	return 0;
+}
+
+int vd_firewall_apply(struct vd_firewall *fw, const struct vd_cli_options *o,
+		      struct vd_rules *rules, char *err, size_t errlen)
+{
+	struct vd_firewall_config cfg;
+	bool replacing = fw->installed;
+
+	vd_firewall_config_from(o, rules, &cfg);
+	if (vd_firewall_install(fw, &cfg, err, errlen) < 0)
+		return -1;
+	if (cfg.first_packets)
+		vd_log(VD_LOG_INFO, "kernel rules %s (iptables, ip6tables): the first %u packets of "
+		       "each connection are queued", replacing ? "replaced" : "installed",
+		       cfg.first_packets);
+	else
+		vd_log(VD_LOG_INFO, "kernel rules %s (iptables, ip6tables): every packet is queued",
+		       replacing ? "replaced" : "installed");
+	return 0;
+}
