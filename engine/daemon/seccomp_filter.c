@@ -20,7 +20,7 @@ static const char *const allowed[] = {
 	/* packets and the control socket (socket() itself: see below) */
 	"recvmsg", "recvmmsg", "recvfrom", "sendmsg", "sendmmsg", "sendto", "accept",
 	"accept4", "getsockopt", "setsockopt", "getsockname", "getpeername", "bind",
-	"connect", "shutdown",
+	"connect", "shutdown", "socketpair",
 	/* the main loop, its timers, signals and the reload's eventfd */
 	"poll", "ppoll", "select", "pselect6", "epoll_create1", "epoll_ctl", "epoll_wait",
 	"epoll_pwait", "epoll_pwait2", "eventfd2", "signalfd4", "timerfd_create",
@@ -41,7 +41,8 @@ static const char *const allowed[] = {
 	"rename", "renameat", "renameat2", "unlink", "unlinkat", "fsync", "fdatasync",
 	"ftruncate", "fadvise64", "fchmod", "fchmodat", "brk", "mmap", "munmap", "mprotect", "mremap", "madvise",
 	"getrandom", "uname", "sysinfo",
-	/* spawning iptables-restore: fork, exec, pipes, wait; what it makes itself */
+	/* spawning iptables-restore: fork, exec, pipes and a socketpair, wait;
+	 * what it makes itself */
 	"vfork", "fork", "execve", "pipe", "pipe2", "wait4", "waitid", "kill", "prctl",
 	"capget", "arch_prctl", "prlimit64", "getrlimit", "getuid", "geteuid", "getgid",
 	"getegid", "getresuid", "getresgid", "getgroups", "umask", "setpgid", "getpgrp",

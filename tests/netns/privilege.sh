@@ -121,6 +121,16 @@ PID=$VD_PID
 expect_eq "root warnings" "$(grep -c 'running as root with every capability' "$WORK/root.err")" 1
 expect_eq "root's Seccomp" "$(field "/proc/$PID/status" Seccomp)" 2
 stop_verdictd "$PID" root
+# --firewall after the drop: the spawned iptables-restore gets CAP_NET_ADMIN
+# through the ambient set and passes the seccomp filter; the exit removes it.
+start_verdictd fw --queue 0 --control none --user "$RUN_USER" --firewall iptables --hooks output
+PID=$VD_PID
+expect_eq "jumps installed by --user" "$(ns iptables-save | grep -c -- '-A OUTPUT -j VERDICTD-OUTPUT')" 1
+line=$(udpgen --dst 127.0.0.1 --port 6001 --count 40 --inflight 16)
+expect_eq "accepted under --firewall ($line)" "$(kv received "$line")" 40
+stop_verdictd "$PID" fw
+expect_eq "VERDICTD lines after exit" "$(ns iptables-save | grep -c VERDICTD || true)" 0
+
 # Unprivileged start: the binary with cap_net_admin+ep, run as the user.
 if command -v setcap >/dev/null && command -v setpriv >/dev/null; then
 	cp "$VERDICTD" "$WORK/verdictd-cap"
