@@ -44,7 +44,8 @@
 # Usage: scripts/bench.sh [--quick] [--out FILE.json]
 #   --quick: one short run of everything (CI runs it to prove the script works)
 #   BENCH_ONLY=shaping (environment): only the shaping rows, their tables and a
-#   JSON file holding only them
+#   JSON file holding only them; BENCH_ONLY=kernel: likewise the kernel-rules
+#   rows (bench/kernel_rows.sh: flows queued, bypassed, first packets, offloaded)
 # Needs root. Traffic stays on the namespace's loopback; every load is
 # bounded in count and time.
 set -euo pipefail
@@ -71,8 +72,8 @@ else
 fi
 BENCH_ONLY=${BENCH_ONLY:-}
 case $BENCH_ONLY in
-"" | shaping) ;;
-*) echo "bench: BENCH_ONLY='$BENCH_ONLY' is not a known set (only 'shaping', or unset for all)" >&2; exit 2 ;;
+"" | shaping | kernel) ;;
+*) echo "bench: BENCH_ONLY='$BENCH_ONLY' is not a known set (only 'shaping' or 'kernel', or unset for all)" >&2; exit 2 ;;
 esac
 mkdir -p bench/results
 OUT=${OUT:-bench/results/bench-$(date -u +%Y%m%dT%H%M%SZ).json}
@@ -330,7 +331,18 @@ if [ "$BENCH_ONLY" = shaping ]; then
 	echo "bench: results written to $OUT (BENCH_ONLY=shaping)"
 	exit 0
 fi
+# The kernel-rules rows (issue 13): bench/kernel_rows.sh.
+# shellcheck source=bench/kernel_rows.sh
+. bench/kernel_rows.sh
+if [ "$BENCH_ONLY" = kernel ]; then
+	kernel_rows
+	kernel_report
+	echo "{\"date\":\"$(date -u +%FT%TZ)\",\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),$KR_JSON}" >"$OUT"
+	echo "bench: results written to $OUT (BENCH_ONLY=kernel)"
+	exit 0
+fi
 shaping_rows
+kernel_rows
 
 THROUGHPUT_ROWS="kernel minimal verdictd lua10 plugin10 verdictd-2q rw-set rw-lua rw-grow pktb"
 LATENCY_VARIANTS="kernel minimal verdictd"
@@ -595,7 +607,8 @@ printf '\nreplay: %s packets through bench/rules/lua10.lua in %s packets/s (verd
 	"${REPLAY_PKTS:-0}" "${REPLAY_PPS:-0}"
 JSON+=",\"rss_4_workers_kib\":$RSS_KB,\"rss_queues_with_traffic\":$QUEUES_USED"
 shaping_report
-JSON+=",$SHAPE_JSON}"
+kernel_report
+JSON+=",$SHAPE_JSON,$KR_JSON}"
 printf '\nreload under load: %s reloads in %.1f s (%s/s) at %s packets/s offered: %s packets lost, %s kernel drops\n' \
 	"$RELOADS" "$ELAPSED" "$RELOADS_PER_S" "$RELOAD_RATE" "$RELOAD_LOST" "$RELOAD_KDROPS"
 printf 'verdictd --queue 0-3: resident memory %s KiB after traffic on %s of 4 queues\n' "$RSS_KB" "$QUEUES_USED"

@@ -22,7 +22,9 @@ struct vd_cli_options {
 	size_t ncpus;
 	struct vd_verdict default_verdict;
 	uint32_t copy_range;   /* 0: the maximum */
-	uint32_t maxlen;       /* 0: hold_max + 1024 (main.c) */
+	uint32_t maxlen;       /* 0: vd_tuning_default_maxlen (queue_tuning.h) */
+	uint32_t maxlen_max;   /* growth limit; 0: the default (queue_tuning.h) */
+	unsigned queue_rcvbuf_max; /* growth limit; 0: the default (queue_tuning.h) */
 	uint32_t hold_max;     /* 0: VD_QUEUE_DEFAULT_HOLD_MAX */
 	uint32_t queue_flags;  /* enum vd_queue_flag, required */
 	uint32_t optional_flags; /* enum vd_queue_flag, dropped if unsupported */

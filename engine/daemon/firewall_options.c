@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <sys/socket.h>
 
+#include <verdict/kernel_mark.h>
 #include <verdict/libverdict.h>
 
 #include "firewall_options.h"
@@ -21,6 +22,18 @@ void vd_firewall_config_from(const struct vd_cli_options *o, struct vd_rules *ru
 		cfg->first_packets = vd_rules_first_packets(rules);
 }
 
+void vd_firewall_offload_from(const struct vd_cli_options *o, struct vd_rules *rules,
+			      struct vd_firewall_offload *off)
+{
+	uint32_t flags = o->queue_flags | o->optional_flags;
+
+	off->rules = rules;
+	off->hook = VD_OFFLOAD_INPUT;
+	off->kmark_mask = o->kernel_mark_mask ? o->kernel_mark_mask : VD_KMARK_DEFAULT_MASK;
+	off->no_conntrack = !(flags & VD_QUEUE_F_CONNTRACK);
+	off->no_uid_gid = !(flags & VD_QUEUE_F_UID_GID);
+}
+
 int vd_firewall_print(const struct vd_cli_options *o, FILE *out)
 {
 	struct vd_rules_config rc = {
@@ -32,16 +45,23 @@ int vd_firewall_print(const struct vd_cli_options *o, FILE *out)
 	};
 	struct vd_rules *rules = NULL;
 	struct vd_firewall_config cfg;
+	struct vd_firewall_offload off;
 	char errbuf[VD_ERRBUF_SIZE];
 	int rc_out = 0;
 
-	/* No workers: only the file's top-level keys are wanted. */
+	/* No workers: the file's top-level keys and its rules' matches are
+	 * wanted, not its hooks. */
 	if (o->rules && !(rules = vd_rules_open(&rc, errbuf))) {
 		fprintf(stderr, "verdictd: %s\n", errbuf);
 		return errno == ENOMEM ? 1 : 2;
 	}
 	vd_firewall_config_from(o, rules, &cfg);
-	vd_rules_close(rules);
+	vd_firewall_offload_init(&off);
+	if (rules) {
+		vd_firewall_offload_from(o, rules, &off);
+		cfg.offload = vd_firewall_offload_write;
+		cfg.offload_ctx = &off;
+	}
 	/* Two files for two tools: a comment line names each one's loader. */
 	if (o->print_firewall & VD_CLI_PRINT_IP4) {
 		fputs("# iptables-restore --noflush (verdictd --print-firewall=ip4)\n", out);
@@ -51,6 +71,8 @@ int vd_firewall_print(const struct vd_cli_options *o, FILE *out)
 		fputs("# ip6tables-restore --noflush (verdictd --print-firewall=ip6)\n", out);
 		rc_out |= vd_firewall_write(out, &cfg, AF_INET6, cfg.hooks);
 	}
+	vd_firewall_offload_fini(&off);
+	vd_rules_close(rules);
 	if (rc_out) {
 		fprintf(stderr, "verdictd: --print-firewall: cannot write the rules\n");
 		return 1;
@@ -59,13 +81,23 @@ int vd_firewall_print(const struct vd_cli_options *o, FILE *out)
 }
 
 int vd_firewall_apply(struct vd_firewall *fw, const struct vd_cli_options *o,
-		      struct vd_rules *rules, char *err, size_t errlen)
+		      struct vd_rules *rules, struct vd_firewall_offload *offload, char *err,
+		      size_t errlen)
 {
 	struct vd_firewall_config cfg;
 	bool replacing = fw->installed;
+	int rc;
 
 	vd_firewall_config_from(o, rules, &cfg);
-	if (vd_firewall_install(fw, &cfg, err, errlen) < 0)
+	if (offload) {
+		cfg.offload = vd_firewall_offload_write;
+		cfg.offload_ctx = offload;
+		vd_firewall_offload_prepare(offload);
+	}
+	rc = vd_firewall_install(fw, &cfg, err, errlen);
+	if (offload)
+		vd_firewall_offload_commit(offload, rc == 0);
+	if (rc < 0)
 		return -1;
 	if (cfg.first_packets)
 		vd_log(VD_LOG_INFO, "kernel rules %s (iptables, ip6tables): the first %u packets of "

@@ -26,6 +26,7 @@
 
 #include "cli.h"
 #include "firewall_options.h"
+#include "kernel_watch.h"
 #include "internal.h"
 #include "privilege_drop.h"
 #include "replay.h"
@@ -36,9 +37,6 @@
 
 /* How long the exit waits for a cancelled reload before leaving it behind. */
 #define RELOAD_ABANDON_MS 300
-
-/* Kernel queue room beyond what is held: new packets while --hold-max are held. */
-#define VD_MAXLEN_HEADROOM 1024
 
 
 /* A queue worker's own: which worker it is, and its log writer. */
@@ -165,6 +163,11 @@ static void describe(const struct vd_cli_options *o)
 		       o->ngroups == 1 ? "" : "s", o->ngroups == 1 ? "" : "s", groups);
 }
 
+static uint32_t hold_max_of(const struct vd_cli_options *o)
+{
+	return o->hold_max ? o->hold_max : VD_QUEUE_DEFAULT_HOLD_MAX;
+}
+
 /* The engine over every --queue and --nflog group. Queue workers get a
  * worker_ctx with rules (worker_init); group workers always get theirs
  * (log_workers.c), through d, which the init callbacks receive. */
@@ -173,12 +176,16 @@ static struct vd_engine *engine_from_options(struct daemon *d, const uint16_t *q
 {
 	struct vd_cli_options *o = d->opts;
 	int cpus[VD_CLI_MAX_CPUS];
-	uint32_t hold_max = o->hold_max ? o->hold_max : VD_QUEUE_DEFAULT_HOLD_MAX;
+	uint32_t hold_max = hold_max_of(o);
 	struct vd_queue_config queue = {
 		.copy_range = o->copy_range,
-		/* Held packets stay in the kernel queue: without --maxlen it has
-		 * room for every one of them and a burst of new ones besides. */
-		.maxlen = o->maxlen ? o->maxlen : hold_max + VD_MAXLEN_HEADROOM,
+		/* Without --maxlen: what the receive buffer holds, and room for
+		 * every held packet when the rules delay (queue_tuning.h). */
+		.maxlen = o->maxlen ? o->maxlen
+				    : vd_tuning_default_maxlen(
+					      o->rcvbuf ? o->rcvbuf : VD_QUEUE_DEFAULT_RCVBUF,
+					      o->batch ? o->batch : VD_QUEUE_DEFAULT_BATCH,
+					      d->rules && vd_rules_delays(d->rules), hold_max),
 		.hold_max = hold_max,
 		.flags = o->queue_flags,
 		.optional_flags = o->optional_flags,
@@ -270,11 +277,34 @@ static void plugin_path_complete(struct vd_cli_options *o)
 	o->plugin_path = path;
 }
 
+/* The kernel offload's lines for --check, one per hook (--hooks, else
+ * input): which leading rules --firewall would put in the kernel, and why
+ * the next one stays. */
+static int check_offload(const struct vd_cli_options *o, char *errbuf)
+{
+	struct vd_rules_config cfg = { .path = o->check, .plugin_path = o->plugin_path };
+	struct vd_firewall_offload off;
+	struct vd_rules *rules = vd_rules_open(&cfg, errbuf);
+	unsigned hooks = o->hooks ? o->hooks : VD_FW_HOOK_INPUT;
+
+	if (!rules)
+		return -1;
+	vd_firewall_offload_init(&off);
+	vd_firewall_offload_from(o, rules, &off);
+	for (unsigned h = 0; h < VD_FW_HOOK_COUNT; h++)
+		if (hooks & (1u << h)) /* enum vd_firewall_hook bit h is vd_offload_hook h */
+			vd_firewall_offload_check(&off, (enum vd_offload_hook)h, stdout);
+	vd_firewall_offload_fini(&off);
+	vd_rules_close(rules);
+	return 0;
+}
+
 static int check_only(const struct vd_cli_options *o)
 {
 	char errbuf[VD_ERRBUF_SIZE];
 
-	if (vd_rules_check(o->check, o->plugin_path, stdout, errbuf) < 0) {
+	if (vd_rules_check(o->check, o->plugin_path, stdout, errbuf) < 0 ||
+	    check_offload(o, errbuf) < 0) {
 		fprintf(stderr, "verdictd: %s\n", errbuf);
 		return 2;
 	}
@@ -337,9 +367,16 @@ static bool shutdown_daemon(struct daemon *d, int *status)
 		vd_rules_reload_cancel(d->rules);
 	/* Rules out first: packets stop being queued while workers still
 	 * answer the ones in the queue. */
+	/* The offloaded rules' counts go with them: kept for the final report. */
+	if (d->offload.rules)
+		vd_firewall_offload_prepare(&d->offload);
 	if (vd_firewall_remove(&d->firewall, errbuf, sizeof(errbuf)) < 0) {
 		vd_log(VD_LOG_ERROR, "removing the kernel rules: %s", errbuf);
 		*status = 1;
+		if (d->offload.rules)
+			vd_firewall_offload_commit(&d->offload, false);
+	} else if (d->offload.rules) {
+		vd_firewall_offload_commit(&d->offload, true);
 	}
 	if (d->engine)
 		vd_engine_stop(d->engine);
@@ -347,6 +384,7 @@ static bool shutdown_daemon(struct daemon *d, int *status)
 		*status = 1;
 	vd_daemon_report(d, "final");
 	vd_engine_destroy(d->engine);
+	free(d->watch);
 	vd_log_sink_close(d->sink);
 	vd_control_close(d->control);
 	if (d->reloader && !vd_reloader_stop(d->reloader, RELOAD_ABANDON_MS)) {
@@ -355,6 +393,7 @@ static bool shutdown_daemon(struct daemon *d, int *status)
 		return false;
 	}
 	vd_reloader_free(d->reloader);
+	vd_firewall_offload_fini(&d->offload);
 	vd_rules_close(d->rules);
 	return true;
 }
@@ -436,11 +475,36 @@ static int firewall_start(struct daemon *d, char *errbuf)
 
 	if (vd_firewall_flavour_resolve(d->opts->firewall, errbuf, VD_ERRBUF_SIZE) < 0)
 		return -1;
-	if (vd_firewall_apply(&d->firewall, d->opts, d->rules, why, sizeof(why)) < 0) {
+	if (d->rules)
+		vd_firewall_offload_from(d->opts, d->rules, &d->offload);
+	if (vd_firewall_apply(&d->firewall, d->opts, d->rules, d->offload.rules ? &d->offload : NULL,
+			      why, sizeof(why)) < 0) {
 		snprintf(errbuf, VD_ERRBUF_SIZE, "--firewall: cannot install the kernel rules: %s",
 			 why);
 		return -1;
 	}
+	return 0;
+}
+
+/* The kernel drop watch over every queue (kernel_watch.h) and its limits. */
+static int watch_start(struct daemon *d, char *errbuf)
+{
+	const struct vd_cli_options *o = d->opts;
+	uint32_t held_room = hold_max_of(o) + VD_TUNING_HOLD_HEADROOM;
+
+	if (!(d->watch = calloc(o->nqueues + 1, sizeof(*d->watch)))) {
+		snprintf(errbuf, VD_ERRBUF_SIZE, "out of memory for the queues' drop counters");
+		return -1;
+	}
+	d->watch_cfg = (struct vd_kernel_watch_config){
+		.fail_open = o->queue_flags & VD_QUEUE_F_FAIL_OPEN,
+		.maxlen_max = o->maxlen_max ? o->maxlen_max : VD_TUNING_DEFAULT_MAXLEN_MAX,
+		.rcvbuf_max = o->queue_rcvbuf_max ? o->queue_rcvbuf_max
+						  : VD_TUNING_DEFAULT_RCVBUF_MAX,
+	};
+	/* The default limit never stops a queue sized for held packets. */
+	if (!o->maxlen_max && d->watch_cfg.maxlen_max < held_room)
+		d->watch_cfg.maxlen_max = held_room;
 	return 0;
 }
 
@@ -489,6 +553,8 @@ static int start(struct daemon *d, const struct vd_privilege_target *t, const ui
 	d->engine = engine_from_options(d, queues, groups, errbuf);
 	if (!d->engine || lock_down(d, t, errbuf) < 0 || vd_engine_start(d->engine, errbuf) < 0)
 		goto fail;
+	if (watch_start(d, errbuf) < 0)
+		goto fail;
 	if (o->firewall && firewall_start(d, errbuf) < 0)
 		goto fail;
 	return 0;
@@ -500,6 +566,8 @@ fail:
 	}
 	vd_engine_destroy(d->engine);
 	d->engine = NULL;
+	free(d->watch);
+	d->watch = NULL;
 	vd_log_sink_close(d->sink);
 	vd_control_close(d->control);
 	vd_reloader_free(d->reloader);
@@ -562,6 +630,7 @@ int main(int argc, char **argv)
 		return vd_replay_run(&opts, stdout);
 	if (opts.print_firewall)
 		return vd_firewall_print(&opts, stdout);
+	vd_firewall_offload_init(&d.offload); /* used with --firewall and rules */
 	if (resolve_control_group(&d) < 0)
 		return 2;
 	if (vd_privilege_target_resolve(opts.user, opts.group, &target, errbuf,

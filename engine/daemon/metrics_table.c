@@ -53,6 +53,11 @@ static const struct vd_metric queue_metrics[] = {
 	QNS(release_error_p50, "Median release error of held verdicts (actual minus scheduled)."),
 	QNS(release_error_p99, "99th percentile release error of held verdicts."),
 	QNS(release_error_max, "Largest release error of held verdicts."),
+	QROW(fail_open, COUNTER, T,
+	     "Packets the kernel accepted unjudged (--fail-open) for a full socket buffer."),
+	Q(maxlen, GAUGE, T, "The kernel queue length now (it grows when the kernel drops)."),
+	Q(rcvbuf, GAUGE, T | VD_METRIC_BYTES, "The socket receive buffer now."),
+	Q(grows, COUNTER, T, "Growth steps of the queue length and receive buffer."),
 	QROW(errors, COUNTER, T | VD_METRIC_TEXT_ONLY,
 	     "recv_errors + send_errors + kernel_errors + invalid_verdicts."),
 };

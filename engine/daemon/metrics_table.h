@@ -59,6 +59,7 @@ struct vd_queue_row {
 	uint16_t queue;
 	struct vd_queue_stats s;
 	uint64_t kernel_queue_dropped, kernel_user_dropped;
+	uint64_t fail_open; /* the daemon's kernel watch (kernel_watch.h); 0 without one */
 	uint64_t errors; /* recv + send + kernel errors + invalid verdicts: the text line's */
 };
 

@@ -24,10 +24,18 @@
 /* Re-check for a failed worker at least this often. */
 #define POLL_INTERVAL_MS 200
 
-/* Every row, read now; -1 on no memory. */
+/* Every row, read now, offloaded rules' kernel hits added to theirs; -1 on
+ * no memory. */
 static int daemon_snapshot(struct daemon *d, struct vd_stats_snapshot *snap)
 {
-	return vd_stats_snapshot_take(snap, d->engine, d->sink, d->rules, &d->counters);
+	if (vd_stats_snapshot_take(snap, d->engine, d->sink, d->rules, &d->counters) < 0)
+		return -1;
+	if (d->offload.rules)
+		vd_firewall_offload_add_hits(&d->offload, snap->rules, snap->nrules);
+	/* The kernel watch's fail-open estimate, the daemon's own (kernel_watch.h). */
+	for (size_t i = 0; d->watch && i < snap->nqueues; i++)
+		snap->queues[i].fail_open = d->watch[i].fail_open;
+	return 0;
 }
 
 /* Rewrites --metrics-file. A failure is counted each time and logged once
@@ -73,9 +81,11 @@ static void reload_finished(struct daemon *d)
 		vd_log(VD_LOG_INFO, "reloaded %s (generation %u)", d->opts->rules, gen);
 		snprintf(answer, sizeof(answer), "ok: reloaded %s (generation %u)\n",
 			 d->opts->rules, gen);
-		/* The new table may change the generated rules (first_packets). */
+		/* The new table may change the generated rules (first_packets, the
+		 * offloaded rules). */
 		if (d->firewall.installed &&
-		    vd_firewall_apply(&d->firewall, d->opts, d->rules, errbuf, sizeof(errbuf)) < 0)
+		    vd_firewall_apply(&d->firewall, d->opts, d->rules,
+				      d->offload.rules ? &d->offload : NULL, errbuf, sizeof(errbuf)) < 0)
 			vd_log(VD_LOG_ERROR, "reload: the kernel rules stay as they were: %s",
 			       errbuf);
 	}
@@ -212,6 +222,7 @@ void vd_daemon_serve(struct daemon *d)
 {
 	double interval = d->opts->stats_interval;
 	double next_stats = interval > 0 ? now_s() + interval : INFINITY;
+	double next_watch = now_s() + VD_KERNEL_WATCH_INTERVAL_S;
 	/* The metrics file is written at once, so that it is there as soon as
 	 * the daemon serves, then every stats interval (a default without one). */
 	double metrics_interval = interval > 0 ? interval : VD_METRICS_FILE_DEFAULT_INTERVAL_S;
@@ -225,8 +236,8 @@ void vd_daemon_serve(struct daemon *d)
 			{ .fd = d->reloader ? vd_reloader_fd(d->reloader) : -1, .events = POLLIN },
 		};
 		nfds_t nfds = d->control ? 2 + VD_CONTROL_POLLFDS : 2;
-		double wait_ms = fmin(POLL_INTERVAL_MS,
-				      fmax(0, (fmin(next_stats, next_metrics) - now_s()) * 1000));
+		double next = fmin(fmin(next_stats, next_metrics), next_watch);
+		double wait_ms = fmin(POLL_INTERVAL_MS, fmax(0, (next - now_s()) * 1000));
 		int control_ms = d->control ? vd_control_poll_timeout(d->control) : -1;
 
 		if (d->control)
@@ -241,6 +252,11 @@ void vd_daemon_serve(struct daemon *d)
 			reload_finished(d);
 		if (d->control)
 			vd_control_poll_handle(d->control, fds + 2, control_handler, d);
+		/* Before the stats line, so that it shows what was just seen. */
+		if (now_s() >= next_watch && d->watch) {
+			vd_kernel_watch_poll(d->watch, d->engine, &d->watch_cfg);
+			next_watch = now_s() + VD_KERNEL_WATCH_INTERVAL_S;
+		}
 		if (now_s() >= next_stats) {
 			vd_daemon_report(d, NULL);
 			next_stats += interval;

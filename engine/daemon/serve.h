@@ -19,6 +19,8 @@
 #include "cli.h"
 #include "control.h"
 #include "firewall_install.h"
+#include "firewall_offload.h"
+#include "kernel_watch.h"
 #include "log_sink.h"
 #include "log_workers.h"
 #include "metrics_table.h"
@@ -34,10 +36,14 @@ struct daemon {
 	gid_t control_group;      /* --control-group, or (gid_t)-1 */
 	struct vd_reloader *reloader; /* with rules */
 	struct vd_firewall firewall; /* --firewall: the kernel rules installed */
+	struct vd_firewall_offload offload; /* --firewall with rules: what runs in the
+					     * kernel; .rules NULL otherwise */
 	bool reload_client;       /* a control client waits for the running reload */
 	bool reload_again;        /* SIGHUP during a reload: load once more after it */
 	struct vd_daemon_counters counters; /* the main thread's own */
 	bool metrics_failing;     /* the last --metrics-file rewrite failed */
+	struct vd_kernel_watch *watch; /* per queue worker: the kernel's drops */
+	struct vd_kernel_watch_config watch_cfg;
 	int sigfd;
 	bool stop;
 };

@@ -1,7 +1,8 @@
 /*
  * spawn.h - runs a helper tool (iptables-restore, nft) with text on its
  * stdin and waits for it: fork and exec, no shell. The tool's stderr is
- * captured for the caller's error line, its stdout discarded.
+ * captured for the caller's error line, its stdout discarded (vd_spawn_run)
+ * or kept (vd_spawn_read: iptables-save).
  *
  * The child raises CAP_NET_ADMIN into its ambient set before exec, so that a
  * daemon that dropped to a plain user keeping only that capability (in its
@@ -27,5 +28,13 @@
  * "" when it said nothing); or -1 with err naming why it did not run to its
  * end (no pipe, no fork, a signal, the timeout). */
 int vd_spawn_run(char *const argv[], const char *input, size_t len, char *err, size_t errlen);
+
+/* Output past this is not kept (vd_spawn_read fails). */
+#define VD_SPAWN_OUTPUT_MAX (64u << 20)
+
+/* Runs argv with nothing on its stdin and keeps what it writes to stdout:
+ * *out (NUL-ended, the caller frees it) when it returns 0, else NULL. The
+ * exit status, or -1, and err as vd_spawn_run's. */
+int vd_spawn_read(char *const argv[], char **out, char *err, size_t errlen);
 
 #endif

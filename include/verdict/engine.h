@@ -102,6 +102,11 @@ uint16_t vd_engine_stats_sized(const struct vd_engine *e, size_t i, struct vd_qu
 			       size_t out_size);
 #define vd_engine_stats(e, i, out) vd_engine_stats_sized((e), (i), (out), sizeof(*(out)))
 
+/* vd_queue_grow on queue worker i (0 <= i < vd_engine_nqueues), after
+ * vd_engine_create. Same threading and result. */
+int vd_engine_queue_grow(struct vd_engine *e, size_t i, uint32_t maxlen_max,
+			 unsigned rcvbuf_max);
+
 /* Counters of group worker i (0 <= i < vd_engine_ngroups); returns its
  * group number. Any thread. */
 uint16_t vd_engine_group_stats_sized(const struct vd_engine *e, size_t i,

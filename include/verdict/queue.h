@@ -135,6 +135,10 @@ struct vd_queue_config {
 				 * 0: VD_QUEUE_DEFAULT_HOLD_MAX */
 };
 
+/* The defaults of vd_queue_config.batch_size and rcvbuf. */
+#define VD_QUEUE_DEFAULT_BATCH 64
+#define VD_QUEUE_DEFAULT_RCVBUF (8u << 20)
+
 /* The default of vd_queue_config.hold_max. */
 #define VD_QUEUE_DEFAULT_HOLD_MAX 65536
 
@@ -170,6 +174,10 @@ struct vd_queue_stats {
 	/* Release error (actual minus scheduled release), from a log histogram
 	 * (bucket upper bounds, at most 12.5% high) of every timed release. */
 	uint64_t release_error_p50_ns, release_error_p99_ns, release_error_max_ns;
+	/* --- added in 0.3, gauges of vd_queue_grow --- */
+	uint64_t maxlen;        /* the kernel queue length asked for now */
+	uint64_t rcvbuf;        /* the socket receive buffer asked for now, bytes */
+	uint64_t grows;         /* vd_queue_grow calls that raised either */
 };
 
 /* The kernel's counters of one queue, from /proc/net/netfilter/nfnetlink_queue
@@ -225,6 +233,23 @@ void vd_queue_stats_sized(const struct vd_queue *q, struct vd_queue_stats *out, 
 int vd_queue_kernel_stats_sized(uint16_t queue_num, struct vd_kernel_queue_stats *out,
 				size_t out_size);
 #define vd_queue_kernel_stats(num, out) vd_queue_kernel_stats_sized((num), (out), sizeof(*(out)))
+
+/* The kernel queue length when vd_queue_config.maxlen is 0 (NFQNL_QMAX_DEFAULT). */
+#define VD_QUEUE_KERNEL_MAXLEN 1024
+
+/* One growth step after the kernel dropped packets of q's queue (its
+ * queue_dropped or user_dropped moved, vd_queue_kernel_stats): doubles the
+ * kernel queue length up to maxlen_max, re-sending NFQA_CFG_QUEUE_MAXLEN on
+ * the bound queue, and the socket receive buffer up to rcvbuf_max
+ * (SO_RCVBUFFORCE), as log groups grow theirs on an overrun; a maximum of 0
+ * leaves that one alone. Logs one line naming the new sizes. Not the hot
+ * path: any thread but the queue's own callbacks and signal handlers, one
+ * thread at a time. The length goes out without asking for an
+ * acknowledgement, so the queue's thread is not disturbed: a refusal
+ * arrives there and is counted in kernel_errors. Returns 1 when either
+ * grew, 0 when both are at their maximum, -1 with errno when the send
+ * failed. */
+int vd_queue_grow(struct vd_queue *q, uint32_t maxlen_max, unsigned rcvbuf_max);
 
 /* The queue number q is bound to. */
 uint16_t vd_queue_num(const struct vd_queue *q);

@@ -116,6 +116,14 @@ verdictctl_expect() {
 	expect_eq "exit status of verdictctl $* ($OUT)" "$status" "$want"
 }
 
+# ctl_stat SOCK QUEUE KEY: a counter from `verdictctl stats` (needs VERDICTCTL).
+ctl_stat() {
+	local line
+	line=$(ns timeout 10 "$VERDICTCTL" --socket "$1" stats | grep '^stats:') ||
+		fail "verdictctl stats on $1: no stats line"
+	sed -n "s/.* q$2 \([^;]*\).*/\1/p" <<<"$line" | tr ' ' '\n' | sed -n "s/^$3=//p"
+}
+
 expect_eq() { # WHAT GOT WANT
 	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
 }

@@ -3,12 +3,14 @@
 # verdictctl, with a message naming file, rule and key; the old rules keep
 # deciding and the daemon keeps running. --check says the same, exit 2.
 # Sets that name themselves or nest 25 deep are refused alike, the daemon
-# still answering ping.
+# still answering ping. A C plugin whose init fails (the plugin ABI's error
+# return: a plugin runs in verdictd's process, so a real crash would take it
+# down) is refused the same way, the old table deciding on.
 # Before that, what verdictctl prints and how it exits: `stats` prints the
 # stats lines alone (every line parses: no "ok" line) and exits 0; `ping` and
 # a good `reload` answer "ok: ..."; with no daemon on the socket it exits 2.
 source "$(dirname "$0")/lib.sh"
-: "${VERDICTCTL:?}"
+: "${VERDICTCTL:?}" "${PLUGIN_DIR:?}"
 
 RULES=$WORK/rules.lua
 cat >"$RULES" <<'LUA'
@@ -18,7 +20,8 @@ add_queue_rule ipv4 udp 6000 0
 add_queue_rule ipv4 udp 6001 0
 SOCK=$WORK/ctl.sock
 # An NFLOG group as well: every kind of stats line.
-start_verdictd broken --queue 0 --rules "$RULES" --nflog 5 --control "$SOCK"
+start_verdictd broken --queue 0 --rules "$RULES" --nflog 5 --control "$SOCK" \
+	--plugin-path "$PLUGIN_DIR"
 PID=$VD_PID
 
 # ctl WANT_STATUS COMMAND: runs verdictctl, checks its exit status and
@@ -68,6 +71,19 @@ err=$(ns "$VERDICTD" --check "$RULES" 2>&1 >/dev/null) || status=$?
 expect_eq "--check exit status" "$status" 2
 grep -q 'key "dprt": unknown key' <<<"$err" || fail "--check message: $err"
 
+# The plugin's init refuses its args (tag=999): the reload is refused with
+# the plugin's error, the old rules keep deciding.
+cat >"$RULES" <<'LUA'
+return { rules = { { name = "block", proto = "udp", dport = 6001, plugin = "drop_tag.so",
+                     symbol = "drop_tag_eval", args = "tag=999" } } }
+LUA
+ctl 1 reload
+grep -q "^error: .*rules.lua: rule 1 \"block\": plugin .*drop_tag.so: init for worker 0 failed: Invalid argument (the old rules stay)$" \
+	<<<"$OUT" || fail "plugin init failure: $OUT"
+kill -0 "$PID" || fail "verdictd died on a plugin whose init failed"
+line=$(udpgen --dst 127.0.0.1 --port 6001 --count 100 --inflight 16 --drain-ms 300)
+expect_eq "old rule still drops 6001 after the plugin's refusal" "$(kv received "$line")" 0
+
 # A set that names itself aborted the daemon (exit 134) on reload; 25 sets
 # each naming the next smashed the loader's Lua stack (exit 139). Both are
 # refused with a message, the daemon answers and keeps its rules.
@@ -97,4 +113,4 @@ expect_eq "old rule still drops 6001 after the set reloads" "$(kv received "$lin
 stop_verdictd "$PID" broken
 ctl 2 stats
 grep -q "cannot reach verdictd at $SOCK" <<<"$OUT" || fail "no daemon: $OUT"
-pass "broken file refused three ways, looping and deep sets refused, old rules kept; verdictctl's output and exit statuses"
+pass "broken file refused three ways, a plugin failing init, looping and deep sets refused, old rules kept; verdictctl's output and exit statuses"

@@ -306,6 +306,12 @@ VD_EXPORT uint16_t vd_engine_stats_sized(const struct vd_engine *e, size_t i,
 	return e->workers[i].num;
 }
 
+VD_EXPORT int vd_engine_queue_grow(struct vd_engine *e, size_t i, uint32_t maxlen_max,
+				   unsigned rcvbuf_max)
+{
+	return vd_queue_grow(e->workers[i].source, maxlen_max, rcvbuf_max);
+}
+
 VD_EXPORT uint16_t vd_engine_group_stats_sized(const struct vd_engine *e, size_t i,
 					       struct vd_nflog_stats *out, size_t out_size)
 {

@@ -5,10 +5,23 @@
  *
  * - vd_log / vd_errbuf_set: the library's diagnostics, so that the daemon's
  *   own lines go through the same handler (verdict/log.h) as the library's.
+ * - vd_rules_table_read: the live table's rules as the loader read them
+ *   (rule.h), for the daemon's kernel offload, which turns the leading ones
+ *   into iptables rules. Read-only; the library knows nothing of iptables.
  */
 #ifndef VD_INTERNAL_H
 #define VD_INTERNAL_H
 
+#include <verdict/rules.h>
+
 #include "../core/log.h"
+#include "../rules/rule.h"
+
+/* Calls fn(f, arg) with the rules of r's live table and returns what fn
+ * returns. It runs under the lock the stats take: a reload waits to switch
+ * tables until fn is done, so f stays valid (and the same) throughout; fn
+ * must not call back into r. Any thread. */
+int vd_rules_table_read(struct vd_rules *r, int (*fn)(const struct vd_rule_file *f, void *arg),
+			void *arg);
 
 #endif

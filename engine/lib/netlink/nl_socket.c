@@ -21,6 +21,15 @@ int vd_nl_socket_set_rcvbuf(int fd, unsigned bytes)
 	return setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 }
 
+unsigned vd_nl_socket_grow_rcvbuf(int fd, unsigned now, unsigned max)
+{
+	unsigned next = now > max / 2 ? max : now * 2;
+
+	if (next <= now || vd_nl_socket_set_rcvbuf(fd, next) < 0)
+		return now;
+	return next;
+}
+
 int vd_nl_socket_set_sndbuf(int fd, unsigned bytes)
 {
 	int size = (int)bytes;

@@ -52,6 +52,12 @@ struct mnl_socket *vd_nl_socket_open(const char *what, unsigned rcvbuf, unsigned
  * Returns 0 or -1 with errno. */
 int vd_nl_socket_set_rcvbuf(int fd, unsigned bytes);
 
+/* One growth step after packets were lost to a full receive buffer: doubles
+ * `now` up to max and sets it. Returns the new size, or now when already at
+ * max or when the kernel refused (both the queues and the log groups grow
+ * this way). */
+unsigned vd_nl_socket_grow_rcvbuf(int fd, unsigned now, unsigned max);
+
 /* Raises the send buffer like vd_nl_socket_set_rcvbuf. netlink_sendmsg()
  * refuses a send larger than the buffer less 32 bytes (EMSGSIZE), so a queue
  * that sends rewritten packets needs more than the default. Returns 0 or -1

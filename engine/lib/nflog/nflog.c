@@ -220,10 +220,10 @@ static void overrun(void *owner)
 {
 	struct vd_nflog *g = owner;
 	uint64_t now = g->stats.rcvbuf;
-	uint64_t next = now * 2 > g->cfg.rcvbuf_max ? g->cfg.rcvbuf_max : now * 2;
+	uint64_t next = vd_nl_socket_grow_rcvbuf(g->rx.fd, (unsigned)now, g->cfg.rcvbuf_max);
 
 	g->delta.enobufs++;
-	if (next > now && vd_nl_socket_set_rcvbuf(g->rx.fd, (unsigned)next) == 0) {
+	if (next > now) {
 		vd_log(VD_LOG_WARN, "%s: overrun, packets lost; receive buffer grown to %llu KiB",
 		       g->name, (unsigned long long)(next >> 10));
 		__atomic_store_n(&g->stats.rcvbuf, next, __ATOMIC_RELAXED);

@@ -43,6 +43,10 @@
  * hold's own totals and gauges, stored whole. */
 #define STATS_FIELDS (offsetof(struct vd_queue_stats, held) / sizeof(uint64_t))
 
+_Static_assert(VD_QUEUE_DEFAULT_BATCH == VD_NL_RX_DEFAULT_BATCH &&
+	       VD_QUEUE_DEFAULT_RCVBUF == VD_NL_RX_DEFAULT_RCVBUF,
+	       "verdict/queue.h documents the receive loop's defaults");
+
 /* Rewritten packets that can be held at once (copies of up to
  * VD_QUEUE_MAX_PAYLOAD bytes each, allocated only for an edit callback). */
 #define VD_QUEUE_HOLD_COPIES 64
@@ -69,6 +73,8 @@ struct vd_queue {
 	struct vd_hold hold;         /* verdicts waiting for their release time */
 	struct vd_pending pending;   /* packets whose verdict comes later */
 	uint64_t hist_published;     /* release errors counted at the last publish */
+	uint32_t maxlen_now;         /* the kernel queue length: vd_queue_grow's thread */
+	unsigned rcvbuf_now;         /* the receive buffer: vd_queue_grow's thread */
 	/* Read by other threads: keep it off the owner's hot cache lines. */
 	struct vd_queue_stats stats __attribute__((aligned(64)));
 };
@@ -339,6 +345,39 @@ VD_EXPORT void vd_queue_stats_sized(const struct vd_queue *q, struct vd_queue_st
 	vd_abi_copy_out(out, out_size, &now, sizeof(now));
 }
 
+VD_EXPORT int vd_queue_grow(struct vd_queue *q, uint32_t maxlen_max, unsigned rcvbuf_max)
+{
+	uint32_t maxlen = q->maxlen_now > maxlen_max / 2 ? maxlen_max : q->maxlen_now * 2;
+	unsigned rcvbuf = q->rcvbuf_now;
+	int grew = 0;
+
+	if (maxlen > q->maxlen_now) {
+		if (vd_queue_config_set_maxlen(q->nl, q->cfg.queue_num, maxlen) < 0) {
+			vd_log(VD_LOG_ERROR, "%s: cannot grow the kernel queue to %u: %s", q->name,
+			       maxlen, strerror(errno));
+			return -1;
+		}
+		q->maxlen_now = maxlen;
+		gauge_store(&q->stats.maxlen, maxlen);
+		grew = 1;
+	}
+	if (rcvbuf_max)
+		rcvbuf = vd_nl_socket_grow_rcvbuf(q->rx.fd, q->rcvbuf_now, rcvbuf_max);
+	if (rcvbuf > q->rcvbuf_now) {
+		q->rcvbuf_now = rcvbuf;
+		gauge_store(&q->stats.rcvbuf, rcvbuf);
+		grew = 1;
+	}
+	if (!grew)
+		return 0;
+	__atomic_fetch_add(&q->stats.grows, 1, __ATOMIC_RELAXED);
+	vd_log(VD_LOG_WARN, "%s: the kernel dropped packets; queue length now %u, receive buffer "
+	       "%u KiB (at most %u and %u KiB)", q->name, q->maxlen_now, q->rcvbuf_now >> 10,
+	       maxlen_max > q->maxlen_now ? maxlen_max : q->maxlen_now,
+	       (rcvbuf_max > q->rcvbuf_now ? rcvbuf_max : q->rcvbuf_now) >> 10);
+	return 1;
+}
+
 VD_EXPORT uint16_t vd_queue_num(const struct vd_queue *q)
 {
 	return q->cfg.queue_num;
@@ -448,6 +487,10 @@ VD_EXPORT struct vd_queue *vd_queue_open_sized(const struct vd_queue_config *cfg
 	if (vd_queue_config_bind(q->nl, &q->cfg, &io, errbuf) < 0)
 		goto fail;
 	q->bound = true;
+	q->maxlen_now = q->cfg.maxlen ? q->cfg.maxlen : VD_QUEUE_KERNEL_MAXLEN;
+	q->rcvbuf_now = q->cfg.rcvbuf;
+	q->stats.maxlen = q->maxlen_now;
+	q->stats.rcvbuf = q->rcvbuf_now;
 	return q;
 fail:
 	saved = errno;

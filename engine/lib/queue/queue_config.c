@@ -140,6 +140,16 @@ int vd_queue_config_bind(struct mnl_socket *nl, const struct vd_queue_config *cf
 	return 0;
 }
 
+int vd_queue_config_set_maxlen(struct mnl_socket *nl, uint16_t queue_num, uint32_t maxlen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, queue_num);
+
+	/* nfq_nlmsg_put asks for no acknowledgement (NLM_F_REQUEST alone). */
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
+	return mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
+}
+
 int vd_queue_config_unbind(struct mnl_socket *nl, uint16_t queue_num, const struct vd_nl_io *io)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];

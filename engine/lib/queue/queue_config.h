@@ -21,6 +21,11 @@
 int vd_queue_config_bind(struct mnl_socket *nl, const struct vd_queue_config *cfg,
 			 const struct vd_nl_io *io, char *errbuf);
 
+/* Sets the kernel queue length of bound queue_num to maxlen: one config
+ * message without an acknowledgement asked for (a refusal is an error
+ * message the receive loop counts). Any thread. Returns 0 or -1 with errno. */
+int vd_queue_config_set_maxlen(struct mnl_socket *nl, uint16_t queue_num, uint32_t maxlen);
+
 /* Unbinds queue_num. Returns 0 or -1 with errno. */
 int vd_queue_config_unbind(struct mnl_socket *nl, uint16_t queue_num, const struct vd_nl_io *io);
 

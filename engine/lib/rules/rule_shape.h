@@ -19,7 +19,7 @@
 #include <verdict/packet.h>
 #include <verdict/verdict.h>
 
-#include "shaping.h"
+#include "../shaping/shaping.h" /* by path: internal.h brings rule.h to the daemon */
 
 struct loader;
 struct vd_rule;

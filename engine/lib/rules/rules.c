@@ -30,6 +30,7 @@
 #include "name_table.h"
 #include "rewrite_log.h"
 #include "ruleset.h"
+#include "internal/internal.h"
 
 #if defined(__SANITIZE_THREAD__)
 char vd_rcu_tsan_token; /* see rcu.h */
@@ -470,6 +471,19 @@ VD_EXPORT size_t vd_rules_stats_sized(struct vd_rules *r, struct vd_rule_stats *
 	}
 	pthread_mutex_unlock(&r->table_lock);
 	return n;
+}
+
+/* internal.h: not exported from libverdict.so, the daemon links the static
+ * library. */
+int vd_rules_table_read(struct vd_rules *r, int (*fn)(const struct vd_rule_file *f, void *arg),
+			void *arg)
+{
+	int ret;
+
+	pthread_mutex_lock(&r->table_lock);
+	ret = fn(&r->current->file, arg);
+	pthread_mutex_unlock(&r->table_lock);
+	return ret;
 }
 
 /* The current table's file-level keys. Any thread (the daemon asks before

@@ -71,9 +71,13 @@ static void test_defaults(void **state)
 	assert_int_equal(opts.nqueues, 1);
 	assert_int_equal(opts.queues[0], 0);
 	assert_int_equal(opts.default_verdict.kind, VD_VERDICT_ACCEPT);
-	assert_int_equal(opts.queue_flags, 0);
+	/* GSO packets whole unless --no-gso. */
+	assert_int_equal(opts.queue_flags, VD_QUEUE_F_GSO);
 	assert_int_equal(opts.optional_flags, VD_QUEUE_F_CONNTRACK | VD_QUEUE_F_UID_GID);
 	assert_int_equal(opts.copy_range, 0);
+	assert_int_equal(opts.maxlen, 0);
+	assert_int_equal(opts.maxlen_max, 0);
+	assert_int_equal(opts.queue_rcvbuf_max, 0);
 	assert_true(opts.stats_interval == 0);
 	assert_string_equal(r.err, "");
 	run_free(&r);
@@ -84,7 +88,7 @@ static void test_every_option(void **state)
 	struct run r = parse("-q", "0-3", "--default", "drop", "--copy-range", "128", "--maxlen",
 			     "4096", "--fail-open", "--gso", "--secctx", "--no-uid-gid", "--conntrack",
 			     "--cpus", "0", "--stats-interval", "0.5", "--batch", "32", "--rcvbuf", "4M",
-			     "-v", NULL);
+			     "--maxlen-max", "8192", "--queue-rcvbuf-max", "32M", "-v", NULL);
 
 	(void)state;
 	assert_int_equal(r.action, VD_CLI_RUN);
@@ -100,7 +104,16 @@ static void test_every_option(void **state)
 	assert_true(opts.stats_interval == 0.5);
 	assert_int_equal(opts.batch, 32);
 	assert_int_equal(opts.rcvbuf, 4u << 20);
+	assert_int_equal(opts.maxlen_max, 8192);
+	assert_int_equal(opts.queue_rcvbuf_max, 32u << 20);
 	assert_int_equal(opts.verbose, 1);
+	run_free(&r);
+	/* --no-gso asks for segments; --gso, the default, is still taken. */
+	r = parse("-q", "0", "--no-gso", NULL);
+	assert_int_equal(opts.queue_flags, 0);
+	run_free(&r);
+	r = parse("-q", "0", "--no-gso", "--gso", NULL);
+	assert_int_equal(opts.queue_flags, VD_QUEUE_F_GSO);
 	run_free(&r);
 }
 
@@ -150,6 +163,9 @@ static void test_bad_arguments_name_option_and_value(void **state)
 	expect_error(parse("--queue", "0", "--copy-range", "-5", NULL), "--copy-range: \"-5\"");
 	expect_error(parse("--queue", "0", "--maxlen", "ten", NULL), "--maxlen: \"ten\"");
 	expect_error(parse("--queue", "0", "--batch", "5000", NULL), "--batch: \"5000\"");
+	expect_error(parse("--queue", "0", "--maxlen-max", "0", NULL), "--maxlen-max: \"0\"");
+	expect_error(parse("--queue", "0", "--queue-rcvbuf-max", "1K", NULL),
+		     "--queue-rcvbuf-max: \"1K\"");
 	expect_error(parse("--queue", "0", "--rcvbuf", "12Q", NULL), "--rcvbuf: \"12Q\"");
 	expect_error(parse("--queue", "0", "--stats-interval", "0", NULL), "--stats-interval");
 	expect_error(parse("--queue", "0", "--cpus", "4096", NULL), "--cpus: \"4096\"");
@@ -269,14 +285,14 @@ static void test_nflog_and_outputs(void **state)
 
 static void test_parse_is_repeatable(void **state)
 {
-	struct run r = parse("--queue", "1", "--gso", NULL);
+	struct run r = parse("--queue", "1", "--no-gso", NULL);
 
 	(void)state;
 	run_free(&r);
 	r = parse("--queue", "2", NULL);
 	assert_int_equal(r.action, VD_CLI_RUN);
 	assert_int_equal(opts.queues[0], 2);
-	assert_int_equal(opts.queue_flags, 0);
+	assert_int_equal(opts.queue_flags, VD_QUEUE_F_GSO);
 	run_free(&r);
 }
 

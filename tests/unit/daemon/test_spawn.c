@@ -70,6 +70,28 @@ static void test_long_stderr_truncated(void **state)
 	assert_int_equal(strncmp(err, "abcdefgh; abcdefgh", 18), 0);
 }
 
+/* vd_spawn_read keeps stdout whole, far past a pipe's buffer, with stderr
+ * apart; a failing tool gives its status and no output. */
+static void test_read_stdout(void **state)
+{
+	char *const seq[] = { "sh", "-c", "seq 1 100000; echo said >&2", NULL };
+	char *const bad[] = { "sh", "-c", "echo partial; exit 4", NULL };
+	char err[64], *out = NULL;
+	const char *last;
+
+	(void)state;
+	assert_int_equal(vd_spawn_read(seq, &out, err, sizeof(err)), 0);
+	assert_non_null(out);
+	assert_int_equal(strlen(out), 588895); /* the digits of 1..100000 and newlines */
+	assert_memory_equal(out, "1\n2\n3\n", 6);
+	last = out + strlen(out) - 13;
+	assert_string_equal(last, "99999\n100000\n");
+	assert_string_equal(err, "said");
+	free(out);
+	assert_int_equal(vd_spawn_read(bad, &out, err, sizeof(err)), 4);
+	assert_null(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -78,6 +100,7 @@ int main(void)
 		cmocka_unit_test(test_missing_tool),
 		cmocka_unit_test(test_tool_that_does_not_read),
 		cmocka_unit_test(test_long_stderr_truncated),
+		cmocka_unit_test(test_read_stdout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

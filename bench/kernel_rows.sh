@@ -1,0 +1,133 @@
+# kernel_rows.sh - the "rules in the kernel" rows of scripts/bench.sh (issue 13),
+# sourced by it after its helpers are defined (ns, kv, wait_bound, NS, WORK,
+# VERDICTD, UDPGEN, PORT, QUICK, CONSUMER).
+#
+# Long-lived flows through verdictd installing its own rules (--firewall
+# iptables --hooks output), one run each:
+#   kernel     no verdictd, no queue rule: the ceiling
+#   queued     every packet queued (bench/rules/kr_accept.lua: one accepting rule)
+#   bypass     the same rule with bypass = true: the first packet of each
+#              connection is queued, the rest accepted by the kernel's connmark rule
+#   first4     --first-packets 4: connbytes keeps all but 4 packets per connection
+#   offload900 (UDP only) a 1,000-rule table whose first 900 rules are
+#              offloadable; the flows match rule 900, so they never reach user
+#              space, against the kernel row
+# Traffic: 8 UDP flows of 64-byte payloads (<= 256 in flight), and one TCP bulk
+# transfer with iperf3 (Debian's). Per row: throughput, and the packets
+# verdictd saw (its final stats line: the sum of its queues' packets).
+
+KR_UDP_S=$([ "$QUICK" = 1 ] && echo 0.5 || echo 4)
+KR_TCP_S=$([ "$QUICK" = 1 ] && echo 1 || echo 5)
+KR_RULES=$PWD/bench/rules
+
+# kr_seen FILE: packets verdictd saw, from its "stats final" line.
+kr_seen() {
+	grep '^stats final' "$1" 2>/dev/null | tr ' ' '\n' | sed -n 's/^packets=//p' |
+		awk '{ s += $1 } END { print s + 0 }'
+}
+
+# kr_start VARIANT: verdictd for VARIANT, its rules installed; none for kernel.
+kr_start() {
+	local args=(--queue 0 --firewall iptables --hooks output --control none)
+	case $1 in
+	kernel) return 0 ;;
+	queued) args+=(--rules "$KR_RULES/kr_accept.lua") ;;
+	bypass) args+=(--rules "$KR_RULES/kr_bypass.lua") ;;
+	first4) args+=(--rules "$KR_RULES/kr_accept.lua" --first-packets 4) ;;
+	offload900) args+=(--rules "$WORK/kr_offload.lua") ;;
+	esac
+	ip netns exec "$NS" "$VERDICTD" "${args[@]}" >"$WORK/kr.out" 2>&1 &
+	CONSUMER=$!
+	wait_bound 0
+	# The rules go in after the queue is bound: wait for the jump.
+	for _ in $(seq 100); do
+		ns iptables -S OUTPUT | grep -q VERDICTD && return 0
+		sleep 0.05
+	done
+	echo "bench: verdictd never installed its rules ($1): $(tail -2 "$WORK/kr.out")" >&2
+	exit 1
+}
+
+kr_stop() {
+	[ -n "$CONSUMER" ] || { echo 0; return 0; }
+	kill -TERM "$CONSUMER"
+	wait "$CONSUMER" || true
+	CONSUMER=""
+	kr_seen "$WORK/kr.out"
+}
+
+# kr_offload_table: 900 offloadable rules (the last accepts the bench port),
+# then 100 that need user space (a Lua hook).
+kr_offload_table() {
+	{
+		echo 'local rules = {}'
+		echo 'for i = 1, 899 do rules[#rules + 1] = { name = "off" .. i, proto = "udp", dport = 20000 + i, verdict = "drop" } end'
+		echo "rules[#rules + 1] = { name = \"off900\", proto = \"udp\", dport = $PORT, verdict = \"accept\" }"
+		echo 'for i = 1, 100 do rules[#rules + 1] = { name = "hook" .. i, proto = "udp", dport = 30000 + i, lua = function(pkt) return "accept" end } end'
+		echo 'return { default = "accept", rules = rules }'
+	} >"$WORK/kr_offload.lua"
+}
+
+# kr_udp_row VARIANT: appends "udp-VARIANT pps seen received sent".
+kr_udp_row() {
+	local line seen
+	kr_start "$1"
+	line=$(ns "$UDPGEN" --quiet --dst 127.0.0.1 --port "$PORT" --size 64 --flows 8 \
+		--src-base 127.0.0.10 --count 100000000 --duration "$KR_UDP_S" --drain-ms 200)
+	seen=$(kr_stop)
+	echo "udp-$1 $(kv pps "$line") $seen $(kv received "$line") $(kv sent "$line")" >>"$WORK/kr_rows"
+}
+
+# kr_tcp_row VARIANT: appends "tcp-VARIANT bits_per_s seen".
+kr_tcp_row() {
+	local bps seen
+	kr_start "$1"
+	ns iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+	local server=$!
+	for _ in $(seq 50); do
+		ns ss -ltn | grep -q ':5201 ' && break
+		sleep 0.05
+	done
+	bps=$(ns timeout $((KR_TCP_S + 10)) iperf3 -c 127.0.0.1 -p 5201 -t "$KR_TCP_S" -J 2>/dev/null |
+		python3 -c 'import json,sys; print("%.0f" % json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"])' \
+		2>/dev/null || echo 0)
+	kill "$server" 2>/dev/null || true
+	wait "$server" 2>/dev/null || true
+	seen=$(kr_stop)
+	echo "tcp-$1 $bps $seen" >>"$WORK/kr_rows"
+}
+
+kernel_rows() {
+	: >"$WORK/kr_rows"
+	kr_offload_table
+	for v in kernel queued bypass first4 offload900; do
+		kr_udp_row "$v"
+	done
+	if command -v iperf3 >/dev/null; then
+		for v in kernel queued bypass first4; do
+			kr_tcp_row "$v"
+		done
+	else
+		echo "bench: iperf3 missing: no TCP rows (scripts/deps.sh installs it)" >&2
+	fi
+	echo "bench: kernel-rules rows done" >&2
+}
+
+# kernel_report: prints the table, sets KR_JSON.
+kernel_report() {
+	local sep="" row val seen rcv sent kern unit ratio
+	kern=$(awk '$1 == "udp-kernel" { print $2 }' "$WORK/kr_rows")
+	KR_JSON="\"kernel_rules\":["
+	printf '\n%-16s %14s %8s %12s\n' "kernel-rules row" "rate" "/kernel" "seen by vd"
+	while read -r row val seen rcv sent; do
+		case $row in
+		udp-*) kern=$(awk '$1 == "udp-kernel" { print $2 }' "$WORK/kr_rows") unit="pkt/s" ;;
+		tcp-*) kern=$(awk '$1 == "tcp-kernel" { print $2 }' "$WORK/kr_rows") unit="bit/s" ;;
+		esac
+		ratio=$(awk -v a="$val" -v b="$kern" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+		printf '%-16s %14s %8s %12s\n' "$row" "$val $unit" "$ratio" "$seen"
+		KR_JSON+="$sep{\"row\":\"$row\",\"rate\":$val,\"unit\":\"$unit\",\"ratio_to_kernel\":$ratio,\"seen_by_verdictd\":$seen${rcv:+,\"received\":$rcv,\"sent\":$sent}}"
+		sep=","
+	done <"$WORK/kr_rows"
+	KR_JSON+="]"
+}

@@ -1,0 +1,205 @@
+/* offload_counters.c - the kernel's hit counters of offloaded rules, read
+ * back with iptables-save -c and ip6tables-save -c (firewall_offload.h). */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "firewall_offload.h"
+#include "internal.h"
+#include "spawn.h"
+
+size_t vd_offload_counters_parse(const char *text, uint64_t *hits, size_t n)
+{
+	static const char tag[] = "--comment \"verdictd rule ";
+	size_t counted = 0;
+
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n'), *c, *j;
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char buf[1024], *p;
+		unsigned long long packets;
+		unsigned long rule;
+
+		if (len < sizeof(buf) && line[0] == '[') {
+			memcpy(buf, line, len);
+			buf[len] = '\0';
+			errno = 0;
+			packets = strtoull(buf + 1, &p, 10);
+			/* "[P:B] -A VERDICTD-..." ... "--comment "verdictd rule N"" ... "-j T" */
+			if (!errno && *p == ':' && (p = strstr(p, "] -A VERDICTD-")) &&
+			    (c = strstr(p, tag)) && (j = strstr(c, " -j ")) &&
+			    strncmp(j + 4, "MARK", 4) != 0) {
+				char *num_end;
+
+				rule = strtoul(c + sizeof(tag) - 1, &num_end, 10);
+				if (*num_end == '"' && rule >= 1 && rule <= n) {
+					hits[rule - 1] += packets;
+					counted++;
+				}
+			}
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return counted;
+}
+
+/* Runs tool -c -t filter (spawn.h: no shell, CAP_NET_ADMIN passed on) and
+ * returns its output; NULL with a logged line when it cannot run or fails. */
+static char *save_read(const char *tool)
+{
+	char *const argv[] = { (char *)tool, "-c", "-t", "filter", NULL };
+	char err[256], *out = NULL;
+	int rc = vd_spawn_read(argv, &out, err, sizeof(err));
+
+	if (rc != 0) {
+		vd_log(VD_LOG_ERROR, "offload counters: %s -c: %s%s", tool,
+		       rc > 0 ? "failed: " : "", err[0] ? err : "no message");
+		return NULL;
+	}
+	return out;
+}
+
+/* hits[i] for the installed set's rule i + 1, both families. */
+static int kernel_hits(uint64_t *hits, size_t n)
+{
+	static const char *const tools[] = { "iptables-save", "ip6tables-save" };
+	int ret = 0;
+
+	for (size_t t = 0; t < 2; t++) {
+		char *text = save_read(tools[t]);
+
+		if (!text) {
+			ret = -1;
+			continue;
+		}
+		vd_offload_counters_parse(text, hits, n);
+		free(text);
+	}
+	return ret;
+}
+
+static void base_add(struct vd_firewall_offload *ctx, const char *name, uint64_t hits)
+{
+	struct vd_offload_base *more;
+
+	for (size_t i = 0; i < ctx->nbase; i++)
+		if (strcmp(ctx->base[i].name, name) == 0) {
+			ctx->base[i].hits += hits;
+			return;
+		}
+	more = realloc(ctx->base, (ctx->nbase + 1) * sizeof(*more));
+	if (!more) {
+		vd_log(VD_LOG_ERROR, "offload counters: out of memory: %lu hits of rule \"%s\" lost",
+		       (unsigned long)hits, name);
+		return;
+	}
+	ctx->base = more;
+	snprintf(ctx->base[ctx->nbase].name, sizeof(ctx->base->name), "%s", name);
+	ctx->base[ctx->nbase++].hits = hits;
+}
+
+static int names_copy(const struct vd_rule_file *f, void *arg)
+{
+	struct vd_firewall_offload *ctx = arg;
+	char (*names)[64] = calloc(f->nrules ? f->nrules : 1, sizeof(*names));
+
+	if (!names)
+		return -1;
+	for (size_t i = 0; i < f->nrules; i++)
+		snprintf(names[i], sizeof(names[i]), "%s", f->rules[i].name);
+	free(ctx->names);
+	ctx->names = names;
+	ctx->nnames = f->nrules;
+	return 0;
+}
+
+int vd_firewall_offload_prepare(struct vd_firewall_offload *ctx)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&ctx->lock);
+	free(ctx->pending);
+	ctx->pending = NULL;
+	if (ctx->nnames) {
+		ctx->pending = calloc(ctx->nnames, sizeof(*ctx->pending));
+		ret = ctx->pending ? kernel_hits(ctx->pending, ctx->nnames) : -1;
+		for (size_t i = 0; ctx->pending && i < ctx->nnames; i++)
+			if (ctx->pending[i])
+				base_add(ctx, ctx->names[i], ctx->pending[i]);
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+/* Drops base entries whose rule the live table no longer has: as verdictd's
+ * own counters, a rule that comes back later starts from 0. */
+static void base_prune(struct vd_firewall_offload *ctx)
+{
+	for (size_t b = 0; b < ctx->nbase;) {
+		bool kept = false;
+
+		for (size_t i = 0; i < ctx->nnames && !kept; i++)
+			kept = strcmp(ctx->names[i], ctx->base[b].name) == 0;
+		if (kept)
+			b++;
+		else
+			ctx->base[b] = ctx->base[--ctx->nbase];
+	}
+}
+
+int vd_firewall_offload_commit(struct vd_firewall_offload *ctx, bool installed)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (!installed) {
+		/* The old set stays, its counters running on from what was
+		 * folded: take the fold back. */
+		for (size_t i = 0; ctx->pending && i < ctx->nnames; i++)
+			if (ctx->pending[i])
+				base_add(ctx, ctx->names[i], -ctx->pending[i]);
+	} else if (vd_rules_table_read(ctx->rules, names_copy, ctx) < 0) {
+		vd_log(VD_LOG_ERROR, "offload counters: out of memory: offloaded hits not counted");
+		ret = -1;
+	} else {
+		base_prune(ctx);
+	}
+	free(ctx->pending);
+	ctx->pending = NULL;
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+/* st[j] (j >= 1, a rule) named name; hint: where it usually is. */
+static struct vd_rule_stats *stats_named(struct vd_rule_stats *st, size_t n, const char *name,
+					 size_t hint)
+{
+	if (hint < n && strcmp(st[hint].name, name) == 0)
+		return &st[hint];
+	for (size_t j = 1; j < n; j++)
+		if (strcmp(st[j].name, name) == 0)
+			return &st[j];
+	return NULL;
+}
+
+int vd_firewall_offload_add_hits(struct vd_firewall_offload *ctx, struct vd_rule_stats *st,
+				 size_t n)
+{
+	struct vd_rule_stats *s;
+	uint64_t *hits;
+	int ret;
+
+	pthread_mutex_lock(&ctx->lock);
+	hits = ctx->nnames ? calloc(ctx->nnames, sizeof(*hits)) : NULL;
+	ret = !ctx->nnames ? 0 : hits ? kernel_hits(hits, ctx->nnames) : -1;
+	for (size_t i = 0; hits && i < ctx->nnames; i++)
+		if (hits[i] && (s = stats_named(st, n, ctx->names[i], i + 1)))
+			s->hits += hits[i];
+	for (size_t b = 0; b < ctx->nbase; b++)
+		if ((s = stats_named(st, n, ctx->base[b].name, 0)))
+			s->hits += ctx->base[b].hits;
+	pthread_mutex_unlock(&ctx->lock);
+	free(hits);
+	return ret;
+}
