@@ -12,7 +12,7 @@
 
 #include "internal.h"
 #include "privilege_drop.h"
-#include "sanitizer.h"
+#include "sanitizer.h" /* VD_SANITIZER_THREAD */
 
 /* A decimal id; -1 when s is not one (then it is a name). */
 static int parse_id(const char *s, unsigned long *id)
@@ -158,14 +158,15 @@ static int verify(const struct vd_privilege_target *t, char *err, size_t errlen)
 	return 0;
 }
 
-/* A uid change or file capabilities clear "dumpable"; LeakSanitizer's exit
- * check then cannot ptrace the process's own threads. Sanitizer builds only:
- * elsewhere a process with CAP_NET_ADMIN stays out of reach of its user's
- * other processes. */
-static void sanitizer_dumpable(void)
+/* A uid change or file capabilities clear "dumpable", which closes
+ * /proc/self/net to the process itself: the kernel watch reads the queues'
+ * drops there (and LeakSanitizer's exit check needs to ptrace the process's
+ * own threads). Setting it back opens nothing to the user's other
+ * processes: ptrace and /proc/PID/mem still demand a superset of this
+ * process's permitted capabilities, which they lack. */
+static void dumpable_restore(void)
 {
-	if (VD_SANITIZER)
-		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 }
 
 int vd_privilege_drop(const struct vd_privilege_target *t, char *err, size_t errlen)
@@ -197,7 +198,7 @@ int vd_privilege_drop(const struct vd_privilege_target *t, char *err, size_t err
 	step = "setting no_new_privs";
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		goto fail;
-	sanitizer_dumpable();
+	dumpable_restore();
 	return verify(t, err, errlen);
 fail:
 	snprintf(err, errlen, "--user %s: %s: %s", t->name, step, strerror(errno));
@@ -218,6 +219,6 @@ int vd_privilege_trim(char *err, size_t errlen)
 		snprintf(err, errlen, "keeping CAP_NET_ADMIN alone: %s", strerror(errno));
 		return -1;
 	}
-	sanitizer_dumpable();
+	dumpable_restore();
 	return 0;
 }

@@ -78,6 +78,9 @@ for t in /proc/"$PID"/task/*/status; do
 	check_task "$t"
 	threads=$((threads + 1))
 done
+# Dumpable again (its /proc is the user's): /proc/self/net, where the kernel
+# watch reads the queue's drops, is open to the daemon itself.
+expect_eq "owner of /proc/$PID/status" "$(stat -c %u "/proc/$PID/status")" "$RUN_UID"
 # The main thread and the queue's worker at least.
 [ "$threads" -ge 2 ] || fail "only $threads thread(s) in /proc/$PID/task"
 
