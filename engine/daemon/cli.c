@@ -429,7 +429,8 @@ static enum vd_cli_action parse_option(int opt, const char *arg, struct vd_cli_o
 				  &o->nqueues);
 	case 'd':
 		if (vd_verdict_parse(arg, &o->default_verdict) < 0 ||
-		    o->default_verdict.kind == VD_VERDICT_REPEAT)
+		    (o->default_verdict.kind != VD_VERDICT_ACCEPT &&
+		     o->default_verdict.kind != VD_VERDICT_DROP))
 			return usage_error(err, "--default: \"%s\" is not a verdict %s", arg,
 					   "(accept or drop)");
 		return VD_CLI_RUN;

@@ -221,6 +221,9 @@ static struct vd_engine *engine_from_options(struct daemon *d, const uint16_t *q
 		.group_init = group_init,
 		.group_fini = group_fini,
 		.user = d,
+		/* --firewall or --bypass-mark: reject and connection verdicts go
+		 * through the generated rules' field; 0 without them. */
+		.kernel_mark_mask = o->kernel_mark_mask,
 	};
 
 	if (d->rules) {
@@ -282,7 +285,8 @@ static void plugin_path_complete(struct vd_cli_options *o)
  * the next one stays. */
 static int check_offload(const struct vd_cli_options *o, char *errbuf)
 {
-	struct vd_rules_config cfg = { .path = o->check, .plugin_path = o->plugin_path };
+	struct vd_rules_config cfg = { .path = o->check, .plugin_path = o->plugin_path,
+				       .kernel_mark_mask = o->kernel_mark_mask };
 	struct vd_firewall_offload off;
 	struct vd_rules *rules = vd_rules_open(&cfg, errbuf);
 	unsigned hooks = o->hooks ? o->hooks : VD_FW_HOOK_INPUT;
@@ -302,9 +306,10 @@ static int check_offload(const struct vd_cli_options *o, char *errbuf)
 static int check_only(const struct vd_cli_options *o)
 {
 	char errbuf[VD_ERRBUF_SIZE];
+	struct vd_rules_config cfg = { .path = o->check, .plugin_path = o->plugin_path,
+				       .kernel_mark_mask = o->kernel_mark_mask };
 
-	if (vd_rules_check(o->check, o->plugin_path, stdout, errbuf) < 0 ||
-	    check_offload(o, errbuf) < 0) {
+	if (vd_rules_check_config(&cfg, stdout, errbuf) < 0 || check_offload(o, errbuf) < 0) {
 		fprintf(stderr, "verdictd: %s\n", errbuf);
 		return 2;
 	}
@@ -329,6 +334,7 @@ static int open_rules(struct daemon *d, const uint16_t *queues, const uint16_t *
 		.plugin_path = o->plugin_path,
 		.nlog_workers = (unsigned)o->ngroups,
 		.log_groups = groups,
+		.kernel_mark_mask = o->kernel_mark_mask,
 	};
 
 	d->rules = vd_rules_open(&cfg, errbuf);
@@ -519,6 +525,18 @@ static void first_packets_warn(const struct daemon *d)
 		       d->opts->rules, n);
 }
 
+/* Reject and bypass are carried out by the generated rules only: without
+ * their mark field (no --firewall, no --bypass-mark) a reject is sent as a
+ * drop and bypass decides the one packet. Said once, at start. */
+static void kernel_verdicts_warn(const struct daemon *d)
+{
+	if (d->rules && !d->opts->kernel_mark_mask && vd_rules_kernel_verdicts(d->rules))
+		vd_log(VD_LOG_WARN, "%s: reject and bypass are carried out by the generated kernel "
+		       "rules only: give --firewall, or load the --print-firewall output and give "
+		       "--bypass-mark; until then a reject is sent as drop and bypass decides only "
+		       "the packet itself", d->opts->rules);
+}
+
 /* Starts what the options ask for; -1 or -2 (what was given is wrong) with
  * the error printed. */
 static int start(struct daemon *d, const struct vd_privilege_target *t, const uint16_t *queues,
@@ -654,6 +672,7 @@ int main(int argc, char **argv)
 		return status == -2 ? 2 : 1; /* 2: what was given; 1: the system */
 	describe(&opts);
 	first_packets_warn(&d);
+	kernel_verdicts_warn(&d);
 	notify_ready(&opts);
 	vd_daemon_serve(&d);
 	vd_service_stopping();

@@ -58,6 +58,11 @@ static const struct vd_metric queue_metrics[] = {
 	Q(maxlen, GAUGE, T, "The kernel queue length now (it grows when the kernel drops)."),
 	Q(rcvbuf, GAUGE, T | VD_METRIC_BYTES, "The socket receive buffer now."),
 	Q(grows, COUNTER, T, "Growth steps of the queue length and receive buffer."),
+	Q(rejected, COUNTER, T, "Reject verdicts (sent as drop without the generated kernel rules)."),
+	Q(bypassed, COUNTER, T,
+	  "Verdicts that decided the rest of their connection in the kernel (bypass)."),
+	Q(stripped, COUNTER, T,
+	  "Reject or bypass verdicts whose delay or edits were dropped (the kernel acts at once)."),
 	QROW(errors, COUNTER, T | VD_METRIC_TEXT_ONLY,
 	     "recv_errors + send_errors + kernel_errors + invalid_verdicts."),
 };

@@ -54,7 +54,11 @@ static int action_check(struct vd_offload_planner *pl, const struct vd_rule *r)
 	/* Reject (and connection bypass) are carried out by the chain's own
 	 * steps from a mark verdictd sets; not offloaded yet. */
 	if (v->kind != VD_VERDICT_ACCEPT && v->kind != VD_VERDICT_DROP)
-		return stop(pl, "verdict kind %#x is not offloaded (only accept and drop are)", v->kind);
+		return stop(pl, "verdict %s is not offloaded (only accept and drop are)",
+			    vd_verdict_kind_name(v->kind));
+	if (v->flags & VD_VERDICT_F_CONNECTION)
+		return stop(pl, "bypass: the connection is decided through verdictd's mark, not "
+			    "offloaded");
 	if (v->flags & ~(uint32_t)VD_VERDICT_F_MARK)
 		return stop(pl, "its verdict has flags %#x (only a mark is offloaded)", v->flags);
 	if ((v->flags & VD_VERDICT_F_MARK) && (v->mark_mask & field))

@@ -62,6 +62,10 @@ struct vd_engine_config {
 	const struct vd_nflog_config *group; /* template, as for queue (group, user replaced) */
 	vd_worker_init_cb group_init; /* optional */
 	vd_worker_fini_cb group_fini; /* optional */
+	/* --- added in 0.4 --- */
+	uint32_t kernel_mark_mask; /* when not 0: every queue's kernel_mark_mask
+				    * (verdict/queue.h), whatever the template
+				    * says; 0: the template's */
 };
 
 struct vd_engine;

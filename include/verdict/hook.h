@@ -185,9 +185,12 @@ struct vd_hook_context {
  * bytes they point to are valid only during the call; edit (NULL when the
  * packet cannot be rewritten) is pkt's editor, see "Rewriting" above.
  * Return one of verdict.h's constructors, any of them: accept, drop,
- * repeat, vd_verdict_queue(n, bypass), each optionally through
- * vd_verdict_with_mark. The verdict is passed to the kernel as it is, with
- * the edited packet when edits are pending. One those constructors cannot
+ * repeat, vd_verdict_queue(n, bypass), vd_verdict_reject(with), each
+ * optionally through vd_verdict_with_mark, and accept, drop or reject
+ * optionally through vd_verdict_connection (decide the rest of the
+ * connection in the kernel; reject and connection verdicts need verdictd's
+ * generated kernel rules and discard the edits). The verdict is passed to
+ * the kernel as it is, with the edited packet when edits are pending. One those constructors cannot
  * build (an unknown kind or flag bit, vd_hook_error()) is a hook error: the
  * rule's on_error verdict is used instead, the edits are discarded and the
  * error is counted in the rule's stats. Hot path: this runs for every

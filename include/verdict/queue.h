@@ -19,6 +19,10 @@
  * threads (and vd_queue_stop from a signal handler). One thread per queue;
  * for several queues see verdict/engine.h.
  *
+ * Reject and connection verdicts (verdict/verdict.h) need verdictd's
+ * generated kernel rules (verdictd --firewall or --print-firewall); tell the
+ * queue their mark field with kernel_mark_mask.
+ *
  * Verdicts: a verdict without a delay is sent with its receive batch's, in
  * one sendmsg. A verdict with delay_us > 0 (vd_verdict_delay) is held by the
  * queue's thread, in a timer heap (id, verdict and release time; the packet's
@@ -133,6 +137,14 @@ struct vd_queue_config {
 	vd_packet_edit_cb edit_callback; /* used instead of callback when set */
 	uint32_t hold_max;      /* most packets held (delayed), and most pending;
 				 * 0: VD_QUEUE_DEFAULT_HOLD_MAX */
+	/* --- added in 0.4 --- */
+	uint32_t kernel_mark_mask; /* the mark field verdictd's generated kernel
+				    * rules act on (verdict/kernel_mark.h: 4
+				    * contiguous bits, e.g. VD_KMARK_DEFAULT_MASK);
+				    * reject and connection verdicts go through
+				    * it (verdict/verdict.h). 0: no such rules
+				    * are loaded: a reject is sent as drop, the
+				    * connection flag is ignored */
 };
 
 /* The defaults of vd_queue_config.batch_size and rcvbuf. */
@@ -174,10 +186,17 @@ struct vd_queue_stats {
 	/* Release error (actual minus scheduled release), from a log histogram
 	 * (bucket upper bounds, at most 12.5% high) of every timed release. */
 	uint64_t release_error_p50_ns, release_error_p99_ns, release_error_max_ns;
-	/* --- added in 0.3, gauges of vd_queue_grow --- */
+	/* --- added in 0.4, gauges of vd_queue_grow --- */
 	uint64_t maxlen;        /* the kernel queue length asked for now */
 	uint64_t rcvbuf;        /* the socket receive buffer asked for now, bytes */
 	uint64_t grows;         /* vd_queue_grow calls that raised either */
+	uint64_t rejected;      /* reject verdicts (sent as drop without kernel_mark_mask) */
+	uint64_t bypassed;      /* verdicts with VD_VERDICT_F_CONNECTION: the rest of
+				 * the connection decided in the kernel (ignored
+				 * without kernel_mark_mask) */
+	uint64_t stripped;      /* reject or connection verdicts whose delay or
+				 * edits were dropped: the kernel acts on them at
+				 * once, on the packet as it came */
 };
 
 /* The kernel's counters of one queue, from /proc/net/netfilter/nfnetlink_queue
@@ -217,8 +236,8 @@ void vd_queue_stop(struct vd_queue *q);
  * vd_verdict_pending(); v may carry a delay (counted from now). Any thread,
  * not a signal handler: a short mutex-protected handoff to the queue's
  * thread, which it wakes. Valid from vd_queue_open until vd_queue_close.
- * Returns 0, or -1 with errno EINVAL (v is not accept, drop, queue or
- * repeat), EAGAIN (hold_max answers wait to be taken: try again),
+ * Returns 0, or -1 with errno EINVAL (v is not accept, drop, queue, repeat
+ * or reject, or has a flag its kind cannot take), EAGAIN (hold_max answers wait to be taken: try again),
  * ESHUTDOWN (the queue stopped: the packet already got the fallback's
  * verdict). An id that is not pending is counted in invalid_verdicts. */
 int vd_queue_verdict(struct vd_queue *q, uint32_t id, struct vd_verdict v);

@@ -54,6 +54,11 @@ struct vd_rules_config {
 	unsigned lua_call_ms;      /* wall clock per hook call; 0: 50 ms */
 	uint64_t lua_load_instructions; /* budget of loading the file; 0: 200,000,000 */
 	unsigned lua_load_ms;      /* wall clock of loading the file; 0: 10,000 ms */
+	/* --- added in 0.4 --- */
+	uint32_t kernel_mark_mask; /* the mark field of verdictd's generated kernel
+				    * rules (verdict/kernel_mark.h), in which no
+				    * rule's mark may set a bit (the file fails
+				    * to load); 0: VD_KMARK_DEFAULT_MASK */
 };
 
 struct vd_rules;
@@ -141,6 +146,11 @@ size_t vd_rules_stats_sized(struct vd_rules *r, struct vd_rule_stats *out, size_
  * message could not be decoded. Same threading as vd_rules_eval. */
 struct vd_verdict vd_rules_default_verdict(struct vd_rules *r);
 
+/* Whether the current table has a rule whose verdict needs verdictd's
+ * generated kernel rules: a reject, or bypass on accept, drop or reject
+ * (a hook's return cannot be known ahead). Any thread, as vd_rules_delays. */
+bool vd_rules_kernel_verdicts(struct vd_rules *r);
+
 /* Whether the current table can delay packets (a rule with delay or rate):
  * for sizing the kernel queue. Any thread (it takes the lock the stats
  * take, never waits for a load); a reload may change the answer. */
@@ -164,6 +174,14 @@ void vd_rules_reader_unregister(void);
 /* Loads path without workers and writes a summary of the compiled table to
  * out. Returns 0, or -1 with errbuf filled. */
 int vd_rules_check(const char *path, const char *plugin_path, FILE *out, char *errbuf);
+
+/* vd_rules_check with the settings of cfg that loading depends on (path,
+ * plugin_path, the Lua limits, kernel_mark_mask); the worker counts are
+ * ignored. Passes the caller's struct size (verdict/abi.h). */
+int vd_rules_check_sized(const struct vd_rules_config *cfg, size_t cfg_size, FILE *out,
+			 char *errbuf);
+#define vd_rules_check_config(cfg, out, errbuf)                                       \
+	vd_rules_check_sized((cfg), sizeof(*(cfg)), (out), (errbuf))
 
 /* Frees the table and the counters. No evaluation may run any more. */
 void vd_rules_close(struct vd_rules *r);

@@ -17,6 +17,8 @@ VD_EXPORT const char *vd_verdict_kind_name(uint8_t kind)
 		return "queue";
 	case VD_VERDICT_REPEAT:
 		return "repeat";
+	case VD_VERDICT_REJECT:
+		return "reject";
 	default:
 		return "unknown";
 	}
@@ -30,6 +32,8 @@ VD_EXPORT int vd_verdict_parse(const char *name, struct vd_verdict *out)
 		*out = vd_verdict_drop();
 	} else if (name && strcmp(name, "repeat") == 0) {
 		*out = vd_verdict_repeat();
+	} else if (name && strcmp(name, "reject") == 0) {
+		*out = vd_verdict_reject(VD_REJECT_DEFAULT);
 	} else {
 		errno = EINVAL;
 		return -1;

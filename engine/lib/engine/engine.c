@@ -142,6 +142,8 @@ static int worker_open(struct vd_engine *e, size_t i, char *errbuf)
 		struct vd_queue_config qc = e->queue;
 
 		qc.queue_num = w->num;
+		if (e->cfg.kernel_mark_mask)
+			qc.kernel_mark_mask = e->cfg.kernel_mark_mask;
 		if (w->user_set)
 			qc.user = w->user;
 		w->source = vd_queue_open(&qc, errbuf);

@@ -80,6 +80,8 @@ static int sandbox_setup(lua_State *L)
 	lua_setglobal(L, "REPEAT");
 	lua_pushinteger(L, VD_VERDICT_QUEUE);
 	lua_setglobal(L, "QUEUE");
+	lua_pushinteger(L, VD_VERDICT_REJECT);
+	lua_setglobal(L, "REJECT");
 
 	s->pkt = vd_lua_packet_new(L);
 	s->pkt_ref = luaL_ref(L, LUA_REGISTRYINDEX);

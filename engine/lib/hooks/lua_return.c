@@ -11,14 +11,16 @@
 #include <lauxlib.h>
 
 #include "lua_return.h"
+#include "reject_with.h"
 
 /* Tables are walked with lua_next and their keys compared in place: no
  * metamethod runs and nothing is allocated, so no protected call is needed.
  * Each reader fills why (on the error path only) and returns false. */
 
 struct returned {
-	bool queue, bypass, mark, value, mask, delay; /* keys seen */
+	bool queue, bypass, mark, value, mask, delay, reject_with; /* keys seen */
 	lua_Integer queue_num;
+	enum vd_reject_with with;
 	uint64_t delay_ns;
 	bool bypass_on;
 	uint32_t mark_value, mark_mask;
@@ -41,7 +43,8 @@ static bool kind_from(lua_State *L, int idx, struct vd_verdict *v, char *why, si
 		k = key_is(s, n, "accept") ? VD_VERDICT_ACCEPT
 		    : key_is(s, n, "drop") ? VD_VERDICT_DROP
 		    : key_is(s, n, "repeat") ? VD_VERDICT_REPEAT
-		    : key_is(s, n, "queue") ? VD_VERDICT_QUEUE : -1;
+		    : key_is(s, n, "queue") ? VD_VERDICT_QUEUE
+		    : key_is(s, n, "reject") ? VD_VERDICT_REJECT : -1;
 	} else if (lua_type(L, idx) == LUA_TNUMBER) {
 		k = lua_tointegerx(L, idx, &isnum);
 		if (!isnum) /* 0.5 is no DROP */
@@ -54,15 +57,16 @@ static bool kind_from(lua_State *L, int idx, struct vd_verdict *v, char *why, si
 	case VD_VERDICT_DROP:
 	case VD_VERDICT_REPEAT:
 	case VD_VERDICT_QUEUE:
+	case VD_VERDICT_REJECT:
 		*v = (struct vd_verdict){ .kind = (uint8_t)k };
 		return true;
 	default:
 		if (lua_type(L, idx) == LUA_TSTRING)
 			snprintf(why, size, "returned \"%.40s\", not a verdict (\"accept\", \"drop\", "
-				 "\"repeat\", \"queue\")", lua_tostring(L, idx));
+				 "\"reject\", \"repeat\", \"queue\")", lua_tostring(L, idx));
 		else
-			snprintf(why, size, "returned %s, not a verdict (\"accept\", \"drop\", \"repeat\", "
-				 "\"queue\")", luaL_typename(L, idx));
+			snprintf(why, size, "returned %s, not a verdict (\"accept\", \"drop\", \"reject\", "
+				 "\"repeat\", \"queue\")", luaL_typename(L, idx));
 		return false;
 	}
 }
@@ -216,6 +220,16 @@ static bool option_from(lua_State *L, struct returned *r, char *why, size_t size
 	}
 	if (key_is(k, n, "mark"))
 		return mark_from(L, -1, r, why, size);
+	if (key_is(k, n, "reject_with")) {
+		const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+
+		r->reject_with = true;
+		if (!s || !vd_reject_with_parse(s, n, &r->with)) {
+			snprintf(why, size, "option \"reject_with\" is not one of " VD_REJECT_WITH_NAMES);
+			return false;
+		}
+		return true;
+	}
 	if (key_is(k, n, "delay")) {
 		r->delay = true;
 		return delay_from(L, -1, &r->delay_ns, why, size);
@@ -229,7 +243,8 @@ static bool option_from(lua_State *L, struct returned *r, char *why, size_t size
 		r->mask = true;
 		return u32_from(L, -1, &r->mark_mask) || bad_mark(why, size);
 	}
-	snprintf(why, size, "unknown option \"%.*s\" (delay, mark, queue, bypass)", (int)(n < 40 ? n : 40), k);
+	snprintf(why, size, "unknown option \"%.*s\" (delay, mark, queue, bypass, reject_with)",
+		 (int)(n < 40 ? n : 40), k);
 	return false;
 }
 
@@ -244,14 +259,42 @@ static bool table_from(lua_State *L, int idx, struct returned *r, char *why, siz
 		}
 		lua_pop(L, 1);
 	}
-	if ((r->value || r->mask) && (r->queue || r->bypass || r->mark || r->delay)) {
+	if ((r->value || r->mask) && (r->queue || r->bypass || r->mark || r->delay || r->reject_with)) {
 		snprintf(why, size, "table mixes a mark's value/mask with options (delay, mark, queue, "
-			 "bypass)");
+			 "bypass, reject_with)");
 		return false;
 	}
 	if (r->mask && !r->value)
 		return bad_mark(why, size);
 	r->mark = r->mark || r->value;
+	return true;
+}
+
+/* reject_with and bypass, checked against the verdict: bypass on queue
+ * accepts when nobody listens; on accept, drop or reject it decides the
+ * connection in the kernel, at once: no delay. Sets them on v but queue's. */
+static bool kernel_options(struct vd_verdict *v, const struct returned *r, char *why, size_t size)
+{
+	bool connection = r->bypass_on && v->kind != VD_VERDICT_QUEUE;
+
+	if (r->reject_with && v->kind != VD_VERDICT_REJECT) {
+		snprintf(why, size, "option \"reject_with\" is for the \"reject\" verdict only");
+		return false;
+	}
+	if (connection && v->kind == VD_VERDICT_REPEAT) {
+		snprintf(why, size, "option \"bypass\" is not for \"repeat\" (accept, drop or reject "
+			 "decide a connection; queue's accepts when nobody listens)");
+		return false;
+	}
+	if (r->delay && (connection || v->kind == VD_VERDICT_REJECT)) {
+		snprintf(why, size, "option \"delay\" cannot go with %s: the kernel acts at once",
+			 connection ? "bypass" : "\"reject\"");
+		return false;
+	}
+	if (r->reject_with)
+		v->queue = (uint16_t)r->with;
+	if (connection)
+		*v = vd_verdict_connection(*v);
 	return true;
 }
 
@@ -280,11 +323,12 @@ static bool rest_from(lua_State *L, int idx, struct vd_verdict *v, char *why, si
 			 "\"queue\", { queue = N }");
 		return false;
 	}
-	if (!queue && (r.queue || r.bypass)) {
-		snprintf(why, size, "option \"%s\" is for the \"queue\" verdict only",
-			 r.queue ? "queue" : "bypass");
+	if (!queue && r.queue) {
+		snprintf(why, size, "option \"queue\" is for the \"queue\" verdict only");
 		return false;
 	}
+	if (!kernel_options(v, &r, why, size))
+		return false;
 	if (queue)
 		*v = vd_verdict_queue((uint16_t)r.queue_num, r.bypass_on);
 	if (r.mark)

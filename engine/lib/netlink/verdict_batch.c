@@ -10,6 +10,8 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
+#include <verdict/kernel_mark.h>
+
 #include "verdict_batch.h"
 
 /* A verdict message's length before any payload: header, nfgenmsg,
@@ -59,8 +61,72 @@ void vd_verdict_batch_set_send_limit(struct vd_verdict_batch *vb, size_t max_byt
 	vb->max_bytes = max_bytes < 2 * VD_VERDICT_MSG_MAX ? 2 * VD_VERDICT_MSG_MAX : max_bytes;
 }
 
-bool vd_wire_verdict_from(struct vd_verdict v, uint32_t pkt_mark, struct vd_wire_verdict *out)
+/* Whether the generated rules can carry v out: a connection decision is
+ * accept, drop or reject, and a reject's answer one they know. */
+static bool kernel_verdict_valid(struct vd_verdict v)
 {
+	if (v.kind == VD_VERDICT_REJECT && v.queue > VD_REJECT_WITH_MAX)
+		return false;
+	return !(v.flags & VD_VERDICT_F_CONNECTION) || v.kind == VD_VERDICT_ACCEPT ||
+	       v.kind == VD_VERDICT_DROP || v.kind == VD_VERDICT_REJECT;
+}
+
+/* The kernel_mark.h code v (valid) asks the generated rules for;
+ * VD_KMARK_NONE when v goes to the kernel as it is. */
+static unsigned kernel_code(struct vd_verdict v)
+{
+	unsigned conn = (v.flags & VD_VERDICT_F_CONNECTION) ? VD_KMARK_CONN : 0;
+
+	switch (v.kind) {
+	case VD_VERDICT_ACCEPT:
+		return conn ? conn | VD_KMARK_ACCEPT : VD_KMARK_NONE;
+	case VD_VERDICT_DROP:
+		return conn ? conn | VD_KMARK_DROP : VD_KMARK_NONE;
+	case VD_VERDICT_REJECT:
+		/* The REJECT_* codes follow enum vd_reject_with's order. */
+		return (VD_KMARK_REJECT_PORT + v.queue) | conn;
+	case VD_VERDICT_REPEAT:
+		/* The loop guard: the packet goes on past verdictd's queue rule. */
+		return VD_KMARK_PASS;
+	default:
+		return VD_KMARK_NONE;
+	}
+}
+
+_Static_assert(VD_KMARK_REJECT_PORT + VD_REJECT_TCP_RESET == VD_KMARK_REJECT_RESET &&
+	       VD_KMARK_REJECT_PORT + VD_REJECT_ADMIN_PROHIBITED == VD_KMARK_REJECT_ADMIN &&
+	       VD_KMARK_REJECT_PORT + VD_REJECT_HOST_UNREACHABLE == VD_KMARK_REJECT_HOST,
+	       "enum vd_reject_with and the kernel mark codes line up");
+
+/* Without generated rules: a reject is a drop, a connection verdict the
+ * packet's verdict alone. */
+static struct vd_verdict without_kernel_rules(struct vd_verdict v)
+{
+	v.flags &= (uint8_t)~VD_VERDICT_F_CONNECTION;
+	if (v.kind == VD_VERDICT_REJECT) {
+		v.kind = VD_VERDICT_DROP;
+		v.queue = 0;
+	}
+	return v;
+}
+
+bool vd_wire_verdict_from(struct vd_verdict v, uint32_t pkt_mark, uint32_t kernel_mark_mask,
+			  struct vd_wire_verdict *out)
+{
+	uint32_t value = v.mark, mask = (v.flags & VD_VERDICT_F_MARK) ? v.mark_mask : 0;
+	unsigned code;
+
+	if (!kernel_verdict_valid(v))
+		return false;
+	if (kernel_mark_mask == 0)
+		v = without_kernel_rules(v);
+	code = kernel_mark_mask ? kernel_code(v) : VD_KMARK_NONE;
+	if (code != VD_KMARK_NONE) {
+		/* The field is verdictd's: the user's mark bits around it stay. */
+		value = (value & ~kernel_mark_mask) | vd_kmark_value(kernel_mark_mask, code);
+		mask |= kernel_mark_mask;
+		v.kind = VD_VERDICT_REPEAT;
+	}
 	switch (v.kind) {
 	case VD_VERDICT_ACCEPT:
 	case VD_VERDICT_DROP:
@@ -76,8 +142,8 @@ bool vd_wire_verdict_from(struct vd_verdict v, uint32_t pkt_mark, struct vd_wire
 	default:
 		return false;
 	}
-	out->has_mark = (v.flags & VD_VERDICT_F_MARK) != 0;
-	out->mark = out->has_mark ? (pkt_mark & ~v.mark_mask) | (v.mark & v.mark_mask) : 0;
+	out->has_mark = mask != 0;
+	out->mark = out->has_mark ? (pkt_mark & ~mask) | (value & mask) : 0;
 	return true;
 }
 

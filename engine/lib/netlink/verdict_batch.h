@@ -97,9 +97,21 @@ void vd_verdict_batch_free(struct vd_verdict_batch *vb);
  * least two plain messages' worth is kept. */
 void vd_verdict_batch_set_send_limit(struct vd_verdict_batch *vb, size_t max_bytes);
 
-/* Translates v for a packet whose current mark is pkt_mark. Returns false
- * when v is not a verdict the kernel knows (the caller substitutes one). */
-bool vd_wire_verdict_from(struct vd_verdict v, uint32_t pkt_mark, struct vd_wire_verdict *out);
+/* Translates v for a packet whose current mark is pkt_mark. With
+ * kernel_mark_mask (a valid verdict/kernel_mark.h field: verdictd's
+ * generated rules are loaded), verdicts the generated rules carry out go as
+ * NF_REPEAT with their code in the field, the mark bits outside it merged as
+ * for any mark:
+ *   accept|drop + F_CONNECTION  -> repeat, field CONN|ACCEPT, CONN|DROP
+ *   reject(with) [+ F_CONNECTION] -> repeat, field REJECT_<with> [|CONN]
+ *   repeat                      -> repeat, field PASS (the loop guard)
+ * and the rest as they are. With 0 (no generated rules), a reject is sent
+ * as drop and F_CONNECTION is ignored. Returns false when v is not a
+ * verdict the kernel can take (an unknown kind, F_CONNECTION on queue or
+ * repeat, a reject's unknown answer): the caller substitutes one. Hot path:
+ * no allocation, a few branches. */
+bool vd_wire_verdict_from(struct vd_verdict v, uint32_t pkt_mark, uint32_t kernel_mark_mask,
+			  struct vd_wire_verdict *out);
 
 /* Adds the verdict of packet id. Returns 0, or -1 with errno ENOSPC when
  * the batch is full (max_packets verdicts since the last reset, or the send

@@ -27,6 +27,8 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 
+#include <verdict/kernel_mark.h>
+
 #include "counters.h"
 #include "export.h"
 #include "hold.h"
@@ -40,8 +42,11 @@
 #include "verdict_batch.h"
 
 /* The counters published as deltas; the hold fields after them are the
- * hold's own totals and gauges, stored whole. */
+ * hold's own totals and gauges, stored whole; the counters added after
+ * those (from rejected on) are deltas again. */
 #define STATS_FIELDS (offsetof(struct vd_queue_stats, held) / sizeof(uint64_t))
+#define STATS_LATER_FIRST (offsetof(struct vd_queue_stats, rejected) / sizeof(uint64_t))
+#define STATS_LATER_FIELDS (sizeof(struct vd_queue_stats) / sizeof(uint64_t) - STATS_LATER_FIRST)
 
 _Static_assert(VD_QUEUE_DEFAULT_BATCH == VD_NL_RX_DEFAULT_BATCH &&
 	       VD_QUEUE_DEFAULT_RCVBUF == VD_NL_RX_DEFAULT_RCVBUF,
@@ -90,6 +95,8 @@ static void stats_publish(void *owner)
 	struct vd_hold *h = &q->hold;
 
 	vd_counters_publish((uint64_t *)&q->stats, (uint64_t *)&q->delta, STATS_FIELDS);
+	vd_counters_publish((uint64_t *)&q->stats + STATS_LATER_FIRST,
+			    (uint64_t *)&q->delta + STATS_LATER_FIRST, STATS_LATER_FIELDS);
 	gauge_store(&q->stats.held, h->count);
 	gauge_store(&q->stats.held_max, h->held_max);
 	gauge_store(&q->stats.released, h->released);
@@ -328,7 +335,7 @@ VD_EXPORT int vd_queue_verdict(struct vd_queue *q, uint32_t id, struct vd_verdic
 {
 	struct vd_wire_verdict wire;
 
-	if (!q || !vd_wire_verdict_from(v, 0, &wire)) {
+	if (!q || !vd_wire_verdict_from(v, 0, q->cfg.kernel_mark_mask, &wire)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -408,6 +415,12 @@ static int config_check(struct vd_queue *q, const struct vd_queue_config *cfg, s
 		q->cfg.rcvbuf = VD_NL_RX_DEFAULT_RCVBUF;
 	if (q->cfg.hold_max == 0)
 		q->cfg.hold_max = VD_QUEUE_DEFAULT_HOLD_MAX;
+	if (q->cfg.kernel_mark_mask && !vd_kmark_mask_valid(q->cfg.kernel_mark_mask)) {
+		vd_errbuf_set(errbuf, "%s: kernel mark mask 0x%x is not 4 contiguous bits "
+			      "(e.g. 0x%x)", q->name, q->cfg.kernel_mark_mask, VD_KMARK_DEFAULT_MASK);
+		errno = EINVAL;
+		return -1;
+	}
 	return vd_nl_rx_batch_check(&q->cfg.batch_size, q->name, errbuf);
 }
 

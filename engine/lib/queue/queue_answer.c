@@ -21,12 +21,35 @@ static void count_verdict(struct vd_queue_stats *d, struct vd_verdict v)
 	case VD_VERDICT_QUEUE:
 		d->queued++;
 		break;
+	case VD_VERDICT_REJECT:
+		d->rejected++;
+		break;
 	default:
 		d->repeated++;
 		break;
 	}
 	if (v.flags & VD_VERDICT_F_MARK)
 		d->marked++;
+	if (v.flags & VD_VERDICT_F_CONNECTION)
+		d->bypassed++;
+}
+
+/* A reject or a connection decision is carried out by the kernel's rules
+ * at once, on the packet as it came (verdict/verdict.h): a delay would hold
+ * a packet the rules then refuse, and edits would go to a connection
+ * verdictd no longer sees. Both are dropped, and counted. */
+static struct vd_verdict kernel_decides(struct vd_queue_answer *a, struct vd_verdict v,
+					struct vd_packet_edit *edit)
+{
+	if (v.kind != VD_VERDICT_REJECT && !(v.flags & VD_VERDICT_F_CONNECTION))
+		return v;
+	if (v.delay_us || vd_packet_edit_pending(edit)) {
+		a->delta->stripped++;
+		v.delay_us = 0;
+		if (edit)
+			vd_packet_edit_discard(edit);
+	}
+	return v;
 }
 
 static uint64_t now_ns(void)
@@ -103,13 +126,14 @@ static void answer(struct vd_queue_answer *a, uint32_t id, struct vd_verdict v, 
 			edit = NULL;
 		}
 	}
-	if (!vd_wire_verdict_from(v, pkt_mark, &wire)) {
+	if (!vd_wire_verdict_from(v, pkt_mark, a->cfg->kernel_mark_mask, &wire)) {
 		/* A verdict the kernel does not know fails closed. */
 		a->delta->invalid_verdicts++;
 		v = vd_verdict_drop();
-		vd_wire_verdict_from(v, 0, &wire);
+		vd_wire_verdict_from(v, 0, 0, &wire);
 	}
 	count_verdict(a->delta, v);
+	v = kernel_decides(a, v, edit);
 	/* A dropped packet's edits go nowhere: the kernel frees the original. */
 	payload = v.kind != VD_VERDICT_DROP && vd_packet_edit_pending(edit);
 	if (hold(a, id, v, &wire, payload ? edit->buf : NULL, payload ? edit->len : 0)) {

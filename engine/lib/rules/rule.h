@@ -107,6 +107,7 @@ struct vd_rule_file {
 	bool seeded;                    /* `seed` given: shaping repeats from it */
 	uint64_t seed;
 	bool delays;                    /* a rule has delay or rate */
+	bool kernel_verdicts;           /* a rule rejects or bypasses (rule_kernel.h) */
 	unsigned first_packets;         /* `first_packets`: queue only the first N
 					 * packets of a connection; 0: all */
 };

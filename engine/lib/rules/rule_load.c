@@ -15,6 +15,7 @@
 #include <verdict/packet.h>
 #include <verdict/rules.h>
 
+#include "rule_kernel.h"
 #include "rule_load.h"
 #include "rule_rewrite.h"
 #include "rule_shape.h"
@@ -22,8 +23,10 @@
 
 /* Flags for keys whose meaning depends on others, checked after the walk. */
 struct seen {
-	bool verdict, mark, queue, bypass, lua, plugin, symbol, args, icmp_code;
+	bool verdict, mark, queue, bypass, lua, plugin, symbol, args, icmp_code, reject_with;
 	uint64_t queue_num;
+	bool bypass_on;            /* bypass's value (bypass: given at all) */
+	uint16_t with;             /* reject_with's enum vd_reject_with */
 	uint32_t mark_value, mark_mask;
 };
 
@@ -105,8 +108,13 @@ static int read_action_key(struct loader *ld, struct vd_rule *r, const char *k, 
 	if (strcmp(k, "bypass") == 0) {
 		if (!lua_isboolean(ld->L, -1))
 			return vd_rule_fail(ld, "expected true or false");
-		s->bypass = lua_toboolean(ld->L, -1);
+		s->bypass = true;
+		s->bypass_on = lua_toboolean(ld->L, -1);
 		return 0;
+	}
+	if (strcmp(k, "reject_with") == 0) {
+		s->reject_with = true;
+		return vd_rule_kernel_read_reject_with(ld, &s->with);
 	}
 	if (strcmp(k, "lua") == 0) {
 		if (!lua_isfunction(ld->L, -1))
@@ -153,8 +161,8 @@ static int check_action(struct loader *ld, struct vd_rule *r, const struct seen 
 		return vd_rule_fail(ld, "key \"mark\" needs a verdict (a hook returns its own mark)");
 	if (s->queue != (s->verdict && r->verdict.kind == VD_VERDICT_QUEUE))
 		return vd_rule_fail(ld, "verdict \"queue\" and key \"queue\" (the queue number) go together");
-	if (s->bypass && !s->queue)
-		return vd_rule_fail(ld, "key \"bypass\" needs verdict \"queue\"");
+	if (s->reject_with && !(s->verdict && r->verdict.kind == VD_VERDICT_REJECT))
+		return vd_rule_fail(ld, "key \"reject_with\" needs verdict \"reject\"");
 	if (s->plugin != s->symbol)
 		return vd_rule_fail(ld, "keys \"plugin\" and \"symbol\" go together");
 	if (s->args && !s->plugin)
@@ -164,10 +172,16 @@ static int check_action(struct loader *ld, struct vd_rule *r, const struct seen 
 	if ((r->checks & VD_CHECK_ICMP_CODE) && !(r->checks & VD_CHECK_ICMP_TYPE))
 		return vd_rule_fail(ld, "key \"icmp_code\" needs icmp_type");
 	if (s->queue)
-		r->verdict = vd_verdict_queue((uint16_t)s->queue_num, s->bypass);
+		r->verdict = vd_verdict_queue((uint16_t)s->queue_num, s->bypass_on);
+	if (s->reject_with)
+		r->verdict.queue = s->with;
 	if (s->mark)
 		r->verdict = vd_verdict_with_mark(r->verdict, s->mark_value, s->mark_mask);
 	r->action = s->lua ? VD_ACTION_LUA : s->plugin ? VD_ACTION_PLUGIN : VD_ACTION_VERDICT;
+	/* bypass on queue: accept when nobody listens; on any other verdict:
+	 * decide the connection in the kernel. */
+	if (vd_rule_kernel_check(ld, r, s->bypass && !s->queue && s->bypass_on) < 0)
+		return -1;
 	/* A refused rewrite of a verdict rule: its verdict, the packet sent as
 	 * it came (as a mangling target that cannot write lets it through), so
 	 * that marking DSCP never breaks a connection; on_error may say drop. */
@@ -341,6 +355,7 @@ static int read_rules(struct loader *ld, struct vd_rule_file *f)
 		lua_pop(L, 1);
 		f->nlua += r->action == VD_ACTION_LUA;
 		f->delays |= vd_rule_shape_delays(&r->shape);
+		f->kernel_verdicts |= vd_rule_kernel_needed(r);
 	}
 	ld->rule = NULL;
 	return 0;
@@ -457,10 +472,11 @@ static int protected_read(lua_State *L)
 }
 
 int vd_rule_file_read(struct vd_lua *lua, const char *path, const char *list,
-		      struct vd_rule_file *out, char *err, size_t errlen)
+		      uint32_t kernel_mark_mask, struct vd_rule_file *out, char *err,
+		      size_t errlen)
 {
 	struct loader ld = { .L = vd_lua_state(lua), .path = path, .err = err, .errlen = errlen,
-			     .list = list };
+			     .list = list, .kernel_mark_mask = kernel_mark_mask };
 	struct protected_args args = { .lua = lua, .ld = &ld, .f = out, .ret = -1 };
 	int top = lua_gettop(ld.L);
 

@@ -20,17 +20,20 @@
 #define VD_RULE_LOAD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lua_hook.h"
 #include "rule.h"
 
 /* Reads the table L's file returned (vd_lua_load_file must have succeeded):
  * its list `list` ("rules", or "logs": the entries that filter log packets,
- * optional), with the top-level keys. Returns 0, or -1 with the message in
- * err (errlen bytes). Interface names are resolved to indexes now
- * (if_nametoindex). */
+ * optional), with the top-level keys. A rule's mark may not set bits of
+ * kernel_mark_mask (0: VD_KMARK_DEFAULT_MASK), the field the generated
+ * kernel rules own. Returns 0, or -1 with the message in err (errlen
+ * bytes). Interface names are resolved to indexes now (if_nametoindex). */
 int vd_rule_file_read(struct vd_lua *L, const char *path, const char *list,
-		      struct vd_rule_file *out, char *err, size_t errlen);
+		      uint32_t kernel_mark_mask, struct vd_rule_file *out, char *err,
+		      size_t errlen);
 
 /* Takes a reference, in L, to the hook function of every Lua rule of f:
  * refs[i] for rule i, -1 for other rules. L must have run the same file

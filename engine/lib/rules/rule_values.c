@@ -498,11 +498,14 @@ int vd_rule_read_verdict_name(struct loader *ld, struct vd_verdict *v, enum vd_r
 		*v = vd_verdict_queue(0, false);
 		return 0;
 	}
-	/* "repeat" only where a rule decides: as the default or a hook's
-	 * on_error it would send every such packet round again, and a logs
-	 * entry only says whether to write. */
-	if (!s || vd_verdict_parse(s, v) < 0 || (!any && v->kind == VD_VERDICT_REPEAT))
-		return vd_rule_fail(ld, "expected %s", any ? "\"accept\", \"drop\", \"repeat\" or \"queue\""
+	/* "repeat" and "reject" only where a rule decides: as the default or a
+	 * hook's on_error repeat would send every such packet round again, a
+	 * reject needs the generated kernel rules a default should not depend
+	 * on, and a logs entry only says whether to write. */
+	if (!s || vd_verdict_parse(s, v) < 0 ||
+	    (!any && v->kind != VD_VERDICT_ACCEPT && v->kind != VD_VERDICT_DROP))
+		return vd_rule_fail(ld, "expected %s", any ? "\"accept\", \"drop\", \"reject\", "
+						     "\"repeat\" or \"queue\""
 						     : "\"accept\" or \"drop\"");
 	return 0;
 }

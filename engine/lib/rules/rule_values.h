@@ -32,6 +32,7 @@ struct loader {
 	const struct vd_rule *rule; /* the rule being read, for messages */
 	const char *key;        /* the key being read, for messages */
 	const char *list;       /* "rules" or "logs" */
+	uint32_t kernel_mark_mask; /* the generated rules' field: no rule's mark in it */
 	/* Set resolution (vd_rule_sets_check, "@name" items). */
 	const char *set;        /* the set being read, for messages */
 	int set_marks;          /* stack index: set name -> pass that read it */
@@ -94,7 +95,7 @@ int vd_rule_read_tcp_flags(struct loader *ld, uint8_t *mask, uint8_t *value);
 /* Which verdicts a key takes: a rule's verdict all four, a logs entry's
  * (write or not), the default and on_error accept or drop. */
 enum vd_rule_verdicts { VD_RULE_ACCEPT_DROP, VD_RULE_ANY_VERDICT };
-/* "accept", "drop" (and "repeat", "queue" for VD_RULE_ANY_VERDICT). */
+/* "accept", "drop" (and "repeat", "reject", "queue" for VD_RULE_ANY_VERDICT). */
 int vd_rule_read_verdict_name(struct loader *ld, struct vd_verdict *v, enum vd_rule_verdicts which);
 /* A string without NUL bytes, strdup'ed into *out (the old value freed). */
 int vd_rule_read_string(struct loader *ld, char **out);

@@ -269,6 +269,7 @@ static struct vd_ruleset *load(struct vd_rules *r, atomic_int *cancel, char *err
 		.plugin_path = r->cfg.plugin_path,
 		.nlog_workers = r->cfg.nlog_workers,
 		.log_groups = r->log_groups,
+		.kernel_mark_mask = r->cfg.kernel_mark_mask,
 	};
 
 	return vd_ruleset_load(r->path, &opt, errbuf, VD_ERRBUF_SIZE);
@@ -506,6 +507,16 @@ VD_EXPORT bool vd_rules_delays(struct vd_rules *r)
 	return delays;
 }
 
+VD_EXPORT bool vd_rules_kernel_verdicts(struct vd_rules *r)
+{
+	bool needed;
+
+	pthread_mutex_lock(&r->table_lock);
+	needed = r->current->file.kernel_verdicts;
+	pthread_mutex_unlock(&r->table_lock);
+	return needed;
+}
+
 VD_EXPORT unsigned vd_rules_first_packets(struct vd_rules *r)
 {
 	bool delays;
@@ -539,8 +550,31 @@ VD_EXPORT void vd_rules_reader_unregister(void)
 
 VD_EXPORT int vd_rules_check(const char *path, const char *plugin_path, FILE *out, char *errbuf)
 {
-	struct vd_ruleset_options opt = { .nworkers = 1, .plugin_path = plugin_path };
-	struct vd_ruleset *rs = vd_ruleset_load(path, &opt, errbuf, VD_ERRBUF_SIZE);
+	struct vd_rules_config cfg = { .path = path, .plugin_path = plugin_path };
+
+	return vd_rules_check_config(&cfg, out, errbuf);
+}
+
+VD_EXPORT int vd_rules_check_sized(const struct vd_rules_config *config, size_t cfg_size,
+				   FILE *out, char *errbuf)
+{
+	struct vd_rules_config cfg;
+	struct vd_ruleset_options opt;
+	struct vd_ruleset *rs;
+
+	if (vd_abi_copy_in(&cfg, sizeof(cfg), config, cfg_size) < 0) {
+		vd_errbuf_set(errbuf, "rules: the program was built against a newer libverdict "
+			      "(it sets settings this library does not know)");
+		return -1;
+	}
+	opt = (struct vd_ruleset_options){
+		.nworkers = 1, .plugin_path = cfg.plugin_path,
+		.lua = { .memory_bytes = cfg.lua_memory, .instructions = cfg.lua_instructions,
+			 .call_ms = cfg.lua_call_ms, .load_instructions = cfg.lua_load_instructions,
+			 .load_ms = cfg.lua_load_ms },
+		.kernel_mark_mask = cfg.kernel_mark_mask,
+	};
+	rs = vd_ruleset_load(cfg.path, &opt, errbuf, VD_ERRBUF_SIZE);
 
 	/* One worker's worth of hooks: Lua states run the file and plugins
 	 * initialise, so what would fail at start-up fails here. */

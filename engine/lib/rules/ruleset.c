@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <verdict/kernel_mark.h>
+
 #include "name_table.h"
 #include "rule_load.h"
 #include "rule_rewrite.h"
@@ -115,12 +117,23 @@ static inline bool verdict_known(struct vd_verdict v)
 	switch (v.kind) {
 	case VD_VERDICT_ACCEPT:
 	case VD_VERDICT_DROP:
+		return (v.flags & ~(VD_VERDICT_F_MARK | VD_VERDICT_F_CONNECTION)) == 0;
+	case VD_VERDICT_REJECT:
+		return v.queue <= VD_REJECT_WITH_MAX &&
+		       (v.flags & ~(VD_VERDICT_F_MARK | VD_VERDICT_F_CONNECTION)) == 0;
 	case VD_VERDICT_QUEUE:
 	case VD_VERDICT_REPEAT:
 		return (v.flags & ~(VD_VERDICT_F_MARK | VD_VERDICT_F_BYPASS)) == 0;
 	default:
 		return false;
 	}
+}
+
+/* Decided by the kernel's rules at once, on the packet as it came: never
+ * rewritten nor shaped (verdict/verdict.h). */
+static inline bool kernel_decides(struct vd_verdict v)
+{
+	return v.kind == VD_VERDICT_REJECT || (v.flags & VD_VERDICT_F_CONNECTION);
 }
 
 /* After the rule's action: a verdict that drops, or a hook that failed,
@@ -132,7 +145,7 @@ static struct vd_verdict act_edit(const struct vd_rule *r, struct vd_packet_edit
 {
 	if (!edit)
 		return v;
-	if (*hook_failed || v.kind == VD_VERDICT_DROP) {
+	if (*hook_failed || v.kind == VD_VERDICT_DROP || kernel_decides(v)) {
 		vd_packet_edit_discard(edit);
 		return v;
 	}
@@ -152,7 +165,7 @@ static struct vd_verdict act_shape(const struct vd_rule *r, struct vd_rule_shape
 				   struct vd_verdict v, bool hook_failed,
 				   enum vd_shape_outcome *shaped)
 {
-	if (!r->shape.keys || hook_failed ||
+	if (!r->shape.keys || hook_failed || kernel_decides(v) ||
 	    (v.kind != VD_VERDICT_ACCEPT && v.kind != VD_VERDICT_REPEAT && v.kind != VD_VERDICT_QUEUE))
 		return v;
 	v = vd_rule_shape_apply(&r->shape, st, pkt, v, shaped);
@@ -484,9 +497,11 @@ static int read_file(struct vd_ruleset *rs, const struct vd_ruleset_options *opt
 		return -1;
 	ret = vd_lua_load_file(reader, rs->path, err, errlen);
 	if (ret == 0)
-		ret = vd_rule_file_read(reader, rs->path, rs->list, &rs->file, err, errlen);
+		ret = vd_rule_file_read(reader, rs->path, rs->list, opt->kernel_mark_mask, &rs->file,
+					err, errlen);
 	if (ret == 0 && rs->logs)
-		ret = vd_rule_file_read(reader, rs->path, rs->logs->list, &rs->logs->file, err, errlen);
+		ret = vd_rule_file_read(reader, rs->path, rs->logs->list, opt->kernel_mark_mask,
+					&rs->logs->file, err, errlen);
 	vd_lua_close(reader);
 	return ret;
 }
@@ -535,6 +550,11 @@ struct vd_ruleset *vd_ruleset_load(const char *path, const struct vd_ruleset_opt
 	 * with the loader's privileges. */
 	if (!opt->list && vd_file_trust_check(path, "rules file", err, errlen) < 0)
 		goto fail;
+	if (opt->kernel_mark_mask && !vd_kmark_mask_valid(opt->kernel_mark_mask)) {
+		snprintf(err, errlen, "%s: kernel mark mask 0x%x is not 4 contiguous bits (e.g. 0x%x)",
+			 path, opt->kernel_mark_mask, VD_KMARK_DEFAULT_MASK);
+		goto fail;
+	}
 	if (read_file(rs, opt, err, errlen) < 0 || compile(rs, opt, err, errlen) < 0)
 		goto fail;
 	lo.list = "logs";

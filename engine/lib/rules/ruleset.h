@@ -29,6 +29,8 @@ struct vd_ruleset_options {
 	const char *list;         /* the file's list to compile: "rules" (NULL) or "logs" */
 	unsigned nlog_workers;    /* hook states for the `logs` list (log group threads) */
 	const uint16_t *log_groups; /* group of each log worker, for plugin init; may be NULL */
+	uint32_t kernel_mark_mask; /* the generated rules' mark field, in which a
+				    * rule's mark may not set a bit; 0: VD_KMARK_DEFAULT_MASK */
 };
 
 struct vd_ruleset_worker {

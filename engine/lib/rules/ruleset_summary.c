@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "reject_with.h"
 #include "rule_rewrite.h"
 #include "rule_shape.h"
 #include "ruleset.h"
@@ -110,6 +111,10 @@ static void print_action(FILE *out, const struct vd_rule *r)
 		if (r->verdict.kind == VD_VERDICT_QUEUE)
 			fprintf(out, " %u%s", r->verdict.queue,
 				(r->verdict.flags & VD_VERDICT_F_BYPASS) ? " bypass" : "");
+		if (r->verdict.kind == VD_VERDICT_REJECT)
+			fprintf(out, " with %s", vd_reject_with_name(r->verdict.queue));
+		if (r->verdict.flags & VD_VERDICT_F_CONNECTION)
+			fputs(" bypass (the rest of the connection in the kernel)", out);
 		if (r->verdict.flags & VD_VERDICT_F_MARK)
 			fprintf(out, " mark 0x%x/0x%x", r->verdict.mark, r->verdict.mark_mask);
 	}
@@ -162,6 +167,10 @@ void vd_ruleset_summary(const struct vd_ruleset *rs, FILE *out)
 			"queued (needs the generated kernel rules: --firewall or --print-firewall)\n",
 			f->first_packets, f->first_packets);
 	summary_entries(rs, out);
+	if (f->kernel_verdicts)
+		fputs("warning: reject and bypass need verdictd's kernel rules (--firewall, or the "
+		      "--print-firewall output loaded and --bypass-mark given): without them a reject "
+		      "is sent as drop and bypass decides only the one packet\n", out);
 	if (rs->logs && rs->logs->file.nrules) {
 		fprintf(out, "logs: %zu entries (%zu lua); a log packet is written unless the first "
 			"matching entry drops it\n", rs->logs->file.nrules, rs->logs->file.nlua);

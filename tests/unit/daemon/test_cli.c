@@ -158,6 +158,7 @@ static void test_bad_arguments_name_option_and_value(void **state)
 	expect_error(parse("--queue", "1,1", NULL), "1 is listed twice");
 	expect_error(parse("--queue", "0", "--default", "maybe", NULL), "--default: \"maybe\"");
 	expect_error(parse("--queue", "0", "--default", "repeat", NULL), "--default: \"repeat\"");
+	expect_error(parse("--queue", "0", "--default", "reject", NULL), "--default: \"reject\"");
 	expect_error(parse("--queue", "0", "--copy-range", "0", NULL), "--copy-range: \"0\"");
 	expect_error(parse("--queue", "0", "--copy-range", "70000", NULL), "--copy-range");
 	expect_error(parse("--queue", "0", "--copy-range", "-5", NULL), "--copy-range: \"-5\"");

@@ -167,7 +167,9 @@ static void test_stop_reasons(void **state)
 		{ "{ uid = 1000, verdict = 'drop' }", "output hook only" },
 		{ "{ oif = 'lo', verdict = 'drop' }", "oif in the input hook" },
 		{ "{ proto = 0, verdict = 'drop' }", "protocol 0" },
-		{ "{ verdict = 'accept', mark = '0x1000000/0x1000000' }", "overlaps verdictd's kernel mark" },
+		{ "{ verdict = 'accept', mark = '0x10/0x0f0000ff' }", "overlaps verdictd's kernel mark" },
+		{ "{ verdict = 'reject', reject_with = 'tcp-reset' }", "verdict reject is not offloaded" },
+		{ "{ verdict = 'accept', bypass = true }", "bypass: the connection is decided" },
 		{ "{ verdict = 'accept', match_mark = '0x1/0xf', mark = '0x2/0x3' }", "sets mark bits it matches" },
 		{ "{ src = '198.18.0.1', dst = '2001:db8::1', verdict = 'drop' }", "family mismatch" },
 		{ "{ proto = 'tcp', dport = { 1, 2, 3, 4, 5, 6, 7, 8, 9 }, sport = { 1, 2, 3, 4, 5, 6, 7, 8 }, "

@@ -105,13 +105,14 @@ static void old_queue(char *out, size_t size, const char *sep, const struct vd_q
 		 "rewritten=%lu rewrite_refused=%lu held=%lu held_max=%lu released=%lu "
 		 "pending=%lu hold_overflow=%lu release_error_p50_us=%.1f "
 		 "release_error_p99_us=%.1f release_error_max_us=%.1f fail_open=%lu maxlen=%lu "
-		 "rcvbuf=%lu grows=%lu errors=%lu",
+		 "rcvbuf=%lu grows=%lu rejected=%lu bypassed=%lu stripped=%lu errors=%lu",
 		 sep, r->queue, s->packets, s->accepted, s->dropped, s->queued, s->repeated,
 		 s->marked, s->parse_errors, s->truncated, s->batches, s->verdict_msgs,
 		 r->kernel_queue_dropped, r->kernel_user_dropped, s->enobufs, s->undecodable,
 		 s->rewritten, s->rewrite_refused, s->held, s->held_max, s->released, s->pending,
 		 s->hold_overflow, s->release_error_p50_ns / 1e3, s->release_error_p99_ns / 1e3,
 		 s->release_error_max_ns / 1e3, r->fail_open, s->maxlen, s->rcvbuf, s->grows,
+		 s->rejected, s->bypassed, s->stripped,
 		 s->recv_errors + s->send_errors + s->kernel_errors + s->invalid_verdicts);
 }
 

@@ -23,6 +23,12 @@ static void test_constructors(void **state)
 	assert_int_equal(m.mark, 5);
 	assert_int_equal(m.mark_mask, 0xf);
 	assert_true(vd_verdict_equal(vd_verdict_accept(), vd_verdict_accept()));
+	assert_int_equal(vd_verdict_reject(VD_REJECT_TCP_RESET).kind, VD_VERDICT_REJECT);
+	assert_int_equal(vd_verdict_reject(VD_REJECT_TCP_RESET).queue, VD_REJECT_TCP_RESET);
+	assert_int_equal(vd_verdict_connection(m).flags, VD_VERDICT_F_MARK | VD_VERDICT_F_CONNECTION);
+	assert_int_equal(vd_verdict_connection(m).mark, 5);
+	/* The struct stays 16 bytes: hook ABI 2's calling convention. */
+	assert_int_equal(sizeof(struct vd_verdict), 16);
 	assert_false(vd_verdict_equal(vd_verdict_accept(), m));
 }
 
@@ -35,7 +41,10 @@ static void test_names_round_trip(void **state)
 	assert_string_equal(vd_verdict_kind_name(VD_VERDICT_DROP), "drop");
 	assert_string_equal(vd_verdict_kind_name(VD_VERDICT_QUEUE), "queue");
 	assert_string_equal(vd_verdict_kind_name(VD_VERDICT_REPEAT), "repeat");
+	assert_string_equal(vd_verdict_kind_name(VD_VERDICT_REJECT), "reject");
 	assert_string_equal(vd_verdict_kind_name(200), "unknown");
+	assert_int_equal(vd_verdict_parse("reject", &v), 0);
+	assert_true(vd_verdict_equal(v, vd_verdict_reject(VD_REJECT_DEFAULT)));
 	assert_int_equal(vd_verdict_parse("drop", &v), 0);
 	assert_int_equal(v.kind, VD_VERDICT_DROP);
 	assert_int_equal(vd_verdict_parse("repeat", &v), 0);

@@ -331,14 +331,14 @@ static void test_malformed_options_give_on_error(void **state)
 	malformed("'queue', { queue = 3, bypass = 1 }", "option \"bypass\" is not true or false");
 	malformed("'queue', { queue = 70000 }", "queue number 70000 is out of range 0-65535");
 	malformed("'accept', { queue = 3 }", "option \"queue\" is for the \"queue\" verdict only");
-	malformed("'drop', { bypass = true }", "option \"bypass\" is for the \"queue\" verdict only");
+	malformed("'repeat', { bypass = true }", "option \"bypass\" is not for \"repeat\"");
 	malformed("'accept', { mark = 'x' }", "mark is not a 32-bit number or { value = V, mask = M }");
 	malformed("'accept', { mark = { value = 1, mask = 2, extra = 3 } }",
 		  "unknown mark key \"extra\" (value, mask)");
 	malformed("'accept', { value = 1, extra = 2 }", "unknown option \"extra\"");
 	malformed("'accept', { value = 1, mark = 2 }", "mixes");
 	malformed("'accept', { [1] = 2 }", "option keys must be names, not number");
-	malformed("'forward'", "not a verdict (\"accept\", \"drop\", \"repeat\", \"queue\")");
+	malformed("'forward'", "not a verdict (\"accept\", \"drop\", \"reject\", \"repeat\", \"queue\")");
 }
 
 static void test_runtime_error_then_recovers(void **state)

@@ -107,7 +107,7 @@ static void test_bad_options_name_the_option(void **state)
 {
 	(void)state;
 	assert_int_equal(vt_lua_load(hooks, NULL), 0);
-	vt_lua_expect_failure("e_key", 1000, "unknown option \"delya\" (delay, mark, queue, bypass)");
+	vt_lua_expect_failure("e_key", 1000, "unknown option \"delya\" (delay, mark, queue, bypass, reject_with)");
 	vt_lua_expect_failure("e_string", 1000, "option \"delay\" is not a number of seconds (a string)");
 	vt_lua_expect_failure("e_bool", 1000, "option \"delay\" is not a number of seconds (a boolean)");
 	vt_lua_expect_failure("e_negative", 1000, "option \"delay\" is -0.001, not a number of seconds");

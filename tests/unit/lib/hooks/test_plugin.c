@@ -175,6 +175,18 @@ static void test_plugin_verdicts_through_a_rule(void **unused)
 	failed = false;
 	assert_true(vd_verdict_equal(rule_eval("bad_flags_eval", &failed), vd_verdict_drop()));
 	assert_true(failed);
+	/* Reject and connection verdicts, as verdict.h builds them, pass. */
+	assert_true(vd_verdict_equal(rule_eval("reject_eval", &failed),
+				     vd_verdict_reject(VD_REJECT_TCP_RESET)));
+	assert_false(failed);
+	assert_true(vd_verdict_equal(rule_eval("bypass_eval", &failed), vd_verdict_connection(
+					     vd_verdict_with_mark(vd_verdict_drop(), 0x40, 0xf0))));
+	assert_false(failed);
+	assert_true(vd_verdict_equal(rule_eval("bad_connection_eval", &failed), vd_verdict_drop()));
+	assert_true(failed);
+	failed = false;
+	assert_true(vd_verdict_equal(rule_eval("bad_reject_eval", &failed), vd_verdict_drop()));
+	assert_true(failed);
 }
 
 static void test_init_error_is_returned(void **unused)

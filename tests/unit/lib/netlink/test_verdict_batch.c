@@ -66,7 +66,7 @@ static void add(struct fixture *f, uint32_t id, struct vd_verdict v, uint32_t pk
 {
 	struct vd_wire_verdict w;
 
-	assert_true(vd_wire_verdict_from(v, pkt_mark, &w));
+	assert_true(vd_wire_verdict_from(v, pkt_mark, 0, &w));
 	assert_int_equal(vd_verdict_batch_add(&f->vb, id, &w), 0);
 }
 
@@ -169,9 +169,9 @@ static void test_unknown_kind_is_refused(void **state)
 	struct vd_verdict v = { .kind = 2 /* NF_STOLEN: the engine never steals */ };
 
 	(void)state;
-	assert_false(vd_wire_verdict_from(v, 0, &w));
+	assert_false(vd_wire_verdict_from(v, 0, 0, &w));
 	v.kind = 99;
-	assert_false(vd_wire_verdict_from(v, 0, &w));
+	assert_false(vd_wire_verdict_from(v, 0, 0, &w));
 }
 
 static void test_full_batch_refuses_then_reset_accepts(void **state)
@@ -179,7 +179,7 @@ static void test_full_batch_refuses_then_reset_accepts(void **state)
 	struct fixture *f = *state;
 	struct vd_wire_verdict w;
 
-	assert_true(vd_wire_verdict_from(vd_verdict_drop(), 0, &w));
+	assert_true(vd_wire_verdict_from(vd_verdict_drop(), 0, 0, &w));
 	/* Alternate verdicts so that every packet needs its own message. */
 	for (uint32_t id = 0; id < MAXP; id++)
 		add(f, id, id % 2 ? vd_verdict_drop() : vd_verdict_accept(), 0);
@@ -258,7 +258,7 @@ static void add_payload(struct fixture *f, uint32_t id, struct vd_verdict v, con
 {
 	struct vd_wire_verdict w;
 
-	assert_true(vd_wire_verdict_from(v, 0, &w));
+	assert_true(vd_wire_verdict_from(v, 0, 0, &w));
 	assert_int_equal(vd_verdict_batch_add_payload(&f->vb, id, &w, p, len), 0);
 }
 
@@ -347,7 +347,7 @@ static void test_payload_too_long_or_empty_is_refused(void **state)
 	static uint8_t big[VD_VERDICT_PAYLOAD_MAX + 1];
 	struct vd_wire_verdict w;
 
-	assert_true(vd_wire_verdict_from(vd_verdict_accept(), 0, &w));
+	assert_true(vd_wire_verdict_from(vd_verdict_accept(), 0, 0, &w));
 	assert_int_equal(vd_verdict_batch_add_payload(&f->vb, 1, &w, big, sizeof(big)), -1);
 	assert_int_equal(errno, EMSGSIZE);
 	assert_int_equal(vd_verdict_batch_add_payload(&f->vb, 1, &w, big, 0), -1);
@@ -374,7 +374,7 @@ static void test_iov_limit_ends_the_batch(void **state)
 	assert_non_null(buf);
 	assert_non_null(w);
 	assert_int_equal(vd_verdict_batch_init(&vb, 7, buf, N), 0);
-	assert_true(vd_wire_verdict_from(vd_verdict_accept(), 0, &wire));
+	assert_true(vd_wire_verdict_from(vd_verdict_accept(), 0, 0, &wire));
 	for (id = 0; vd_verdict_batch_add_payload(&vb, id, &wire, three, 3) == 0; id++)
 		;
 	assert_int_equal(errno, ENOSPC);
@@ -403,7 +403,7 @@ static void test_send_limit_ends_the_batch(void **state)
 	struct vd_wire_verdict w;
 	size_t msg = 0;
 
-	assert_true(vd_wire_verdict_from(vd_verdict_accept(), 0, &w));
+	assert_true(vd_wire_verdict_from(vd_verdict_accept(), 0, 0, &w));
 	vd_verdict_batch_set_send_limit(&f->vb, 1000);
 	assert_int_equal(vd_verdict_batch_add_payload(&f->vb, 1, &w, p1000, sizeof(p1000)), -1);
 	assert_int_equal(errno, EMSGSIZE);
@@ -452,7 +452,7 @@ static void test_random_mix_applies_exactly(void **state)
 			v = vd_verdict_with_mark(v, (r >> 10) % 2, 1);
 		for (uint32_t i = 0; i < len; i++)
 			src[id][i] = (uint8_t)vt_rand();
-		assert_true(vd_wire_verdict_from(v, 0, &wire));
+		assert_true(vd_wire_verdict_from(v, 0, 0, &wire));
 		want[id] = (struct applied){ .code = wire.code, .has_mark = wire.has_mark,
 					     .mark = wire.mark, .payload = payload ? src[id] : NULL,
 					     .payload_len = payload ? len : 0 };
@@ -500,8 +500,8 @@ static void test_no_fold_never_covers_a_held_id(void **state)
 
 	for (int i = 0; i < 16; i++)
 		ids[i].code = -1;
-	assert_true(vd_wire_verdict_from(vd_verdict_accept(), 0, &accept));
-	assert_true(vd_wire_verdict_from(vd_verdict_drop(), 0, &drop));
+	assert_true(vd_wire_verdict_from(vd_verdict_accept(), 0, 0, &accept));
+	assert_true(vd_wire_verdict_from(vd_verdict_drop(), 0, 0, &drop));
 	assert_int_equal(vd_verdict_batch_add(&f->vb, 1, &accept), 0);
 	assert_int_equal(vd_verdict_batch_add(&f->vb, 2, &accept), 0);
 	vd_verdict_batch_set_fold(&f->vb, false); /* 3 is held from here */

@@ -40,7 +40,8 @@ static uint8_t udp4[] = {
 };
 
 /* What the edit callback does with packet id (enum plan). */
-enum plan { PLAN_NONE, PLAN_TTL, PLAN_TTL_DROP, PLAN_TTL_DISCARD, PLAN_GROW, PLAN_GROW_BIG };
+enum plan { PLAN_NONE, PLAN_TTL, PLAN_TTL_DROP, PLAN_TTL_DISCARD, PLAN_GROW, PLAN_GROW_BIG,
+	    PLAN_TTL_BYPASS, PLAN_DELAYED_REJECT };
 
 struct fixture {
 	struct vd_queue_config cfg;
@@ -140,6 +141,11 @@ static struct vd_verdict edit_cb(struct vd_packet_edit *edit, void *user)
 		/* "abcd" becomes 20 bytes: 16 more, into the slot's tail room. */
 		assert_int_equal(vd_packet_edit_replace_payload(edit, 0, 4, more, sizeof(more)), 0);
 		return vd_verdict_repeat();
+	case PLAN_TTL_BYPASS:
+		assert_int_equal(vd_packet_edit_set_ttl(edit, 7), 0);
+		return vd_verdict_connection(vd_verdict_accept());
+	case PLAN_DELAYED_REJECT:
+		return vd_verdict_delay(vd_verdict_reject(VD_REJECT_TCP_RESET), 1000000);
 	case PLAN_GROW_BIG: {
 		uint8_t big[100];
 
@@ -540,6 +546,50 @@ static void test_held_ids_are_never_covered(void **state)
 	vd_pending_free(&pending);
 }
 
+/* A reject or connection verdict goes at once, unchanged: its edits and
+ * its delay are dropped and counted; the kernel's rules get its code. */
+static void test_kernel_verdicts_are_never_rewritten_or_held(void **state)
+{
+	struct fixture *f = *state;
+	struct vd_hold hold;
+
+	assert_int_equal(vd_hold_init(&hold, 8, 0, 0), 0);
+	use_edit_cb(f);
+	f->answer.hold = &hold;
+	f->cfg.kernel_mark_mask = 0xf0;
+	f->plan[1] = PLAN_TTL_BYPASS;
+	f->plan[2] = PLAN_DELAYED_REJECT;
+	f->plan[3] = PLAN_TTL;
+	for (uint32_t id = 1; id <= 3; id++)
+		feed(f, id, 0);
+	apply(f);
+	assert_int_equal(hold.count, 0);
+	assert_int_equal(f->verdict_of[1], NF_REPEAT);
+	assert_int_equal(f->payload_len_of[1], 0);
+	assert_int_equal(f->verdict_of[2], NF_REPEAT);
+	assert_int_equal(f->verdict_of[3], NF_ACCEPT);
+	assert_int_equal(f->payload_len_of[3], sizeof(udp4));
+	assert_int_equal(f->delta.stripped, 2);
+	assert_int_equal(f->delta.bypassed, 1);
+	assert_int_equal(f->delta.rejected, 1);
+	assert_int_equal(f->delta.repeated, 0);
+	assert_int_equal(f->delta.rewritten, 1);
+	/* Without generated rules: the reject is a drop, the bypass an accept. */
+	f->cfg.kernel_mark_mask = 0;
+	f->plan[4] = PLAN_TTL_BYPASS;
+	f->plan[5] = PLAN_DELAYED_REJECT;
+	feed(f, 4, 0);
+	feed(f, 5, 0);
+	apply(f);
+	assert_int_equal(f->verdict_of[4], NF_ACCEPT);
+	assert_int_equal(f->payload_len_of[4], 0);
+	assert_int_equal(f->verdict_of[5], NF_DROP);
+	assert_int_equal(f->delta.stripped, 4);
+	assert_int_equal(f->delta.rejected, 2);
+	assert_int_equal(hold.count, 0);
+	vd_hold_free(&hold);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -565,6 +615,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rewrite_over_the_send_limit_goes_out_unchanged,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_ids_are_never_covered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_verdicts_are_never_rewritten_or_held,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_rewrites_across_full_batches, setup,
 						teardown),
 	};

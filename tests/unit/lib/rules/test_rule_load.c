@@ -100,12 +100,13 @@ static void test_action_errors(void **state)
 	(void)state;
 	refused(RULE("proto = \"tcp\""), "needs an action");
 	refused(RULE("verdict = \"drop\", lua = function() end"), "more than one action");
-	refused(RULE("verdict = \"reject\""), "key \"verdict\": expected");
+	refused(RULE("verdict = \"refuse\""), "key \"verdict\": expected");
 	refused(RULE("lua = \"return 1\""), "key \"lua\": expected a function");
 	refused(RULE("lua = function() end, mark = 1"), "key \"mark\" needs a verdict");
 	refused(RULE("verdict = \"queue\""), "verdict \"queue\" and key \"queue\"");
 	refused(RULE("verdict = \"accept\", queue = 3"), "verdict \"queue\" and key \"queue\"");
-	refused(RULE("verdict = \"accept\", bypass = true"), "key \"bypass\" needs verdict \"queue\"");
+	refused(RULE("verdict = \"repeat\", bypass = true"),
+		"key \"bypass\": verdict \"repeat\" cannot decide a connection");
 	refused(RULE("verdict = \"accept\", mark = \"0x10/\""), "key \"mark\": \"0x10/\" is not");
 	refused(RULE("verdict = \"accept\", mark = { value = 1, maks = 2 }"),
 		"key \"mark\": unknown key \"maks\" in a mark table (value, mask)");

@@ -330,7 +330,7 @@ static uint32_t wire_mark(struct vd_verdict v)
 {
 	struct vd_wire_verdict wire;
 
-	assert_true(vd_wire_verdict_from(v, 0xff00, &wire));
+	assert_true(vd_wire_verdict_from(v, 0xff00, 0, &wire));
 	assert_true(wire.has_mark);
 	return wire.mark;
 }

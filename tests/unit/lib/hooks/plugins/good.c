@@ -2,8 +2,10 @@
  * good.c - a well-formed test plugin. good_init/good_eval/good_fini record
  * what they were given in good_record; "plain" (no "_eval" suffix) comes
  * with plain_init/plain_fini; "bare_eval" has neither. requeue_eval returns
- * a queue verdict; bad_kind_eval and bad_flags_eval return verdicts the
- * kernel does not know, as a buggy plugin might.
+ * a queue verdict, reject_eval a reject, bypass_eval a connection drop;
+ * bad_kind_eval, bad_flags_eval, bad_connection_eval and bad_reject_eval
+ * return verdicts the kernel (or its generated rules) does not know, as a
+ * buggy plugin might.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -26,6 +28,10 @@ VD_HOOK_EXPORT void plain_fini(void *state);
 VD_HOOK_EVAL(bare_eval);
 VD_HOOK_EVAL(requeue_eval);
 VD_HOOK_EVAL(bad_kind_eval);
+VD_HOOK_EVAL(reject_eval);
+VD_HOOK_EVAL(bypass_eval);
+VD_HOOK_EVAL(bad_connection_eval);
+VD_HOOK_EVAL(bad_reject_eval);
 VD_HOOK_EVAL(bad_flags_eval);
 
 struct good_state {
@@ -106,6 +112,32 @@ struct vd_verdict requeue_eval(const struct vd_packet *pkt, struct vd_packet_edi
 {
 	return vd_verdict_with_mark(vd_verdict_queue(GOOD_REQUEUE_TO, true), GOOD_REQUEUE_MARK,
 				    GOOD_REQUEUE_MARK);
+}
+
+struct vd_verdict reject_eval(const struct vd_packet *pkt, struct vd_packet_edit *edit,
+			      void *state)
+{
+	return vd_verdict_reject(VD_REJECT_TCP_RESET);
+}
+
+struct vd_verdict bypass_eval(const struct vd_packet *pkt, struct vd_packet_edit *edit,
+			      void *state)
+{
+	return vd_verdict_connection(vd_verdict_with_mark(vd_verdict_drop(), 0x40, 0xf0));
+}
+
+/* The connection flag on repeat: nothing the kernel's rules can carry out. */
+struct vd_verdict bad_connection_eval(const struct vd_packet *pkt, struct vd_packet_edit *edit,
+				      void *state)
+{
+	return vd_verdict_connection(vd_verdict_repeat());
+}
+
+/* A reject with an answer enum vd_reject_with does not have. */
+struct vd_verdict bad_reject_eval(const struct vd_packet *pkt, struct vd_packet_edit *edit,
+				  void *state)
+{
+	return (struct vd_verdict){ .kind = VD_VERDICT_REJECT, .queue = 9 };
 }
 
 struct vd_verdict bad_kind_eval(const struct vd_packet *pkt, struct vd_packet_edit *edit,
