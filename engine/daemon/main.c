@@ -28,7 +28,9 @@
 #include "firewall_options.h"
 #include "kernel_watch.h"
 #include "internal.h"
+#include "privilege_drop.h"
 #include "replay.h"
+#include "seccomp_filter.h"
 #include "serve.h"
 #include "service_notify.h"
 #include "stats_report.h"
@@ -445,6 +447,32 @@ static int open_control(struct daemon *d, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/* Once everything that needs root is open (queues and groups bound, outputs,
+ * control socket, rules loaded) and before any thread starts: --user, then
+ * the seccomp filter. The control socket file goes to the user, who may then
+ * use it as root may; the daemon keeps its listening descriptor. */
+static int lock_down(struct daemon *d, const struct vd_privilege_target *t, char *errbuf)
+{
+	const char *control = d->control ? d->opts->control : NULL;
+
+	if (t->set && control &&
+	    fchownat(AT_FDCWD, control, t->uid, (gid_t)-1, AT_SYMLINK_NOFOLLOW) < 0) {
+		snprintf(errbuf, VD_ERRBUF_SIZE, "control socket %s: giving it to --user %s: %s",
+			 control, t->name, strerror(errno));
+		return -1;
+	}
+	if (t->set && vd_privilege_drop(t, errbuf, VD_ERRBUF_SIZE) < 0)
+		return -1;
+	if (!t->set && vd_privilege_trim(errbuf, VD_ERRBUF_SIZE) < 0)
+		vd_log(VD_LOG_WARN, "%s", errbuf);
+	if (d->opts->no_seccomp)
+		return 0;
+	if (vd_seccomp_filter_install(errbuf, VD_ERRBUF_SIZE) < 0)
+		return -1;
+	vd_log(VD_LOG_DEBUG, "seccomp: the system call allow-list is on");
+	return 0;
+}
+
 /* --firewall, once the queues are bound: the generated rules into the
  * kernel. -1 with errbuf (VD_ERRBUF_SIZE bytes) filled. */
 static int firewall_start(struct daemon *d, char *errbuf)
@@ -511,7 +539,8 @@ static void kernel_verdicts_warn(const struct daemon *d)
 
 /* Starts what the options ask for; -1 or -2 (what was given is wrong) with
  * the error printed. */
-static int start(struct daemon *d, const uint16_t *queues, const uint16_t *groups)
+static int start(struct daemon *d, const struct vd_privilege_target *t, const uint16_t *queues,
+		 const uint16_t *groups)
 {
 	struct vd_cli_options *o = d->opts;
 	char errbuf[VD_ERRBUF_SIZE];
@@ -540,7 +569,7 @@ static int start(struct daemon *d, const uint16_t *queues, const uint16_t *group
 	rc = -1;
 	d->logs = (struct vd_log_workers_context){ .rules = d->rules, .sink = d->sink };
 	d->engine = engine_from_options(d, queues, groups, errbuf);
-	if (!d->engine || vd_engine_start(d->engine, errbuf) < 0)
+	if (!d->engine || lock_down(d, t, errbuf) < 0 || vd_engine_start(d->engine, errbuf) < 0)
 		goto fail;
 	if (watch_start(d, errbuf) < 0)
 		goto fail;
@@ -595,6 +624,8 @@ int main(int argc, char **argv)
 {
 	static struct vd_cli_options opts;
 	struct daemon d = { .opts = &opts };
+	struct vd_privilege_target target;
+	char errbuf[VD_ERRBUF_SIZE];
 	bool clean;
 	uint16_t queues[VD_CLI_MAX_QUEUES], groups[VD_CLI_MAX_QUEUES];
 	int status = 0;
@@ -620,6 +651,11 @@ int main(int argc, char **argv)
 	vd_firewall_offload_init(&d.offload); /* used with --firewall and rules */
 	if (resolve_control_group(&d) < 0)
 		return 2;
+	if (vd_privilege_target_resolve(opts.user, opts.group, &target, errbuf,
+					sizeof(errbuf)) < 0) {
+		fprintf(stderr, "verdictd: %s (see verdictd --help)\n", errbuf);
+		return 2;
+	}
 	if (opts.netns && enter_netns(opts.netns) < 0)
 		return 1;
 	d.sigfd = signals_open();
@@ -631,7 +667,7 @@ int main(int argc, char **argv)
 		queues[i] = (uint16_t)opts.queues[i];
 	for (size_t i = 0; i < opts.ngroups; i++)
 		groups[i] = (uint16_t)opts.groups[i];
-	status = start(&d, queues, groups);
+	status = start(&d, &target, queues, groups);
 	if (status < 0)
 		return status == -2 ? 2 : 1; /* 2: what was given; 1: the system */
 	describe(&opts);
