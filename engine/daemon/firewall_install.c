@@ -50,6 +50,12 @@ const char *vd_firewall_backend(int family)
 	return backends[i];
 }
 
+bool vd_firewall_backend_legacy(void)
+{
+	return strcmp(vd_firewall_backend(AF_INET), "legacy") == 0 ||
+	       strcmp(vd_firewall_backend(AF_INET6), "legacy") == 0;
+}
+
 /* A rule set that tells nft -c whether this kernel can queue from nft. */
 static const char nft_probe[] = "table inet verdictd_probe {\n"
 				"  chain probe {\n"

@@ -48,6 +48,11 @@ int vd_firewall_flavour_resolve(enum vd_firewall_flavour asked, char *err, size_
  * it beside the tool. */
 const char *vd_firewall_backend(int family);
 
+/* True when a family's tool is the legacy backend: its tools reach the
+ * kernel through raw IP sockets (setsockopt), not netlink, which the
+ * seccomp allow-list (seccomp_filter.h) refuses. Main thread only. */
+bool vd_firewall_backend_legacy(void);
+
 /* Installs cfg, or replaces what fw holds by it. 0; or -1 with err naming
  * the tool and its complaint, fw unchanged: the rules in the kernel are the
  * ones before the call (a family that took the new set gets the old one

@@ -306,6 +306,16 @@ static int lock_down(struct daemon *d, const struct vd_privilege_target *t, char
 		vd_log(VD_LOG_WARN, "%s", errbuf);
 	if (d->opts->no_seccomp)
 		return 0;
+	/* Else the filter kills the first iptables-restore (SIGSYS): say so
+	 * before anything is installed. */
+	if (d->opts->firewall && vd_firewall_backend_legacy()) {
+		snprintf(errbuf, VD_ERRBUF_SIZE, "--firewall: iptables (iptables %s, ip6tables %s) "
+			 "is the legacy backend, whose tools need raw IP sockets the seccomp "
+			 "allow-list refuses: point iptables at iptables-nft (update-alternatives), "
+			 "or give --no-seccomp", vd_firewall_backend(AF_INET),
+			 vd_firewall_backend(AF_INET6));
+		return -1;
+	}
 	if (vd_seccomp_filter_install(errbuf, VD_ERRBUF_SIZE) < 0)
 		return -1;
 	vd_log(VD_LOG_DEBUG, "seccomp: the system call allow-list is on");

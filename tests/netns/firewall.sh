@@ -146,14 +146,23 @@ expect_eq "repeat verdicts" "$(final_stat loop 0 repeated)" $((2 * N))
 expect_unchanged "after the loop guard run"
 
 # 9. The legacy backend (the tool names pointing at iptables-legacy, as
-# update-alternatives does): the rules go there, the log says so, exit
-# removes them.
+# update-alternatives does): its raw IP sockets are outside the seccomp
+# allow-list, so start-up refuses with one line; with --no-seccomp the rules
+# go there, the log says so, exit removes them.
 if command -v iptables-legacy-restore >/dev/null && command -v ip6tables-legacy-restore >/dev/null; then
 	mkdir "$WORK/legacy"
 	for t in iptables ip6tables; do
 		for s in "" -save -restore; do ln -s "$(command -v $t-legacy$s)" "$WORK/legacy/$t$s"; done
 	done
-	PATH="$WORK/legacy:$PATH" start_verdictd legacy --queue 0 --control none --firewall iptables
+	status=0
+	PATH="$WORK/legacy:$PATH" ns "$VERDICTD" --queue 0 --control none --firewall iptables \
+		>/dev/null 2>"$WORK/seccomp.err" || status=$?
+	expect_eq "exit status of a legacy start under seccomp" "$status" 1
+	grep -q -- '--firewall: iptables (iptables legacy, ip6tables legacy) is the legacy backend' \
+		"$WORK/seccomp.err" || fail "legacy under seccomp: $(cat "$WORK/seccomp.err")"
+	ns iptables-legacy-save | grep -q VERDICTD && fail "legacy rules after the refusal"
+	PATH="$WORK/legacy:$PATH" start_verdictd legacy --queue 0 --control none --firewall iptables \
+		--no-seccomp
 	grep -q 'kernel rules installed (iptables legacy, ip6tables legacy)' "$WORK/legacy.err" ||
 		fail "legacy install: $(cat "$WORK/legacy.err")"
 	ns iptables-legacy-save | grep -q -- '-A INPUT -j VERDICTD-INPUT' || fail "no legacy jump"
