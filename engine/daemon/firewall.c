@@ -133,30 +133,48 @@ static const unsigned deciding_codes[] = {
 	VD_KMARK_REJECT_ADMIN, VD_KMARK_REJECT_HOST,
 };
 
-static void chain_rules(FILE *out, const struct vd_firewall_config *cfg, const char *chain,
-			int family)
+/* The chain every hook's chain sends a packet to when it carries a code
+ * (a repeat verdict's) or its connection does: most packets carry neither,
+ * and pass two rules instead of every code's. */
+#define DECIDED_CHAIN "VERDICTD-DECIDED"
+
+/* VERDICTD-DECIDED: save a connection code, then act on the connection's
+ * code, then on the packet's. A connection's decision is met first: it is
+ * what almost every packet here has (the rest of a bypassed connection). A
+ * packet whose code is the connection's own meets it there too, since the
+ * save came first. Nothing matched: back to the hook's chain (the queue). */
+static void decided_rules(FILE *out, const struct vd_firewall_config *cfg, int family)
 {
 	uint32_t m = cfg->mark_mask, conn = vd_kmark_value(m, VD_KMARK_CONN);
 	uint32_t action = vd_kmark_value(m, VD_KMARK_ACTION_MASK);
 	char match[96];
 
+	fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j CONNMARK --save-mark --nfmask 0x%x "
+		"--ctmask 0x%x\n", DECIDED_CHAIN, conn, conn, m, m);
+	for (size_t i = 0; i < sizeof(deciding_codes) / sizeof(deciding_codes[0]); i++) {
+		snprintf(match, sizeof(match), "-m connmark --mark 0x%x/0x%x",
+			 vd_kmark_value(m, deciding_codes[i] | VD_KMARK_CONN), m);
+		code_rules(out, DECIDED_CHAIN, match, deciding_codes[i], family);
+	}
+	for (size_t i = 0; i < sizeof(deciding_codes) / sizeof(deciding_codes[0]); i++) {
+		snprintf(match, sizeof(match), "-m mark --mark 0x%x/0x%x",
+			 vd_kmark_value(m, deciding_codes[i]), action);
+		code_rules(out, DECIDED_CHAIN, match, deciding_codes[i], family);
+	}
+}
+
+static void chain_rules(FILE *out, const struct vd_firewall_config *cfg, const char *chain,
+			int family)
+{
+	uint32_t m = cfg->mark_mask;
+
 	/* 1: a repeat verdict's packet has been judged; it goes on through the
 	 * host's other rules, not back to the queue. */
 	fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j RETURN\n", chain,
 		vd_kmark_value(m, VD_KMARK_PASS), m);
-	/* 2: before 3 acts on the packet, so that the connection remembers. */
-	fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j CONNMARK --save-mark --nfmask 0x%x "
-		"--ctmask 0x%x\n", chain, conn, conn, m, m);
-	for (size_t i = 0; i < sizeof(deciding_codes) / sizeof(deciding_codes[0]); i++) {
-		snprintf(match, sizeof(match), "-m mark --mark 0x%x/0x%x",
-			 vd_kmark_value(m, deciding_codes[i]), action);
-		code_rules(out, chain, match, deciding_codes[i], family);
-	}
-	for (size_t i = 0; i < sizeof(deciding_codes) / sizeof(deciding_codes[0]); i++) {
-		snprintf(match, sizeof(match), "-m connmark --mark 0x%x/0x%x",
-			 vd_kmark_value(m, deciding_codes[i] | VD_KMARK_CONN), m);
-		code_rules(out, chain, match, deciding_codes[i], family);
-	}
+	/* 2: a code on the packet or its connection: VERDICTD-DECIDED acts. */
+	fprintf(out, "-A %s -m mark ! --mark 0x0/0x%x -j %s\n", chain, m, DECIDED_CHAIN);
+	fprintf(out, "-A %s -m connmark ! --mark 0x0/0x%x -j %s\n", chain, m, DECIDED_CHAIN);
 	/* connbytes counts the packet being matched: the first N see 1..N. */
 	if (cfg->first_packets)
 		fprintf(out, "-A %s -m connbytes --connbytes %u: --connbytes-dir both "
@@ -175,9 +193,11 @@ int vd_firewall_write(FILE *out, const struct vd_firewall_config *cfg, int famil
 		      unsigned jumps)
 {
 	fputs("*filter\n", out);
+	fputs(":" DECIDED_CHAIN " - [0:0]\n", out);
 	for (size_t i = 0; i < VD_FW_HOOK_COUNT; i++)
 		if (cfg->hooks & hooks[i].bit)
 			fprintf(out, ":%s - [0:0]\n", hooks[i].own);
+	decided_rules(out, cfg, family);
 	for (size_t i = 0; i < VD_FW_HOOK_COUNT; i++)
 		if (cfg->hooks & hooks[i].bit)
 			chain_rules(out, cfg, hooks[i].own, family);
@@ -188,7 +208,8 @@ int vd_firewall_write(FILE *out, const struct vd_firewall_config *cfg, int famil
 	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
 }
 
-int vd_firewall_write_removal(FILE *out, const struct vd_firewall_config *cfg, unsigned jumps)
+int vd_firewall_write_removal(FILE *out, const struct vd_firewall_config *cfg, unsigned jumps,
+			      bool shared)
 {
 	fputs("*filter\n", out);
 	for (size_t i = 0; i < VD_FW_HOOK_COUNT; i++)
@@ -199,6 +220,9 @@ int vd_firewall_write_removal(FILE *out, const struct vd_firewall_config *cfg, u
 	for (size_t i = 0; i < VD_FW_HOOK_COUNT; i++)
 		if (cfg->hooks & hooks[i].bit)
 			fprintf(out, ":%s - [0:0]\n-X %s\n", hooks[i].own, hooks[i].own);
+	/* Last: the hooks' chains no longer refer to it. */
+	if (shared)
+		fputs(":" DECIDED_CHAIN " - [0:0]\n-X " DECIDED_CHAIN "\n", out);
 	fputs("COMMIT\n", out);
 	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
 }

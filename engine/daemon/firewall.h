@@ -84,7 +84,9 @@ int vd_firewall_write(FILE *out, const struct vd_firewall_config *cfg, int famil
 
 /* The file that removes it again: for each hook of cfg, the jump when its
  * bit is in jumps (the caller checked it is there), the chain's rules and
- * the chain. */
-int vd_firewall_write_removal(FILE *out, const struct vd_firewall_config *cfg, unsigned jumps);
+ * the chain; with shared, then VERDICTD-DECIDED too (only when no hook
+ * chain of verdictd's is left to refer to it). */
+int vd_firewall_write_removal(FILE *out, const struct vd_firewall_config *cfg, unsigned jumps,
+			      bool shared);
 
 #endif

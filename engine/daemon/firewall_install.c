@@ -110,9 +110,16 @@ static unsigned present_jumps(const struct family_tools *t, unsigned hooks)
 	return present;
 }
 
+/* What restore() writes. */
+enum restore_what {
+	RESTORE_INSTALL,
+	RESTORE_REMOVE_HOOKS, /* cfg's hooks only: other hooks' chains stay */
+	RESTORE_REMOVE_ALL,   /* and VERDICTD-DECIDED, which they all use */
+};
+
 /* Runs t's restore with what write() produced. */
 static int restore(const struct family_tools *t, const struct vd_firewall_config *cfg,
-		   bool removal, char *err, size_t errlen)
+		   enum restore_what what, char *err, size_t errlen)
 {
 	unsigned present = present_jumps(t, cfg->hooks);
 	char *text = NULL, out[VD_ERRBUF_SIZE];
@@ -124,8 +131,8 @@ static int restore(const struct family_tools *t, const struct vd_firewall_config
 		snprintf(err, errlen, "%s: out of memory", t->restore[0]);
 		return -1;
 	}
-	if (removal)
-		rc = vd_firewall_write_removal(f, cfg, present);
+	if (what != RESTORE_INSTALL)
+		rc = vd_firewall_write_removal(f, cfg, present, what == RESTORE_REMOVE_ALL);
 	else
 		rc = vd_firewall_write(f, cfg, t->family, cfg->hooks & ~present);
 	fclose(f);
@@ -183,7 +190,7 @@ static void stale_remove(const struct vd_firewall_config *cfg)
 		stale.hooks = stale_chains(&tools[i], cfg->hooks);
 		if (!stale.hooks)
 			continue;
-		if (restore(&tools[i], &stale, true, err, sizeof(err)) < 0)
+		if (restore(&tools[i], &stale, RESTORE_REMOVE_HOOKS, err, sizeof(err)) < 0)
 			vd_log(VD_LOG_WARN, "cannot remove the chains an earlier verdictd left "
 			       "for hooks not in --hooks: %s", err);
 		else
@@ -200,12 +207,12 @@ int vd_firewall_install(struct vd_firewall *fw, const struct vd_firewall_config 
 	if (!fw->installed)
 		stale_remove(cfg);
 	for (size_t i = 0; i < 2; i++) {
-		if (restore(&tools[i], cfg, false, err, errlen) == 0)
+		if (restore(&tools[i], cfg, RESTORE_INSTALL, err, errlen) == 0)
 			continue;
 		/* The families that took the new set go back to what was. */
 		while (i-- > 0) {
-			int rc = fw->installed ? restore(&tools[i], &fw->cfg, false, undo, sizeof(undo))
-					       : restore(&tools[i], cfg, true, undo, sizeof(undo));
+			int rc = fw->installed ? restore(&tools[i], &fw->cfg, RESTORE_INSTALL, undo, sizeof(undo))
+					       : restore(&tools[i], cfg, RESTORE_REMOVE_ALL, undo, sizeof(undo));
 			if (rc < 0)
 				vd_log(VD_LOG_ERROR, "undoing a failed install: %s", undo);
 		}
@@ -224,7 +231,7 @@ int vd_firewall_remove(struct vd_firewall *fw, char *err, size_t errlen)
 	if (!fw->installed)
 		return 0;
 	for (size_t i = 0; i < 2; i++)
-		if (restore(&tools[i], &fw->cfg, true, one, sizeof(one)) < 0) {
+		if (restore(&tools[i], &fw->cfg, RESTORE_REMOVE_ALL, one, sizeof(one)) < 0) {
 			if (rc == 0)
 				snprintf(err, errlen, "%s", one);
 			rc = -1;

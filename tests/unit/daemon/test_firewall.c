@@ -37,34 +37,37 @@ static void test_input_chain_exact(void **state)
 					  .mark_mask = VD_KMARK_DEFAULT_MASK };
 	static const char want[] =
 		"*filter\n"
+		":VERDICTD-DECIDED - [0:0]\n"
 		":VERDICTD-INPUT - [0:0]\n"
-		"-A VERDICTD-INPUT -m mark --mark 0x3000000/0xf000000 -j RETURN\n"
-		"-A VERDICTD-INPUT -m mark --mark 0x8000000/0x8000000 -j CONNMARK --save-mark "
+		"-A VERDICTD-DECIDED -m mark --mark 0x8000000/0x8000000 -j CONNMARK --save-mark "
 		"--nfmask 0xf000000 --ctmask 0xf000000\n"
-		"-A VERDICTD-INPUT -m mark --mark 0x1000000/0x7000000 -j ACCEPT\n"
-		"-A VERDICTD-INPUT -m mark --mark 0x2000000/0x7000000 -j DROP\n"
-		"-A VERDICTD-INPUT -m mark --mark 0x4000000/0x7000000 -j REJECT --reject-with "
+		"-A VERDICTD-DECIDED -m connmark --mark 0x9000000/0xf000000 -j ACCEPT\n"
+		"-A VERDICTD-DECIDED -m connmark --mark 0xa000000/0xf000000 -j DROP\n"
+		"-A VERDICTD-DECIDED -m connmark --mark 0xc000000/0xf000000 -j REJECT --reject-with "
 		"icmp-port-unreachable\n"
-		"-A VERDICTD-INPUT -p tcp -m mark --mark 0x5000000/0x7000000 -j REJECT "
+		"-A VERDICTD-DECIDED -p tcp -m connmark --mark 0xd000000/0xf000000 -j REJECT "
 		"--reject-with tcp-reset\n"
-		"-A VERDICTD-INPUT -m mark --mark 0x5000000/0x7000000 -j REJECT --reject-with "
+		"-A VERDICTD-DECIDED -m connmark --mark 0xd000000/0xf000000 -j REJECT --reject-with "
 		"icmp-port-unreachable\n"
-		"-A VERDICTD-INPUT -m mark --mark 0x6000000/0x7000000 -j REJECT --reject-with "
+		"-A VERDICTD-DECIDED -m connmark --mark 0xe000000/0xf000000 -j REJECT --reject-with "
 		"icmp-admin-prohibited\n"
-		"-A VERDICTD-INPUT -m mark --mark 0x7000000/0x7000000 -j REJECT --reject-with "
+		"-A VERDICTD-DECIDED -m connmark --mark 0xf000000/0xf000000 -j REJECT --reject-with "
 		"icmp-host-unreachable\n"
-		"-A VERDICTD-INPUT -m connmark --mark 0x9000000/0xf000000 -j ACCEPT\n"
-		"-A VERDICTD-INPUT -m connmark --mark 0xa000000/0xf000000 -j DROP\n"
-		"-A VERDICTD-INPUT -m connmark --mark 0xc000000/0xf000000 -j REJECT --reject-with "
+		"-A VERDICTD-DECIDED -m mark --mark 0x1000000/0x7000000 -j ACCEPT\n"
+		"-A VERDICTD-DECIDED -m mark --mark 0x2000000/0x7000000 -j DROP\n"
+		"-A VERDICTD-DECIDED -m mark --mark 0x4000000/0x7000000 -j REJECT --reject-with "
 		"icmp-port-unreachable\n"
-		"-A VERDICTD-INPUT -p tcp -m connmark --mark 0xd000000/0xf000000 -j REJECT "
+		"-A VERDICTD-DECIDED -p tcp -m mark --mark 0x5000000/0x7000000 -j REJECT "
 		"--reject-with tcp-reset\n"
-		"-A VERDICTD-INPUT -m connmark --mark 0xd000000/0xf000000 -j REJECT --reject-with "
+		"-A VERDICTD-DECIDED -m mark --mark 0x5000000/0x7000000 -j REJECT --reject-with "
 		"icmp-port-unreachable\n"
-		"-A VERDICTD-INPUT -m connmark --mark 0xe000000/0xf000000 -j REJECT --reject-with "
+		"-A VERDICTD-DECIDED -m mark --mark 0x6000000/0x7000000 -j REJECT --reject-with "
 		"icmp-admin-prohibited\n"
-		"-A VERDICTD-INPUT -m connmark --mark 0xf000000/0xf000000 -j REJECT --reject-with "
+		"-A VERDICTD-DECIDED -m mark --mark 0x7000000/0x7000000 -j REJECT --reject-with "
 		"icmp-host-unreachable\n"
+		"-A VERDICTD-INPUT -m mark --mark 0x3000000/0xf000000 -j RETURN\n"
+		"-A VERDICTD-INPUT -m mark ! --mark 0x0/0xf000000 -j VERDICTD-DECIDED\n"
+		"-A VERDICTD-INPUT -m connmark ! --mark 0x0/0xf000000 -j VERDICTD-DECIDED\n"
 		"-A VERDICTD-INPUT -j NFQUEUE --queue-num 4 --queue-bypass\n"
 		"-I INPUT 1 -j VERDICTD-INPUT\n"
 		"COMMIT\n";
@@ -85,7 +88,8 @@ static void test_ip6_low_mask_balance_first_packets(void **state)
 	const char *fb, *q;
 
 	(void)state;
-	assert_non_null(strstr(t, ":VERDICTD-FORWARD - [0:0]\n:VERDICTD-OUTPUT - [0:0]\n"));
+	assert_non_null(strstr(t, ":VERDICTD-DECIDED - [0:0]\n:VERDICTD-FORWARD - [0:0]\n"
+				  ":VERDICTD-OUTPUT - [0:0]\n"));
 	assert_null(strstr(t, "VERDICTD-INPUT"));
 	assert_null(strstr(t, "-I "));
 	assert_null(strstr(t, "icmp-"));
@@ -146,13 +150,21 @@ static void test_removal(void **state)
 	f = open_memstream(&text, &len);
 	/* Only INPUT's jump was found: OUTPUT's is not deleted (it would fail
 	 * the whole transaction), its chain still is. */
-	assert_int_equal(vd_firewall_write_removal(f, &cfg, VD_FW_HOOK_INPUT), 0);
+	assert_int_equal(vd_firewall_write_removal(f, &cfg, VD_FW_HOOK_INPUT, true), 0);
 	fclose(f);
 	assert_string_equal(text, "*filter\n"
 				  "-D INPUT -j VERDICTD-INPUT\n"
 				  ":VERDICTD-INPUT - [0:0]\n-X VERDICTD-INPUT\n"
 				  ":VERDICTD-OUTPUT - [0:0]\n-X VERDICTD-OUTPUT\n"
+				  ":VERDICTD-DECIDED - [0:0]\n-X VERDICTD-DECIDED\n"
 				  "COMMIT\n");
+	/* A stale hook's chains only: the chains in use still jump to
+	 * VERDICTD-DECIDED. */
+	free(text);
+	f = open_memstream(&text, &len);
+	assert_int_equal(vd_firewall_write_removal(f, &cfg, 0, false), 0);
+	fclose(f);
+	assert_null(strstr(text, "DECIDED"));
 }
 
 static void test_hooks_parse(void **state)
