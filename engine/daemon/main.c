@@ -333,6 +333,7 @@ static int open_rules(struct daemon *d, const uint16_t *queues, const uint16_t *
 		.nlog_workers = (unsigned)o->ngroups,
 		.log_groups = groups,
 		.kernel_mark_mask = o->kernel_mark_mask,
+		.hold_max = hold_max_of(o),
 	};
 
 	d->rules = vd_rules_open(&cfg, errbuf);
