@@ -166,6 +166,17 @@ static uint32_t hold_max_of(const struct vd_cli_options *o)
 	return o->hold_max ? o->hold_max : VD_QUEUE_DEFAULT_HOLD_MAX;
 }
 
+/* Without --maxlen: what the receive buffer holds, and room for every held
+ * packet when the rules delay (queue_tuning.h). */
+static uint32_t queue_maxlen_of(const struct vd_cli_options *o, bool delays)
+{
+	if (o->maxlen)
+		return o->maxlen;
+	return vd_tuning_default_maxlen(o->rcvbuf ? o->rcvbuf : VD_QUEUE_DEFAULT_RCVBUF,
+					o->batch ? o->batch : VD_QUEUE_DEFAULT_BATCH, delays,
+					hold_max_of(o));
+}
+
 /* The engine over every --queue and --nflog group. Queue workers get a
  * worker_ctx with rules (worker_init); group workers always get theirs
  * (log_workers.c), through d, which the init callbacks receive. */
@@ -177,13 +188,7 @@ static struct vd_engine *engine_from_options(struct daemon *d, const uint16_t *q
 	uint32_t hold_max = hold_max_of(o);
 	struct vd_queue_config queue = {
 		.copy_range = o->copy_range,
-		/* Without --maxlen: what the receive buffer holds, and room for
-		 * every held packet when the rules delay (queue_tuning.h). */
-		.maxlen = o->maxlen ? o->maxlen
-				    : vd_tuning_default_maxlen(
-					      o->rcvbuf ? o->rcvbuf : VD_QUEUE_DEFAULT_RCVBUF,
-					      o->batch ? o->batch : VD_QUEUE_DEFAULT_BATCH,
-					      d->rules && vd_rules_delays(d->rules), hold_max),
+		.maxlen = queue_maxlen_of(o, d->rules && vd_rules_delays(d->rules)),
 		.hold_max = hold_max,
 		.flags = o->queue_flags,
 		.optional_flags = o->optional_flags,
@@ -278,6 +283,23 @@ static void plugin_path_complete(struct vd_cli_options *o)
 	o->plugin_path = path;
 }
 
+/* --check's line for a table that delays: the kernel queue length verdictd
+ * will ask for with these options, so that users see what holding costs. */
+static void check_queue_length(const struct vd_cli_options *o, struct vd_rules *rules)
+{
+	uint32_t need = (uint32_t)hold_max_of(o) + VD_TUNING_HOLD_HEADROOM;
+
+	if (!vd_rules_delays(rules))
+		return;
+	if (o->maxlen)
+		printf("queue length: %u (--maxlen, %s the %u held packets may need: --hold-max "
+		       "%u + %u)\n", o->maxlen, o->maxlen < need ? "below" : "at least", need,
+		       hold_max_of(o), VD_TUNING_HOLD_HEADROOM);
+	else
+		printf("queue length: %u (the rules delay: at least --hold-max %u + %u headroom)\n",
+		       queue_maxlen_of(o, true), hold_max_of(o), VD_TUNING_HOLD_HEADROOM);
+}
+
 /* The kernel offload's lines for --check, one per hook (--hooks, else
  * input): which leading rules --firewall would put in the kernel, and why
  * the next one stays. */
@@ -297,6 +319,7 @@ static int check_offload(const struct vd_cli_options *o, char *errbuf)
 		if (hooks & (1u << h)) /* enum vd_firewall_hook bit h is vd_offload_hook h */
 			vd_firewall_offload_check(&off, (enum vd_offload_hook)h, stdout);
 	vd_firewall_offload_fini(&off);
+	check_queue_length(o, rules);
 	vd_rules_close(rules);
 	return 0;
 }
