@@ -147,7 +147,8 @@ struct vd_rule_stats {
 	 * included; before that, packets held under an earlier table count as
 	 * held. */
 	uint64_t held;           /* delayed packets not released yet */
-	uint64_t held_max;       /* the most held at once (current table) */
+	uint64_t held_max;       /* the most held at once (a table's count
+				  * leaves out what an earlier one holds) */
 	uint64_t released;       /* delayed packets whose release time passed */
 };
 
