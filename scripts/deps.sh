@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential cmake pkg-config
 	libnetfilter-queue-dev libmnl-dev liburcu-dev liblua5.4-dev libcap-dev libcmocka-dev
-	libnetfilter-log-dev libpcap-dev libsystemd-dev
+	libnetfilter-log-dev libpcap-dev libsystemd-dev libseccomp-dev
 	clang-14 libclang-rt-14-dev
 	iptables nftables iproute2 procps libcap2-bin tcpdump tcpreplay gnuplot-nox ulogd2 ulogd2-json
 	iperf3

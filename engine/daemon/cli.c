@@ -20,7 +20,8 @@ enum {
 	OPT_NFLOG, OPT_NFLOG_COPY, OPT_NFLOG_RANGE, OPT_NFLOG_THRESHOLD, OPT_NFLOG_TIMEOUT,
 	OPT_NFLOG_NLBUFSIZ, OPT_NFLOG_FLAGS, OPT_NFLOG_RCVBUF_MAX, OPT_NETNS, OPT_LOG_JSON,
 	OPT_LOG_PCAP, OPT_LOG_PCAP_LINKTYPE, OPT_REPLAY, OPT_CONTROL_GROUP, OPT_WRITE_PCAP,
-	OPT_METRICS_FILE, OPT_NO_GSO, OPT_MAXLEN_MAX, OPT_QUEUE_RCVBUF_MAX,
+	OPT_METRICS_FILE, OPT_NO_GSO, OPT_MAXLEN_MAX, OPT_QUEUE_RCVBUF_MAX, OPT_USER, OPT_GROUP,
+	OPT_NO_SECCOMP,
 };
 
 static const struct option long_options[] = {
@@ -68,6 +69,9 @@ static const struct option long_options[] = {
 	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "write-pcap", required_argument, NULL, OPT_WRITE_PCAP },
 	VD_CLI_FIREWALL_LONG_OPTIONS,
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -140,7 +144,12 @@ static void print_help(FILE *out)
 	      "      --netns NAME|PATH   bind queues and groups in that network namespace\n",
 	      out);
 	fputs(vd_cli_firewall_help, out);
-	fputs("  -v, --verbose           more diagnostics\n"
+	fputs("Privileges:\n"
+	      "      --user USER         once set up, run as USER with CAP_NET_ADMIN alone\n"
+	      "      --group GROUP       with --user: run with GROUP alone (default: USER's\n"
+	      "                          groups)\n"
+	      "      --no-seccomp        no system call allow-list (default: on once set up)\n"
+	      "  -v, --verbose           more diagnostics\n"
 	      "  -h, --help              show this help and exit\n"
 	      "  -V, --version           show the version and exit\n"
 	      "\n"
@@ -156,7 +165,8 @@ static void print_help(FILE *out)
 	      "     installed (--firewall)\n"
 	      "  2  what was given is wrong: a bad option or value, a rules file that is\n"
 	      "     missing or does not load (also with --check and --replay), a --control\n"
-	      "     path that is not a socket, an unknown --control-group\n",
+	      "     path that is not a socket, an unknown --control-group, --user or\n"
+	      "     --group\n",
 	      out);
 }
 
@@ -490,6 +500,15 @@ static enum vd_cli_action parse_option(int opt, const char *arg, struct vd_cli_o
 	case OPT_METRICS_FILE:
 		o->metrics_file = arg;
 		return VD_CLI_RUN;
+	case OPT_USER:
+		o->user = arg;
+		return VD_CLI_RUN;
+	case OPT_GROUP:
+		o->group = arg;
+		return VD_CLI_RUN;
+	case OPT_NO_SECCOMP:
+		o->no_seccomp = 1;
+		return VD_CLI_RUN;
 	case 'h':
 		print_help(out);
 		return VD_CLI_EXIT_OK;
@@ -544,6 +563,8 @@ enum vd_cli_action vd_cli_parse(int argc, char **argv, struct vd_cli_options *o,
 	if (o->write_pcap && o->log_pcap && strcmp(o->write_pcap, o->log_pcap) == 0)
 		return usage_error(err, "--write-pcap %s: also given to --log-pcap: write them to "
 				   "two files%s", o->write_pcap, "");
+	if (o->group && !o->user)
+		return usage_error(err, "--group %s: works with --user USER only%s", o->group, "");
 	if (o->check)
 		return VD_CLI_RUN;
 	if (o->replay) {

@@ -67,6 +67,9 @@ struct vd_cli_options {
 	 * --print-firewall; 0: no generated rules, so no mark codes */
 	uint32_t kernel_mark_mask;
 	bool kernel_mark_mask_explicit; /* --bypass-mark was given */
+	const char *user;          /* --user NAME|UID: drop to it once set up */
+	const char *group;         /* --group NAME|GID (with --user) */
+	int no_seccomp;            /* --no-seccomp */
 };
 
 #define VD_CLI_PRINT_IP4 1u

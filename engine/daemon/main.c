@@ -25,10 +25,13 @@
 #include <verdict/rules.h>
 
 #include "cli.h"
+#include "engine_setup.h"
 #include "firewall_options.h"
 #include "kernel_watch.h"
 #include "internal.h"
+#include "privilege_drop.h"
 #include "replay.h"
+#include "seccomp_filter.h"
 #include "serve.h"
 #include "service_notify.h"
 #include "stats_report.h"
@@ -36,99 +39,6 @@
 /* How long the exit waits for a cancelled reload before leaving it behind. */
 #define RELOAD_ABANDON_MS 300
 
-
-/* A queue worker's own: which worker it is, and its log writer. */
-struct worker_ctx {
-	struct vd_rules *rules;
-	unsigned index;
-	struct vd_log_writer *writer; /* NULL without outputs */
-};
-
-static struct vd_verdict default_verdict_cb(const struct vd_packet *pkt, void *user)
-{
-	(void)pkt;
-	return *(const struct vd_verdict *)user;
-}
-
-/* For a packet whose message could not be decoded: what nothing matched
- * gets, the table's default (or --default without rules). */
-static struct vd_verdict default_fallback_cb(void *user)
-{
-	return *(const struct vd_verdict *)user;
-}
-
-static struct vd_verdict rules_fallback_cb(void *user)
-{
-	const struct worker_ctx *w = user;
-
-	return vd_rules_default_verdict(w->rules);
-}
-
-/* Hot path: the rule table's verdict, its rewrites made in place (the
- * queue sends them); a record when the rule says log. */
-static struct vd_verdict rules_edit_cb(struct vd_packet_edit *edit, void *user)
-{
-	const struct worker_ctx *w = user;
-	struct vd_rules_match m;
-	struct vd_verdict v;
-
-	if (!w->writer)
-		return vd_rules_eval_edit(w->rules, w->index, edit, NULL);
-	v = vd_rules_eval_edit(w->rules, w->index, edit, &m);
-	if (m.log)
-		vd_log_writer_record(w->writer, edit->pkt, m.rule, &v, -1, edit);
-	return v;
-}
-
-/* After each batch: the batch's records in one write. */
-static void batch_cb(unsigned n, void *user)
-{
-	struct worker_ctx *w = user;
-
-	(void)n;
-	vd_log_writer_flush(w->writer);
-}
-
-static void *worker_init(unsigned worker, uint16_t queue_num, void *engine_user)
-{
-	struct daemon *d = engine_user;
-	struct worker_ctx *w = calloc(1, sizeof(*w));
-
-	(void)queue_num;
-	if (!w)
-		return NULL;
-	*w = (struct worker_ctx){ .rules = d->rules, .index = worker };
-	if (d->sink && !(w->writer = vd_log_writer_new(d->sink))) {
-		free(w);
-		return NULL;
-	}
-	return w;
-}
-
-static void worker_fini(unsigned worker, void *worker_user, void *engine_user)
-{
-	struct worker_ctx *w = worker_user;
-
-	(void)worker;
-	(void)engine_user;
-	vd_log_writer_free(w->writer);
-	free(w);
-}
-
-static void *group_init(unsigned worker, uint16_t group, void *engine_user)
-{
-	struct daemon *d = engine_user;
-
-	(void)group;
-	return vd_log_worker_new(&d->logs, worker);
-}
-
-static void group_fini(unsigned worker, void *worker_user, void *engine_user)
-{
-	(void)worker;
-	(void)engine_user;
-	vd_log_worker_free(worker_user);
-}
 
 /* The library's lines and the daemon's own, one per line on stderr. */
 static void log_to_stderr(enum vd_log_level level, const char *message, void *user)
@@ -159,85 +69,6 @@ static void describe(const struct vd_cli_options *o)
 	if (o->ngroups)
 		vd_log(VD_LOG_INFO, "ready: %zu log worker%s on nflog group%s %s", o->ngroups,
 		       o->ngroups == 1 ? "" : "s", o->ngroups == 1 ? "" : "s", groups);
-}
-
-static uint32_t hold_max_of(const struct vd_cli_options *o)
-{
-	return o->hold_max ? o->hold_max : VD_QUEUE_DEFAULT_HOLD_MAX;
-}
-
-/* Without --maxlen: what the receive buffer holds, and room for every held
- * packet when the rules delay (queue_tuning.h). */
-static uint32_t queue_maxlen_of(const struct vd_cli_options *o, bool delays)
-{
-	if (o->maxlen)
-		return o->maxlen;
-	return vd_tuning_default_maxlen(o->rcvbuf ? o->rcvbuf : VD_QUEUE_DEFAULT_RCVBUF,
-					o->batch ? o->batch : VD_QUEUE_DEFAULT_BATCH, delays,
-					hold_max_of(o));
-}
-
-/* The engine over every --queue and --nflog group. Queue workers get a
- * worker_ctx with rules (worker_init); group workers always get theirs
- * (log_workers.c), through d, which the init callbacks receive. */
-static struct vd_engine *engine_from_options(struct daemon *d, const uint16_t *queues,
-					     const uint16_t *groups, char *errbuf)
-{
-	struct vd_cli_options *o = d->opts;
-	int cpus[VD_CLI_MAX_CPUS];
-	uint32_t hold_max = hold_max_of(o);
-	struct vd_queue_config queue = {
-		.copy_range = o->copy_range,
-		.maxlen = queue_maxlen_of(o, d->rules && vd_rules_delays(d->rules)),
-		.hold_max = hold_max,
-		.flags = o->queue_flags,
-		.optional_flags = o->optional_flags,
-		.batch_size = o->batch,
-		.rcvbuf = o->rcvbuf,
-		/* Without rules nothing is rewritten: the plain callback. */
-		.callback = d->rules ? NULL : default_verdict_cb,
-		.edit_callback = d->rules ? rules_edit_cb : NULL,
-		.fallback = d->rules ? rules_fallback_cb : default_fallback_cb,
-		.user = &o->default_verdict,
-	};
-	struct vd_nflog_config group = {
-		.copy_mode = o->nflog_copy,
-		.copy_range = o->nflog_range,
-		.threshold = o->nflog_threshold,
-		.timeout_cs = o->nflog_timeout,
-		.nlbufsiz = o->nflog_nlbufsiz,
-		.flags = o->nflog_flags,
-		.rcvbuf = o->rcvbuf,
-		.rcvbuf_max = o->nflog_rcvbuf_max,
-		.callback = vd_log_worker_packet,
-		.batch_callback = vd_log_worker_batch,
-	};
-	struct vd_engine_config cfg = {
-		.queues = queues,
-		.nqueues = o->nqueues,
-		.cpus = cpus,
-		.ncpus = o->ncpus,
-		.queue = &queue,
-		.groups = groups,
-		.ngroups = o->ngroups,
-		.group = &group,
-		.group_init = group_init,
-		.group_fini = group_fini,
-		.user = d,
-		/* --firewall or --bypass-mark: reject and connection verdicts go
-		 * through the generated rules' field; 0 without them. */
-		.kernel_mark_mask = o->kernel_mark_mask,
-	};
-
-	if (d->rules) {
-		cfg.worker_init = worker_init;
-		cfg.worker_fini = worker_fini;
-		if (d->sink)
-			queue.batch_callback = batch_cb;
-	}
-	for (size_t i = 0; i < o->ncpus; i++)
-		cpus[i] = (int)o->cpus[i];
-	return vd_engine_create(&cfg, errbuf);
 }
 
 /* Every queue and group is bound and the rules loaded: systemd may start
@@ -287,17 +118,17 @@ static void plugin_path_complete(struct vd_cli_options *o)
  * will ask for with these options, so that users see what holding costs. */
 static void check_queue_length(const struct vd_cli_options *o, struct vd_rules *rules)
 {
-	uint32_t need = (uint32_t)hold_max_of(o) + VD_TUNING_HOLD_HEADROOM;
+	uint32_t need = (uint32_t)vd_daemon_hold_max(o) + VD_TUNING_HOLD_HEADROOM;
 
 	if (!vd_rules_delays(rules))
 		return;
 	if (o->maxlen)
 		printf("queue length: %u (--maxlen, %s the %u held packets may need: --hold-max "
 		       "%u + %u)\n", o->maxlen, o->maxlen < need ? "below" : "at least", need,
-		       hold_max_of(o), VD_TUNING_HOLD_HEADROOM);
+		       vd_daemon_hold_max(o), VD_TUNING_HOLD_HEADROOM);
 	else
 		printf("queue length: %u (the rules delay: at least --hold-max %u + %u headroom)\n",
-		       queue_maxlen_of(o, true), hold_max_of(o), VD_TUNING_HOLD_HEADROOM);
+		       vd_daemon_queue_maxlen(o, true), vd_daemon_hold_max(o), VD_TUNING_HOLD_HEADROOM);
 }
 
 /* The kernel offload's lines for --check, one per hook (--hooks, else
@@ -356,7 +187,7 @@ static int open_rules(struct daemon *d, const uint16_t *queues, const uint16_t *
 		.nlog_workers = (unsigned)o->ngroups,
 		.log_groups = groups,
 		.kernel_mark_mask = o->kernel_mark_mask,
-		.hold_max = hold_max_of(o),
+		.hold_max = vd_daemon_hold_max(o),
 	};
 
 	d->rules = vd_rules_open(&cfg, errbuf);
@@ -469,6 +300,32 @@ static int open_control(struct daemon *d, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/* Once everything that needs root is open (queues and groups bound, outputs,
+ * control socket, rules loaded) and before any thread starts: --user, then
+ * the seccomp filter. The control socket file goes to the user, who may then
+ * use it as root may; the daemon keeps its listening descriptor. */
+static int lock_down(struct daemon *d, const struct vd_privilege_target *t, char *errbuf)
+{
+	const char *control = d->control ? d->opts->control : NULL;
+
+	if (t->set && control &&
+	    fchownat(AT_FDCWD, control, t->uid, (gid_t)-1, AT_SYMLINK_NOFOLLOW) < 0) {
+		snprintf(errbuf, VD_ERRBUF_SIZE, "control socket %s: giving it to --user %s: %s",
+			 control, t->name, strerror(errno));
+		return -1;
+	}
+	if (t->set && vd_privilege_drop(t, errbuf, VD_ERRBUF_SIZE) < 0)
+		return -1;
+	if (!t->set && vd_privilege_trim(errbuf, VD_ERRBUF_SIZE) < 0)
+		vd_log(VD_LOG_WARN, "%s", errbuf);
+	if (d->opts->no_seccomp)
+		return 0;
+	if (vd_seccomp_filter_install(errbuf, VD_ERRBUF_SIZE) < 0)
+		return -1;
+	vd_log(VD_LOG_DEBUG, "seccomp: the system call allow-list is on");
+	return 0;
+}
+
 /* --firewall, once the queues are bound: the generated rules into the
  * kernel. -1 with errbuf (VD_ERRBUF_SIZE bytes) filled. */
 static int firewall_start(struct daemon *d, char *errbuf)
@@ -492,7 +349,7 @@ static int firewall_start(struct daemon *d, char *errbuf)
 static int watch_start(struct daemon *d, char *errbuf)
 {
 	const struct vd_cli_options *o = d->opts;
-	uint32_t held_room = hold_max_of(o) + VD_TUNING_HOLD_HEADROOM;
+	uint32_t held_room = vd_daemon_hold_max(o) + VD_TUNING_HOLD_HEADROOM;
 
 	if (!(d->watch = calloc(o->nqueues + 1, sizeof(*d->watch)))) {
 		snprintf(errbuf, VD_ERRBUF_SIZE, "out of memory for the queues' drop counters");
@@ -535,7 +392,8 @@ static void kernel_verdicts_warn(const struct daemon *d)
 
 /* Starts what the options ask for; -1 or -2 (what was given is wrong) with
  * the error printed. */
-static int start(struct daemon *d, const uint16_t *queues, const uint16_t *groups)
+static int start(struct daemon *d, const struct vd_privilege_target *t, const uint16_t *queues,
+		 const uint16_t *groups)
 {
 	struct vd_cli_options *o = d->opts;
 	char errbuf[VD_ERRBUF_SIZE];
@@ -563,8 +421,8 @@ static int start(struct daemon *d, const uint16_t *queues, const uint16_t *group
 		goto fail;
 	rc = -1;
 	d->logs = (struct vd_log_workers_context){ .rules = d->rules, .sink = d->sink };
-	d->engine = engine_from_options(d, queues, groups, errbuf);
-	if (!d->engine || vd_engine_start(d->engine, errbuf) < 0)
+	d->engine = vd_daemon_engine_create(d, queues, groups, errbuf);
+	if (!d->engine || lock_down(d, t, errbuf) < 0 || vd_engine_start(d->engine, errbuf) < 0)
 		goto fail;
 	if (watch_start(d, errbuf) < 0)
 		goto fail;
@@ -619,6 +477,8 @@ int main(int argc, char **argv)
 {
 	static struct vd_cli_options opts;
 	struct daemon d = { .opts = &opts };
+	struct vd_privilege_target target;
+	char errbuf[VD_ERRBUF_SIZE];
 	bool clean;
 	uint16_t queues[VD_CLI_MAX_QUEUES], groups[VD_CLI_MAX_QUEUES];
 	int status = 0;
@@ -644,6 +504,11 @@ int main(int argc, char **argv)
 	vd_firewall_offload_init(&d.offload); /* used with --firewall and rules */
 	if (resolve_control_group(&d) < 0)
 		return 2;
+	if (vd_privilege_target_resolve(opts.user, opts.group, &target, errbuf,
+					sizeof(errbuf)) < 0) {
+		fprintf(stderr, "verdictd: %s (see verdictd --help)\n", errbuf);
+		return 2;
+	}
 	if (opts.netns && enter_netns(opts.netns) < 0)
 		return 1;
 	d.sigfd = signals_open();
@@ -655,7 +520,7 @@ int main(int argc, char **argv)
 		queues[i] = (uint16_t)opts.queues[i];
 	for (size_t i = 0; i < opts.ngroups; i++)
 		groups[i] = (uint16_t)opts.groups[i];
-	status = start(&d, queues, groups);
+	status = start(&d, &target, queues, groups);
 	if (status < 0)
 		return status == -2 ? 2 : 1; /* 2: what was given; 1: the system */
 	describe(&opts);

@@ -107,6 +107,15 @@ final_stat() {
 	sed -n "s/.* q$2 \([^;]*\).*/\1/p" <<<"$line" | tr ' ' '\n' | sed -n "s/^$3=//p"
 }
 
+# verdictctl_expect WANT_STATUS SOCKET ARGS...: verdictctl as root in the
+# namespace, its exit status checked; its output (stdout and stderr) in OUT.
+verdictctl_expect() {
+	local want=$1 sock=$2 status=0
+	shift 2
+	OUT=$(ns "${VERDICTCTL:?}" --socket "$sock" "$@" 2>&1) || status=$?
+	expect_eq "exit status of verdictctl $* ($OUT)" "$status" "$want"
+}
+
 # ctl_stat SOCK QUEUE KEY: a counter from `verdictctl stats` (needs VERDICTCTL).
 ctl_stat() {
 	local line

@@ -9,13 +9,15 @@
 #include <unistd.h>
 
 #include "file_trust.h"
+#include "privilege.h"
 
 /* NULL when path (the file itself when is_file) is safe, else why not. */
 static const char *unsafe(const char *path, bool is_file, struct stat *st)
 {
 	if (stat(path, st) < 0)
 		return strerror(errno);
-	if (st->st_uid != 0)
+	/* Root's or the process's own user's (after verdictd --user). */
+	if (st->st_uid != 0 && st->st_uid != geteuid())
 		return "owned by a user other than root";
 	if (!is_file && (st->st_mode & S_ISVTX) && (st->st_mode & S_IWOTH))
 		return NULL; /* sticky: others cannot replace root's entries */
@@ -33,7 +35,8 @@ int vd_file_trust_check(const char *path, const char *what, char *err, size_t er
 	const char *why;
 	char *slash;
 
-	if (geteuid() != 0)
+	/* Without root or CAP_NET_ADMIN there is nothing to take over. */
+	if (geteuid() != 0 && !vd_privilege_has_net_admin())
 		return 0;
 	/* A file that cannot be resolved cannot be loaded either: the loader
 	 * says why, in its own words. */
@@ -55,9 +58,10 @@ int vd_file_trust_check(const char *path, const char *what, char *err, size_t er
 	}
 	if (!why)
 		return 0;
-	snprintf(err, errlen, "%s %s: refused while running as root: %s%s is %s (a user other "
+	snprintf(err, errlen, "%s %s: refused while running %s: %s%s is %s (a user other "
 		 "than root could change what runs; fix with chown root and chmod go-w)",
-		 what, path, strcmp(real, path) ? "its path " : "", real, why);
+		 what, path, geteuid() == 0 ? "as root" : "with CAP_NET_ADMIN",
+		 strcmp(real, path) ? "its path " : "", real, why);
 	errno = EPERM;
 	return -1;
 }

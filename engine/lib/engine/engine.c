@@ -230,8 +230,11 @@ VD_EXPORT int vd_engine_start(struct vd_engine *e, char *errbuf)
 	int err = 0;
 
 	/* Threads inherit the creator's mask: block everything around the
-	 * creation so no signal is ever delivered to a worker. */
+	 * creation so no signal is ever delivered to a worker. All but SIGSYS:
+	 * a seccomp trap is the worker's own, and blocked it kills the process
+	 * without the program's handler (and its line saying why). */
 	sigfillset(&all);
+	sigdelset(&all, SIGSYS);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (size_t i = 0; i < e->nworkers && !err; i++) {
 		struct vd_worker *w = &e->workers[i];

@@ -1,7 +1,7 @@
 /*
  * lua_packet.h - the `pkt` object Lua hooks receive: one reused userdata per
  * Lua state over the zero-copy packet view (fields pkt.proto, pkt.src, ...,
- * methods pkt:byte(i), pkt:payload([i [, j]]); see README "Lua hooks").
+ * methods pkt:byte(i), pkt:payload([i [, j]]); see verdictd-rules(5), LUA HOOKS).
  * Writes (pkt.ttl = 7, pkt:set_payload(s), ...) are in lua_rewrite.h.
  *
  * Threading: belongs to its lua_State, like everything in it.

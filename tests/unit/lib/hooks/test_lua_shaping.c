@@ -273,7 +273,7 @@ static void test_library_in_the_sandbox(void **state)
 	assert_false(failed);
 }
 
-/* The README's per-source channel, cut to one hook: a Gilbert-Elliott
+/* A per-source shaping channel in one hook: a Gilbert-Elliott
  * channel and a limited bucket per source, then jitter. 3,000 packets of
  * 1,000 bytes from 3 sources: each source's bucket lets its first 32 kb
  * through at once and then, back to back, refuses what would wait past 100
