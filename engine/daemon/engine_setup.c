@@ -109,6 +109,17 @@ uint32_t vd_daemon_hold_max(const struct vd_cli_options *o)
 	return o->hold_max ? o->hold_max : VD_QUEUE_DEFAULT_HOLD_MAX;
 }
 
+/* Without --maxlen: what the receive buffer holds, and room for every held
+ * packet when the rules delay (queue_tuning.h). */
+uint32_t vd_daemon_queue_maxlen(const struct vd_cli_options *o, bool delays)
+{
+	if (o->maxlen)
+		return o->maxlen;
+	return vd_tuning_default_maxlen(o->rcvbuf ? o->rcvbuf : VD_QUEUE_DEFAULT_RCVBUF,
+					o->batch ? o->batch : VD_QUEUE_DEFAULT_BATCH, delays,
+					vd_daemon_hold_max(o));
+}
+
 /* The engine over every --queue and --nflog group. Queue workers get a
  * worker_ctx with rules (worker_init); group workers always get theirs
  * (log_workers.c), through d, which the init callbacks receive. */
@@ -120,13 +131,7 @@ struct vd_engine *vd_daemon_engine_create(struct daemon *d, const uint16_t *queu
 	uint32_t hold_max = vd_daemon_hold_max(o);
 	struct vd_queue_config queue = {
 		.copy_range = o->copy_range,
-		/* Without --maxlen: what the receive buffer holds, and room for
-		 * every held packet when the rules delay (queue_tuning.h). */
-		.maxlen = o->maxlen ? o->maxlen
-				    : vd_tuning_default_maxlen(
-					      o->rcvbuf ? o->rcvbuf : VD_QUEUE_DEFAULT_RCVBUF,
-					      o->batch ? o->batch : VD_QUEUE_DEFAULT_BATCH,
-					      d->rules && vd_rules_delays(d->rules), hold_max),
+		.maxlen = vd_daemon_queue_maxlen(o, d->rules && vd_rules_delays(d->rules)),
 		.hold_max = hold_max,
 		.flags = o->queue_flags,
 		.optional_flags = o->optional_flags,

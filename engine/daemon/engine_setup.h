@@ -2,6 +2,7 @@
 #ifndef VD_DAEMON_ENGINE_SETUP_H
 #define VD_DAEMON_ENGINE_SETUP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <verdict/engine.h>
@@ -11,6 +12,11 @@
 
 /* --hold-max, or the library's default. */
 uint32_t vd_daemon_hold_max(const struct vd_cli_options *o);
+
+/* The kernel queue length verdictd asks for: --maxlen, or what the receive
+ * buffer holds, raised to room for every held packet when delays is true
+ * (the rules can delay). --check prints it. */
+uint32_t vd_daemon_queue_maxlen(const struct vd_cli_options *o, bool delays);
 
 /* The engine over every --queue and --nflog group, bound but not started
  * (vd_engine_start), with d as the init callbacks' user: queue workers get

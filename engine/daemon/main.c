@@ -115,6 +115,23 @@ static void plugin_path_complete(struct vd_cli_options *o)
 	o->plugin_path = path;
 }
 
+/* --check's line for a table that delays: the kernel queue length verdictd
+ * will ask for with these options, so that users see what holding costs. */
+static void check_queue_length(const struct vd_cli_options *o, struct vd_rules *rules)
+{
+	uint32_t need = (uint32_t)vd_daemon_hold_max(o) + VD_TUNING_HOLD_HEADROOM;
+
+	if (!vd_rules_delays(rules))
+		return;
+	if (o->maxlen)
+		printf("queue length: %u (--maxlen, %s the %u held packets may need: --hold-max "
+		       "%u + %u)\n", o->maxlen, o->maxlen < need ? "below" : "at least", need,
+		       vd_daemon_hold_max(o), VD_TUNING_HOLD_HEADROOM);
+	else
+		printf("queue length: %u (the rules delay: at least --hold-max %u + %u headroom)\n",
+		       vd_daemon_queue_maxlen(o, true), vd_daemon_hold_max(o), VD_TUNING_HOLD_HEADROOM);
+}
+
 /* The kernel offload's lines for --check, one per hook (--hooks, else
  * input): which leading rules --firewall would put in the kernel, and why
  * the next one stays. */
@@ -134,6 +151,7 @@ static int check_offload(const struct vd_cli_options *o, char *errbuf)
 		if (hooks & (1u << h)) /* enum vd_firewall_hook bit h is vd_offload_hook h */
 			vd_firewall_offload_check(&off, (enum vd_offload_hook)h, stdout);
 	vd_firewall_offload_fini(&off);
+	check_queue_length(o, rules);
 	vd_rules_close(rules);
 	return 0;
 }
@@ -174,6 +192,7 @@ static int open_rules(struct daemon *d, const uint16_t *queues, const uint16_t *
 		.nlog_workers = (unsigned)o->ngroups,
 		.log_groups = groups,
 		.kernel_mark_mask = o->kernel_mark_mask,
+		.hold_max = vd_daemon_hold_max(o),
 	};
 
 	d->rules = vd_rules_open(&cfg, errbuf);

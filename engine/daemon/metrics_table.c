@@ -93,6 +93,9 @@ static const struct vd_metric rule_metrics[] = {
 	R(delayed, COUNTER, "Verdicts of a shaping rule that left with a delay."),
 	R(loss_dropped, COUNTER, "Packets dropped by the rule's loss."),
 	R(limit_dropped, COUNTER, "Packets dropped by the rule's limit."),
+	R(held, GAUGE, "Delayed packets of the rule not released yet (per worker, summed)."),
+	R(held_max, GAUGE, "The most packets held for the rule at once (each worker's, summed)."),
+	R(released, COUNTER, "Delayed packets of the rule whose release time passed."),
 };
 
 #define O(field, help) \

@@ -21,7 +21,8 @@
  *   "rules[ LABEL]: generation=N (default)=HITS NAME=HITS[(errors=E)] ..."
  * A rule's counters after hits show in parentheses when not zero:
  * NAME=HITS(rewrite_errors=R), or (errors=E,rewrite_errors=R) with both;
- * shaping adds delayed=D, loss_dropped=L, limit_dropped=M the same way. */
+ * shaping adds delayed=D, loss_dropped=L, limit_dropped=M, held=H,
+ * held_max=X, released=R the same way. */
 void vd_stats_text(FILE *out, const struct vd_stats_snapshot *snap, const char *label);
 
 /* The "rules[ LABEL]: ..." line of rules alone. */

@@ -111,6 +111,27 @@ uint16_t vd_engine_stats_sized(const struct vd_engine *e, size_t i, struct vd_qu
 int vd_engine_queue_grow(struct vd_engine *e, size_t i, uint32_t maxlen_max,
 			 unsigned rcvbuf_max);
 
+/* The stream model over several queues: the verdict of packet id of queue
+ * queue_num, whose callback answered vd_verdict_pending(), as
+ * vd_queue_verdict gives it on one queue (verdict/queue.h). Packet ids are
+ * per queue, so the callback passes on its queue's number with the id: it
+ * knows it from its user pointer (worker_init receives num). Any thread, not
+ * a signal handler; valid from vd_engine_create until vd_engine_destroy.
+ * Returns 0, or -1 with errno ENOENT (no queue queue_num in e), or
+ * vd_queue_verdict's: EINVAL, EAGAIN (try again), ESHUTDOWN (the queue
+ * stopped: the packet got the fallback's verdict). Added in 0.4.
+ *
+ *     static struct vd_verdict cb(const struct vd_packet *pkt, void *user)
+ *     {
+ *             struct worker *w = user;     // from worker_init: w->num
+ *             hand_over(w->num, pkt->id);  // to the deciding thread
+ *             return vd_verdict_pending();
+ *     }
+ *     ...                                  // on the deciding thread:
+ *     vd_engine_verdict(e, num, id, vd_verdict_accept());
+ */
+int vd_engine_verdict(struct vd_engine *e, uint16_t queue_num, uint32_t id, struct vd_verdict v);
+
 /* Counters of group worker i (0 <= i < vd_engine_ngroups); returns its
  * group number. Any thread. */
 uint16_t vd_engine_group_stats_sized(const struct vd_engine *e, size_t i,

@@ -59,6 +59,10 @@ struct vd_rules_config {
 				    * rules (verdict/kernel_mark.h), in which no
 				    * rule's mark may set a bit (the file fails
 				    * to load); 0: VD_KMARK_DEFAULT_MASK */
+	uint32_t hold_max;         /* most packets each worker's queue holds
+				    * (vd_queue_config.hold_max): how many release
+				    * times a shaping rule keeps per worker for its
+				    * held count; 0: VD_QUEUE_DEFAULT_HOLD_MAX */
 };
 
 struct vd_rules;
@@ -133,6 +137,19 @@ struct vd_rule_stats {
 				  * with a delay (its hook's own included) */
 	uint64_t loss_dropped;   /* dropped by the rule's `loss` */
 	uint64_t limit_dropped;  /* dropped by the rule's `limit` (it held that many) */
+	/* --- added in 0.4 --- */
+	/* A shaping rule's delayed packets count as held from their verdict
+	 * until their release time, then as released: what the queue does,
+	 * but for the rare packet it sends early (hold_overflow, or all at
+	 * stop). Summed over workers; held_max is the sum of each worker's
+	 * most (the workers' peaks need not coincide). Once every release time
+	 * has passed, held is 0 and released equals delayed, reloads
+	 * included; before that, packets held under an earlier table count as
+	 * held. */
+	uint64_t held;           /* delayed packets not released yet */
+	uint64_t held_max;       /* the most held at once (a table's count
+				  * leaves out what an earlier one holds) */
+	uint64_t released;       /* delayed packets whose release time passed */
 };
 
 /* Counters of the current table: out[0] is the default verdict, then one per

@@ -3,10 +3,12 @@
 # delay example (vd_verdict_delay from the callback) delays every packet by
 # 20 ms, measured at the receiver; the pending example answers every packet
 # from a second thread with vd_queue_verdict, delayed 5 ms, and every packet
-# arrives once. SIGTERM stops each with nothing left held or pending: the
-# packets the pending example never answered get the fallback verdict (drop).
+# arrives once; the engine's pending example does the same over queues 1
+# and 2 with vd_engine_verdict, each packet answered on its own queue.
+# SIGTERM stops each with nothing left held or pending: the packets the
+# pending example never answered get the fallback verdict (drop).
 source "$(dirname "$0")/lib.sh"
-: "${EXAMPLE_DELAY:?}" "${EXAMPLE_PENDING:?}"
+: "${EXAMPLE_DELAY:?}" "${EXAMPLE_PENDING:?}" "${EXAMPLE_ENGINE_PENDING:?}"
 
 # Receiver-measured tolerance: never early, p50 within 2 ms late; 5 ms for
 # the pending example, whose answer crosses two thread wake-ups (callback to
@@ -15,8 +17,11 @@ LATE_US=${DELAY_P50_LATE_US:-2000}
 PENDING_LATE_US=${DELAY_P50_LATE_US:-5000}
 
 add_queue_rule ipv4 udp 7300 0
+add_queue_rule ipv4 udp 7301 1
+add_queue_rule ipv4 udp 7302 2
 
-# start_example NAME BINARY ARGS...: runs it in the namespace until queue 0 is bound.
+# start_example NAME BINARY ARGS...: runs it in the namespace until queue
+# $BOUND (0 unless set) is bound.
 start_example() {
 	local name=$1 i
 	shift
@@ -24,11 +29,12 @@ start_example() {
 	EX_PID=$!
 	PIDS+=("$EX_PID")
 	for i in $(seq 100); do
-		ns cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null | grep -qE '^ +0 ' && return 0
+		ns cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null | grep -qE "^ +${BOUND:-0} " &&
+			return 0
 		kill -0 "$EX_PID" 2>/dev/null || fail "$name exited early: $(cat "$WORK/$name.err")"
 		sleep 0.05
 	done
-	fail "$name did not bind queue 0 in 5 s"
+	fail "$name did not bind queue ${BOUND:-0} in 5 s"
 }
 
 check_delay() { # WHAT LINE DELAY_US LATE_US
@@ -77,3 +83,28 @@ expect_eq "unanswered: accepted ($OUT)" "$(kv accepted "$OUT")" 200
 expect_eq "unanswered: dropped at stop ($OUT)" "$(kv dropped "$OUT")" 300
 expect_eq "unanswered: left pending ($OUT)" "$(kv pending "$OUT")" 0
 pass "300 packets never answered got the fallback verdict at SIGTERM"
+
+# The engine over queues 1 and 2: 1000 packets to each queue's port at once,
+# all answered through vd_engine_verdict with the queue each came from (an
+# id answered on the wrong queue would be unknown there: not accepted).
+BOUND=2 start_example engine "$EXAMPLE_ENGINE_PENDING" 5 1 2
+for port in 7301 7302; do
+	ns "$UDPGEN" --quiet --dst 127.0.0.1 --port $port --count 1000 --rate 1000 --inflight 0 \
+		--duration 10 --drain-ms 2000 >"$WORK/engine.$port" &
+	GEN[$port]=$!
+	PIDS+=("$!")
+done
+for port in 7301 7302; do
+	wait "${GEN[$port]}" || fail "udpgen to port $port failed"
+	line=$(cat "$WORK/engine.$port")
+	expect_eq "engine: port $port delivered ($line)" "$(kv received "$line")" 1000
+done
+stop_verdictd "$EX_PID" engine
+OUT=$(cat "$WORK/engine.out")
+for q in 1 2; do
+	qline=$(grep "^q$q " <<<"$OUT") || fail "engine: no counters of queue $q ($OUT)"
+	expect_eq "engine: queue $q accepted ($qline)" "$(kv accepted "$qline")" 1000
+	expect_eq "engine: queue $q left pending ($qline)" "$(kv pending "$qline")" 0
+	expect_eq "engine: queue $q released ($qline)" "$(kv released "$qline")" 1000
+done
+pass "example_engine_pending: 2 x 1000 packets answered by queue and id through vd_engine_verdict"

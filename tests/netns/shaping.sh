@@ -6,7 +6,8 @@
 # 2. rate = "2mbit", burst = "32kb" offered 8 Mbit/s: after the burst the
 #    receiver sees 2 Mbit/s within 5%, and nothing is lost but what the
 #    rule's limit drops (counted exactly);
-# 3. delay = "20ms", jitter = "15ms": packets reorder, but every one arrives.
+# 3. delay = "20ms", jitter = "15ms": packets reorder, but every one arrives;
+# afterwards both rules hold nothing and released equals delayed.
 # Kernel drops are checked to be 0 throughout, so every loss is the rule's.
 source "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || skip "python3 is not installed"
@@ -129,4 +130,16 @@ expect_eq "rate2m limit_dropped = sent - received" "$(rule_counter shape rate2m 
 	$((3000 - RATE_GOT))
 expect_eq "rate2m loss_dropped" "$(rule_counter shape rate2m loss_dropped)" 0
 expect_eq "jitter rule delayed every packet" "$(rule_counter shape jitter delayed)" $N
-pass "rate2m limit_dropped $((3000 - RATE_GOT)) exact; jitter delayed $N; no kernel drops"
+# Held and released per rule: the peers waited past the last release, so
+# nothing is held and every delayed packet was released; rate2m never held
+# more than its limit.
+for name in rate2m jitter; do
+	expect_eq "$name held after the run" "$(rule_counter shape $name held)" 0
+	expect_eq "$name released = delayed" "$(rule_counter shape $name released)" \
+		"$(rule_counter shape $name delayed)"
+	peak=$(rule_counter shape $name held_max)
+	[ "$peak" -gt 0 ] || fail "$name held_max is 0 though it delayed packets"
+done
+[ "$(rule_counter shape rate2m held_max)" -le 64 ] ||
+	fail "rate2m held_max $(rule_counter shape rate2m held_max) above its limit 64"
+pass "rate2m limit_dropped $((3000 - RATE_GOT)) exact; jitter delayed $N; held 0 and released = delayed; no kernel drops"

@@ -314,6 +314,17 @@ VD_EXPORT int vd_engine_queue_grow(struct vd_engine *e, size_t i, uint32_t maxle
 	return vd_queue_grow(e->workers[i].source, maxlen_max, rcvbuf_max);
 }
 
+/* The workers never change after vd_engine_create: no lock to find one. */
+VD_EXPORT int vd_engine_verdict(struct vd_engine *e, uint16_t queue_num, uint32_t id,
+				struct vd_verdict v)
+{
+	for (size_t i = 0; i < e->nqueues; i++)
+		if (e->workers[i].num == queue_num)
+			return vd_queue_verdict(e->workers[i].source, id, v);
+	errno = ENOENT;
+	return -1;
+}
+
 VD_EXPORT uint16_t vd_engine_group_stats_sized(const struct vd_engine *e, size_t i,
 					       struct vd_nflog_stats *out, size_t out_size)
 {

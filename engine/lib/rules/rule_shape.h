@@ -65,6 +65,16 @@ enum vd_shape_outcome {
 	VD_SHAPE_LIMIT_DROPPED,
 };
 
+/* What shaping did to a packet, and what the rule holds on this worker
+ * (vd_rule_shape_apply), for the rule table's counters. */
+struct vd_shape_report {
+	enum vd_shape_outcome outcome;
+	uint32_t released;     /* held packets whose release time passed, found now */
+	uint32_t held;         /* packets held for the rule now (this one included) */
+	uint64_t now_ns;       /* the clock read for this packet (0: none) */
+	uint64_t release_ns;   /* VD_SHAPE_DELAYED: this packet's release time */
+};
+
 struct vd_rule_shape_flow;
 
 struct vd_rule_shape_state {
@@ -72,8 +82,8 @@ struct vd_rule_shape_state {
 	struct vd_loss loss;
 	struct vd_bucket bucket;            /* per = rule */
 	struct vd_rule_shape_flow *flows;   /* per = flow, src, dst: VD_SHAPE_FLOWS */
-	uint64_t *held;                     /* limit: min-heap of release times */
-	uint32_t nheld;
+	uint64_t *held;                     /* min-heap of the release times of held packets */
+	uint32_t nheld, held_cap;           /* held_cap: limit, or the queue's hold_max */
 };
 
 /* Reads key k of rule r (the value at the top of ld->L's stack): 0, -1
@@ -88,17 +98,22 @@ bool vd_rule_shape_delays(const struct vd_rule_shape *s);
 
 /* Builds worker state for s: seeded from seed (the file's `seed`, mixed
  * with worker and rule so that no two streams repeat each other), or from
- * the clock when !seeded. 0, or -1 (out of memory). */
+ * the clock when !seeded. The release times of up to hold_max held packets
+ * are kept (limit's, when s has a limit): a worker's queue never holds more.
+ * 0, or -1 (out of memory). */
 int vd_rule_shape_state_init(struct vd_rule_shape_state *st, const struct vd_rule_shape *s,
-			     bool seeded, uint64_t seed, unsigned worker, unsigned rule);
+			     bool seeded, uint64_t seed, unsigned worker, unsigned rule,
+			     uint32_t hold_max);
 void vd_rule_shape_state_free(struct vd_rule_shape_state *st);
 
 /* Applies s to v (accept, repeat or queue), in netem's order: loss, limit,
- * rate, delay + jitter. Returns v with its delay, or a drop. Hot path: one
- * clock read when s has a rate or a limit, no allocation, no lock. */
+ * rate, delay + jitter. Returns v with its delay, or a drop; *out tells what
+ * happened and counts the held packets whose release time passed (a packet
+ * counts as held from its verdict to its release time, as the queue holds
+ * it). Hot path: one clock read, no allocation, no lock. */
 struct vd_verdict vd_rule_shape_apply(const struct vd_rule_shape *s, struct vd_rule_shape_state *st,
 				      const struct vd_packet *pkt, struct vd_verdict v,
-				      enum vd_shape_outcome *out);
+				      struct vd_shape_report *out);
 
 /* " delay=20ms jitter=5ms distribution=normal loss=1% ..." for --check. */
 void vd_rule_shape_print(const struct vd_rule_shape *s, FILE *out);

@@ -3,10 +3,12 @@
  * state built with the table, and the per-packet order loss, limit, rate,
  * delay + jitter.
  *
- * limit counts the packets this worker holds for the rule: a min-heap of
- * their release times, those already released popped on each packet. A
- * reload builds fresh state: packets held under the old table no longer
- * count against the new one's limit (they stay held: the engine has them).
+ * The packets this worker holds for the rule are a min-heap of their
+ * release times, those already released popped (and reported) on each of
+ * the rule's packets: limit counts against it, the stats' held and released
+ * come from it. A reload builds fresh state: packets held under the old
+ * table no longer count against the new one's limit (they stay held: the
+ * engine has them).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,8 @@ struct vd_rule_shape_flow {
 };
 
 int vd_rule_shape_state_init(struct vd_rule_shape_state *st, const struct vd_rule_shape *s,
-			     bool seeded, uint64_t seed, unsigned worker, unsigned rule)
+			     bool seeded, uint64_t seed, unsigned worker, unsigned rule,
+			     uint32_t hold_max)
 {
 	memset(st, 0, sizeof(*st));
 	if (seeded)
@@ -36,7 +39,9 @@ int vd_rule_shape_state_init(struct vd_rule_shape_state *st, const struct vd_rul
 	if ((s->keys & VD_SHAPE_RATE) && s->per != VD_SHAPE_PER_RULE &&
 	    !(st->flows = calloc(VD_SHAPE_FLOWS, sizeof(*st->flows))))
 		return -1;
-	if ((s->keys & VD_SHAPE_LIMIT) && !(st->held = calloc(s->limit, sizeof(*st->held))))
+	/* calloc'ed: only as much is resident as was ever held. */
+	st->held_cap = (s->keys & VD_SHAPE_LIMIT) ? s->limit : hold_max;
+	if (st->held_cap && !(st->held = calloc(st->held_cap, sizeof(*st->held))))
 		return -1;
 	return 0;
 }
@@ -158,29 +163,33 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Hot path: no allocation, no lock; a vDSO clock read when the rule has a
- * rate or a limit. */
+/* Pops the holds whose release time is at or before now, counting them. */
+static void held_release(struct vd_rule_shape_state *st, uint64_t now, struct vd_shape_report *out)
+{
+	while (st->nheld && st->held[0] <= now) {
+		heap_pop(st);
+		out->released++;
+	}
+}
+
+/* Hot path: no allocation, no lock; one vDSO clock read. */
 struct vd_verdict vd_rule_shape_apply(const struct vd_rule_shape *s, struct vd_rule_shape_state *st,
 				      const struct vd_packet *pkt, struct vd_verdict v,
-				      enum vd_shape_outcome *out)
+				      struct vd_shape_report *out)
 {
 	/* A hook's own delay comes first; the rule's adds to it. */
-	uint64_t now = 0, wait = (uint64_t)v.delay_us * 1000u;
+	uint64_t now = now_ns(), wait = (uint64_t)v.delay_us * 1000u;
 
-	*out = VD_SHAPE_NOTHING;
+	*out = (struct vd_shape_report){ .outcome = VD_SHAPE_NOTHING, .now_ns = now };
+	held_release(st, now, out);
+	out->held = st->nheld;
 	if ((s->keys & VD_SHAPE_LOSS) && vd_loss_drop(&st->loss, &st->rng)) {
-		*out = VD_SHAPE_LOSS_DROPPED;
+		out->outcome = VD_SHAPE_LOSS_DROPPED;
 		return vd_verdict_drop();
 	}
-	if (s->keys & (VD_SHAPE_RATE | VD_SHAPE_LIMIT))
-		now = now_ns();
-	if (s->keys & VD_SHAPE_LIMIT) {
-		while (st->nheld && st->held[0] <= now)
-			heap_pop(st);
-		if (st->nheld >= s->limit) {
-			*out = VD_SHAPE_LIMIT_DROPPED;
-			return vd_verdict_drop();
-		}
+	if ((s->keys & VD_SHAPE_LIMIT) && st->nheld >= s->limit) {
+		out->outcome = VD_SHAPE_LIMIT_DROPPED;
+		return vd_verdict_drop();
 	}
 	if (s->keys & VD_SHAPE_RATE) {
 		struct vd_bucket *b = st->flows ? flow_bucket(s, st, pkt, now) : &st->bucket;
@@ -192,8 +201,17 @@ struct vd_verdict vd_rule_shape_apply(const struct vd_rule_shape *s, struct vd_r
 	v = vd_verdict_delay(v, wait);
 	if (v.delay_us == 0)
 		return v;
-	*out = VD_SHAPE_DELAYED;
-	if (s->keys & VD_SHAPE_LIMIT)
-		heap_push(st, now + (uint64_t)v.delay_us * 1000u);
+	out->outcome = VD_SHAPE_DELAYED;
+	out->release_ns = now + (uint64_t)v.delay_us * 1000u;
+	if (st->held_cap) {
+		/* Full without a limit: more than the queue can hold, so the
+		 * earliest went out at once (hold_overflow); count it released. */
+		if (st->nheld >= st->held_cap) {
+			heap_pop(st);
+			out->released++;
+		}
+		heap_push(st, out->release_ns);
+	}
+	out->held = st->nheld;
 	return v;
 }

@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <verdict/queue.h>
 #include <verdict/rules.h>
@@ -51,6 +52,9 @@ enum rule_counter {
 	COUNTER_DELAYED,        /* shaping gave a delay */
 	COUNTER_LOSS_DROPPED,   /* shaping: dropped by loss */
 	COUNTER_LIMIT_DROPPED,  /* shaping: dropped by limit */
+	COUNTER_RELEASED,       /* shaping: delayed packets whose release time passed */
+	COUNTER_HELD_MAX,       /* shaping: the most held at once (a peak, not a sum) */
+	COUNTER_LAST_RELEASE,   /* shaping: the latest release time given (ns, a time) */
 	COUNTER_COUNT
 };
 
@@ -93,6 +97,31 @@ static inline void counter_add(uint64_t *c, uint64_t n)
 	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
 }
 
+/* A shaping rule's held and released on worker w (before its delayed
+ * count moves): the releases its heap found, and for a delayed packet, its
+ * release time and the peak. When every earlier release time has passed,
+ * released catches up with delayed: that also counts the packets an earlier
+ * table held (its heap went with it). Hot path: no lock, no allocation. */
+static void held_count(struct vd_rules *r, unsigned w, unsigned slot,
+		       const struct vd_shape_report *s)
+{
+	uint64_t *released = counter_of(r->bank[COUNTER_RELEASED], w, slot);
+	uint64_t *last = counter_of(r->bank[COUNTER_LAST_RELEASE], w, slot);
+	uint64_t *peak = counter_of(r->bank[COUNTER_HELD_MAX], w, slot);
+
+	if (s->released)
+		counter_add(released, s->released);
+	if (s->outcome != VD_SHAPE_DELAYED)
+		return;
+	if (*last <= s->now_ns)
+		__atomic_store_n(released, *counter_of(r->bank[COUNTER_DELAYED], w, slot),
+				 __ATOMIC_RELAXED);
+	if (s->release_ns > *last)
+		__atomic_store_n(last, s->release_ns, __ATOMIC_RELAXED);
+	if (s->held > *peak)
+		__atomic_store_n(peak, s->held, __ATOMIC_RELAXED);
+}
+
 /* Hot path: one RCU dereference, the table's evaluation, one counter.
  * *rewrite_failed: a refused rewrite (rather than a hook) chose on_error. */
 static struct vd_verdict eval(struct vd_rules *r, unsigned w, const struct vd_packet *pkt,
@@ -107,14 +136,20 @@ static struct vd_verdict eval(struct vd_rules *r, unsigned w, const struct vd_pa
 	};
 	bool failed;
 	int rule;
-	enum vd_shape_outcome shaped;
+	struct vd_shape_report shaped;
 	struct vd_verdict v = vd_ruleset_eval_shaped(rs, w, pkt, edit, &rule, &failed, &shaped);
 	unsigned slot = rule < 0 ? 0 : rs->slots[rule];
 
 	*rewrite_failed = false;
 	counter_add(counter_of(r->bank[COUNTER_HITS], w, slot), 1);
-	if (shaped != VD_SHAPE_NOTHING)
-		counter_add(counter_of(r->bank[shape_counter[shaped]], w, slot), 1);
+	if (shaped.now_ns)
+		held_count(r, w, slot, &shaped);
+	if (shaped.outcome != VD_SHAPE_NOTHING)
+		/* Release: a reader that sees this delayed packet sees its
+		 * release time (held_count) too. */
+		__atomic_store_n(counter_of(r->bank[shape_counter[shaped.outcome]], w, slot),
+				 *counter_of(r->bank[shape_counter[shaped.outcome]], w, slot) + 1,
+				 __ATOMIC_RELEASE);
 	if (failed) {
 		*rewrite_failed = edit && edit->reason != VD_EDIT_OK;
 		counter_add(counter_of(r->bank[*rewrite_failed ? COUNTER_REWRITE_ERRORS
@@ -270,6 +305,7 @@ static struct vd_ruleset *load(struct vd_rules *r, atomic_int *cancel, char *err
 		.nlog_workers = r->cfg.nlog_workers,
 		.log_groups = r->log_groups,
 		.kernel_mark_mask = r->cfg.kernel_mark_mask,
+		.hold_max = r->cfg.hold_max,
 	};
 
 	return vd_ruleset_load(r->path, &opt, errbuf, VD_ERRBUF_SIZE);
@@ -438,16 +474,51 @@ VD_EXPORT unsigned vd_rules_generation(const struct vd_rules *r)
 	return __atomic_load_n(&r->generation, __ATOMIC_RELAXED);
 }
 
+static uint64_t bank_sum(const struct vd_rules *r, enum rule_counter k, unsigned slot)
+{
+	uint64_t sum = 0;
+
+	for (unsigned w = 0; w < r->cfg.nworkers; w++)
+		sum += __atomic_load_n(counter_of(r->bank[k], w, slot), __ATOMIC_RELAXED);
+	return sum;
+}
+
+/* held and released per worker: what the workers counted, or, once the
+ * worker's last release time has passed, everything it delayed. */
+static void held_of_slot(const struct vd_rules *r, unsigned slot, struct vd_rule_stats *out)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	out->held = out->released = 0;
+	for (unsigned w = 0; w < r->cfg.nworkers; w++) {
+		/* Acquire: pairs with the delayed count's release in eval. */
+		uint64_t delayed = __atomic_load_n(counter_of(r->bank[COUNTER_DELAYED], w, slot),
+						   __ATOMIC_ACQUIRE);
+		uint64_t released = __atomic_load_n(counter_of(r->bank[COUNTER_RELEASED], w, slot),
+						    __ATOMIC_RELAXED);
+		uint64_t last = __atomic_load_n(counter_of(r->bank[COUNTER_LAST_RELEASE], w, slot),
+						__ATOMIC_RELAXED);
+
+		if (last <= now || released > delayed)
+			released = delayed;
+		out->held += delayed - released;
+		out->released += released;
+	}
+}
+
 static void stats_of_slot(const struct vd_rules *r, unsigned slot, struct vd_rule_stats *out)
 {
-	uint64_t *to[COUNTER_COUNT] = { &out->hits, &out->errors, &out->rewrite_errors,
-					&out->delayed, &out->loss_dropped, &out->limit_dropped };
-
-	for (int k = 0; k < COUNTER_COUNT; k++) {
-		*to[k] = 0;
-		for (unsigned w = 0; w < r->cfg.nworkers; w++)
-			*to[k] += __atomic_load_n(counter_of(r->bank[k], w, slot), __ATOMIC_RELAXED);
-	}
+	out->hits = bank_sum(r, COUNTER_HITS, slot);
+	out->errors = bank_sum(r, COUNTER_ERRORS, slot);
+	out->rewrite_errors = bank_sum(r, COUNTER_REWRITE_ERRORS, slot);
+	out->delayed = bank_sum(r, COUNTER_DELAYED, slot);
+	out->loss_dropped = bank_sum(r, COUNTER_LOSS_DROPPED, slot);
+	out->limit_dropped = bank_sum(r, COUNTER_LIMIT_DROPPED, slot);
+	out->held_max = bank_sum(r, COUNTER_HELD_MAX, slot);
+	held_of_slot(r, slot, out);
 }
 
 VD_EXPORT size_t vd_rules_stats_sized(struct vd_rules *r, struct vd_rule_stats *out, size_t max,

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <verdict/kernel_mark.h>
+#include <verdict/queue.h>
 
 #include "name_table.h"
 #include "rule_load.h"
@@ -163,7 +164,7 @@ static struct vd_verdict act_edit(const struct vd_rule *r, struct vd_packet_edit
 static struct vd_verdict act_shape(const struct vd_rule *r, struct vd_rule_shape_state *st,
 				   const struct vd_packet *pkt, struct vd_packet_edit *edit,
 				   struct vd_verdict v, bool hook_failed,
-				   enum vd_shape_outcome *shaped)
+				   struct vd_shape_report *shaped)
 {
 	if (!r->shape.keys || hook_failed || kernel_decides(v) ||
 	    (v.kind != VD_VERDICT_ACCEPT && v.kind != VD_VERDICT_REPEAT && v.kind != VD_VERDICT_QUEUE))
@@ -176,7 +177,7 @@ static struct vd_verdict act_shape(const struct vd_rule *r, struct vd_rule_shape
 
 static struct vd_verdict act(const struct vd_ruleset *rs, unsigned w, size_t i,
 			     const struct vd_packet *pkt, struct vd_packet_edit *edit,
-			     bool *hook_failed, enum vd_shape_outcome *shaped)
+			     bool *hook_failed, struct vd_shape_report *shaped)
 {
 	const struct vd_rule *r = &rs->file.rules[i];
 	const struct vd_ruleset_worker *wk = &rs->workers[w];
@@ -234,7 +235,7 @@ static inline bool candidate_matches(const struct vd_ruleset *rs, const struct d
  * dimension's class mask, then the set bits in file order. */
 static struct vd_verdict eval_masks(const struct vd_ruleset *rs, unsigned w,
 				    const struct vd_packet *pkt, struct vd_packet_edit *edit,
-				    int *rule, bool *hook_failed, enum vd_shape_outcome *shaped)
+				    int *rule, bool *hook_failed, struct vd_shape_report *shaped)
 {
 	size_t n = rs->file.nrules;
 	uint64_t m = n >= 64 ? ~0ull : (1ull << n) - 1;
@@ -264,21 +265,21 @@ struct vd_verdict vd_ruleset_eval(const struct vd_ruleset *rs, unsigned w,
 				  const struct vd_packet *pkt, struct vd_packet_edit *edit,
 				  int *rule, bool *hook_failed)
 {
-	enum vd_shape_outcome shaped;
+	struct vd_shape_report shaped;
 
 	return vd_ruleset_eval_shaped(rs, w, pkt, edit, rule, hook_failed, &shaped);
 }
 
 struct vd_verdict vd_ruleset_eval_shaped(const struct vd_ruleset *rs, unsigned w,
 					 const struct vd_packet *pkt, struct vd_packet_edit *edit,
-					 int *rule, bool *hook_failed, enum vd_shape_outcome *shaped)
+					 int *rule, bool *hook_failed, struct vd_shape_report *shaped)
 {
 	struct dim_view v[VD_DIM_COUNT];
 	size_t nv = 0, best = 0, best_n = rs->file.nrules;
 	const uint32_t *a, *a_end, *b, *b_end;
 
 	*hook_failed = false;
-	*shaped = VD_SHAPE_NOTHING;
+	*shaped = (struct vd_shape_report){ .outcome = VD_SHAPE_NOTHING };
 	if (rs->file.nrules <= VD_RULE_INDEX_MASK_RULES)
 		return eval_masks(rs, w, pkt, edit, rule, hook_failed, shaped);
 	for (int d = 0; d < VD_DIM_COUNT; d++) {
@@ -442,13 +443,15 @@ static int worker_plugins(struct vd_ruleset *rs, unsigned w, const struct vd_rul
 
 /* Each shaping rule's state on worker w: buckets, flow table and limit
  * heap allocated here, never on the hot path. */
-static int worker_shape(struct vd_ruleset *rs, struct vd_ruleset_worker *wk, unsigned w)
+static int worker_shape(struct vd_ruleset *rs, struct vd_ruleset_worker *wk, unsigned w,
+			uint32_t hold_max)
 {
 	for (size_t i = 0; i < rs->file.nrules; i++) {
 		const struct vd_rule *r = &rs->file.rules[i];
 
 		if (r->shape.keys && vd_rule_shape_state_init(&wk->shape[i], &r->shape, rs->file.seeded,
-							      rs->file.seed, w, r->index) < 0)
+							      rs->file.seed, w, r->index,
+							      hold_max) < 0)
 			return -1;
 	}
 	return 0;
@@ -470,7 +473,8 @@ static int build_workers(struct vd_ruleset *rs, const struct vd_ruleset_options 
 		wk->plugin_state = calloc(n, sizeof(*wk->plugin_state));
 		wk->shape = calloc(n, sizeof(*wk->shape));
 		if (!wk->lua_refs || !wk->plugin_state || !wk->shape ||
-		    worker_shape(rs, wk, w) < 0) {
+		    worker_shape(rs, wk, w, opt->hold_max ? opt->hold_max
+						       : VD_QUEUE_DEFAULT_HOLD_MAX) < 0) {
 			snprintf(err, errlen, "%s: out of memory", rs->path);
 			return -1;
 		}

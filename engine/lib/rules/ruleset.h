@@ -31,6 +31,9 @@ struct vd_ruleset_options {
 	const uint16_t *log_groups; /* group of each log worker, for plugin init; may be NULL */
 	uint32_t kernel_mark_mask; /* the generated rules' mark field, in which a
 				    * rule's mark may not set a bit; 0: VD_KMARK_DEFAULT_MASK */
+	uint32_t hold_max;        /* most packets a worker's queue holds (shaping
+				   * rules track that many release times);
+				   * 0: VD_QUEUE_DEFAULT_HOLD_MAX */
 };
 
 struct vd_ruleset_worker {
@@ -69,11 +72,12 @@ struct vd_verdict vd_ruleset_eval(const struct vd_ruleset *rs, unsigned w,
 				  const struct vd_packet *pkt, struct vd_packet_edit *edit,
 				  int *rule, bool *hook_failed);
 
-/* vd_ruleset_eval, also telling what the rule's shaping did (*shaped:
- * enum vd_shape_outcome, VD_SHAPE_NOTHING when the rule has none). */
+/* vd_ruleset_eval, also telling what the rule's shaping did and what it
+ * holds (*shaped: outcome VD_SHAPE_NOTHING, nothing else set, when the rule
+ * has none). */
 struct vd_verdict vd_ruleset_eval_shaped(const struct vd_ruleset *rs, unsigned w,
 					 const struct vd_packet *pkt, struct vd_packet_edit *edit,
-					 int *rule, bool *hook_failed, enum vd_shape_outcome *shaped);
+					 int *rule, bool *hook_failed, struct vd_shape_report *shaped);
 
 /* Writes a human summary of the compiled table (for --check). kernel_rules:
  * the caller runs verdictd's generated kernel rules, which carry out reject

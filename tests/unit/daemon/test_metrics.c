@@ -136,9 +136,11 @@ static void test_text_lines_unchanged(void **unused)
 		 "recv_errors=%lu rcvbuf=%lu\n"
 		 "logs final: written=%lu errors=%lu\n"
 		 "rules final: generation=%lu (default)=200(errors=201,rewrite_errors=202,"
-		 "delayed=203,loss_dropped=204,limit_dropped=205) web=210(rewrite_errors=212,"
-		 "loss_dropped=214) a \"b\" \\c=220(errors=221,rewrite_errors=222,delayed=223,"
-		 "loss_dropped=224,limit_dropped=225)\n",
+		 "delayed=203,loss_dropped=204,limit_dropped=205,held=206,held_max=207,"
+		 "released=208) web=210(rewrite_errors=212,loss_dropped=214,held=216,"
+		 "held_max=217,released=218) a \"b\" \\c=220(errors=221,rewrite_errors=222,"
+		 "delayed=223,loss_dropped=224,limit_dropped=225,held=226,held_max=227,"
+		 "released=228)\n",
 		 q0, q1, g->packets, g->bytes, g->parse_errors, g->enobufs, g->seq_gaps,
 		 g->recv_errors, g->rcvbuf, s.outputs[0].written + s.outputs[1].written,
 		 s.outputs[0].errors + s.outputs[1].errors, s.daemon.rules_generation);

@@ -2,7 +2,8 @@
  * delay and jitter set delay_us, loss drops (counted) at its rate, the same
  * seed gives the same drops, limit drops what is beyond the held packets
  * (counted), rate delays by the bucket, per-flow buckets are apart, a hook
- * rule is shaped after its verdict, and vd_rules_delays. */
+ * rule is shaped after its verdict, vd_rules_delays, and the held and released
+ * counts per rule. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -42,7 +43,7 @@ static struct vd_ruleset *load(const char *text)
 }
 
 static struct vd_verdict eval(struct vd_ruleset *rs, struct vd_packet *p,
-			      enum vd_shape_outcome *shaped)
+			      struct vd_shape_report *shaped)
 {
 	bool failed;
 	int rule;
@@ -58,7 +59,7 @@ static void test_delay_and_jitter(void **state)
 		"{ name = \"jit\", dport = 2, verdict = \"repeat\", delay = \"20ms\", jitter = \"5ms\" },"
 		"{ name = \"secs\", dport = 3, verdict = \"queue\", queue = 4, delay = 0.002 },"
 		"{ name = \"plain\", verdict = \"accept\" } }"));
-	enum vd_shape_outcome o;
+	struct vd_shape_report o;
 	struct vd_verdict v;
 	uint32_t lo = UINT32_MAX, hi = 0;
 
@@ -66,7 +67,7 @@ static void test_delay_and_jitter(void **state)
 	v = eval(rs, udp(9, 1), &o);
 	assert_int_equal(v.kind, VD_VERDICT_ACCEPT);
 	assert_int_equal(v.delay_us, 30000);
-	assert_int_equal(o, VD_SHAPE_DELAYED);
+	assert_int_equal(o.outcome, VD_SHAPE_DELAYED);
 	for (int i = 0; i < 2000; i++) {
 		v = eval(rs, udp(9, 2), &o);
 		assert_int_equal(v.kind, VD_VERDICT_REPEAT);
@@ -82,7 +83,7 @@ static void test_delay_and_jitter(void **state)
 	assert_int_equal(v.delay_us, 2000);
 	v = eval(rs, udp(9, 4), &o);
 	assert_int_equal(v.delay_us, 0);
-	assert_int_equal(o, VD_SHAPE_NOTHING);
+	assert_int_equal(o.outcome, VD_SHAPE_NOTHING);
 	vd_ruleset_free(rs);
 }
 
@@ -91,7 +92,7 @@ static unsigned loss_run(const char *seed, unsigned char *bits)
 {
 	char text[512];
 	struct vd_ruleset *rs;
-	enum vd_shape_outcome o;
+	struct vd_shape_report o;
 	unsigned dropped = 0;
 
 	snprintf(text, sizeof(text), RULES("%s rules = { { name = \"lossy\", verdict = \"accept\", "
@@ -101,7 +102,7 @@ static unsigned loss_run(const char *seed, unsigned char *bits)
 		struct vd_verdict v = eval(rs, udp(9, 9), &o);
 		bool d = v.kind == VD_VERDICT_DROP;
 
-		assert_int_equal(d, o == VD_SHAPE_LOSS_DROPPED);
+		assert_int_equal(d, o.outcome == VD_SHAPE_LOSS_DROPPED);
 		assert_int_equal(v.delay_us, 0);
 		dropped += d;
 		bits[i] = d;
@@ -136,7 +137,7 @@ static void test_gemodel_rule(void **state)
 	struct vd_ruleset *rs = load(RULES(
 		"seed = 1, rules = { { name = \"ge\", verdict = \"accept\","
 		"  loss = { model = \"gemodel\", p = \"2%\", r = 0.25, h = 0, k = \"100%\" } } }"));
-	enum vd_shape_outcome o;
+	struct vd_shape_report o;
 	unsigned dropped = 0;
 
 	(void)state;
@@ -151,16 +152,16 @@ static void test_limit(void **state)
 {
 	struct vd_ruleset *rs = load(RULES(
 		"rules = { { name = \"held\", verdict = \"accept\", delay = \"10s\", limit = 3 } }"));
-	enum vd_shape_outcome o;
+	struct vd_shape_report o;
 
 	(void)state;
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(eval(rs, udp(9, 9), &o).delay_us, 10000000);
-		assert_int_equal(o, VD_SHAPE_DELAYED);
+		assert_int_equal(o.outcome, VD_SHAPE_DELAYED);
 	}
 	for (int i = 0; i < 5; i++) {
 		assert_int_equal(eval(rs, udp(9, 9), &o).kind, VD_VERDICT_DROP);
-		assert_int_equal(o, VD_SHAPE_LIMIT_DROPPED);
+		assert_int_equal(o.outcome, VD_SHAPE_LIMIT_DROPPED);
 	}
 	vd_ruleset_free(rs);
 	/* Released packets no longer count: a 1 ms hold, limit 1. */
@@ -181,7 +182,7 @@ static void test_rate(void **state)
 		"{ name = \"one\", dport = 1, verdict = \"accept\", rate = \"8kbit\", burst = \"56b\" },"
 		"{ name = \"flows\", dport = 2, verdict = \"accept\", rate = \"8kbit\", burst = \"28b\","
 		"  per = \"flow\", delay = \"1ms\" } }"));
-	enum vd_shape_outcome o;
+	struct vd_shape_report o;
 	struct vd_verdict v;
 
 	(void)state;
@@ -191,7 +192,7 @@ static void test_rate(void **state)
 	v = eval(rs, udp(9, 1), &o);
 	/* 28 ms for the third, less the microseconds the test took */
 	assert_true(v.delay_us > 27000 && v.delay_us <= 28000);
-	assert_int_equal(o, VD_SHAPE_DELAYED);
+	assert_int_equal(o.outcome, VD_SHAPE_DELAYED);
 	v = eval(rs, udp(9, 1), &o);
 	assert_true(v.delay_us > 55000 && v.delay_us <= 56000);
 	/* Per flow: each source port has its own bucket of one packet;
@@ -214,14 +215,14 @@ static void test_after_hook(void **state)
 	struct vd_ruleset *rs = load(RULES(
 		"rules = { { name = \"h\", lua = function(p) if p.dport == 1 then return \"drop\" end "
 		"return \"accept\" end, delay = \"5ms\" } }"));
-	enum vd_shape_outcome o;
+	struct vd_shape_report o;
 	struct vd_verdict v;
 
 	(void)state;
 	v = eval(rs, udp(9, 1), &o);
 	assert_int_equal(v.kind, VD_VERDICT_DROP);
 	assert_int_equal(v.delay_us, 0);
-	assert_int_equal(o, VD_SHAPE_NOTHING);
+	assert_int_equal(o.outcome, VD_SHAPE_NOTHING);
 	v = eval(rs, udp(9, 2), &o);
 	assert_int_equal(v.kind, VD_VERDICT_ACCEPT);
 	assert_int_equal(v.delay_us, 5000);
@@ -255,9 +256,13 @@ static void test_counters(void **state)
 	assert_int_equal(st[1].delayed, 2);
 	assert_int_equal(st[1].limit_dropped, 3);
 	assert_int_equal(st[1].loss_dropped, 0);
+	assert_int_equal(st[1].held, 2);
+	assert_int_equal(st[1].held_max, 2);
+	assert_int_equal(st[1].released, 0);
 	assert_int_equal(st[2].hits, 4);
 	assert_int_equal(st[2].loss_dropped, 4);
 	assert_int_equal(st[2].delayed, 0);
+	assert_int_equal(st[2].held, 0);
 	vd_rules_close(r);
 
 	cfg.path = vt_rules_write(RULES("rules = { { verdict = \"accept\", loss = \"1%\" } }"));
@@ -267,6 +272,75 @@ static void test_counters(void **state)
 	assert_false(vd_rules_delays(r));
 	vd_rules_close(r);
 	rcu_unregister_thread();
+}
+
+/* held, held_max and released of rule 1 on a one-worker table, one line. */
+static void held_is(struct vd_rules *r, uint64_t held, uint64_t held_max, uint64_t released,
+		    uint64_t delayed)
+{
+	struct vd_rule_stats st[2];
+
+	assert_int_equal(vd_rules_stats(r, st, 2), 2);
+	if (st[1].held != held || st[1].held_max != held_max || st[1].released != released ||
+	    st[1].delayed != delayed)
+		fail_msg("held %lu held_max %lu released %lu delayed %lu, want %lu %lu %lu %lu",
+			 (unsigned long)st[1].held, (unsigned long)st[1].held_max,
+			 (unsigned long)st[1].released, (unsigned long)st[1].delayed,
+			 (unsigned long)held, (unsigned long)held_max, (unsigned long)released,
+			 (unsigned long)delayed);
+}
+
+/* Held now, held at most and released per rule: held from the verdict to
+ * the release time, released after; across a reload while packets are held;
+ * at most hold_max tracked per worker (the queue holds no more). */
+static void test_held_released(void **state)
+{
+	const char *text = RULES("rules = { { name = \"d\", verdict = \"accept\", delay = \"40ms\" } }");
+	struct vd_rules_config cfg = { .nworkers = 1 };
+	char err[VD_ERRBUF_SIZE];
+	struct vd_rules *r;
+
+	(void)state;
+	vd_rules_reader_register();
+	cfg.path = vt_rules_write(text);
+	r = vd_rules_open(&cfg, err);
+	if (!r)
+		fail_msg("%s", err);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(vd_rules_eval(r, 0, udp(9, 9)).delay_us, 40000);
+	held_is(r, 5, 5, 0, 5);
+	usleep(60000);
+	/* Nobody evaluated since: the stats see the release times passed. */
+	held_is(r, 0, 5, 5, 5);
+	vd_rules_eval(r, 0, udp(9, 9));
+	vd_rules_eval(r, 0, udp(9, 9));
+	held_is(r, 2, 5, 5, 7);
+	/* A reload while two are held: the new table's heap starts empty,
+	 * the two still count as held until their time. */
+	assert_int_equal(vd_rules_reload(r, err), 0);
+	vd_rules_eval(r, 0, udp(9, 9));
+	held_is(r, 3, 5, 5, 8);
+	usleep(60000);
+	held_is(r, 0, 5, 8, 8);
+	/* The next packet's worker catches up with the old table's releases. */
+	vd_rules_eval(r, 0, udp(9, 9));
+	held_is(r, 1, 5, 8, 9);
+	vd_rules_reader_quiescent();
+	vd_rules_close(r);
+
+	/* hold_max 3: the queue holds no more, the fourth pushes out the first. */
+	cfg.hold_max = 3;
+	cfg.path = vt_rules_write(RULES("rules = { { name = \"d\", verdict = \"accept\", "
+					"delay = \"10s\" } }"));
+	r = vd_rules_open(&cfg, err);
+	if (!r)
+		fail_msg("%s", err);
+	for (int i = 0; i < 5; i++)
+		vd_rules_eval(r, 0, udp(9, 9));
+	held_is(r, 3, 3, 2, 5);
+	vd_rules_reader_quiescent();
+	vd_rules_close(r);
+	vd_rules_reader_unregister();
 }
 
 int main(void)
@@ -279,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_after_hook),
 		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_held_released),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
