@@ -99,10 +99,24 @@ static int allow_names(scmp_filter_ctx ctx, const char *const *names, size_t n, 
 }
 
 /* socket(): the queues' and groups' netlink, the control socket's unix
- * family; no network sockets. */
+ * family; no network sockets. iptables-restore, which runs under this filter
+ * too (a filter is inherited across execve), opens an IPv4/IPv6 datagram
+ * socket for some matches (seen with udp ports) and copes with a refusal:
+ * those fail with EACCES rather than killing it. */
 static int allow_sockets(scmp_filter_ctx ctx, char *err, size_t errlen)
 {
 	static const int families[] = { AF_UNIX, AF_NETLINK };
+	static const int refused_families[] = { AF_INET, AF_INET6 };
+
+	for (size_t i = 0; i < sizeof(refused_families) / sizeof(refused_families[0]); i++) {
+		int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+					  SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)refused_families[i]));
+
+		if (rc < 0) {
+			snprintf(err, errlen, "seccomp: refusing socket: %s", strerror(-rc));
+			return -1;
+		}
+	}
 
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
 		int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
