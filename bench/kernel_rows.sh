@@ -5,6 +5,10 @@
 # Long-lived flows through verdictd installing its own rules (--firewall
 # iptables --hooks output), one run each:
 #   kernel     no verdictd, no queue rule: the ceiling
+#   kernel-ct  the same with connection tracking on (one "-m conntrack --ctstate
+#              INVALID -j DROP" rule, as a stateful firewall starts): what
+#              bypass and first4 pay for whatever the queue, since their
+#              connmark and connbytes rules turn conntrack on in the namespace
 #   queued     every packet queued (bench/rules/kr_accept.lua: one accepting rule)
 #   bypass     the same rule with bypass = true: the first packet of each
 #              connection is queued, the rest accepted by the kernel's connmark rule
@@ -34,6 +38,9 @@ kr_start() {
 	local args=(--queue 0 --firewall iptables --hooks output --control none)
 	case $1 in
 	kernel) return 0 ;;
+	kernel-ct)
+		ns iptables -A OUTPUT -m conntrack --ctstate INVALID -j DROP
+		return 0 ;;
 	kernel900)
 		"$VERDICTD" --print-firewall=ip4 --queue 0 --hooks output --rules "$WORK/kr_offload.lua" |
 			grep -v NFQUEUE | ns iptables-restore --noflush
@@ -58,6 +65,7 @@ kr_start() {
 # kr_stop: stops verdictd (it removes its rules); sets KR_SEEN.
 kr_stop() {
 	KR_SEEN=0
+	ns iptables -D OUTPUT -m conntrack --ctstate INVALID -j DROP 2>/dev/null || true
 	if ns iptables -S VERDICTD-OUTPUT >/dev/null 2>&1 && [ -z "$CONSUMER" ]; then
 		ns iptables -D OUTPUT -j VERDICTD-OUTPUT
 		ns iptables -F VERDICTD-OUTPUT
@@ -114,11 +122,11 @@ kr_tcp_row() {
 kernel_rows() {
 	: >"$WORK/kr_rows"
 	kr_offload_table
-	for v in kernel queued bypass first4 offload900 kernel900; do
+	for v in kernel kernel-ct queued bypass first4 offload900 kernel900; do
 		kr_udp_row "$v"
 	done
 	if command -v iperf3 >/dev/null; then
-		for v in kernel queued bypass first4; do
+		for v in kernel kernel-ct queued bypass first4; do
 			kr_tcp_row "$v"
 		done
 	else
@@ -129,18 +137,20 @@ kernel_rows() {
 
 # kernel_report: prints the table, sets KR_JSON.
 kernel_report() {
-	local sep="" row val seen rcv sent kern unit ratio
-	kern=$(awk '$1 == "udp-kernel" { print $2 }' "$WORK/kr_rows")
+	local sep="" row val seen rcv sent kern kct unit ratio rct
 	KR_JSON="\"kernel_rules\":["
-	printf '\n%-16s %14s %8s %12s\n' "kernel-rules row" "rate" "/kernel" "seen by vd"
+	printf '\n%-16s %22s %8s %11s %12s\n' "kernel-rules row" "rate" "/kernel" "/kernel-ct" "seen by vd"
 	while read -r row val seen rcv sent; do
 		case $row in
-		udp-*) kern=$(awk '$1 == "udp-kernel" { print $2 }' "$WORK/kr_rows") unit="pkt/s" ;;
-		tcp-*) kern=$(awk '$1 == "tcp-kernel" { print $2 }' "$WORK/kr_rows") unit="bit/s" ;;
+		udp-*) unit="pkt/s" ;;
+		tcp-*) unit="bit/s" ;;
 		esac
+		kern=$(awk -v r="${row%%-*}-kernel" '$1 == r { print $2 }' "$WORK/kr_rows")
+		kct=$(awk -v r="${row%%-*}-kernel-ct" '$1 == r { print $2 }' "$WORK/kr_rows")
 		ratio=$(awk -v a="$val" -v b="$kern" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-		printf '%-16s %14s %8s %12s\n' "$row" "$val $unit" "$ratio" "$seen"
-		KR_JSON+="$sep{\"row\":\"$row\",\"rate\":$val,\"unit\":\"$unit\",\"ratio_to_kernel\":$ratio,\"seen_by_verdictd\":$seen${rcv:+,\"received\":$rcv,\"sent\":$sent}}"
+		rct=$(awk -v a="$val" -v b="$kct" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+		printf '%-16s %22s %8s %11s %12s\n' "$row" "$val $unit" "$ratio" "$rct" "$seen"
+		KR_JSON+="$sep{\"row\":\"$row\",\"rate\":$val,\"unit\":\"$unit\",\"ratio_to_kernel\":$ratio,\"ratio_to_kernel_ct\":$rct,\"seen_by_verdictd\":$seen${rcv:+,\"received\":$rcv,\"sent\":$sent}}"
 		sep=","
 	done <"$WORK/kr_rows"
 	KR_JSON+="]"
