@@ -103,30 +103,25 @@ static int allow_names(scmp_filter_ctx ctx, const char *const *names, size_t n, 
  * too (a filter is inherited across execve), opens an IPv4/IPv6 datagram
  * socket for some matches (seen with udp ports) and copes with a refusal:
  * those fail with EACCES rather than killing it. */
+static int socket_rule(scmp_filter_ctx ctx, uint32_t action, int family, char *err,
+		       size_t errlen)
+{
+	int rc = seccomp_rule_add(ctx, action, SCMP_SYS(socket), 1,
+				  SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)family, 0));
+
+	if (rc < 0)
+		snprintf(err, errlen, "seccomp: the socket() rule for family %d: %s", family,
+			 strerror(-rc));
+	return rc < 0 ? -1 : 0;
+}
+
 static int allow_sockets(scmp_filter_ctx ctx, char *err, size_t errlen)
 {
-	static const int families[] = { AF_UNIX, AF_NETLINK };
-	static const int refused_families[] = { AF_INET, AF_INET6 };
-
-	for (size_t i = 0; i < sizeof(refused_families) / sizeof(refused_families[0]); i++) {
-		int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
-					  SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)refused_families[i]));
-
-		if (rc < 0) {
-			snprintf(err, errlen, "seccomp: refusing socket: %s", strerror(-rc));
-			return -1;
-		}
-	}
-
-	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
-		int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-					  SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
-
-		if (rc < 0) {
-			snprintf(err, errlen, "seccomp: allowing socket: %s", strerror(-rc));
-			return -1;
-		}
-	}
+	if (socket_rule(ctx, SCMP_ACT_ERRNO(EACCES), AF_INET, err, errlen) < 0 ||
+	    socket_rule(ctx, SCMP_ACT_ERRNO(EACCES), AF_INET6, err, errlen) < 0 ||
+	    socket_rule(ctx, SCMP_ACT_ALLOW, AF_UNIX, err, errlen) < 0 ||
+	    socket_rule(ctx, SCMP_ACT_ALLOW, AF_NETLINK, err, errlen) < 0)
+		return -1;
 	return 0;
 }
 
