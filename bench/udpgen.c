@@ -4,7 +4,7 @@
  *
  *   vd-udpgen --dst ADDR --port P [--src-base ADDR] [--flows N] [--count N]
  *             [--size BYTES] [--inflight N] [--rate PPS] [--duration SEC]
- *             [--drain-ms MS] [--tag BYTE] [--sport P] [--quiet]
+ *             [--drain-ms MS] [--tag BYTE] [--sport P] [--sndbuf BYTES] [--quiet]
  *
  * A sender thread sends --count packets round-robin over --flows sockets,
  * each bound to its own source address (--src-base + i), so that the
@@ -48,7 +48,7 @@ static const uint8_t MAGIC[3] = { 'v', 'd', 'g' };
 
 struct options {
 	const char *dst, *src_base;
-	unsigned port, flows, size, inflight, sport, drain_ms, tag;
+	unsigned port, flows, size, inflight, sport, drain_ms, tag, sndbuf;
 	unsigned long count;
 	double rate, duration;
 	bool quiet;
@@ -164,7 +164,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "flows", 1, NULL, 'f' }, { "count", 1, NULL, 'c' }, { "size", 1, NULL, 's' },
 		{ "inflight", 1, NULL, 'i' }, { "rate", 1, NULL, 'r' }, { "duration", 1, NULL, 'D' },
 		{ "drain-ms", 1, NULL, 'w' }, { "tag", 1, NULL, 't' }, { "sport", 1, NULL, 'S' },
-		{ "quiet", 0, NULL, 'q' }, { NULL, 0, NULL, 0 },
+		{ "sndbuf", 1, NULL, 'B' }, { "quiet", 0, NULL, 'q' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -185,6 +185,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'w': o->drain_ms = (unsigned)parse_num("--drain-ms", optarg, 0, 600000); break;
 		case 't': o->tag = (unsigned)parse_num("--tag", optarg, 0, 255); break;
 		case 'S': o->sport = (unsigned)parse_num("--sport", optarg, 1, 65535); break;
+		/* Packets held in a queue count against their sender's buffer:
+		 * more in flight than wmem_max allows needs SO_SNDBUFFORCE. */
+		case 'B': o->sndbuf = (unsigned)parse_num("--sndbuf", optarg, 4096, 1u << 30); break;
 		case 'q': o->quiet = true; break;
 		default: usage_error("unknown option or missing value", argv[optind - 1]);
 		}
@@ -219,6 +222,11 @@ static int open_sockets(struct run *r)
 
 		r->tx_fd[i] = fd;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (o->sndbuf && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &o->sndbuf,
+					    sizeof(o->sndbuf)) < 0) {
+			fprintf(stderr, "vd-udpgen: --sndbuf: %s\n", strerror(errno));
+			return -1;
+		}
 		if (o->src_base || o->sport) {
 			struct sockaddr_storage a = src;
 			if (!o->src_base)
