@@ -31,66 +31,12 @@
 #include "name_table.h"
 #include "rewrite_log.h"
 #include "ruleset.h"
+#include "rules_internal.h"
 #include "internal/internal.h"
 
 #if defined(__SANITIZE_THREAD__)
 char vd_rcu_tsan_token; /* see rcu.h */
 #endif
-
-/* Counter banks grow by chunks of CHUNK_SLOTS counters (calloc'ed: not
- * resident until counted on), up to MAX_CHUNKS: the names of two tables at
- * once (the live one and the one being loaded). */
-#define CHUNK_BITS 16
-#define CHUNK_SLOTS (1u << CHUNK_BITS)
-#define MAX_CHUNKS 1024u
-
-/* The counters every rule (slot) has on every worker. */
-enum rule_counter {
-	COUNTER_HITS,
-	COUNTER_ERRORS,         /* hook errors */
-	COUNTER_REWRITE_ERRORS, /* refused rewrites */
-	COUNTER_DELAYED,        /* shaping gave a delay */
-	COUNTER_LOSS_DROPPED,   /* shaping: dropped by loss */
-	COUNTER_LIMIT_DROPPED,  /* shaping: dropped by limit */
-	COUNTER_RELEASED,       /* shaping: delayed packets whose release time passed */
-	COUNTER_HELD_MAX,       /* shaping: the most held at once (a peak, not a sum) */
-	COUNTER_LAST_RELEASE,   /* shaping: the latest release time given (ns, a time) */
-	COUNTER_COUNT
-};
-
-struct vd_rules {
-	struct vd_ruleset *current;   /* RCU-protected */
-	struct vd_rules_config cfg;
-	char *path;
-	uint16_t *queues;
-	uint16_t *log_groups;
-	pthread_mutex_t reload_lock;  /* serializes reloads; readers never take it */
-	/* Held only while a reload switches tables and names slots, never while
-	 * it loads: stats read names under it and answer during a long load. */
-	pthread_mutex_t table_lock;
-	/* vd_rules_reload_cancel: give up the load in progress. The Lua states
-	 * of a table keep the flag they were loaded with for life, so the live
-	 * table and a load in progress use different ones: cancelling a load
-	 * must not fail the live table's hooks. */
-	atomic_int cancel[2];
-	unsigned live_cancel;         /* the live table's flag; loads use the other */
-	atomic_int loading;           /* a reload is in progress */
-	unsigned generation;
-	/* Reload side only (under reload_lock, or before the table exists): */
-	struct vd_name_table slot_of; /* the live table's names -> slots */
-	unsigned nslots;              /* slots handed out so far (0 included) */
-	unsigned *slot_gen;           /* per slot: last generation that used it */
-	unsigned *free_slots;         /* slots given back, to reuse */
-	size_t nfree;
-	/* Per counter: [worker][chunk][slot % CHUNK_SLOTS]. */
-	uint64_t ***bank[COUNTER_COUNT];
-	struct vd_rewrite_log *rewrite_log; /* per worker */
-};
-
-static inline uint64_t *counter_of(uint64_t ***bank, unsigned w, unsigned slot)
-{
-	return &bank[w][slot >> CHUNK_BITS][slot & (CHUNK_SLOTS - 1)];
-}
 
 static inline void counter_add(uint64_t *c, uint64_t n)
 {
@@ -464,99 +410,11 @@ VD_EXPORT int vd_rules_reload_cancel(struct vd_rules *r)
 	return atomic_load(&r->loading);
 }
 
-unsigned vd_rules_slot_count(const struct vd_rules *r)
-{
-	return r->nslots;
-}
-
 VD_EXPORT unsigned vd_rules_generation(const struct vd_rules *r)
 {
 	return __atomic_load_n(&r->generation, __ATOMIC_RELAXED);
 }
 
-static uint64_t bank_sum(const struct vd_rules *r, enum rule_counter k, unsigned slot)
-{
-	uint64_t sum = 0;
-
-	for (unsigned w = 0; w < r->cfg.nworkers; w++)
-		sum += __atomic_load_n(counter_of(r->bank[k], w, slot), __ATOMIC_RELAXED);
-	return sum;
-}
-
-/* held and released per worker: what the workers counted, or, once the
- * worker's last release time has passed, everything it delayed. */
-static void held_of_slot(const struct vd_rules *r, unsigned slot, struct vd_rule_stats *out)
-{
-	struct timespec ts;
-	uint64_t now;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	out->held = out->released = 0;
-	for (unsigned w = 0; w < r->cfg.nworkers; w++) {
-		/* Acquire: pairs with the delayed count's release in eval. */
-		uint64_t delayed = __atomic_load_n(counter_of(r->bank[COUNTER_DELAYED], w, slot),
-						   __ATOMIC_ACQUIRE);
-		uint64_t released = __atomic_load_n(counter_of(r->bank[COUNTER_RELEASED], w, slot),
-						    __ATOMIC_RELAXED);
-		uint64_t last = __atomic_load_n(counter_of(r->bank[COUNTER_LAST_RELEASE], w, slot),
-						__ATOMIC_RELAXED);
-
-		if (last <= now || released > delayed)
-			released = delayed;
-		out->held += delayed - released;
-		out->released += released;
-	}
-}
-
-static void stats_of_slot(const struct vd_rules *r, unsigned slot, struct vd_rule_stats *out)
-{
-	out->hits = bank_sum(r, COUNTER_HITS, slot);
-	out->errors = bank_sum(r, COUNTER_ERRORS, slot);
-	out->rewrite_errors = bank_sum(r, COUNTER_REWRITE_ERRORS, slot);
-	out->delayed = bank_sum(r, COUNTER_DELAYED, slot);
-	out->loss_dropped = bank_sum(r, COUNTER_LOSS_DROPPED, slot);
-	out->limit_dropped = bank_sum(r, COUNTER_LIMIT_DROPPED, slot);
-	out->held_max = bank_sum(r, COUNTER_HELD_MAX, slot);
-	held_of_slot(r, slot, out);
-}
-
-VD_EXPORT size_t vd_rules_stats_sized(struct vd_rules *r, struct vd_rule_stats *out, size_t max,
-				      size_t elem_size)
-{
-	const struct vd_ruleset *rs;
-	size_t n;
-
-	/* Under the table lock the table cannot be freed while we read names. */
-	pthread_mutex_lock(&r->table_lock);
-	rs = r->current;
-	n = rs->file.nrules + 1;
-	for (size_t i = 0; i < n && i < max; i++) {
-		unsigned slot = i ? rs->slots[i - 1] : 0;
-		struct vd_rule_stats st;
-
-		snprintf(st.name, sizeof(st.name), "%s", i ? rs->file.rules[i - 1].name : "(default)");
-		st.index = i ? rs->file.rules[i - 1].index : 0;
-		stats_of_slot(r, slot, &st);
-		/* The caller's array has elements of its own version's size. */
-		vd_abi_copy_out((char *)out + i * elem_size, elem_size, &st, sizeof(st));
-	}
-	pthread_mutex_unlock(&r->table_lock);
-	return n;
-}
-
-/* internal.h: not exported from libverdict.so, the daemon links the static
- * library. */
-int vd_rules_table_read(struct vd_rules *r, int (*fn)(const struct vd_rule_file *f, void *arg),
-			void *arg)
-{
-	int ret;
-
-	pthread_mutex_lock(&r->table_lock);
-	ret = fn(&r->current->file, arg);
-	pthread_mutex_unlock(&r->table_lock);
-	return ret;
-}
 
 /* The current table's file-level keys. Any thread (the daemon asks before
  * its workers start and after a reload): under the table lock, as the stats
