@@ -65,10 +65,10 @@ done
 
 if [ "$QUICK" = 1 ]; then
 	RUNS=1 COUNT=20000 LAT1_COUNT=2000 RELOAD_SECONDS=1 MICRO_ARGS=--quick
-	SHAPE_DELAY_DS=3 SHAPE_RATE_S=0.6
+	SHAPE_DELAY_DS=3 SHAPE_RATE_S=0.6 SHAPE_HOLD_RATE=20000
 else
 	RUNS=5 COUNT=300000 LAT1_COUNT=20000 RELOAD_SECONDS=5 MICRO_ARGS=
-	SHAPE_DELAY_DS=30 SHAPE_RATE_S=5
+	SHAPE_DELAY_DS=30 SHAPE_RATE_S=5 SHAPE_HOLD_RATE=110000
 fi
 BENCH_ONLY=${BENCH_ONLY:-}
 case $BENCH_ONLY in
@@ -281,14 +281,45 @@ LUA
 		"$(awk -v m="$(kv max_window_bytes "$line")" -v b="$bps" 'BEGIN { printf "%.0f", m - b / 8 * 0.01 }')" \
 		"$drops $(kv sent "$line") $(kv received "$line")" >>"$WORK/shape_rate"
 }
+# Holding 100,000 packets at once: a 1 s delay (bench/rules/delay_1000ms.lua)
+# at SHAPE_HOLD_RATE packets/s for 2 s, over four queues: kernels with
+# nfnetlink_queue's per-queue id hash (Linux 6.18 and later, this one) keep at
+# most 65,536 packets in flight per queue whatever --maxlen says, so one queue
+# cannot. The senders' socket buffers are forced large (--sndbuf): a held packet
+# counts against its sender's. Appends "row rate held_max drops rel_p99_max
+# received sent" to $WORK/shape_hold (held_max: the rule's, over the queues;
+# release error p99: the worst queue's).
+shape_hold_row() {
+	local rate=$SHAPE_HOLD_RATE line stats
+	queue_rule add --queue-balance 0:3
+	ip netns exec "$NS" "$VERDICTD" --queue 0-3 --rules "$RULES/delay_1000ms.lua" --control none \
+		>"$WORK/hold.out" 2>/dev/null &
+	CONSUMER=$!
+	wait_bound 3
+	line=$(ns "$UDPGEN" --quiet --dst 127.0.0.1 --port "$PORT" --size 64 --flows 32 \
+		--src-base 127.0.0.10 --inflight 0 --rate "$rate" --count $((rate * 2)) --duration 10 \
+		--drain-ms 2000 --sndbuf 67108864)
+	stats=$(kernel_drops)
+	kill -TERM "$CONSUMER"
+	wait "$CONSUMER" || true
+	CONSUMER=""
+	queue_rule del --queue-balance 0:3
+	echo "hold1s@$rate $rate" \
+		"$(sed -n 's/^rules final:.* delay1000=[^ ]*held_max=\([0-9]*\).*/\1/p' "$WORK/hold.out") $stats" \
+		"$(grep '^stats final' "$WORK/hold.out" | grep -o 'release_error_p99_us=[0-9.]*' |
+			cut -d= -f2 | sort -g | tail -1)" \
+		"$(kv received "$line") $(kv sent "$line")" >>"$WORK/shape_hold"
+}
 shaping_rows() {
 	: >"$WORK/shape_delay"
 	: >"$WORK/shape_rate"
+	: >"$WORK/shape_hold"
 	for rate in 10000 100000; do
 		for d in 0 1 10 50; do
 			shape_delay_row "$d" "$rate"
 		done
 	done
+	shape_hold_row
 	echo "bench: shaping release rows done" >&2
 	for spec in 1:4000 10:15000 100:125000; do
 		shape_rate_row verdictd "${spec%:*}" "${spec#*:}"
@@ -308,6 +339,15 @@ shaping_report() {
 		SHAPE_JSON+="$sep{\"row\":\"$row\",\"offered_pps\":$rate,\"p50_us\":${p50:-null},\"p99_us\":${p99:-null},\"release_error_p50_us\":${r50:-null},\"release_error_p99_us\":${r99:-null},\"release_error_max_us\":${rmax:-null},\"held_max\":${held:-null},\"kernel_drops\":$drops,\"cpu_ns_per_packet\":$cpu,\"received\":${rcv:-0},\"sent\":${sent:-0}}"
 		sep=","
 	done <"$WORK/shape_delay"
+	SHAPE_JSON+="],\"hold\":["
+	sep=""
+	printf '\n%-18s %9s %9s %12s %12s %13s\n' "hold row" "offered/s" held_max "kernel drops" \
+		"rel p99 max" "received"
+	while read -r row rate held drops r99 rcv sent; do
+		printf '%-18s %9s %9s %12s %12s %13s\n' "$row" "$rate" "${held:--}" "$drops" "${r99:--}" "$rcv/$sent"
+		SHAPE_JSON+="$sep{\"row\":\"$row\",\"offered_pps\":$rate,\"held_max\":${held:-null},\"kernel_drops\":$drops,\"release_error_p99_us_worst_queue\":${r99:-null},\"received\":${rcv:-0},\"sent\":${sent:-0}}"
+		sep=","
+	done <"$WORK/shape_hold"
 	SHAPE_JSON+="],\"rate\":["
 	sep=""
 	printf '\n%-18s %12s %12s %9s %14s %6s %11s\n' "rate row" "target b/s" "achieved" "achieved%" \
