@@ -74,6 +74,7 @@ struct vd_cli_options {
 
 #define VD_CLI_PRINT_IP4 1u
 #define VD_CLI_PRINT_IP6 2u
+#define VD_CLI_PRINT_NFT 4u /* the nft -f file instead */
 
 enum vd_cli_action {
 	VD_CLI_RUN,        /* options are complete: run */

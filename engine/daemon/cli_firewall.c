@@ -15,9 +15,10 @@ const char vd_cli_firewall_help[] =
 	"Kernel rules (README \"Rules in the kernel\"):\n"
 	"      --firewall iptables|nft|auto  install verdictd's own rules once the queues\n"
 	"                          are bound, replace them on every reload, remove them\n"
-	"                          on exit (auto: iptables, saying why not nft)\n"
-	"      --print-firewall[=ip4|ip6]  print those rules (iptables-restore --noflush\n"
-	"                          files: the IPv4 one, then the IPv6 one) and exit\n"
+	"                          on exit (auto: iptables when installed, else nft)\n"
+	"      --print-firewall[=ip4|ip6|nft]  print those rules (iptables-restore\n"
+	"                          --noflush files: the IPv4 one, then the IPv6 one;\n"
+	"                          nft: one nft -f file) and exit\n"
 	"      --hooks LIST        input,forward,output: where packets are queued (input)\n"
 	"      --first-packets N   queue only the first N packets of each connection\n"
 	"                          (overrides the rules file's first_packets)\n"
@@ -65,8 +66,10 @@ enum vd_cli_action vd_cli_firewall_option(int opt, const char *arg, struct vd_cl
 			o->print_firewall = VD_CLI_PRINT_IP4;
 		else if (strcmp(arg, "ip6") == 0)
 			o->print_firewall = VD_CLI_PRINT_IP6;
+		else if (strcmp(arg, "nft") == 0)
+			o->print_firewall = VD_CLI_PRINT_NFT;
 		else
-			return fw_error(err, "--print-firewall", arg, "is not ip4 or ip6");
+			return fw_error(err, "--print-firewall", arg, "is not ip4, ip6 or nft");
 		return VD_CLI_RUN;
 	case VD_CLI_OPT_HOOKS:
 		if (vd_firewall_hooks_parse(arg, &o->hooks) < 0)

@@ -8,6 +8,7 @@
 #include <verdict/libverdict.h>
 
 #include "firewall_install.h"
+#include "firewall_nft.h"
 #include "internal.h"
 #include "spawn.h"
 
@@ -70,24 +71,59 @@ int vd_firewall_flavour_resolve(enum vd_firewall_flavour asked, char *err, size_
 	int rc;
 
 	if (asked == VD_FW_FLAVOUR_IPTABLES)
-		return 0;
+		return VD_FW_FLAVOUR_IPTABLES;
+	if (asked == VD_FW_FLAVOUR_AUTO && strcmp(vd_firewall_backend(AF_INET), "unknown") != 0) {
+		vd_log(VD_LOG_INFO, "--firewall auto: iptables (installed; it offloads rules and "
+		       "reads their counters, which the nft flavour does not)");
+		return VD_FW_FLAVOUR_IPTABLES;
+	}
 	/* -c: the kernel checks the batch and commits nothing. */
 	rc = vd_spawn_run(nft, nft_probe, sizeof(nft_probe) - 1, out, sizeof(out));
-	if (asked == VD_FW_FLAVOUR_AUTO) {
-		vd_log(VD_LOG_INFO, "--firewall auto: iptables (%s)",
-		       rc == 0 ? "verdictd does not write nft rule sets yet" :
-		       rc == 127 ? "nft is not installed" :
-				   "this kernel's nf_tables has no queue expression");
-		return 0;
+	if (rc == 0) {
+		if (asked == VD_FW_FLAVOUR_AUTO)
+			vd_log(VD_LOG_INFO, "--firewall auto: nft (iptables -V does not run)");
+		return VD_FW_FLAVOUR_NFT;
 	}
-	if (rc == 0)
-		snprintf(err, errlen, "--firewall nft: verdictd does not write nft rule sets yet; "
-			 "--firewall iptables works on the same nf_tables kernel");
-	else if (rc == 127)
-		snprintf(err, errlen, "--firewall nft: nft is not installed (%s)", out);
+	if (rc == 127)
+		snprintf(err, errlen, "--firewall %s: nft is not installed (%s)%s",
+			 asked == VD_FW_FLAVOUR_AUTO ? "auto" : "nft", out,
+			 asked == VD_FW_FLAVOUR_AUTO ? ", nor iptables" : "");
 	else
-		snprintf(err, errlen, "--firewall nft: this kernel's nf_tables has no queue "
-			 "expression (nft says: %s); use --firewall iptables or auto", out);
+		snprintf(err, errlen, "--firewall %s: this kernel's nf_tables has no queue "
+			 "expression (nft says: %s); use --firewall iptables",
+			 asked == VD_FW_FLAVOUR_AUTO ? "auto" : "nft", out);
+	return -1;
+}
+
+/* Runs nft -f with what the nft writer produces (install: cfg; removal:
+ * NULL). One transaction: on failure the kernel keeps what it had. */
+static int nft_run(const struct vd_firewall_config *cfg, char *err, size_t errlen)
+{
+	char *argv[] = { "nft", "-f", "-", NULL };
+	char *text = NULL, out[VD_ERRBUF_SIZE];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc;
+
+	if (!f) {
+		snprintf(err, errlen, "nft: out of memory");
+		return -1;
+	}
+	rc = cfg ? vd_firewall_nft_write(f, cfg) : vd_firewall_nft_write_removal(f);
+	fclose(f);
+	if (rc < 0 || !text) {
+		snprintf(err, errlen, "nft: out of memory");
+		free(text);
+		return -1;
+	}
+	rc = vd_spawn_run(argv, text, len, out, sizeof(out));
+	free(text);
+	if (rc == 0)
+		return 0;
+	if (rc > 0)
+		snprintf(err, errlen, "nft -f exited with %d: %s", rc, out[0] ? out : "(no message)");
+	else
+		snprintf(err, errlen, "nft: %s", out);
 	return -1;
 }
 
@@ -204,6 +240,13 @@ int vd_firewall_install(struct vd_firewall *fw, const struct vd_firewall_config 
 {
 	char undo[VD_ERRBUF_SIZE];
 
+	if (fw->flavour == VD_FW_FLAVOUR_NFT) {
+		if (nft_run(cfg, err, errlen) < 0)
+			return -1;
+		fw->cfg = *cfg;
+		fw->installed = true;
+		return 0;
+	}
 	if (!fw->installed)
 		stale_remove(cfg);
 	for (size_t i = 0; i < 2; i++) {
@@ -230,6 +273,10 @@ int vd_firewall_remove(struct vd_firewall *fw, char *err, size_t errlen)
 
 	if (!fw->installed)
 		return 0;
+	if (fw->flavour == VD_FW_FLAVOUR_NFT) {
+		fw->installed = false;
+		return nft_run(NULL, err, errlen);
+	}
 	for (size_t i = 0; i < 2; i++)
 		if (restore(&tools[i], &fw->cfg, RESTORE_REMOVE_ALL, one, sizeof(one)) < 0) {
 			if (rc == 0)

@@ -1,7 +1,9 @@
 /*
  * firewall_install.h - puts verdictd's generated rules (firewall.h) into
  * the kernel and takes them out again, with iptables-restore and
- * ip6tables-restore (spawn.h), one --noflush transaction per family.
+ * ip6tables-restore (spawn.h), one --noflush transaction per family; or,
+ * in the nft flavour, with one `nft -f` transaction that replaces table inet
+ * verdictd whole (firewall_nft.h), a killed daemon's included.
  *
  * Installing declares verdictd's chains (which flushes a set a killed
  * daemon left behind) and inserts the jump to each at position 1 of its
@@ -34,12 +36,15 @@ enum vd_firewall_flavour {
 struct vd_firewall {
 	struct vd_firewall_config cfg; /* the set installed, when installed */
 	bool installed;
+	enum vd_firewall_flavour flavour; /* IPTABLES (also when 0) or NFT */
 };
 
-/* The flavour that will install: iptables, or -1 with err saying why the
- * one asked for cannot (nft: the kernel has no nft queue expression, or
- * verdictd does not write nft rule sets yet). AUTO picks iptables and logs
- * why, once. */
+/* The flavour that will install, VD_FW_FLAVOUR_IPTABLES or _NFT; or -1 with
+ * err saying why the one asked for cannot (nft: nft is not installed, or
+ * this kernel's nf_tables has no queue expression, which `nft -c` of a
+ * probe table tells). AUTO picks iptables when iptables -V runs (it
+ * offloads rules and reads their counters; the nft flavour does not), else
+ * nft when the probe passes, and logs which and why, once. */
 int vd_firewall_flavour_resolve(enum vd_firewall_flavour asked, char *err, size_t errlen);
 
 /* The backend family's tool writes to, "nf_tables" or "legacy" (or

@@ -5,6 +5,7 @@
 #include <verdict/kernel_mark.h>
 #include <verdict/libverdict.h>
 
+#include "firewall_nft.h"
 #include "firewall_options.h"
 #include "internal.h"
 
@@ -63,6 +64,10 @@ int vd_firewall_print(const struct vd_cli_options *o, FILE *out)
 		cfg.offload_ctx = &off;
 	}
 	/* Two files for two tools: a comment line names each one's loader. */
+	if (o->print_firewall & VD_CLI_PRINT_NFT) {
+		fputs("# nft -f (verdictd --print-firewall=nft; nothing is offloaded)\n", out);
+		rc_out |= vd_firewall_nft_write(out, &cfg);
+	}
 	if (o->print_firewall & VD_CLI_PRINT_IP4) {
 		fputs("# iptables-restore --noflush (verdictd --print-firewall=ip4)\n", out);
 		rc_out |= vd_firewall_write(out, &cfg, AF_INET, cfg.hooks);
@@ -86,9 +91,13 @@ int vd_firewall_apply(struct vd_firewall *fw, const struct vd_cli_options *o,
 {
 	struct vd_firewall_config cfg;
 	bool replacing = fw->installed;
+	char tools[64];
 	int rc;
 
 	vd_firewall_config_from(o, rules, &cfg);
+	/* The nft flavour offloads nothing: every rule stays verdictd's. */
+	if (fw->flavour == VD_FW_FLAVOUR_NFT)
+		offload = NULL;
 	if (offload) {
 		cfg.offload = vd_firewall_offload_write;
 		cfg.offload_ctx = offload;
@@ -99,14 +108,17 @@ int vd_firewall_apply(struct vd_firewall *fw, const struct vd_cli_options *o,
 		vd_firewall_offload_commit(offload, rc == 0);
 	if (rc < 0)
 		return -1;
+	if (fw->flavour == VD_FW_FLAVOUR_NFT)
+		snprintf(tools, sizeof(tools), "nft, table inet %s", VD_FIREWALL_NFT_TABLE);
+	else
+		snprintf(tools, sizeof(tools), "iptables %s, ip6tables %s",
+			 vd_firewall_backend(AF_INET), vd_firewall_backend(AF_INET6));
 	if (cfg.first_packets)
-		vd_log(VD_LOG_INFO, "kernel rules %s (iptables %s, ip6tables %s): the first %u "
-		       "packets of each connection are queued", replacing ? "replaced" : "installed",
-		       vd_firewall_backend(AF_INET), vd_firewall_backend(AF_INET6),
+		vd_log(VD_LOG_INFO, "kernel rules %s (%s): the first %u packets of each "
+		       "connection are queued", replacing ? "replaced" : "installed", tools,
 		       cfg.first_packets);
 	else
-		vd_log(VD_LOG_INFO, "kernel rules %s (iptables %s, ip6tables %s): every packet is "
-		       "queued", replacing ? "replaced" : "installed", vd_firewall_backend(AF_INET),
-		       vd_firewall_backend(AF_INET6));
+		vd_log(VD_LOG_INFO, "kernel rules %s (%s): every packet is queued",
+		       replacing ? "replaced" : "installed", tools);
 	return 0;
 }

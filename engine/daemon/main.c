@@ -327,7 +327,8 @@ static int lock_down(struct daemon *d, const struct vd_privilege_target *t, char
 		return 0;
 	/* Else the filter kills the first iptables-restore (SIGSYS): say so
 	 * before anything is installed. */
-	if (d->opts->firewall && vd_firewall_backend_legacy()) {
+	if (d->opts->firewall && d->opts->firewall != VD_FW_FLAVOUR_NFT &&
+	    vd_firewall_backend_legacy()) {
 		snprintf(errbuf, VD_ERRBUF_SIZE, "--firewall: iptables (iptables %s, ip6tables %s) "
 			 "is the legacy backend, whose tools need raw IP sockets the seccomp "
 			 "allow-list refuses: point iptables at iptables-nft (update-alternatives), "
@@ -346,9 +347,11 @@ static int lock_down(struct daemon *d, const struct vd_privilege_target *t, char
 static int firewall_start(struct daemon *d, char *errbuf)
 {
 	char why[VD_ERRBUF_SIZE - 64];
+	int flavour = vd_firewall_flavour_resolve(d->opts->firewall, errbuf, VD_ERRBUF_SIZE);
 
-	if (vd_firewall_flavour_resolve(d->opts->firewall, errbuf, VD_ERRBUF_SIZE) < 0)
+	if (flavour < 0)
 		return -1;
+	d->firewall.flavour = (enum vd_firewall_flavour)flavour;
 	if (d->rules)
 		vd_firewall_offload_from(d->opts, d->rules, &d->offload);
 	if (vd_firewall_apply(&d->firewall, d->opts, d->rules, d->offload.rules ? &d->offload : NULL,

@@ -94,6 +94,16 @@ stop_verdictd() {
 	[ "$status" -eq 0 ] || fail "verdictd $name exited with $status: $(cat "$WORK/$name.err")"
 }
 
+# wait_line FILE PATTERN: until grep finds PATTERN in FILE (5 s at most;
+# the caller checks what it needs afterwards).
+wait_line() {
+	for _ in $(seq 100); do
+		grep -q -- "$2" "$1" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # udpgen ARGS...: one run of the generator in the namespace; prints its line.
 udpgen() { ns "$UDPGEN" --quiet "$@"; }
 
