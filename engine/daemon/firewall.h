@@ -5,13 +5,19 @@
  * at position 1 of the built-in chain. The layout and the mark codes are
  * verdict/kernel_mark.h's; the order inside each chain is:
  *
+ *  0. the fast path, one rule each for a packet with no code (most of a
+ *     long flow): --first-packets N: past the Nth packet of a connection
+ *     with no code, ACCEPT; a connection decided "accept" (bypass): ACCEPT.
+ *     Exactly what 1-3 would do with these packets, in one rule, not 4-5.
  *  1. loop guard: a packet marked PASS (a repeat verdict) returns unqueued
- *  2. CONNMARK --save-mark for packets whose code has VD_KMARK_CONN
- *  3. packet codes: ACCEPT, DROP, REJECT (--reject-with per code)
- *  4. connection codes, from the connection mark, likewise
- *  5. --first-packets N: the N+1st packet of a connection on is accepted
- *  6. offloaded rules (vd_firewall_offload_fn), if any
- *  7. NFQUEUE (--queue-balance for several queues), --queue-bypass always
+ *  2. a code on the packet or its connection: to VERDICTD-DECIDED, shared
+ *     by the hooks, which holds CONNMARK --save-mark for packets whose code
+ *     has VD_KMARK_CONN, then the connection codes, then the packet codes:
+ *     ACCEPT, DROP, REJECT (--reject-with per code)
+ *  3. --first-packets N: the N+1st packet of a connection on is accepted
+ *     (what 0 left: a code VERDICTD-DECIDED did not act on)
+ *  4. offloaded rules (vd_firewall_offload_fn), if any
+ *  5. NFQUEUE (--queue-balance for several queues), --queue-bypass always
  *
  * Pure text: nothing here runs a tool (firewall_install.h does).
  */

@@ -65,6 +65,8 @@ static void test_input_chain_exact(void **state)
 		"icmp-admin-prohibited\n"
 		"-A VERDICTD-DECIDED -m mark --mark 0x7000000/0x7000000 -j REJECT --reject-with "
 		"icmp-host-unreachable\n"
+		"-A VERDICTD-INPUT -m mark --mark 0x0/0xf000000 -m connmark --mark 0x9000000/0xf000000 "
+		"-j ACCEPT\n"
 		"-A VERDICTD-INPUT -m mark --mark 0x3000000/0xf000000 -j RETURN\n"
 		"-A VERDICTD-INPUT -m mark ! --mark 0x0/0xf000000 -j VERDICTD-DECIDED\n"
 		"-A VERDICTD-INPUT -m connmark ! --mark 0x0/0xf000000 -j VERDICTD-DECIDED\n"
@@ -104,6 +106,33 @@ static void test_ip6_low_mask_balance_first_packets(void **state)
 	assert_non_null(fb);
 	assert_non_null(q);
 	assert_true(fb < q);
+}
+
+/* The hook chain with first packets, rule by rule: the fast path (a plain
+ * packet past N, a plain packet of a connection decided "accept") is the
+ * first two rules, the cheap packet mark first in each; every other packet
+ * meets the loop guard, the codes and connbytes as before. */
+static void test_fast_path_first(void **state)
+{
+	struct vd_firewall_config cfg = { .nqueues = 1, .hooks = VD_FW_HOOK_OUTPUT,
+					  .mark_mask = VD_KMARK_DEFAULT_MASK, .first_packets = 4 };
+	static const char want[] =
+		"-A VERDICTD-OUTPUT -m mark --mark 0x0/0xf000000 -m connmark --mark 0x0/0xf000000 "
+		"-m connbytes --connbytes 5: --connbytes-dir both --connbytes-mode packets -j ACCEPT\n"
+		"-A VERDICTD-OUTPUT -m mark --mark 0x0/0xf000000 -m connmark --mark 0x9000000/0xf000000 "
+		"-j ACCEPT\n"
+		"-A VERDICTD-OUTPUT -m mark --mark 0x3000000/0xf000000 -j RETURN\n"
+		"-A VERDICTD-OUTPUT -m mark ! --mark 0x0/0xf000000 -j VERDICTD-DECIDED\n"
+		"-A VERDICTD-OUTPUT -m connmark ! --mark 0x0/0xf000000 -j VERDICTD-DECIDED\n"
+		"-A VERDICTD-OUTPUT -m connbytes --connbytes 5: --connbytes-dir both "
+		"--connbytes-mode packets -j ACCEPT\n"
+		"-A VERDICTD-OUTPUT -j NFQUEUE --queue-num 0 --queue-bypass\n"
+		"COMMIT\n";
+	const char *first = strstr(write_set(&cfg, AF_INET, 0), "-A VERDICTD-OUTPUT ");
+
+	(void)state;
+	assert_non_null(first);
+	assert_string_equal(first, want);
 }
 
 static unsigned offload_calls;
@@ -230,6 +259,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_input_chain_exact),
 		cmocka_unit_test(test_ip6_low_mask_balance_first_packets),
+		cmocka_unit_test(test_fast_path_first),
 		cmocka_unit_test(test_offload_between_first_packets_and_queue),
 		cmocka_unit_test(test_removal),
 		cmocka_unit_test(test_hooks_parse),
