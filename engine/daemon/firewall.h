@@ -8,7 +8,8 @@
  *  0. the fast path, one rule each for a packet with no code (most of a
  *     long flow): --first-packets N: past the Nth packet of a connection
  *     with no code, ACCEPT; a connection decided "accept" (bypass): ACCEPT.
- *     Exactly what 1-3 would do with these packets, in one rule, not 4-5.
+ *     Exactly what 1-3 would do with these packets, in one rule where 1-3
+ *     take four (first packets) or five (bypass, through DECIDED).
  *  1. loop guard: a packet marked PASS (a repeat verdict) returns unqueued
  *  2. a code on the packet or its connection: to VERDICTD-DECIDED, shared
  *     by the hooks, which holds CONNMARK --save-mark for packets whose code
