@@ -182,7 +182,8 @@ static void decided_rules(FILE *out, const struct vd_firewall_config *cfg, int f
  * accounting extension). A packet without conntrack fails connmark either
  * way, so it still meets the rules below. The two compatibility matches
  * are most of a walk's cost, so the first-packets rule, which needs both,
- * costs about what the four rules did; the bypass rule halves its walk.
+ * costs about what the four rules did; the bypass rule cuts its walk by
+ * about 40% (one compatibility match, two mark matches and a jump fewer).
  * First packets' rule first: bypass connections fail it at connmark, while
  * the reverse order would cost every undecided packet a failed connmark
  * match. */
