@@ -168,9 +168,12 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Puts a released verdict in the batch; a full batch is sent first. */
+/* Puts a released verdict in the batch; a full batch is sent first. Below
+ * every id still held or pending, it may join a batch verdict: with a
+ * constant delay, a wakeup's releases go as one message. */
 static void release_one(struct vd_queue *q, const struct vd_hold_entry *e, const uint8_t *payload)
 {
+	bool lowest;
 	int ret;
 
 	if (payload) {
@@ -184,7 +187,10 @@ static void release_one(struct vd_queue *q, const struct vd_hold_entry *e, const
 			return;
 		q->delta.rewrite_refused++; /* checked at hold time: not expected */
 	}
-	if (vd_verdict_batch_add(&q->vb, e->id, &e->wire) < 0) {
+	lowest = q->pending.count == 0 && vd_hold_all_above(&q->hold, e->id);
+	ret = lowest ? vd_verdict_batch_add_lowest(&q->vb, e->id, &e->wire)
+		     : vd_verdict_batch_add(&q->vb, e->id, &e->wire);
+	if (ret < 0) {
 		flush_verdicts(q);
 		vd_verdict_batch_add(&q->vb, e->id, &e->wire);
 	}
