@@ -5,14 +5,22 @@
 
 #include "hold.h"
 
+/* The ring's first size, a power of two. */
+#define VD_HOLD_FIFO_START 64u
+
 int vd_hold_init(struct vd_hold *h, unsigned max, unsigned ncopies, uint32_t copy_size)
 {
 	memset(h, 0, sizeof(*h));
 	h->max = max;
 	h->ncopies = ncopies;
 	h->copy_size = copy_size;
-	/* calloc'ed: only the pages ever used become resident. */
-	h->fifo = calloc(max ? max : 1, sizeof(*h->fifo));
+	/* calloc'ed: only the pages ever used become resident. The ring
+	 * starts small and doubles up to a power of two of at least max. */
+	h->fifo_mask = VD_HOLD_FIFO_START - 1;
+	while (h->fifo_mask < max - 1 && max > 0)
+		h->fifo_mask = 2 * h->fifo_mask + 1;
+	h->fifo = calloc((size_t)h->fifo_mask + 1, sizeof(*h->fifo));
+	h->fifo_mask = VD_HOLD_FIFO_START - 1;
 	h->heap = calloc(max ? max : 1, sizeof(*h->heap));
 	if (ncopies) {
 		h->copies = malloc((size_t)ncopies * copy_size);
@@ -92,9 +100,18 @@ static bool id_after(uint32_t a, uint32_t b)
 
 static struct vd_hold_entry *fifo_at(const struct vd_hold *h, unsigned i)
 {
-	unsigned at = h->fifo_head + i;
+	return &h->fifo[(h->fifo_head + i) & h->fifo_mask];
+}
 
-	return &h->fifo[at >= h->max ? at - h->max : at];
+/* Doubles the ring in place when it is full: its wrapped part moves up
+ * behind the rest. The ring walks only as much memory as was held at once
+ * (twice at most), so it stays in the cache like the heap's front does. */
+static void fifo_grow(struct vd_hold *h)
+{
+	unsigned size = h->fifo_mask + 1;
+
+	memcpy(h->fifo + size, h->fifo, (size_t)h->fifo_head * sizeof(*h->fifo));
+	h->fifo_mask = 2 * size - 1;
 }
 
 /* Where a new hold goes: the ring's tail when it keeps the ring in release
@@ -107,6 +124,8 @@ static struct vd_hold_entry *slot_for(struct vd_hold *h, uint64_t release_ns, ui
 	*to_heap = tail && (release_ns < tail->release_ns || !id_after(id, tail->id));
 	if (*to_heap)
 		return &h->heap[h->nheap++];
+	if (h->fifo_len > h->fifo_mask)
+		fifo_grow(h);
 	return fifo_at(h, h->fifo_len++);
 }
 
@@ -172,8 +191,8 @@ bool vd_hold_pop(struct vd_hold *h, uint64_t now_ns, struct vd_hold_entry *out,
 		if (h->nheap > 0)
 			sift_down(h, 0);
 	} else {
-		h->fifo_head = h->fifo_head + 1 == h->max ? 0 : h->fifo_head + 1;
-		h->fifo_len--;
+		/* Empty, it starts over at the front: the pages in use stay few. */
+		h->fifo_head = --h->fifo_len ? (h->fifo_head + 1) & h->fifo_mask : 0;
 	}
 	h->count--;
 	*payload = NULL;

@@ -40,9 +40,10 @@ struct vd_hold_entry {
 };
 
 struct vd_hold {
-	/* In release and id order: a ring of max entries. */
+	/* In release and id order: a ring of fifo_mask + 1 entries in use (a
+	 * power of two), in an array of the power of two at or above max. */
 	struct vd_hold_entry *fifo;
-	unsigned fifo_head, fifo_len;
+	unsigned fifo_head, fifo_len, fifo_mask;
 	/* The rest: a min-heap of max entries. */
 	struct vd_hold_entry *heap;
 	unsigned nheap;

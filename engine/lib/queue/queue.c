@@ -8,8 +8,9 @@
  * socket, sends each batch's verdicts, and releases held ones (hold.h) and
  * answers pending ones (pending.h) at the end of every turn. Each batch
  * costs one recvmmsg and one sendmsg (one more in a turn that releases held
- * verdicts); nothing is allocated per packet, nothing copied but a held
- * rewritten packet.
+ * verdicts: those due at once go in one datagram, folded into a batch
+ * verdict where no held id lies below them); nothing is allocated per
+ * packet, nothing copied but a held rewritten packet.
  *
  * Threading: all of struct vd_queue belongs to the thread in vd_queue_run,
  * except rx.stop and the pending mailbox's wake-up (any thread or signal
@@ -168,48 +169,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Puts a released verdict in the batch; a full batch is sent first. Below
- * every id still held or pending, it may join a batch verdict: with a
- * constant delay, a wakeup's releases go as one message. */
-static void release_one(struct vd_queue *q, const struct vd_hold_entry *e, const uint8_t *payload)
-{
-	bool lowest;
-	int ret;
-
-	if (payload) {
-		ret = vd_verdict_batch_add_payload(&q->vb, e->id, &e->wire, payload, e->copy_len);
-		if (ret < 0 && errno == ENOSPC) {
-			flush_verdicts(q);
-			ret = vd_verdict_batch_add_payload(&q->vb, e->id, &e->wire, payload,
-							   e->copy_len);
-		}
-		if (ret == 0)
-			return;
-		q->delta.rewrite_refused++; /* checked at hold time: not expected */
-	}
-	lowest = q->pending.count == 0 && vd_hold_all_above(&q->hold, e->id);
-	ret = lowest ? vd_verdict_batch_add_lowest(&q->vb, e->id, &e->wire)
-		     : vd_verdict_batch_add(&q->vb, e->id, &e->wire);
-	if (ret < 0) {
-		flush_verdicts(q);
-		vd_verdict_batch_add(&q->vb, e->id, &e->wire);
-	}
-}
-
-/* Hot path: every hold due at now (all of them with UINT64_MAX, at stop,
- * when no release error is counted), in release order. */
-static void release_due(struct vd_queue *q, uint64_t now)
-{
-	struct vd_hold_entry e;
-	const uint8_t *payload;
-
-	while (vd_hold_pop(&q->hold, now, &e, &payload)) {
-		if (now != UINT64_MAX)
-			vd_hold_record(&q->hold, now - e.release_ns);
-		release_one(q, &e, payload);
-	}
-}
-
 /* The answers other threads handed in for pending packets. */
 static void answers_take(struct vd_queue *q)
 {
@@ -236,7 +195,7 @@ static void holds_service(struct vd_queue *q)
 		return;
 	if (q->pending.count > 0)
 		answers_take(q);
-	release_due(q, now_ns());
+	vd_queue_answer_release(&q->answer, now_ns());
 	flush_verdicts(q);
 	if (q->hold.count == 0 && q->pending.count == 0)
 		vd_verdict_batch_set_fold(&q->vb, true);
@@ -273,7 +232,7 @@ static void holds_drain(struct vd_queue *q)
 	answers_take(q);
 	while (vd_pending_any(&q->pending, &id, &mark))
 		vd_queue_answer_verdict(&q->answer, id, vd_queue_answer_fallback(&q->answer), mark);
-	release_due(q, UINT64_MAX);
+	vd_queue_answer_release(&q->answer, UINT64_MAX);
 	flush_verdicts(q);
 	vd_verdict_batch_set_fold(&q->vb, true);
 	stats_publish(q);
