@@ -25,13 +25,18 @@
  *
  * Verdicts: a verdict without a delay is sent with its receive batch's, in
  * one sendmsg. A verdict with delay_us > 0 (vd_verdict_delay) is held by the
- * queue's thread, in a timer heap (id, verdict and release time; the packet's
- * bytes only when it was rewritten), and sent at its release time: the
- * thread waits with a nanosecond timeout for the next release or the next
- * packet, whichever comes first. A callback that returns vd_verdict_pending()
+ * queue's thread, in a FIFO ring while release times come in order (a
+ * constant delay) and a timer heap for the rest (id, verdict and release
+ * time; the packet's bytes only when it was rewritten), and sent at its
+ * release time: the thread waits with a nanosecond timeout for the next
+ * release or the next packet, whichever comes first (vd_queue_run sets the
+ * thread's timer slack to 1 ns while it runs, so that the wait ends on
+ * time). A callback that returns vd_verdict_pending()
  * answers later, from any thread, with vd_queue_verdict (which may carry a
  * delay too). While anything is held or pending, verdicts are not folded into
- * batch verdicts (which would cover the held ids). At most hold_max packets
+ * batch verdicts (which would cover the held ids), except released ones whose
+ * ids are below every id still held and pending: the releases due at once
+ * then go as one batch verdict. At most hold_max packets
  * are held and hold_max pending; beyond that a delayed verdict is sent at
  * once and a pending one gets the fallback's verdict (counted in
  * hold_overflow). When vd_queue_run stops, every held verdict is sent at
@@ -223,6 +228,8 @@ struct vd_queue *vd_queue_open_sized(const struct vd_queue_config *cfg, size_t c
 
 /* Receives, parses, calls back and sends verdicts until vd_queue_stop. Then
  * drains what is already waiting in the socket so that it gets verdicts too.
+ * The calling thread's timer slack is 1 ns meanwhile (PR_SET_TIMERSLACK),
+ * restored on return.
  * Returns 0, or -1 with errno on a fatal socket error (ENOBUFS is never
  * fatal: it is counted). */
 int vd_queue_run(struct vd_queue *q);

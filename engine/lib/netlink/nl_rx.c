@@ -102,9 +102,12 @@ static int receive(struct vd_nl_rx *rx, const struct vd_nl_rx_ops *ops, void *ow
 	}
 }
 
-int vd_nl_rx_turn(struct vd_nl_rx *rx, const struct vd_nl_rx_ops *ops, void *owner, int flags)
+/* A turn; without receive (the wait ended with nothing on the socket),
+ * only the owner's turn end. */
+static int turn(struct vd_nl_rx *rx, const struct vd_nl_rx_ops *ops, void *owner, int flags,
+		bool receive_now)
 {
-	int n = receive(rx, ops, owner, flags);
+	int n = receive_now ? receive(rx, ops, owner, flags) : 0;
 
 	for (int i = 0; i < n; i++)
 		ops->datagram(owner, rx->buf + (size_t)i * rx->slot_size, rx->msgs[i].msg_len,
@@ -118,43 +121,60 @@ int vd_nl_rx_turn(struct vd_nl_rx *rx, const struct vd_nl_rx_ops *ops, void *own
 	return n;
 }
 
-/* Waits up to ns for a datagram or a wake-up; errors end the wait early,
- * and the receive that follows reports them. */
-static void wait_ready(struct vd_nl_rx *rx, int64_t ns)
+int vd_nl_rx_turn(struct vd_nl_rx *rx, const struct vd_nl_rx_ops *ops, void *owner, int flags)
+{
+	return turn(rx, ops, owner, flags, true);
+}
+
+/* Waits up to ns for a datagram or a wake-up. Returns whether the socket
+ * is worth a receive: false when the wait ended with nothing on it (the
+ * timer, or only a wake-up); errors end the wait early, and the receive that
+ * follows reports them. */
+static bool wait_ready(struct vd_nl_rx *rx, int64_t ns)
 {
 	struct pollfd fds[2] = { { .fd = rx->fd, .events = POLLIN },
 				 { .fd = rx->wake_fd, .events = POLLIN } };
 	struct timespec ts = { .tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000 };
 	uint64_t count;
+	int ret;
 
 	if (rx->rcu_qsbr)
 		vd_rcu_offline();
-	if (ppoll(fds, rx->wake_fd >= 0 ? 2 : 1, &ts, NULL) > 0 && (fds[1].revents & POLLIN) &&
-	    read(rx->wake_fd, &count, sizeof(count)) < 0) {
+	ret = ppoll(fds, rx->wake_fd >= 0 ? 2 : 1, &ts, NULL);
+	if (ret > 0 && (fds[1].revents & POLLIN) && read(rx->wake_fd, &count, sizeof(count)) < 0) {
 		/* EAGAIN: another wait already reset it. */
 	}
 	if (rx->rcu_qsbr)
 		vd_rcu_online();
+	return ret < 0 || fds[0].revents != 0;
 }
 
 /* The receive flags of the next turn, after waiting for a timer if the
- * owner has one. */
-static int turn_flags(struct vd_nl_rx *rx, const struct vd_nl_rx_ops *ops, void *owner)
+ * owner has one; *receive_now false when that wait saw nothing arrive (a
+ * release timer's turn then costs no receive). */
+static int turn_flags(struct vd_nl_rx *rx, const struct vd_nl_rx_ops *ops, void *owner,
+		      bool *receive_now)
 {
 	int64_t ns = ops->wait_ns ? ops->wait_ns(owner) : -1;
 
+	*receive_now = true;
 	if (ns < 0)
 		return MSG_WAITFORONE;
 	if (ns > 0)
-		wait_ready(rx, ns);
+		*receive_now = wait_ready(rx, ns);
 	return MSG_DONTWAIT;
 }
 
 int vd_nl_rx_run(struct vd_nl_rx *rx, const struct vd_nl_rx_ops *ops, void *owner)
 {
-	while (!atomic_load_explicit(&rx->stop, memory_order_relaxed))
-		if (vd_nl_rx_turn(rx, ops, owner, turn_flags(rx, ops, owner)) < 0)
+	bool receive_now;
+	int flags;
+
+	while (!atomic_load_explicit(&rx->stop, memory_order_relaxed)) {
+		flags = turn_flags(rx, ops, owner, &receive_now);
+		if (turn(rx, ops, owner, flags, receive_now) < 0)
 			return -1;
+	}
 	for (int i = 0; i < VD_NL_RX_DRAIN_BATCHES; i++)
 		if (vd_nl_rx_turn(rx, ops, owner, MSG_DONTWAIT) <= 0)
 			break;

@@ -90,8 +90,9 @@ int vd_nl_rx_turn(struct vd_nl_rx *rx, const struct vd_nl_rx_ops *ops, void *own
  * is offline while blocked in the receive and quiescent after every turn.
  * When ops->wait_ns gives a time, the turn waits with ppoll (nanosecond
  * timeout) on the socket and wake_fd for it or the next datagram, whichever
- * comes first, then receives without blocking: sub-millisecond timers with
- * no extra thread.
+ * comes first, then receives without blocking (no receive when the wait saw
+ * nothing on the socket: a timer's turn is the owner's turn end alone):
+ * sub-millisecond timers with no extra thread.
  * Returns 0, or -1 with errno on a fatal socket error. */
 int vd_nl_rx_run(struct vd_nl_rx *rx, const struct vd_nl_rx_ops *ops, void *owner);
 

@@ -192,11 +192,13 @@ static size_t committed_bytes(const struct vd_verdict_batch *vb)
 	return vb->wire_bytes + (vb->run_len ? VD_VERDICT_MSG_MAX : 0);
 }
 
-int vd_verdict_batch_add(struct vd_verdict_batch *vb, uint32_t id, const struct vd_wire_verdict *w)
+/* Adds id to the open run when fold allows and the verdict is the run's,
+ * else opens a new run. */
+static int add(struct vd_verdict_batch *vb, uint32_t id, const struct vd_wire_verdict *w, bool fold)
 {
 	if (vb->npackets >= vb->max_packets)
 		goto full;
-	if (vb->run_len > 0 && !vb->no_fold && wire_equal(&vb->run, w)) {
+	if (vb->run_len > 0 && fold && wire_equal(&vb->run, w)) {
 		vb->npackets++;
 		vb->run_len++;
 		vb->run_last_id = id;
@@ -214,6 +216,18 @@ int vd_verdict_batch_add(struct vd_verdict_batch *vb, uint32_t id, const struct 
 full:
 	errno = ENOSPC;
 	return -1;
+}
+
+int vd_verdict_batch_add(struct vd_verdict_batch *vb, uint32_t id, const struct vd_wire_verdict *w)
+{
+	return add(vb, id, w, !vb->no_fold);
+}
+
+int vd_verdict_batch_add_lowest(struct vd_verdict_batch *vb, uint32_t id,
+				const struct vd_wire_verdict *w)
+{
+	/* Above the run's last, modulo 2^32 as the kernel compares ids. */
+	return add(vb, id, w, (int32_t)(id - vb->run_last_id) > 0);
 }
 
 /* Hot path: no allocation, no syscall, no copy of the packet. */

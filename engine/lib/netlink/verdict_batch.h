@@ -26,7 +26,9 @@
  * batch verdict would catch it too). A queue that holds or awaits any packet
  * ends the open run before it holds (vd_verdict_batch_break) and turns folding
  * off (vd_verdict_batch_set_fold) until nothing is held: then every verdict is
- * a NFQNL_MSG_VERDICT of its own, still one sendmsg for all.
+ * a NFQNL_MSG_VERDICT of its own, still one sendmsg for all, except those
+ * the caller adds with vd_verdict_batch_add_lowest (released verdicts below
+ * every id still held).
  *
  * Ownership: the caller owns the buffer; one thread uses a batch.
  */
@@ -117,6 +119,15 @@ bool vd_wire_verdict_from(struct vd_verdict v, uint32_t pkt_mark, uint32_t kerne
  * the batch is full (max_packets verdicts since the last reset, or the send
  * limit): send, reset, add again. Hot path: no allocation, no syscall. */
 int vd_verdict_batch_add(struct vd_verdict_batch *vb, uint32_t id, const struct vd_wire_verdict *w);
+
+/* As vd_verdict_batch_add, but id joins the open run (same wire verdict, id
+ * above the run's last) even with folding off, making the run a batch
+ * verdict. The caller promises that every packet the kernel still queues
+ * with an id below this one is in the open run or answered by an earlier
+ * message of this batch, and that ids added after it are above it (a held
+ * verdict released below every id still held or pending). Hot path. */
+int vd_verdict_batch_add_lowest(struct vd_verdict_batch *vb, uint32_t id,
+				const struct vd_wire_verdict *w);
 
 /* Adds the verdict of packet id carrying len bytes at payload as the
  * packet's new content; payload is read at send time, not now. Returns 0,

@@ -1,8 +1,15 @@
 /*
- * hold.h - the verdicts a queue holds back until their release time: a
- * binary min-heap on (release time, arrival order), a bounded pool of copies
- * for rewritten packets (the receive slot is reused by the next batch), and
- * the histogram of release errors (actual minus scheduled release).
+ * hold.h - the verdicts a queue holds back until their release time: a FIFO
+ * ring and a binary min-heap on (release time, arrival order), a bounded
+ * pool of copies for rewritten packets (the receive slot is reused by the
+ * next batch), and the histogram of release errors (actual minus scheduled
+ * release).
+ *
+ * A hold whose release time and id are both at or above the ring's last goes
+ * to the ring (a constant delay's every hold): O(1) both ways, and the ring's
+ * head is its lowest id, which tells whether a release may be folded into a
+ * batch verdict (vd_hold_all_above). Any other hold (jitter, a rate's
+ * reorder, a pending packet answered late) goes to the heap, O(log n).
  *
  * Everything is allocated by vd_hold_init; adding, popping and recording
  * allocate nothing. A plain hold keeps 40 bytes: id, wire verdict, release
@@ -33,8 +40,14 @@ struct vd_hold_entry {
 };
 
 struct vd_hold {
+	/* In release and id order: a ring of fifo_mask + 1 entries in use (a
+	 * power of two), in an array of the power of two at or above max. */
+	struct vd_hold_entry *fifo;
+	unsigned fifo_head, fifo_len, fifo_mask;
+	/* The rest: a min-heap of max entries. */
 	struct vd_hold_entry *heap;
-	unsigned count, max;
+	unsigned nheap;
+	unsigned count, max;      /* count: fifo_len + nheap, at most max */
 	uint64_t seq;
 	/* Copies of rewritten packets: ncopies slots of copy_size bytes. */
 	uint8_t *copies;
@@ -58,7 +71,7 @@ void vd_hold_free(struct vd_hold *h);
  * a copy of the rewritten packet goes with it. Returns 0, or -1 with errno
  * ENOSPC when the heap or the copy pool is full (the caller sends at once
  * and counts it in overflow), EMSGSIZE when len is above copy_size. Hot path:
- * no allocation, O(log n). */
+ * no allocation, O(1) to the ring, O(log n) to the heap. */
 int vd_hold_add(struct vd_hold *h, uint64_t release_ns, uint32_t id,
 		const struct vd_wire_verdict *w, const uint8_t *payload, uint32_t len);
 
@@ -70,6 +83,11 @@ bool vd_hold_next(const struct vd_hold *h, uint64_t *release_ns);
  * Hot path. */
 bool vd_hold_pop(struct vd_hold *h, uint64_t now_ns, struct vd_hold_entry *out,
 		 const uint8_t **payload);
+
+/* Whether every id still held is above id (ids compared as the kernel does,
+ * modulo 2^32); false also when that is not known at once (anything in the
+ * heap). Hot path: O(1). */
+bool vd_hold_all_above(const struct vd_hold *h, uint32_t id);
 
 /* Returns the copies of popped holds to the pool: call after their verdicts
  * were sent. */

@@ -8,8 +8,9 @@
  * socket, sends each batch's verdicts, and releases held ones (hold.h) and
  * answers pending ones (pending.h) at the end of every turn. Each batch
  * costs one recvmmsg and one sendmsg (one more in a turn that releases held
- * verdicts); nothing is allocated per packet, nothing copied but a held
- * rewritten packet.
+ * verdicts: those due at once go in one datagram, folded into a batch
+ * verdict where no held id lies below them); nothing is allocated per
+ * packet, nothing copied but a held rewritten packet.
  *
  * Threading: all of struct vd_queue belongs to the thread in vd_queue_run,
  * except rx.stop and the pending mailbox's wake-up (any thread or signal
@@ -21,6 +22,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include <libmnl/libmnl.h>
@@ -168,42 +170,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Puts a released verdict in the batch; a full batch is sent first. */
-static void release_one(struct vd_queue *q, const struct vd_hold_entry *e, const uint8_t *payload)
-{
-	int ret;
-
-	if (payload) {
-		ret = vd_verdict_batch_add_payload(&q->vb, e->id, &e->wire, payload, e->copy_len);
-		if (ret < 0 && errno == ENOSPC) {
-			flush_verdicts(q);
-			ret = vd_verdict_batch_add_payload(&q->vb, e->id, &e->wire, payload,
-							   e->copy_len);
-		}
-		if (ret == 0)
-			return;
-		q->delta.rewrite_refused++; /* checked at hold time: not expected */
-	}
-	if (vd_verdict_batch_add(&q->vb, e->id, &e->wire) < 0) {
-		flush_verdicts(q);
-		vd_verdict_batch_add(&q->vb, e->id, &e->wire);
-	}
-}
-
-/* Hot path: every hold due at now (all of them with UINT64_MAX, at stop,
- * when no release error is counted), in release order. */
-static void release_due(struct vd_queue *q, uint64_t now)
-{
-	struct vd_hold_entry e;
-	const uint8_t *payload;
-
-	while (vd_hold_pop(&q->hold, now, &e, &payload)) {
-		if (now != UINT64_MAX)
-			vd_hold_record(&q->hold, now - e.release_ns);
-		release_one(q, &e, payload);
-	}
-}
-
 /* The answers other threads handed in for pending packets. */
 static void answers_take(struct vd_queue *q)
 {
@@ -230,7 +196,7 @@ static void holds_service(struct vd_queue *q)
 		return;
 	if (q->pending.count > 0)
 		answers_take(q);
-	release_due(q, now_ns());
+	vd_queue_answer_release(&q->answer, now_ns());
 	flush_verdicts(q);
 	if (q->hold.count == 0 && q->pending.count == 0)
 		vd_verdict_batch_set_fold(&q->vb, true);
@@ -267,7 +233,7 @@ static void holds_drain(struct vd_queue *q)
 	answers_take(q);
 	while (vd_pending_any(&q->pending, &id, &mark))
 		vd_queue_answer_verdict(&q->answer, id, vd_queue_answer_fallback(&q->answer), mark);
-	release_due(q, UINT64_MAX);
+	vd_queue_answer_release(&q->answer, UINT64_MAX);
 	flush_verdicts(q);
 	vd_verdict_batch_set_fold(&q->vb, true);
 	stats_publish(q);
@@ -313,10 +279,19 @@ static struct vd_nl_io setup_io(struct vd_queue *q)
 
 VD_EXPORT int vd_queue_run(struct vd_queue *q)
 {
-	int ret = vd_nl_rx_run(&q->rx, &queue_ops, q);
-	int saved = errno;
+	/* A held verdict's timed wait would otherwise end up to the thread's
+	 * timer slack late (50 us by default): releases lag, and then leave
+	 * together, which is a burst above a shaped rate. */
+	int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+	int ret, saved;
 
+	if (slack > 0)
+		(void)prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
+	ret = vd_nl_rx_run(&q->rx, &queue_ops, q);
+	saved = errno;
 	holds_drain(q);
+	if (slack > 0)
+		(void)prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
 	if (ret < 0) {
 		vd_log(VD_LOG_ERROR, "%s: receive failed: %s", q->name, strerror(saved));
 		errno = saved;

@@ -169,6 +169,49 @@ void vd_queue_answer_verdict(struct vd_queue_answer *a, uint32_t id, struct vd_v
 	answer(a, id, v, pkt_mark, NULL);
 }
 
+/* Puts a released verdict in the batch; a full batch is sent first. */
+static void release_one(struct vd_queue_answer *a, const struct vd_hold_entry *e,
+			const uint8_t *payload)
+{
+	bool lowest;
+	int ret;
+
+	if (payload) {
+		ret = vd_verdict_batch_add_payload(a->vb, e->id, &e->wire, payload, e->copy_len);
+		if (ret < 0 && errno == ENOSPC) {
+			a->flush(a->owner);
+			ret = vd_verdict_batch_add_payload(a->vb, e->id, &e->wire, payload,
+							   e->copy_len);
+		}
+		if (ret == 0)
+			return;
+		a->delta->rewrite_refused++; /* checked at hold time: not expected */
+	}
+	/* Every later release is a hold still in place, hence above e->id
+	 * too: the batch verdict covers nothing that waits. */
+	lowest = (!a->pending || a->pending->count == 0) && vd_hold_all_above(a->hold, e->id);
+	ret = lowest ? vd_verdict_batch_add_lowest(a->vb, e->id, &e->wire)
+		     : vd_verdict_batch_add(a->vb, e->id, &e->wire);
+	if (ret < 0) {
+		a->flush(a->owner);
+		vd_verdict_batch_add(a->vb, e->id, &e->wire);
+	}
+}
+
+void vd_queue_answer_release(struct vd_queue_answer *a, uint64_t now_ns)
+{
+	struct vd_hold_entry e;
+	const uint8_t *payload;
+
+	if (!a->hold)
+		return;
+	while (vd_hold_pop(a->hold, now_ns, &e, &payload)) {
+		if (now_ns != UINT64_MAX)
+			vd_hold_record(a->hold, now_ns - e.release_ns);
+		release_one(a, &e, payload);
+	}
+}
+
 /* A packet message that could not be decoded still names a packet the
  * kernel holds: answer it, or it waits in the kernel until the queue is
  * unbound, or worse, the next batch verdict covers it silently. */

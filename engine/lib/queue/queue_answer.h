@@ -10,7 +10,9 @@
  * A verdict with a delay is held (hold.h) rather than added to the batch,
  * and a pending one remembered (pending.h); either turns folding off in the
  * batch, so that no batch verdict covers the held id. The owner turns it
- * back on when nothing is held or pending.
+ * back on when nothing is held or pending. Released verdicts below every id
+ * still held or pending fold into batch verdicts all the same
+ * (vd_queue_answer_release).
  *
  * Threading: the queue's thread only.
  */
@@ -50,6 +52,15 @@ void vd_queue_answer_verdict(struct vd_queue_answer *a, uint32_t id, struct vd_v
 /* The verdict for a packet nobody can answer any more: the fallback's, or
  * drop, without its delay. */
 struct vd_verdict vd_queue_answer_fallback(const struct vd_queue_answer *a);
+
+/* Hot path: puts in the batch the verdict of every hold due at now_ns (all
+ * of them with UINT64_MAX, at stop, when no release error is counted), in
+ * release order, counting each one's release error. A released verdict
+ * whose id is below every id still held and pending joins the open run (a
+ * batch verdict: with a constant delay, all of one wakeup's releases); any
+ * other is a message of its own. Sends early through flush when the batch
+ * fills. No allocation, no syscall (but flush). */
+void vd_queue_answer_release(struct vd_queue_answer *a, uint64_t now_ns);
 
 /* Hot path: the verdicts of the packet messages in buf[0, len). buf is the
  * start of a receive slot of room bytes (room >= len), all writable: a

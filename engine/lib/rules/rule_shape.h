@@ -82,8 +82,12 @@ struct vd_rule_shape_state {
 	struct vd_loss loss;
 	struct vd_bucket bucket;            /* per = rule */
 	struct vd_rule_shape_flow *flows;   /* per = flow, src, dst: VD_SHAPE_FLOWS */
-	uint64_t *held;                     /* min-heap of the release times of held packets */
-	uint32_t nheld, held_cap;           /* held_cap: limit, or the queue's hold_max */
+	/* The release times of held packets: those in order (a constant
+	 * delay's) in a ring, O(1); the rest in a min-heap. */
+	uint64_t *ring, *held;              /* held_cap each */
+	uint32_t ring_head, ring_len, nheap;
+	uint32_t nheld, held_cap;           /* nheld: ring_len + nheap; held_cap: limit, or
+					     * the queue's hold_max */
 };
 
 /* Reads key k of rule r (the value at the top of ld->L's stack): 0, -1

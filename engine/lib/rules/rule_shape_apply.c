@@ -3,9 +3,10 @@
  * state built with the table, and the per-packet order loss, limit, rate,
  * delay + jitter.
  *
- * The packets this worker holds for the rule are a min-heap of their
- * release times, those already released popped (and reported) on each of
- * the rule's packets: limit counts against it, the stats' held and released
+ * The packets this worker holds for the rule are their release times, in a
+ * ring while they come in order (a constant delay) and a min-heap for the
+ * rest, those already released popped (and reported) on each of the rule's
+ * packets: limit counts against it, the stats' held and released
  * come from it. A reload builds fresh state: packets held under the old
  * table no longer count against the new one's limit (they stay held: the
  * engine has them).
@@ -41,7 +42,8 @@ int vd_rule_shape_state_init(struct vd_rule_shape_state *st, const struct vd_rul
 		return -1;
 	/* calloc'ed: only as much is resident as was ever held. */
 	st->held_cap = (s->keys & VD_SHAPE_LIMIT) ? s->limit : hold_max;
-	if (st->held_cap && !(st->held = calloc(st->held_cap, sizeof(*st->held))))
+	if (st->held_cap && (!(st->held = calloc(st->held_cap, sizeof(*st->held))) ||
+			     !(st->ring = calloc(st->held_cap, sizeof(*st->ring)))))
 		return -1;
 	return 0;
 }
@@ -50,6 +52,7 @@ void vd_rule_shape_state_free(struct vd_rule_shape_state *st)
 {
 	free(st->flows);
 	free(st->held);
+	free(st->ring);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -120,12 +123,12 @@ static struct vd_bucket *flow_bucket(const struct vd_rule_shape *s, struct vd_ru
 	return &pick->bucket;
 }
 
-/* --- the held packets' release times: a binary min-heap --- */
+/* --- the held packets' release times: a ring and a binary min-heap --- */
 
 static void heap_pop(struct vd_rule_shape_state *st)
 {
-	uint64_t *h = st->held, last = h[--st->nheld];
-	uint32_t i = 0, n = st->nheld;
+	uint64_t *h = st->held, last = h[--st->nheap];
+	uint32_t i = 0, n = st->nheap;
 
 	for (;;) {
 		uint32_t c = 2 * i + 1;
@@ -146,13 +149,51 @@ static void heap_pop(struct vd_rule_shape_state *st)
 static void heap_push(struct vd_rule_shape_state *st, uint64_t t)
 {
 	uint64_t *h = st->held;
-	uint32_t i = st->nheld++;
+	uint32_t i = st->nheap++;
 
 	while (i > 0 && h[(i - 1) / 2] > t) {
 		h[i] = h[(i - 1) / 2];
 		i = (i - 1) / 2;
 	}
 	h[i] = t;
+}
+
+static uint32_t ring_index(const struct vd_rule_shape_state *st, uint32_t i)
+{
+	uint32_t at = st->ring_head + i;
+
+	return at >= st->held_cap ? at - st->held_cap : at;
+}
+
+/* The earliest release time held (nheld > 0). */
+static uint64_t held_earliest(const struct vd_rule_shape_state *st)
+{
+	uint64_t r = st->ring_len ? st->ring[st->ring_head] : UINT64_MAX;
+
+	return st->nheap && st->held[0] < r ? st->held[0] : r;
+}
+
+/* Forgets the earliest release time (nheld > 0). */
+static void held_pop(struct vd_rule_shape_state *st)
+{
+	if (st->nheap && (!st->ring_len || st->held[0] < st->ring[st->ring_head])) {
+		heap_pop(st);
+	} else {
+		st->ring_head = ring_index(st, 1);
+		st->ring_len--;
+	}
+	st->nheld--;
+}
+
+/* Remembers a release time (nheld < held_cap): O(1) when it is not before
+ * the last one in the ring. */
+static void held_push(struct vd_rule_shape_state *st, uint64_t t)
+{
+	if (st->ring_len == 0 || t >= st->ring[ring_index(st, st->ring_len - 1)])
+		st->ring[ring_index(st, st->ring_len++)] = t;
+	else
+		heap_push(st, t);
+	st->nheld++;
 }
 
 static uint64_t now_ns(void)
@@ -166,8 +207,8 @@ static uint64_t now_ns(void)
 /* Pops the holds whose release time is at or before now, counting them. */
 static void held_release(struct vd_rule_shape_state *st, uint64_t now, struct vd_shape_report *out)
 {
-	while (st->nheld && st->held[0] <= now) {
-		heap_pop(st);
+	while (st->nheld && held_earliest(st) <= now) {
+		held_pop(st);
 		out->released++;
 	}
 }
@@ -207,10 +248,10 @@ struct vd_verdict vd_rule_shape_apply(const struct vd_rule_shape *s, struct vd_r
 		/* Full without a limit: more than the queue can hold, so the
 		 * earliest went out at once (hold_overflow); count it released. */
 		if (st->nheld >= st->held_cap) {
-			heap_pop(st);
+			held_pop(st);
 			out->released++;
 		}
-		heap_push(st, out->release_ns);
+		held_push(st, out->release_ns);
 	}
 	out->held = st->nheld;
 	return v;

@@ -528,6 +528,39 @@ static void test_no_fold_never_covers_a_held_id(void **state)
 	assert_int_equal(ids[12].code, NF_ACCEPT);
 }
 
+/* With folding off, released verdicts added as the lowest join the open
+ * run in one batch verdict, but only going up and with the same verdict. */
+static void test_lowest_releases_fold_with_folding_off(void **state)
+{
+	struct fixture *f = *state;
+	struct vd_wire_verdict accept, drop;
+
+	assert_true(vd_wire_verdict_from(vd_verdict_accept(), 0, 0, &accept));
+	assert_true(vd_wire_verdict_from(vd_verdict_drop(), 0, 0, &drop));
+	vd_verdict_batch_set_fold(&f->vb, false);
+	assert_int_equal(vd_verdict_batch_add(&f->vb, 1, &accept), 0);
+	assert_int_equal(vd_verdict_batch_add(&f->vb, 2, &accept), 0); /* not folded */
+	assert_int_equal(vd_verdict_batch_add_lowest(&f->vb, 3, &accept), 0);
+	assert_int_equal(vd_verdict_batch_add_lowest(&f->vb, 5, &accept), 0);
+	assert_int_equal(vd_verdict_batch_add_lowest(&f->vb, 4, &accept), 0); /* down: new run */
+	assert_int_equal(vd_verdict_batch_add_lowest(&f->vb, 6, &drop), 0);   /* new verdict */
+	assert_int_equal(vd_verdict_batch_add_lowest(&f->vb, 7, &drop), 0);
+	assert_int_equal(vd_verdict_batch_add(&f->vb, 8, &drop), 0);          /* not folded */
+	assert_int_equal(decode(f), 5);
+	assert_int_equal(f->msgs[0].type, NFQNL_MSG_VERDICT);
+	assert_int_equal(f->msgs[0].id, 1);
+	assert_int_equal(f->msgs[1].type, NFQNL_MSG_VERDICT_BATCH);
+	assert_int_equal(f->msgs[1].id, 5);
+	assert_int_equal(f->msgs[2].type, NFQNL_MSG_VERDICT);
+	assert_int_equal(f->msgs[2].id, 4);
+	assert_int_equal(f->msgs[3].type, NFQNL_MSG_VERDICT_BATCH);
+	assert_int_equal(f->msgs[3].id, 7);
+	assert_int_equal(f->msgs[3].code, NF_DROP);
+	assert_int_equal(f->msgs[4].type, NFQNL_MSG_VERDICT);
+	assert_int_equal(f->msgs[4].id, 8);
+	assert_int_equal(f->vb.npackets, 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -550,6 +583,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_send_limit_ends_the_batch, setup, teardown),
 		cmocka_unit_test(test_random_mix_applies_exactly),
 		cmocka_unit_test_setup_teardown(test_no_fold_never_covers_a_held_id, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_lowest_releases_fold_with_folding_off, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

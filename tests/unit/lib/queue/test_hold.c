@@ -1,6 +1,7 @@
-/* test_hold.c - the timer heap of held verdicts: release order, ties in
- * arrival order, many timers, everything at once at stop, the bounds, the
- * copies of rewritten packets, and the release error percentiles. */
+/* test_hold.c - the ring and timer heap of held verdicts: release order,
+ * ties in arrival order, many timers, everything at once at stop, the
+ * bounds, the copies of rewritten packets, the release error percentiles,
+ * and which ids are known to be below every held one. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -202,6 +203,92 @@ static void test_percentiles(void **state)
 	vd_hold_free(&h);
 }
 
+/* A constant delay: every hold goes to the ring, which grows past its first
+ * size and wraps, and pops in order; the lowest held id is always known. */
+static void test_constant_delay_uses_the_ring(void **state)
+{
+	enum { N = 5000 };
+	struct vd_hold h;
+	uint32_t next_out = 0;
+
+	(void)state;
+	assert_int_equal(vd_hold_init(&h, 1000, 0, 0), 0);
+	for (uint32_t id = 0; id < N; id++) {
+		add(&h, 1000 + (uint64_t)id * 10, id);
+		assert_int_equal(h.nheap, 0);
+		/* Held: from 300 to 1000 at once, then down to 200, and again. */
+		if (h.count >= (id / 1000 % 2 ? 1000u : 300u))
+			while (h.count > 200) {
+				assert_false(vd_hold_all_above(&h, next_out));
+				assert_int_equal(pop_id(&h, UINT64_MAX), next_out);
+				/* What was just released is below every held id. */
+				assert_true(vd_hold_all_above(&h, next_out++));
+				assert_false(vd_hold_all_above(&h, next_out));
+			}
+	}
+	assert_true(h.fifo_mask + 1 >= 1000 && h.fifo_mask + 1 <= 2048);
+	while (h.count > 0)
+		assert_int_equal(pop_id(&h, UINT64_MAX), next_out++);
+	assert_int_equal(next_out, N);
+	assert_true(vd_hold_all_above(&h, 12345)); /* nothing held */
+	/* Empty, the ring starts over at its front. */
+	assert_int_equal(h.fifo_head, 0);
+	vd_hold_free(&h);
+}
+
+/* Out of order (an earlier release time, or a lower id: a pending packet
+ * answered late) goes to the heap; the lowest id is then not known. */
+static void test_out_of_order_goes_to_the_heap(void **state)
+{
+	struct vd_hold h;
+
+	(void)state;
+	assert_int_equal(vd_hold_init(&h, 8, 0, 0), 0);
+	add(&h, 100, 10);
+	add(&h, 200, 11);
+	assert_int_equal(h.nheap, 0);
+	assert_true(vd_hold_all_above(&h, 9));
+	assert_false(vd_hold_all_above(&h, 10));
+	add(&h, 300, 5);  /* later, but a lower id */
+	assert_int_equal(h.nheap, 1);
+	assert_false(vd_hold_all_above(&h, 1));
+	add(&h, 150, 12); /* a higher id, but earlier */
+	assert_int_equal(h.nheap, 2);
+	add(&h, 250, 13); /* after the ring's tail again */
+	assert_int_equal(h.nheap, 2);
+	assert_int_equal(pop_id(&h, 1000), 10);
+	assert_int_equal(pop_id(&h, 1000), 12);
+	assert_int_equal(pop_id(&h, 1000), 11);
+	assert_int_equal(pop_id(&h, 1000), 13);
+	assert_false(vd_hold_all_above(&h, 4));
+	assert_int_equal(pop_id(&h, 1000), 5);
+	assert_true(vd_hold_all_above(&h, 0));
+	vd_hold_free(&h);
+}
+
+/* Ids wrap around 2^32 as the kernel's do: still in order for the ring. */
+static void test_ids_wrap_around(void **state)
+{
+	struct vd_hold h;
+
+	(void)state;
+	assert_int_equal(vd_hold_init(&h, 8, 0, 0), 0);
+	add(&h, 100, UINT32_MAX - 1);
+	add(&h, 100, UINT32_MAX);
+	add(&h, 100, 0);
+	add(&h, 100, 1);
+	assert_int_equal(h.nheap, 0);
+	assert_true(vd_hold_all_above(&h, UINT32_MAX - 2));
+	assert_false(vd_hold_all_above(&h, UINT32_MAX - 1));
+	assert_int_equal(pop_id(&h, 100), UINT32_MAX - 1);
+	assert_int_equal(pop_id(&h, 100), UINT32_MAX);
+	assert_true(vd_hold_all_above(&h, UINT32_MAX));
+	assert_false(vd_hold_all_above(&h, 0));
+	assert_int_equal(pop_id(&h, 100), 0);
+	assert_int_equal(pop_id(&h, 100), 1);
+	vd_hold_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +298,9 @@ int main(void)
 		cmocka_unit_test(test_drain_releases_everything),
 		cmocka_unit_test(test_full_heap_and_pool_refuse),
 		cmocka_unit_test(test_percentiles),
+		cmocka_unit_test(test_constant_delay_uses_the_ring),
+		cmocka_unit_test(test_out_of_order_goes_to_the_heap),
+		cmocka_unit_test(test_ids_wrap_around),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -96,6 +96,23 @@ static void test_burst_bound(void **state)
 	}
 }
 
+/* As tc tbf: a packet leaves when the tokens cover all of it, never on a
+ * debt; a bucket one byte short of two packets lets one go, and the second
+ * waits exactly for that byte (8 us at 1 mbit/s). */
+static void test_no_departure_on_debt(void **state)
+{
+	struct vd_bucket b;
+
+	(void)state;
+	vd_bucket_init(&b, 1000000, 2499);
+	assert_int_equal(vd_bucket_wait_ns(&b, 1250, S), 0);
+	assert_int_equal(vd_bucket_wait_ns(&b, 1250, S), 8000);
+	vd_bucket_init(&b, 1000000, 2500);
+	assert_int_equal(vd_bucket_wait_ns(&b, 1250, S), 0);
+	assert_int_equal(vd_bucket_wait_ns(&b, 1250, S), 0);
+	assert_int_equal(vd_bucket_wait_ns(&b, 1, S), 8000);
+}
+
 static void test_huge_values(void **state)
 {
 	struct vd_bucket b;
@@ -113,6 +130,7 @@ int main(void)
 		cmocka_unit_test(test_packet_larger_than_burst),
 		cmocka_unit_test(test_rate_over_many_packets),
 		cmocka_unit_test(test_burst_bound),
+		cmocka_unit_test(test_no_departure_on_debt),
 		cmocka_unit_test(test_huge_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
