@@ -244,8 +244,10 @@ void vd_daemon_serve(struct daemon *d)
 			vd_control_poll_fill(d->control, fds + 2);
 		if (control_ms >= 0)
 			wait_ms = fmin(wait_ms, control_ms);
-		/* On an error (EINTR) revents stay 0: only deadlines are checked. */
-		(void)poll(fds, nfds, (int)wait_ms);
+		/* On an error (EINTR) revents stay 0: only deadlines are checked.
+		 * Rounded up: truncating the last fraction of a millisecond to 0
+		 * would spin poll() until the deadline. */
+		(void)poll(fds, nfds, (int)ceil(wait_ms));
 		if (fds[0].revents & POLLIN)
 			handle_signal(d);
 		if (fds[1].revents & POLLIN)
