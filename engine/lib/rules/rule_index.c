@@ -15,20 +15,25 @@
 #include "rule_index.h"
 
 #define DIR_MIN_INTERVALS 64 /* below this a plain binary search is as fast */
-#define DIR_MAX_BITS 22 /* 4M entries of 8 bytes: two buckets per interval up to 2M */
+/* A line per two intervals: with starts placed at random, a bucket rarely
+ * holds more than VD_RULE_LINE_STARTS (a set of prefixes: 0.4% of them). At
+ * most 2M lines (128 MiB, for 4M intervals and more). */
+#define DIR_INTERVALS_PER_LINE 2
+#define DIR_MAX_BITS 21
+#define LINE_PAD 0xffff
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
-/* An array the lookups hit at random: when big, on huge pages where the
- * kernel has them (a TLB miss per lookup otherwise costs more than the
- * search). Freed with free(). */
+/* An array the lookups hit at random, on cache lines: when big, on huge
+ * pages where the kernel has them (a TLB miss per lookup otherwise costs as
+ * much as the line). Freed with free(). */
 static void *lookup_alloc(size_t bytes)
 {
 	size_t rounded = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 	void *p;
 
 	if (bytes < 2 * HUGE_PAGE)
-		return malloc(bytes);
+		return aligned_alloc(64, (bytes + 63) & ~(size_t)63);
 	p = aligned_alloc(HUGE_PAGE, rounded);
 	if (p)
 		madvise(p, rounded, MADV_HUGEPAGE); /* advice: fine if refused */
@@ -277,7 +282,37 @@ static size_t interval_from(const struct vd_rule_index *ix, size_t from, vd_key 
 	return from;
 }
 
-/* The directory: 2^bits buckets over the bits where most starts differ. The
+/* Line b of the directory: the interval iv holding its first key, and the
+ * starts after it that fall in the bucket, if they fit. */
+static void line_fill(struct vd_rule_index *ix, size_t b, size_t iv)
+{
+	struct vd_rule_line *l = &ix->dir[b];
+	size_t k = 0, j = iv + 1;
+	vd_key low_bits = ((vd_key)1 << ix->dir_sub_shift) - 1;
+
+	*l = (struct vd_rule_line){ .interval = (uint32_t)iv };
+	l->cls[0] = ix->intervals[iv].class;
+	/* starts after iv's are past the bucket's first key */
+	for (; j < ix->nintervals; j++, k++) {
+		vd_key offset = ix->intervals[j].start - ix->dir_base;
+
+		if (offset >> ix->dir_shift != b)
+			break;
+		if (k == VD_RULE_LINE_STARTS || (offset & low_bits) != 0) {
+			l->search = 1;
+			return;
+		}
+		/* at least 1: aligned and past the bucket's first key */
+		l->off[k] = (uint16_t)(((offset >> ix->dir_sub_shift) & ix->dir_sub_mask) - 1);
+		l->cls[k + 1] = ix->intervals[j].class;
+	}
+	for (; k < VD_RULE_LINE_STARTS; k++) {
+		l->off[k] = LINE_PAD; /* never below a sub-key */
+		l->cls[k + 1] = l->cls[k];
+	}
+}
+
+/* The directory: 2^bits lines over the bits where most starts differ. The
  * span is taken between the 1st and 63rd 64-quantiles of the starts, so that
  * an outlier (the edge past ::ffff:255.255.255.255, say) does not widen every
  * bucket; keys outside the span are searched in the intervals before the
@@ -295,27 +330,29 @@ static int build_dir(struct vd_rule_index *ix)
 	diff = lo ^ hi;
 	while (width < 128 && (diff >> width) != 0)
 		width++;
-	while (bits < DIR_MAX_BITS && ((size_t)1 << bits) < 2 * n) /* most buckets: no edge */
+	while (bits < DIR_MAX_BITS && ((size_t)DIR_INTERVALS_PER_LINE << bits) < n)
 		bits++;
 	if (bits > width)
 		bits = width;
 	ix->dir_shift = width - bits;
+	ix->dir_sub_shift = ix->dir_shift > 16 ? ix->dir_shift - 16 : 0;
+	ix->dir_sub_mask = (uint16_t)(ix->dir_shift >= 16 ? 0xffff : (1u << ix->dir_shift) - 1);
 	ix->dir_base = width == 128 ? 0 : lo & ~(((vd_key)1 << width) - 1);
 	ix->dir_buckets = (size_t)1 << bits;
 	ix->dir = lookup_alloc((ix->dir_buckets + 1) * sizeof(*ix->dir));
 	if (!ix->dir)
 		return -1;
-	/* dir[b]: the interval holding the bucket's first key; dir[buckets]:
-	 * the one holding the first key past the span (the top key if none). */
 	for (size_t b = 0; b < ix->dir_buckets; b++) {
 		iv = interval_from(ix, iv, ix->dir_base + ((vd_key)b << ix->dir_shift));
-		ix->dir[b] = (struct vd_rule_dir){ (uint32_t)iv, ix->intervals[iv].class };
+		line_fill(ix, b, iv);
 	}
+	/* the line past the last: the interval holding the first key past the
+	 * span (the top key if none) */
 	if (width < 128 && ix->dir_base + ((vd_key)1 << width) != 0)
 		iv = interval_from(ix, iv, ix->dir_base + ((vd_key)1 << width));
-	else /* the span reaches the top key */
+	else
 		iv = n - 1;
-	ix->dir[ix->dir_buckets] = (struct vd_rule_dir){ (uint32_t)iv, ix->intervals[iv].class };
+	ix->dir[ix->dir_buckets] = (struct vd_rule_line){ .interval = (uint32_t)iv, .search = 1 };
 	return 0;
 }
 
