@@ -15,10 +15,12 @@
 #include "rule_index.h"
 
 #define DIR_MIN_INTERVALS 64 /* below this a plain binary search is as fast */
-/* A line per two intervals: with starts placed at random, a bucket rarely
- * holds more than VD_RULE_LINE_STARTS (a set of prefixes: 0.4% of them). At
- * most 2M lines (128 MiB, for 4M intervals and more). */
-#define DIR_INTERVALS_PER_LINE 2
+/* A line per four intervals: 16 bytes per interval, what a directory of
+ * 8-byte entries, two per interval, took. Starts placed at random overflow
+ * a line's VD_RULE_LINE_STARTS in 1 bucket of 20 (a set of random /24 to /32
+ * prefixes; the set-1m benchmark's evenly spread set: none), and those
+ * buckets search. At most 2M lines (128 MiB, for 8M intervals and more). */
+#define DIR_INTERVALS_PER_LINE 4
 #define DIR_MAX_BITS 21
 #define LINE_PAD 0xffff
 
@@ -302,8 +304,8 @@ static void line_fill(struct vd_rule_index *ix, size_t b, size_t iv)
 			l->search = 1;
 			return;
 		}
-		/* at least 1: aligned and past the bucket's first key */
-		l->off[k] = (uint16_t)(((offset >> ix->dir_sub_shift) & ix->dir_sub_mask) - 1);
+		/* past the bucket's first key and aligned: above its sub-key */
+		l->off[k] = (uint16_t)((offset >> ix->dir_sub_shift) - 1);
 		l->cls[k + 1] = ix->intervals[j].class;
 	}
 	for (; k < VD_RULE_LINE_STARTS; k++) {
@@ -336,7 +338,6 @@ static int build_dir(struct vd_rule_index *ix)
 		bits = width;
 	ix->dir_shift = width - bits;
 	ix->dir_sub_shift = ix->dir_shift > 16 ? ix->dir_shift - 16 : 0;
-	ix->dir_sub_mask = (uint16_t)(ix->dir_shift >= 16 ? 0xffff : (1u << ix->dir_shift) - 1);
 	ix->dir_base = width == 128 ? 0 : lo & ~(((vd_key)1 << width) - 1);
 	ix->dir_buckets = (size_t)1 << bits;
 	ix->dir = lookup_alloc((ix->dir_buckets + 1) * sizeof(*ix->dir));

@@ -47,15 +47,17 @@ struct vd_rule_interval {
 };
 
 /* A directory line: one cache line per bucket of keys, so that most lookups
- * cost one miss. A key's sub-key is the 16 bits of its offset in the bucket
- * just below the bucket's own bits (all of them in a bucket of at most 2^16
- * keys). off[] holds the sub-keys of the interval starts inside the bucket
- * past its first key, minus one (a start's sub-key is at least 1), ascending,
- * padded with 0xffff; cls[k] is the class from the k-th of them on, cls[0]
- * the class of the bucket's first key. A bucket with more starts than off[]
- * holds, or a start that its sub-key does not place exactly (bits set below
- * them), has `search` set: its key is searched in the intervals from
- * `interval` (the one holding the bucket's first key) to the next line's. */
+ * cost one miss. A key's sub-key is the 16 bits of its offset from dir_base
+ * that end just below the bucket's own bits (in a bucket of fewer than 2^16
+ * keys, the lowest 16 bits: the bucket bits among them are the same for all
+ * its keys, so they order nothing). off[] holds the sub-keys of the interval
+ * starts in the bucket past its first key, minus one (such a sub-key is at
+ * least 1), ascending, padded with 0xffff; cls[k] is the class from the k-th
+ * of them on, cls[0] the class of the bucket's first key. A bucket with more
+ * starts than off[] holds, or a start its sub-key does not place exactly
+ * (bits set below them), has `search` set: its key is searched in the
+ * intervals from `interval` (the one holding the bucket's first key) to the
+ * next line's. */
 #define VD_RULE_LINE_STARTS 8
 
 struct vd_rule_line {
@@ -87,8 +89,7 @@ struct vd_rule_index {
 	size_t dir_buckets;
 	vd_key dir_base;
 	unsigned dir_shift;
-	unsigned dir_sub_shift; /* a key's sub-key: (key - dir_base) >> dir_sub_shift */
-	uint16_t dir_sub_mask;  /* & dir_sub_mask */
+	unsigned dir_sub_shift; /* a key's sub-key: (uint16_t)((key - dir_base) >> dir_sub_shift) */
 	/* classes: rule lists class_first[c]..class_first[c + 1] of class_rules */
 	size_t nclasses;
 	uint32_t *class_first;
@@ -128,7 +129,7 @@ static inline uint32_t vd_rule_index_class(const struct vd_rule_index *ix, vd_ke
 			lo = ix->dir[ix->dir_buckets].interval;
 		} else {
 			const struct vd_rule_line *l = &ix->dir[(size_t)bucket];
-			uint16_t sub = (uint16_t)(offset >> ix->dir_sub_shift) & ix->dir_sub_mask;
+			uint16_t sub = (uint16_t)(offset >> ix->dir_sub_shift);
 			unsigned k = 0;
 
 			if (!l->search) { /* the line's own cache line: no branch per start */
