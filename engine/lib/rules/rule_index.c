@@ -6,34 +6,14 @@
  * list). The cost is O(E log E) for E edges plus the size of the active sets
  * swept, which is linear for rules with distinct values (ports, addresses,
  * one big set); only rules whose ranges nest deeply make it grow faster.
+ * The directory over the intervals is rule_index_dir.c's.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "rule_index.h"
-
-#define DIR_MIN_INTERVALS 64 /* below this a plain binary search is as fast */
-#define DIR_MAX_BITS 22 /* 4M entries of 8 bytes: two buckets per interval up to 2M */
-
-#define HUGE_PAGE ((size_t)2 << 20)
-
-/* An array the lookups hit at random: when big, on huge pages where the
- * kernel has them (a TLB miss per lookup otherwise costs more than the
- * search). Freed with free(). */
-static void *lookup_alloc(size_t bytes)
-{
-	size_t rounded = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-	void *p;
-
-	if (bytes < 2 * HUGE_PAGE)
-		return malloc(bytes);
-	p = aligned_alloc(HUGE_PAGE, rounded);
-	if (p)
-		madvise(p, rounded, MADV_HUGEPAGE); /* advice: fine if refused */
-	return p;
-}
+#include "rule_index_dir.h"
 
 struct edge {
 	vd_key key;
@@ -245,7 +225,7 @@ static int sweep(struct vd_rule_index *ix, struct classes *cl)
 	int ret = -1;
 
 	cap = nedges + 1;
-	ix->intervals = lookup_alloc(cap * sizeof(*ix->intervals));
+	ix->intervals = vd_rule_index_lookup_alloc(cap * sizeof(*ix->intervals));
 	if (!e || !active.v || !ix->intervals)
 		goto out;
 	while (i < nedges || ix->nintervals == 0) {
@@ -267,56 +247,6 @@ out:
 	free(e);
 	free(active.v);
 	return ret;
-}
-
-/* The interval holding key, from interval `from` on (a linear walk). */
-static size_t interval_from(const struct vd_rule_index *ix, size_t from, vd_key key)
-{
-	while (from + 1 < ix->nintervals && ix->intervals[from + 1].start <= key)
-		from++;
-	return from;
-}
-
-/* The directory: 2^bits buckets over the bits where most starts differ. The
- * span is taken between the 1st and 63rd 64-quantiles of the starts, so that
- * an outlier (the edge past ::ffff:255.255.255.255, say) does not widen every
- * bucket; keys outside the span are searched in the intervals before the
- * first bucket or after the last. */
-static int build_dir(struct vd_rule_index *ix)
-{
-	size_t n = ix->nintervals, iv = 0;
-	vd_key lo, hi, diff;
-	unsigned width = 0, bits = 0;
-
-	if (n < DIR_MIN_INTERVALS)
-		return 0;
-	lo = ix->intervals[n / 64 ? n / 64 : 1].start;
-	hi = ix->intervals[n - 1 - n / 64].start;
-	diff = lo ^ hi;
-	while (width < 128 && (diff >> width) != 0)
-		width++;
-	while (bits < DIR_MAX_BITS && ((size_t)1 << bits) < 2 * n) /* most buckets: no edge */
-		bits++;
-	if (bits > width)
-		bits = width;
-	ix->dir_shift = width - bits;
-	ix->dir_base = width == 128 ? 0 : lo & ~(((vd_key)1 << width) - 1);
-	ix->dir_buckets = (size_t)1 << bits;
-	ix->dir = lookup_alloc((ix->dir_buckets + 1) * sizeof(*ix->dir));
-	if (!ix->dir)
-		return -1;
-	/* dir[b]: the interval holding the bucket's first key; dir[buckets]:
-	 * the one holding the first key past the span (the top key if none). */
-	for (size_t b = 0; b < ix->dir_buckets; b++) {
-		iv = interval_from(ix, iv, ix->dir_base + ((vd_key)b << ix->dir_shift));
-		ix->dir[b] = (struct vd_rule_dir){ (uint32_t)iv, ix->intervals[iv].class };
-	}
-	if (width < 128 && ix->dir_base + ((vd_key)1 << width) != 0)
-		iv = interval_from(ix, iv, ix->dir_base + ((vd_key)1 << width));
-	else /* the span reaches the top key */
-		iv = n - 1;
-	ix->dir[ix->dir_buckets] = (struct vd_rule_dir){ (uint32_t)iv, ix->intervals[iv].class };
-	return 0;
 }
 
 /* Small tables: each class as one word, so that evaluation ANDs a word per
@@ -351,7 +281,7 @@ int vd_rule_index_build(struct vd_rule_index *ix, const struct vd_dim_rule *rule
 	if (copy_ranges(ix, rules, nrules) < 0)
 		goto fail;
 	errno = ENOMEM;
-	if (u32s_push(&cl.first, 0) < 0 || sweep(ix, &cl) < 0 || build_dir(ix) < 0)
+	if (u32s_push(&cl.first, 0) < 0 || sweep(ix, &cl) < 0 || vd_rule_index_dir_build(ix) < 0)
 		goto fail;
 	ix->nclasses = cl.first.n - 1;
 	ix->class_first = cl.first.v;

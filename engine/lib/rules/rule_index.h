@@ -11,8 +11,9 @@
  * apart, in one shared list (`none`) and a bitset, instead of in every class.
  *
  * A lookup is a jump through a directory of the keys' leading bits (big
- * indexes only) and a binary search in the bucket: a few cache lines even for
- * a set of a million prefixes. Each rule's own ranges are kept sorted and
+ * indexes only) to one cache line that holds the bucket's few interval starts
+ * and their classes: one cache miss even for a set of a million prefixes
+ * (a crowded bucket falls back to a binary search of its intervals). Each rule's own ranges are kept sorted and
  * merged, so the evaluation can also ask "does rule i match key k" directly
  * (vd_rule_index_matches) while it walks another dimension's candidates.
  *
@@ -45,11 +46,27 @@ struct vd_rule_interval {
 	uint32_t class;
 };
 
-/* A directory entry: the interval holding a bucket's first key, and its
- * class (a bucket inside one interval needs nothing else). */
-struct vd_rule_dir {
-	uint32_t interval, class;
-};
+/* A directory line: one cache line per bucket of keys, so that most lookups
+ * cost one miss. A key's sub-key is the 16 bits of its offset from dir_base
+ * that end just below the bucket's own bits (in a bucket of fewer than 2^16
+ * keys, the lowest 16 bits: the bucket bits among them are the same for all
+ * its keys, so they order nothing). off[] holds the sub-keys of the interval
+ * starts in the bucket past its first key, minus one (such a sub-key is at
+ * least 1), ascending, padded with 0xffff; cls[k] is the class from the k-th
+ * of them on, cls[0] the class of the bucket's first key. A bucket with more
+ * starts than off[] holds, or a start its sub-key does not place exactly
+ * (bits set below them), has `search` set: its key is searched in the
+ * intervals from `interval` (the one holding the bucket's first key) to the
+ * next line's. */
+#define VD_RULE_LINE_STARTS 8
+
+struct vd_rule_line {
+	uint32_t interval;
+	uint16_t search;
+	uint16_t reserved;
+	uint16_t off[VD_RULE_LINE_STARTS];
+	uint32_t cls[VD_RULE_LINE_STARTS + 1];
+} __attribute__((aligned(64)));
 
 /* A sorted list of rule indexes. */
 struct vd_rule_list {
@@ -64,12 +81,15 @@ struct vd_rule_index {
 	size_t nintervals;
 	struct vd_rule_interval *intervals;
 	/* directory over the keys' leading bits past their common prefix:
-	 * bucket b holds the intervals dir[b]..dir[b + 1], keys below dir_base
-	 * 0..dir[0], keys past the last bucket dir[dir_buckets]..; NULL when small */
-	struct vd_rule_dir *dir;
+	 * bucket b is line b (its intervals: from dir[b].interval to
+	 * dir[b + 1].interval), keys below dir_base are in the intervals up to
+	 * dir[0].interval, keys past the last bucket from dir[dir_buckets].interval
+	 * on; NULL when small */
+	struct vd_rule_line *dir;
 	size_t dir_buckets;
 	vd_key dir_base;
 	unsigned dir_shift;
+	unsigned dir_sub_shift; /* a key's sub-key: (uint16_t)((key - dir_base) >> dir_sub_shift) */
 	/* classes: rule lists class_first[c]..class_first[c + 1] of class_rules */
 	size_t nclasses;
 	uint32_t *class_first;
@@ -101,19 +121,24 @@ static inline uint32_t vd_rule_index_class(const struct vd_rule_index *ix, vd_ke
 	size_t lo = 0, hi = ix->nintervals; /* start of lo <= key < start of hi */
 
 	if (ix->dir) {
-		vd_key bucket;
+		vd_key offset = key - ix->dir_base, bucket = offset >> ix->dir_shift;
 
 		if (key < ix->dir_base) {
 			hi = (size_t)ix->dir[0].interval + 1;
-		} else if ((bucket = (key - ix->dir_base) >> ix->dir_shift) >= ix->dir_buckets) {
+		} else if (bucket >= ix->dir_buckets) {
 			lo = ix->dir[ix->dir_buckets].interval;
 		} else {
-			const struct vd_rule_dir *e = &ix->dir[(size_t)bucket];
+			const struct vd_rule_line *l = &ix->dir[(size_t)bucket];
+			uint16_t sub = (uint16_t)(offset >> ix->dir_sub_shift);
+			unsigned k = 0;
 
-			if (e[0].interval == e[1].interval) /* one interval: no search */
-				return e[0].class;
-			lo = e[0].interval;
-			hi = (size_t)e[1].interval + 1;
+			if (!l->search) { /* the line's own cache line: no branch per start */
+				for (int i = 0; i < VD_RULE_LINE_STARTS; i++)
+					k += l->off[i] < sub;
+				return l->cls[k];
+			}
+			lo = l->interval;
+			hi = (size_t)l[1].interval + 1;
 		}
 	}
 	while (hi - lo > 1) {

@@ -4,10 +4,14 @@
  * Property tests with a fixed seed: (1) the index of one dimension, over
  * random ranges spread across the 128-bit key space (large enough to use the
  * directory), gives exactly the rules whose ranges hold a random key; (2)
- * whole rule tables written as rules files (random protocols, port lists and
- * ranges, IPv4 and IPv6 prefixes and sets, lengths, rules that leave keys
- * out) give, for random packets, the first rule a linear scan of the file's
- * own values finds.
+ * the same on sets of IPv4 and IPv6 prefixes sized so that the directory's
+ * lines hold 2^25, 2^20 and 2^10 keys (IPv6: 2^118), at the keys the lines
+ * make awkward (each prefix's first and last address and their neighbours,
+ * 0.0.0.0 and 255.255.255.255, /0, /32, adjacent and nested prefixes, line
+ * edges), with both kinds of line present; (3) whole rule tables written as
+ * rules files (random protocols, port lists and ranges, IPv4 and IPv6
+ * prefixes and sets, lengths, rules that leave keys out) give, for random
+ * packets, the first rule a linear scan of the file's own values finds.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,6 +61,30 @@ static bool in_ranges(const struct vd_dim_rule *r, vd_key k)
 	return false;
 }
 
+/* The index's list and its per-rule answers for key, against the ranges. */
+static void check_key(const struct vd_rule_index *ix, const struct vd_dim_rule *rules,
+		      size_t nrules, vd_key key)
+{
+	struct vd_rule_list list = vd_rule_index_lookup(ix, key);
+	size_t next = 0;
+
+	for (size_t r = 0; r < nrules; r++) {
+		bool want = in_ranges(&rules[r], key);
+
+		assert_int_equal(vd_rule_index_matches(ix, r, true, key), want);
+		assert_int_equal(vd_rule_index_matches(ix, r, false, key), !rules[r].constrained);
+		if (rules[r].constrained && want) { /* listed, in order */
+			if (next >= list.n || list.ids[next] != r)
+				fail_msg("key %016llx%016llx: rule %zu missing from the index's list",
+					 (unsigned long long)(key >> 64), (unsigned long long)key, r);
+			next++;
+		}
+	}
+	if (next != list.n)
+		fail_msg("key %016llx%016llx: the index lists %zu rules, brute force %zu",
+			 (unsigned long long)(key >> 64), (unsigned long long)key, list.n, next);
+}
+
 static void check_one_index(size_t nrules)
 {
 	struct vd_dim_rule *rules = calloc(nrules, sizeof(*rules));
@@ -77,23 +105,8 @@ static void check_one_index(size_t nrules)
 		}
 	}
 	assert_int_equal(vd_rule_index_build(&ix, rules, nrules), 0);
-	for (int t = 0; t < 2000; t++) {
-		vd_key key = t % 7 ? cluster_key() : (t % 2 ? 0 : (vd_key)-1);
-		struct vd_rule_list list = vd_rule_index_lookup(&ix, key);
-		size_t next = 0;
-
-		for (size_t r = 0; r < nrules; r++) {
-			bool want = in_ranges(&rules[r], key);
-
-			assert_int_equal(vd_rule_index_matches(&ix, r, true, key), want);
-			assert_int_equal(vd_rule_index_matches(&ix, r, false, key), !rules[r].constrained);
-			if (rules[r].constrained && want) { /* listed, in order */
-				assert_true(next < list.n);
-				assert_int_equal(list.ids[next++], r);
-			}
-		}
-		assert_int_equal(next, list.n);
-	}
+	for (int t = 0; t < 2000; t++)
+		check_key(&ix, rules, nrules, t % 7 ? cluster_key() : (t % 2 ? 0 : (vd_key)-1));
 	if (nrules > 100)
 		assert_non_null(ix.dir); /* the directory is exercised */
 	vd_rule_index_free(&ix);
@@ -106,6 +119,145 @@ static void test_index_against_brute_force(void **state)
 	(void)state;
 	for (int round = 0; round < 40; round++)
 		check_one_index(1 + below(round < 20 ? 20 : 600));
+}
+
+/* --- the directory's lines, on prefix sets --- */
+
+#define V4 ((vd_key)0xffff << 32) /* ::ffff:0.0.0.0, as the tables key IPv4 */
+#define V6_DOC ((vd_key)0x20010db8 << 96)
+
+static struct vd_key_range v4_prefix(uint32_t a, unsigned len)
+{
+	uint32_t mask = len ? ~0u << (32 - len) : 0;
+
+	return (struct vd_key_range){ V4 | (a & mask), V4 | (a & mask) | ~mask };
+}
+
+static struct vd_key_range v6_prefix(vd_key a, unsigned len)
+{
+	vd_key mask = len ? (vd_key)-1 << (128 - len) : 0;
+
+	return (struct vd_key_range){ a & mask, (a & mask) | ~mask };
+}
+
+/* The awkward edges: the first and last addresses, /0 and /32, prefixes
+ * adjacent and nested, ending or starting on a /16 edge (a line's edge when
+ * lines hold 2^16 keys or fewer) or straddling one. */
+static const struct {
+	uint32_t a;
+	unsigned len;
+} v4_edges[] = {
+	{ 0, 32 },          { 0xffffffff, 32 }, { 0, 8 },           { 0xff000000, 8 },
+	{ 0x0a00ff00, 24 }, { 0x0a010000, 24 }, { 0x0a00ffff, 32 }, { 0x0a010000, 32 },
+	{ 0x0a020000, 15 }, { 0x0a03ffff, 32 }, { 0x0a040000, 16 }, { 0x0a048000, 17 },
+	{ 0x0a048080, 25 }, { 0x0a048081, 32 }, { 0xc0a80000, 16 }, { 0xc0a90000, 16 },
+};
+
+/* Where a set's prefixes are drawn: all of IPv4, 10.0.0.0/8 (short lines
+ * over a narrow span), or IPv6. */
+enum space { SPACE_V4, SPACE_V4_TEN, SPACE_V6 };
+
+/* Short prefixes are rare (in the edge cases and rule 1): one rule's ranges
+ * are merged, and a few /2s would swallow most of a set. */
+static struct vd_key_range random_prefix(enum space sp)
+{
+	if (sp == SPACE_V4)
+		return v4_prefix((uint32_t)rnd(), below(16) ? 24 + below(9) : 12 + below(21));
+	if (sp == SPACE_V4_TEN)
+		return v4_prefix(0x0a000000 | ((uint32_t)rnd() & 0xffffff),
+				 below(16) ? 24 + below(9) : 20 + below(13));
+	if (below(4))
+		return v6_prefix(V6_DOC | ((vd_key)rnd() << 32) | (uint32_t)rnd(), 32 + below(97));
+	return v6_prefix(((vd_key)rnd() << 64) | rnd(), 24 + below(105));
+}
+
+static vd_key random_address(enum space sp)
+{
+	if (sp == SPACE_V4_TEN && below(2))
+		return V4 | 0x0a000000 | ((uint32_t)rnd() & 0xffffff);
+	if (sp != SPACE_V6)
+		return V4 | (uint32_t)rnd();
+	return below(2) ? V6_DOC | ((vd_key)rnd() << 32) | (uint32_t)rnd() : ((vd_key)rnd() << 64) | rnd();
+}
+
+/* A range's edges and their neighbours, against brute force. */
+static void check_range_edges(const struct vd_rule_index *ix, const struct vd_dim_rule *rules,
+			      size_t nrules, struct vd_key_range r)
+{
+	check_key(ix, rules, nrules, r.lo);
+	check_key(ix, rules, nrules, r.hi);
+	check_key(ix, rules, nrules, r.lo - 1);
+	check_key(ix, rules, nrules, r.hi + 1);
+}
+
+/* Four rules over one address dimension: 0, a set of nset random prefixes
+ * (and the edge cases for IPv4); 1, a few prefixes and /0; 2, none (matches
+ * every key); 3, forty /32s (/128s) and /30s packed in one /24 (a line
+ * with more starts than it holds). Keys: every edge of the small rules, the
+ * edges of 2,000 of the set's prefixes, both edges of 600 lines, the ends of
+ * the address space and random addresses. Both kinds of line must occur. */
+static void check_prefix_set(size_t nset, enum space sp)
+{
+	bool v6 = sp == SPACE_V6;
+	size_t n0 = nset + (v6 ? 0 : sizeof(v4_edges) / sizeof(v4_edges[0])), n1 = 6, n3 = 60;
+	struct vd_key_range *ranges = calloc(n0 + n1 + n3, sizeof(*ranges));
+	struct vd_key_range *set = ranges, *few = ranges + n0, *packed = few + n1;
+	vd_key cluster = v6 ? V6_DOC | 0x50000 : V4 | 0x0a050000;
+	struct vd_dim_rule rules[4] = {
+		{ true, set, n0 }, { true, few, n1 }, { false, NULL, 0 }, { true, packed, n3 },
+	};
+	size_t placed = 0, searched = 0;
+	struct vd_rule_index ix;
+
+	assert_non_null(ranges);
+	for (size_t i = 0; i < nset; i++)
+		set[i] = random_prefix(sp);
+	for (size_t i = nset; i < n0; i++)
+		set[i] = v4_prefix(v4_edges[i - nset].a, v4_edges[i - nset].len);
+	for (size_t i = 0; i + 1 < n1; i++)
+		few[i] = random_prefix(v6 ? SPACE_V6 : SPACE_V4);
+	few[n1 - 1] = v6 ? v6_prefix(0, 0) : v4_prefix(0, 0);
+	for (size_t i = 0; i < n3; i++) /* /32s on even addresses, /30s inside them */
+		packed[i] = i < 40 ? (struct vd_key_range){ cluster + 2 * i, cluster + 2 * i }
+				   : (struct vd_key_range){ cluster + 4 * i, cluster + 4 * i + 3 };
+	assert_int_equal(vd_rule_index_build(&ix, rules, 4), 0);
+	assert_non_null(ix.dir);
+	for (size_t b = 0; b < ix.dir_buckets; b++) {
+		placed += !ix.dir[b].search && ix.dir[b].off[0] != 0xffff;
+		searched += ix.dir[b].search;
+	}
+	if (placed == 0 || searched == 0)
+		fail_msg("%zu %s prefixes: %zu lines place their starts, %zu search: both kinds wanted",
+			 nset, v6 ? "IPv6" : "IPv4", placed, searched);
+	for (size_t i = nset; i < n0; i++)
+		check_range_edges(&ix, rules, 4, set[i]);
+	for (size_t i = 0; i < n1 + n3; i++)
+		check_range_edges(&ix, rules, 4, few[i]);
+	for (int i = 0; i < 2000; i++)
+		check_range_edges(&ix, rules, 4, set[below((unsigned)nset)]);
+	for (int i = 0; i < 600; i++) {
+		vd_key first = ix.dir_base + ((vd_key)below((unsigned)ix.dir_buckets) << ix.dir_shift);
+
+		check_range_edges(&ix, rules, 4, (struct vd_key_range){ first, first });
+	}
+	check_range_edges(&ix, rules, 4, v6 ? v6_prefix(0, 0) : v4_prefix(0, 0));
+	check_range_edges(&ix, rules, 4, (struct vd_key_range){ 0, (vd_key)-1 });
+	for (int i = 0; i < 4000; i++)
+		check_key(&ix, rules, 4, random_address(sp));
+	vd_rule_index_free(&ix);
+	free(ranges);
+}
+
+/* Lines of 2^25 and 2^20 IPv4 addresses (sub-keys that drop 9 and 4 bits),
+ * of 2^10 in 10.0.0.0/8 (sub-keys exact, as in the set-1m benchmark), and
+ * IPv6 lines over the whole key space. */
+static void test_prefix_sets_against_brute_force(void **state)
+{
+	(void)state;
+	check_prefix_set(200, SPACE_V4);
+	check_prefix_set(8000, SPACE_V4);
+	check_prefix_set(40000, SPACE_V4_TEN);
+	check_prefix_set(5000, SPACE_V6);
 }
 
 /* --- whole tables --- */
@@ -284,6 +436,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_index_against_brute_force),
+		cmocka_unit_test(test_prefix_sets_against_brute_force),
 		cmocka_unit_test(test_tables_against_brute_force),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
