@@ -19,11 +19,17 @@
 #   kernel900  (UDP only) the same 900 kernel rules loaded by hand, no queue
 #              rule: what offload900 is measured against (900 rules cost the
 #              kernel's linear rule walk, with or without verdictd)
+#   kernel-cb4 (UDP only) no verdictd, no queue rule, only first4's connbytes
+#              rule loaded by hand: what connbytes itself costs (it switches
+#              conntrack accounting on for the namespace), which first4 pays
+#              whatever verdictd does
 # Traffic: 8 UDP flows of 64-byte payloads (<= 256 in flight), and one TCP bulk
 # transfer with iperf3 (Debian's). Per row: throughput, and the packets
 # verdictd saw (its final stats line: the sum of its queues' packets).
 
 KR_UDP_S=$([ "$QUICK" = 1 ] && echo 0.5 || echo 4)
+# UDP rows run KR_RUNS times, interleaved; the report gives each row's median.
+KR_RUNS=$([ "$QUICK" = 1 ] && echo 1 || echo 3)
 KR_TCP_S=$([ "$QUICK" = 1 ] && echo 1 || echo 5)
 KR_RULES=$PWD/bench/rules
 
@@ -40,6 +46,10 @@ kr_start() {
 	kernel) return 0 ;;
 	kernel-ct)
 		ns iptables -A OUTPUT -m conntrack --ctstate INVALID -j DROP
+		return 0 ;;
+	kernel-cb4)
+		ns iptables -A OUTPUT -m connbytes --connbytes 5: --connbytes-dir both \
+			--connbytes-mode packets -j ACCEPT
 		return 0 ;;
 	kernel900)
 		"$VERDICTD" --print-firewall=ip4 --queue 0 --hooks output --rules "$WORK/kr_offload.lua" |
@@ -66,6 +76,10 @@ kr_start() {
 kr_stop() {
 	KR_SEEN=0
 	ns iptables -D OUTPUT -m conntrack --ctstate INVALID -j DROP 2>/dev/null || true
+	ns iptables -D OUTPUT -m connbytes --connbytes 5: --connbytes-dir both \
+		--connbytes-mode packets -j ACCEPT 2>/dev/null || true
+	# Accounting, once on, stays on in the namespace: off for the next row.
+	ns sysctl -qw net.netfilter.nf_conntrack_acct=0 2>/dev/null || true
 	if ns iptables -S VERDICTD-OUTPUT >/dev/null 2>&1 && [ -z "$CONSUMER" ]; then
 		ns iptables -D OUTPUT -j VERDICTD-OUTPUT
 		ns iptables -F VERDICTD-OUTPUT
@@ -122,8 +136,10 @@ kr_tcp_row() {
 kernel_rows() {
 	: >"$WORK/kr_rows"
 	kr_offload_table
-	for v in kernel kernel-ct queued bypass first4 offload900 kernel900; do
-		kr_udp_row "$v"
+	for _ in $(seq "$KR_RUNS"); do
+		for v in kernel kernel-ct kernel-cb4 queued bypass first4 offload900 kernel900; do
+			kr_udp_row "$v"
+		done
 	done
 	if command -v iperf3 >/dev/null; then
 		for v in kernel kernel-ct queued bypass first4; do
@@ -135,9 +151,29 @@ kernel_rows() {
 	echo "bench: kernel-rules rows done" >&2
 }
 
-# kernel_report: prints the table, sets KR_JSON.
+# kr_median: kr_rows with one line per row (first-seen order), each field the
+# median of that row's runs.
+kr_median() {
+	awk '{ if (!($1 in n)) order[++rows] = $1; k = ++n[$1]; for (f = 2; f <= NF; f++) v[$1, f, k] = $f; nf[$1] = NF }
+	END {
+		for (r = 1; r <= rows; r++) {
+			name = order[r]; line = name
+			for (f = 2; f <= nf[name]; f++) {
+				m = n[name]
+				for (i = 1; i <= m; i++) s[i] = v[name, f, i] + 0
+				for (i = 2; i <= m; i++) for (j = i; j > 1 && s[j - 1] > s[j]; j--) { t = s[j]; s[j] = s[j - 1]; s[j - 1] = t }
+				med = (m % 2) ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2
+				line = line " " (med == int(med) ? sprintf("%.0f", med) : sprintf("%.1f", med))
+			}
+			print line
+		}
+	}' "$WORK/kr_rows" >"$WORK/kr_median"
+}
+
+# kernel_report: prints the table (UDP rows: medians of KR_RUNS), sets KR_JSON.
 kernel_report() {
 	local sep="" row val seen rcv sent kern kct unit ratio rct
+	kr_median
 	KR_JSON="\"kernel_rules\":["
 	printf '\n%-16s %22s %8s %11s %12s\n' "kernel-rules row" "rate" "/kernel" "/kernel-ct" "seen by vd"
 	while read -r row val seen rcv sent; do
@@ -145,13 +181,13 @@ kernel_report() {
 		udp-*) unit="pkt/s" ;;
 		tcp-*) unit="bit/s" ;;
 		esac
-		kern=$(awk -v r="${row%%-*}-kernel" '$1 == r { print $2 }' "$WORK/kr_rows")
-		kct=$(awk -v r="${row%%-*}-kernel-ct" '$1 == r { print $2 }' "$WORK/kr_rows")
+		kern=$(awk -v r="${row%%-*}-kernel" '$1 == r { print $2 }' "$WORK/kr_median")
+		kct=$(awk -v r="${row%%-*}-kernel-ct" '$1 == r { print $2 }' "$WORK/kr_median")
 		ratio=$(awk -v a="$val" -v b="$kern" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 		rct=$(awk -v a="$val" -v b="$kct" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 		printf '%-16s %22s %8s %11s %12s\n' "$row" "$val $unit" "$ratio" "$rct" "$seen"
 		KR_JSON+="$sep{\"row\":\"$row\",\"rate\":$val,\"unit\":\"$unit\",\"ratio_to_kernel\":$ratio,\"ratio_to_kernel_ct\":$rct,\"seen_by_verdictd\":$seen${rcv:+,\"received\":$rcv,\"sent\":$sent}}"
 		sep=","
-	done <"$WORK/kr_rows"
+	done <"$WORK/kr_median"
 	KR_JSON+="]"
 }
