@@ -18,6 +18,9 @@
 #
 # A long run on a shared machine belongs at idle priority, which every
 # process it starts inherits: chrt -i 0 scripts/fuzz.sh --runs 10000000 3600.
+# To end a target early, send SIGTERM to its fuzz_<target> process: libFuzzer
+# prints its count and exits 72, and the target's run ends there (its new
+# inputs are still merged, its executions counted).
 # Two runs on different targets may share the build directory; each clears
 # only its targets' logs (build-fuzz/fuzz-run/<target>/).
 #
@@ -139,21 +142,26 @@ executions() { # LOG
 # One target, SECONDS long or N executions. A crash, a timeout or a leak
 # ends libFuzzer's run (its input kept in the run's artifacts): start it
 # again for the time and executions left, so that one finding does not end
-# the search. New inputs go to the run's own corpus; the tree's is merged at
-# the end.
+# the search; an interrupted run (exit 72) is not started again. New inputs
+# go to the run's own corpus; the tree's is merged at the end.
 fuzz_one() { # TARGET
-	local t=$1 dir=$run/$1 left=$seconds start done=0
+	local t=$1 dir=$run/$1 left=$seconds start done=0 status
 	rm -rf "$dir"
 	mkdir -p "$dir/corpus" "$dir/artifacts"
 	while [ "$left" -gt 0 ] && { [ -z "$runs" ] || [ "$done" -lt "$runs" ]; }; do
 		start=$SECONDS
+		status=0
 		# shellcheck disable=SC2046
 		"$BUILD/tests/fuzz/fuzz_$t" -max_total_time="$left" ${runs:+-runs=$((runs - done))} \
-			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $(dict_arg "$t") \
-			-artifact_prefix="$dir/artifacts/" "$dir/corpus" "$SRC/corpus/$t" \
-			$(seed_dirs "$t") >>"$dir/log" 2>&1 || true
+			-timeout=10 -rss_limit_mb=2048 -interrupted_exit_code=72 -print_final_stats=1 \
+			$(dict_arg "$t") -artifact_prefix="$dir/artifacts/" "$dir/corpus" \
+			"$SRC/corpus/$t" $(seed_dirs "$t") >>"$dir/log" 2>&1 || status=$?
 		left=$((left - (SECONDS - start > 0 ? SECONDS - start : 1)))
 		done=$(executions "$dir/log")
+		if [ "$status" -eq 72 ]; then
+			echo "fuzz: $t: interrupted after $done executions"
+			break
+		fi
 	done
 }
 
