@@ -9,8 +9,9 @@
  * The budgets are smaller than the defaults (fuzz_limits below): with
  * 200,000,000 instructions and 10 s per load, every mutant of a seed that
  * loops ran half a second (a backtracking pattern under ASan, the whole
- * 10 s), and the target managed some 100 inputs a second. The small budgets
- * run the same code, the exhaustion paths included, and reach them sooner.
+ * 10 s), and the target managed some 60 to 160 inputs a second. The small
+ * budgets run the same code, the exhaustion paths included, and reach them
+ * sooner.
  * The file stays open between inputs and is overwritten in place: opening
  * it with O_TRUNC made ext4 flush it at every close (auto_da_alloc), a tenth
  * of the target's time. The loader still opens and reads it each time.
@@ -47,17 +48,20 @@ static char rules_path[PATH_MAX];
 static int rules_fd = -1;
 static FILE *summary;
 
-/* Each budget is still reached on its own path: instructions by a loop
- * (in a few ms now), time by instructions that each do much (concatenating
- * megabyte strings), memory by a big string or table. 2,000,000
- * instructions still load the largest seed (a set of 100,000 prefixes built
- * in a loop, corpus/rules/big-set-loop.lua), which takes about 0.9 s under
- * ASan on a busy 2-core VM: hence 2,000 ms, which stays well inside
- * libFuzzer's -timeout (10 s), so that a timeout still means a load the
- * budgets failed to stop. */
+/* Each budget is still reached on its own path: instructions by a loop,
+ * time by instructions that each do much (concatenating megabyte strings),
+ * memory by a big string or table. What costs is the inputs that spend the
+ * whole instruction budget in charged C functions (pattern matching,
+ * string.rep): about 100 ns a charged step under ASan, so 50 ms at 500,000.
+ * Every shipped rules file loads in under 250,000, and a set of 30,000
+ * prefixes built in a loop in under 500,000 (corpus/rules/big-set-loop.lua,
+ * 100,000 of them, now ends on the budget; big-set-loop-20k.lua loads).
+ * 1,000 ms is ten times what that seed takes under ASan on a busy VM, and a
+ * tenth of libFuzzer's -timeout (10 s), so that a timeout still means a
+ * load the budgets failed to stop. */
 static const struct vd_rules_config fuzz_limits = {
-	.lua_load_instructions = 2000000,
-	.lua_load_ms = 2000,
+	.lua_load_instructions = 500000,
+	.lua_load_ms = 1000,
 	.lua_memory = (size_t)16 << 20,
 };
 
