@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # fuzz.sh - build the libFuzzer targets of tests/fuzz and run them.
 #
-#   scripts/fuzz.sh [SECONDS]   run every target SECONDS (default 600), up to
-#                               nproc at a time (VD_FUZZ_JOBS to change), then:
+#   scripts/fuzz.sh [--runs N] [SECONDS] [TARGET...]
+#                               run every target (or the TARGETs named: packet,
+#                               nfq_message, nflog_message, capture, rules,
+#                               control_command) SECONDS (default 600), or
+#                               until it has executed N inputs (--runs; what
+#                               comes first), up to nproc at a time
+#                               (VD_FUZZ_JOBS to change), then:
 #                               - merge what they found into tests/fuzz/corpus/<target>
 #                                 (-merge=1: only inputs that add coverage);
 #                               - keep every crash, timeout or leak input in
@@ -10,6 +15,14 @@
 #                               - print the executions per target.
 #   scripts/fuzz.sh --ctest     build, then the short CI pass (ctest -L fuzz:
 #                               each target a few seconds over its corpus).
+#
+# A long run on a shared machine belongs at idle priority, which every
+# process it starts inherits: chrt -i 0 scripts/fuzz.sh --runs 10000000 3600.
+# To end a target early, send SIGTERM to its fuzz_<target> process: libFuzzer
+# prints its count and exits 72, and the target's run ends there (its new
+# inputs are still merged, its executions counted).
+# Two runs on different targets may share the build directory; each clears
+# only its targets' logs (build-fuzz/fuzz-run/<target>/).
 #
 # Before fuzzing, every input in tests/fuzz/findings/ runs once more: one that
 # no longer fails (its fix is in) moves to tests/fuzz/corpus/<target>/, where
@@ -24,6 +37,35 @@ cd "$(dirname "$0")/.."
 TARGETS=(packet nfq_message nflog_message capture rules control_command)
 BUILD=build-fuzz
 SRC=tests/fuzz
+
+usage() {
+	echo "usage: $0 [--runs N] [SECONDS] [TARGET...] | --ctest" >&2
+	echo "targets: ${TARGETS[*]}" >&2
+	exit 2
+}
+
+# Options first, so that a typo is refused before the build.
+ctest=0 runs='' seconds=600 selected=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--ctest) ctest=1 ;;
+	--runs)
+		if [ $# -lt 2 ] || ! [[ $2 =~ ^[1-9][0-9]*$ ]]; then usage; fi
+		runs=$2
+		shift
+		;;
+	[0-9]*)
+		[[ $1 =~ ^[1-9][0-9]*$ ]] || usage
+		seconds=$1
+		;;
+	*)
+		[[ " ${TARGETS[*]} " == *" $1 "* ]] || usage
+		selected+=("$1")
+		;;
+	esac
+	shift
+done
+[ ${#selected[@]} -gt 0 ] || selected=("${TARGETS[@]}")
 
 find_cc() {
 	local cc
@@ -50,19 +92,13 @@ cmake -S . -B "$BUILD" -DCMAKE_C_COMPILER="$cc" -DVD_FUZZ=ON -DVD_BUILD_TESTS=OF
 	-DVD_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD" -j"$(nproc)" >/dev/null
 
-if [ "${1:-}" = --ctest ]; then
+if [ "$ctest" -eq 1 ]; then
 	(cd "$BUILD" && ctest --output-on-failure -L fuzz -j"$(nproc)")
 	exit
 fi
 
-seconds=${1:-600}
-if ! [[ $seconds =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
-	echo "usage: $0 [SECONDS] | --ctest" >&2
-	exit 2
-fi
 jobs=${VD_FUZZ_JOBS:-$(nproc)}
 run=$BUILD/fuzz-run
-rm -rf "$run"
 mkdir -p "$run/recheck"
 
 dict_arg() { # TARGET
@@ -72,7 +108,7 @@ dict_arg() { # TARGET
 # Known findings first: those that pass now are regression seeds. The
 # targets' skips of known findings are off (FUZZ_NO_SKIP) for this check, and
 # each input runs 20 times: a heap corruption may fail only some runs.
-for t in "${TARGETS[@]}"; do
+for t in "${selected[@]}"; do
 	for f in "$SRC/findings/$t"/*; do
 		[ -f "$f" ] || continue
 		if FUZZ_NO_SKIP=1 timeout 60 "$BUILD/tests/fuzz/fuzz_$t" -timeout=10 -runs=20 \
@@ -93,26 +129,46 @@ seed_dirs() { # TARGET
 	if [ "$1" = rules ]; then echo "rules bench/rules"; fi
 }
 
-# One target, SECONDS long. A crash, a timeout or a leak ends libFuzzer's
-# run (its input kept in the run's artifacts): start it again for the time
-# left, so that one finding does not end the search. New inputs go to the
-# run's own corpus; the tree's is merged at the end.
+# Executions in a target's log: each libFuzzer run ends with its count, a
+# crash's or an interrupted run's included.
+executions() { # LOG
+	if [ -f "$1" ]; then
+		awk '/^stat::number_of_executed_units:/ { n += $2 } END { print n + 0 }' "$1"
+	else
+		echo 0
+	fi
+}
+
+# One target, SECONDS long or N executions. A crash, a timeout or a leak
+# ends libFuzzer's run (its input kept in the run's artifacts): start it
+# again for the time and executions left, so that one finding does not end
+# the search; an interrupted run (exit 72) is not started again. New inputs
+# go to the run's own corpus; the tree's is merged at the end.
 fuzz_one() { # TARGET
-	local t=$1 dir=$run/$1 left=$seconds start
+	local t=$1 dir=$run/$1 left=$seconds start done=0 status
+	rm -rf "$dir"
 	mkdir -p "$dir/corpus" "$dir/artifacts"
-	while [ "$left" -gt 0 ]; do
+	while [ "$left" -gt 0 ] && { [ -z "$runs" ] || [ "$done" -lt "$runs" ]; }; do
 		start=$SECONDS
+		status=0
 		# shellcheck disable=SC2046
-		"$BUILD/tests/fuzz/fuzz_$t" -max_total_time="$left" -timeout=10 -rss_limit_mb=2048 \
-			-print_final_stats=1 $(dict_arg "$t") -artifact_prefix="$dir/artifacts/" \
-			"$dir/corpus" "$SRC/corpus/$t" $(seed_dirs "$t") >>"$dir/log" 2>&1 || true
+		"$BUILD/tests/fuzz/fuzz_$t" -max_total_time="$left" ${runs:+-runs=$((runs - done))} \
+			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $(dict_arg "$t") \
+			-artifact_prefix="$dir/artifacts/" "$dir/corpus" "$SRC/corpus/$t" \
+			$(seed_dirs "$t") >>"$dir/log" 2>&1 || status=$?
 		left=$((left - (SECONDS - start > 0 ? SECONDS - start : 1)))
+		done=$(executions "$dir/log")
+		if [ "$status" -eq 72 ]; then
+			echo "fuzz: $t: interrupted after $done executions"
+			break
+		fi
 	done
 }
 
-echo "fuzz: ${#TARGETS[@]} targets, ${seconds}s each, $jobs at a time; logs in $run/<target>/log"
+echo "fuzz: ${selected[*]}: ${seconds}s each${runs:+ or $runs executions}, $jobs at a time;" \
+	"logs in $run/<target>/log"
 running=0
-for t in "${TARGETS[@]}"; do
+for t in "${selected[@]}"; do
 	fuzz_one "$t" &
 	running=$((running + 1))
 	if [ "$running" -ge "$jobs" ]; then
@@ -124,10 +180,9 @@ wait
 
 printf '%-14s %14s %8s %9s\n' target executions "new seeds" findings
 status=0
-for t in "${TARGETS[@]}"; do
+for t in "${selected[@]}"; do
 	dir=$run/$t
-	# Each libFuzzer run ends with its count, a crash's included.
-	execs=$(awk '/^stat::number_of_executed_units:/ { n += $2 } END { print n + 0 }' "$dir/log")
+	execs=$(executions "$dir/log")
 	before=$(find "$SRC/corpus/$t" -type f | wc -l)
 	# shellcheck disable=SC2046
 	"$BUILD/tests/fuzz/fuzz_$t" -merge=1 -timeout=10 $(dict_arg "$t") \
@@ -136,6 +191,15 @@ for t in "${TARGETS[@]}"; do
 	found=0
 	for f in "$dir/artifacts"/*; do
 		[ -f "$f" ] || continue
+		# libFuzzer's -timeout is wall clock: at idle priority on a busy
+		# machine a quick input can wait that long for a core. A timeout
+		# is kept only when it times out again.
+		if [[ $(basename "$f") == timeout-* ]] &&
+			"$BUILD/tests/fuzz/fuzz_$t" -timeout=10 -runs=3 "$f" >/dev/null 2>&1; then
+			echo "fuzz: $t: $(basename "$f") ran within the timeout again: not kept" \
+				"(starved?), left in $dir/artifacts/"
+			continue
+		fi
 		mkdir -p "$SRC/findings/$t"
 		cp "$f" "$SRC/findings/$t/"
 		found=$((found + 1))
