@@ -132,6 +132,17 @@ static void check_queue_length(const struct vd_cli_options *o, struct vd_rules *
 		       vd_daemon_queue_maxlen(o, true), vd_daemon_hold_max(o), VD_TUNING_HOLD_HEADROOM);
 }
 
+/* --check loads under the Lua limits the daemon would: the file that passes
+ * must be the file that starts. */
+static void check_lua_limits(struct vd_rules_config *cfg, const struct vd_cli_options *o)
+{
+	cfg->lua_memory = o->lua_memory;
+	cfg->lua_instructions = o->lua_instructions;
+	cfg->lua_call_ms = o->lua_call_ms;
+	cfg->lua_load_instructions = o->lua_load_instructions;
+	cfg->lua_load_ms = o->lua_load_ms;
+}
+
 /* The kernel offload's lines for --check, one per hook (--hooks, else
  * input): which leading rules --firewall would put in the kernel, and why
  * the next one stays. */
@@ -140,10 +151,11 @@ static int check_offload(const struct vd_cli_options *o, char *errbuf)
 	struct vd_rules_config cfg = { .path = o->check, .plugin_path = o->plugin_path,
 				       .kernel_mark_mask = o->kernel_mark_mask };
 	struct vd_firewall_offload off;
-	struct vd_rules *rules = vd_rules_open(&cfg, errbuf);
+	struct vd_rules *rules;
 	unsigned hooks = o->hooks ? o->hooks : VD_FW_HOOK_INPUT;
 
-	if (!rules)
+	check_lua_limits(&cfg, o);
+	if (!(rules = vd_rules_open(&cfg, errbuf)))
 		return -1;
 	vd_firewall_offload_init(&off);
 	vd_firewall_offload_from(o, rules, &off);
@@ -166,6 +178,7 @@ static int check_only(const struct vd_cli_options *o)
 				       .kernel_mark_mask = o->kernel_mark_mask ? o->kernel_mark_mask
 						 : o->firewall ? VD_KMARK_DEFAULT_MASK : 0 };
 
+	check_lua_limits(&cfg, o);
 	if (vd_rules_check_config(&cfg, stdout, errbuf) < 0 || check_offload(o, errbuf) < 0) {
 		fprintf(stderr, "verdictd: %s\n", errbuf);
 		return 2;

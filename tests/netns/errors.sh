@@ -36,6 +36,11 @@ expect_fail 2 'cannot open /nonexistent/rules.lua' \
 expect_fail 2 'syntax.lua:2: ' "$VERDICTD" --replay /nonexistent.pcap --rules "$WORK/syntax.lua"
 expect_fail 2 'cannot open /nonexistent/rules.lua' \
 	"$VERDICTD" --check /nonexistent/rules.lua
+# --check loads under the daemon's Lua limits: what passes is what starts.
+printf 'local t = {}\nfor i = 1, 100000 do t[i] = i end\nreturn { rules = {} }\n' >"$WORK/loop.lua"
+ns "$VERDICTD" --check "$WORK/loop.lua" >/dev/null || fail "--check of loop.lua failed with the default budget"
+expect_fail 2 'loop.lua: instruction budget exhausted' \
+	"$VERDICTD" --lua-load-instructions 1000 --check "$WORK/loop.lua"
 
 start_verdictd holder --queue 3
 expect_fail 1 'queue 3 is already bound by another process' "$VERDICTD" --queue 3
