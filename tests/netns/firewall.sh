@@ -55,10 +55,7 @@ expect_eq "packets delivered with first_packets 5 ($line)" "$(kv received "$line
 # 3. A reload with first_packets 9 replaces the kernel rules.
 printf 'return { first_packets = 9, default = "accept", rules = {} }\n' >"$RULES"
 kill -HUP "$PID"
-for _ in $(seq 100); do
-	grep -q 'kernel rules replaced' "$WORK/fw.err" && break
-	sleep 0.05
-done
+wait_line "$WORK/fw.err" 'kernel rules replaced' || true
 grep -q 'first 9 packets of each connection' "$WORK/fw.err" || fail "no replace: $(cat "$WORK/fw.err")"
 for tool in iptables ip6tables; do
 	expect_eq "$tool jumps after the reload" "$(jumps $tool)" 1

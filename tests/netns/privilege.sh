@@ -104,10 +104,7 @@ expect_eq "accepted on 6001 after the reload ($line)" "$(kv received "$line")" 5
 # Rotation: SIGHUP makes a new file, the user's.
 mv "$OUT_DIR/log.json" "$OUT_DIR/log.json.1"
 kill -HUP "$PID"
-for _ in $(seq 100); do
-	grep -q 'log outputs reopened' "$WORK/priv.err" && break
-	sleep 0.05
-done
+wait_line "$WORK/priv.err" 'log outputs reopened' || true
 grep -q 'log outputs reopened' "$WORK/priv.err" || fail "no reopen: $(cat "$WORK/priv.err")"
 udpgen --dst 127.0.0.1 --port 6000 --count 20 --inflight 16 >/dev/null
 stop_verdictd "$PID" priv
