@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # fuzz.sh - build the libFuzzer targets of tests/fuzz and run them.
 #
-#   scripts/fuzz.sh [--runs N] [SECONDS] [TARGET...]
+#   scripts/fuzz.sh [--fast] [--runs N] [SECONDS] [TARGET...]
 #                               run every target (or the TARGETs named: packet,
 #                               nfq_message, nflog_message, capture, rules,
 #                               control_command) SECONDS (default 600), or
 #                               until it has executed N inputs (--runs; what
 #                               comes first), up to nproc at a time
-#                               (VD_FUZZ_JOBS to change), then:
+#                               (VD_FUZZ_JOBS to change; a target gets
+#                               several processes when there are more jobs
+#                               than targets, its executions summed), then:
 #                               - merge what they found into tests/fuzz/corpus/<target>
 #                                 (-merge=1: only inputs that add coverage);
 #                               - keep every crash, timeout or leak input in
 #                                 tests/fuzz/findings/<target>/;
 #                               - print the executions per target.
+#                               --fast fuzzes a build with UBSan but not ASan
+#                               (build-fuzz-fast; the rules target, which runs
+#                               Lua, goes about seven times faster) and still
+#                               merges with the ASan+UBSan build, so that every
+#                               input kept in the corpus has run under ASan.
 #   scripts/fuzz.sh --ctest     build, then the short CI pass (ctest -L fuzz:
 #                               each target a few seconds over its corpus).
 #
@@ -39,16 +46,17 @@ BUILD=build-fuzz
 SRC=tests/fuzz
 
 usage() {
-	echo "usage: $0 [--runs N] [SECONDS] [TARGET...] | --ctest" >&2
+	echo "usage: $0 [--fast] [--runs N] [SECONDS] [TARGET...] | --ctest" >&2
 	echo "targets: ${TARGETS[*]}" >&2
 	exit 2
 }
 
 # Options first, so that a typo is refused before the build.
-ctest=0 runs='' seconds=600 selected=()
+ctest=0 fast=0 runs='' seconds=600 selected=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--ctest) ctest=1 ;;
+	--fast) fast=1 ;;
 	--runs)
 		if [ $# -lt 2 ] || ! [[ $2 =~ ^[1-9][0-9]*$ ]]; then usage; fi
 		runs=$2
@@ -87,10 +95,19 @@ if ! cc=$(find_cc); then
 	exit 0
 fi
 
-echo "fuzz: building $BUILD with $cc"
-cmake -S . -B "$BUILD" -DCMAKE_C_COMPILER="$cc" -DVD_FUZZ=ON -DVD_BUILD_TESTS=OFF \
-	-DVD_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD" -j"$(nproc)" >/dev/null
+build() { # DIR SANITIZERS
+	echo "fuzz: building $1 with $cc ($2)"
+	cmake -S . -B "$1" -DCMAKE_C_COMPILER="$cc" -DVD_FUZZ=ON -DVD_FUZZ_SANITIZERS="$2" \
+		-DVD_BUILD_TESTS=OFF -DVD_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build "$1" -j"$(nproc)" >/dev/null
+}
+build "$BUILD" address,undefined
+# FUZZ_BUILD runs the fuzzing; BUILD (ASan+UBSan) the rechecks and merges.
+FUZZ_BUILD=$BUILD
+if [ "$fast" -eq 1 ]; then
+	FUZZ_BUILD=build-fuzz-fast
+	build "$FUZZ_BUILD" undefined
+fi
 
 if [ "$ctest" -eq 1 ]; then
 	(cd "$BUILD" && ctest --output-on-failure -L fuzz -j"$(nproc)")
@@ -131,49 +148,63 @@ seed_dirs() { # TARGET
 
 # Executions in a target's log: each libFuzzer run ends with its count, a
 # crash's or an interrupted run's included.
-executions() { # LOG
-	if [ -f "$1" ]; then
-		awk '/^stat::number_of_executed_units:/ { n += $2 } END { print n + 0 }' "$1"
+executions() { # LOG...
+	local logs=()
+	for f in "$@"; do [ -f "$f" ] && logs+=("$f"); done
+	if [ ${#logs[@]} -gt 0 ]; then
+		awk '/^stat::number_of_executed_units:/ { n += $2 } END { print n + 0 }' "${logs[@]}"
 	else
 		echo 0
 	fi
 }
 
-# One target, SECONDS long or N executions. A crash, a timeout or a leak
-# ends libFuzzer's run (its input kept in the run's artifacts): start it
-# again for the time and executions left, so that one finding does not end
-# the search; an interrupted run (exit 72) is not started again. New inputs
-# go to the run's own corpus; the tree's is merged at the end.
-fuzz_one() { # TARGET
-	local t=$1 dir=$run/$1 left=$seconds start done=0 status
-	rm -rf "$dir"
-	mkdir -p "$dir/corpus" "$dir/artifacts"
-	while [ "$left" -gt 0 ] && { [ -z "$runs" ] || [ "$done" -lt "$runs" ]; }; do
+# One libFuzzer process of a target, SECONDS long or N executions. A crash,
+# a timeout or a leak ends libFuzzer's run (its input kept in the run's
+# artifacts): start it again for the time and executions left, so that one
+# finding does not end the search; an interrupted run (exit 72) is not
+# started again. New inputs go to the run's own corpus (shared by the
+# target's processes); the tree's is merged at the end.
+fuzz_proc() { # TARGET LOG RUNS
+	local t=$1 dir=$run/$1 log=$2 want=$3 left=$seconds start done=0 status
+	while [ "$left" -gt 0 ] && { [ -z "$want" ] || [ "$done" -lt "$want" ]; }; do
 		start=$SECONDS
 		status=0
 		# shellcheck disable=SC2046
-		"$BUILD/tests/fuzz/fuzz_$t" -max_total_time="$left" ${runs:+-runs=$((runs - done))} \
+		"$FUZZ_BUILD/tests/fuzz/fuzz_$t" -max_total_time="$left" ${want:+-runs=$((want - done))} \
 			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $(dict_arg "$t") \
 			-artifact_prefix="$dir/artifacts/" "$dir/corpus" "$SRC/corpus/$t" \
-			$(seed_dirs "$t") >>"$dir/log" 2>&1 || status=$?
+			$(seed_dirs "$t") >>"$log" 2>&1 || status=$?
 		left=$((left - (SECONDS - start > 0 ? SECONDS - start : 1)))
-		done=$(executions "$dir/log")
+		done=$(executions "$log")
 		if [ "$status" -eq 72 ]; then
-			echo "fuzz: $t: interrupted after $done executions"
+			echo "fuzz: $t: a process was interrupted after $done executions"
 			break
 		fi
 	done
 }
 
+# One target: PROCS processes, the executions (--runs) split among them.
+fuzz_one() { # TARGET PROCS
+	local t=$1 procs=$2 dir=$run/$1 k
+	rm -rf "$dir"
+	mkdir -p "$dir/corpus" "$dir/artifacts"
+	for ((k = 1; k <= procs; k++)); do
+		fuzz_proc "$t" "$dir/log.$k" "${runs:+$(((runs + procs - k) / procs))}" &
+	done
+	wait
+}
+
 echo "fuzz: ${selected[*]}: ${seconds}s each${runs:+ or $runs executions}, $jobs at a time;" \
-	"logs in $run/<target>/log"
+	"logs in $run/<target>/log.N"
+procs=$((jobs / ${#selected[@]}))
+[ "$procs" -ge 1 ] || procs=1
 running=0
 for t in "${selected[@]}"; do
-	fuzz_one "$t" &
-	running=$((running + 1))
+	fuzz_one "$t" "$procs" &
+	running=$((running + procs))
 	if [ "$running" -ge "$jobs" ]; then
 		wait -n
-		running=$((running - 1))
+		running=$((running - procs))
 	fi
 done
 wait
@@ -182,7 +213,7 @@ printf '%-14s %14s %8s %9s\n' target executions "new seeds" findings
 status=0
 for t in "${selected[@]}"; do
 	dir=$run/$t
-	execs=$(executions "$dir/log")
+	execs=$(executions "$dir"/log.*)
 	before=$(find "$SRC/corpus/$t" -type f | wc -l)
 	# shellcheck disable=SC2046
 	"$BUILD/tests/fuzz/fuzz_$t" -merge=1 -timeout=10 $(dict_arg "$t") \
@@ -195,7 +226,7 @@ for t in "${selected[@]}"; do
 		# machine a quick input can wait that long for a core. A timeout
 		# is kept only when it times out again.
 		if [[ $(basename "$f") == timeout-* ]] &&
-			"$BUILD/tests/fuzz/fuzz_$t" -timeout=10 -runs=3 "$f" >/dev/null 2>&1; then
+			"$FUZZ_BUILD/tests/fuzz/fuzz_$t" -timeout=10 -runs=3 "$f" >/dev/null 2>&1; then
 			echo "fuzz: $t: $(basename "$f") ran within the timeout again: not kept" \
 				"(starved?), left in $dir/artifacts/"
 			continue
@@ -204,11 +235,17 @@ for t in "${selected[@]}"; do
 		cp "$f" "$SRC/findings/$t/"
 		found=$((found + 1))
 	done
+	# The merge runs every new input under ASan+UBSan once: what only
+	# that build reports shows in its log (its input is not kept there).
+	if grep -qE '^==[0-9]+==ERROR|runtime error:|deadly signal' "$dir/merge.log"; then
+		echo "fuzz: $t: the ASan+UBSan merge reported an error: see $dir/merge.log"
+		found=$((found + 1))
+	fi
 	[ "$found" -eq 0 ] || status=1
 	printf '%-14s %14s %8s %9s\n' "$t" "${execs:-?}" "$((after - before))" "$found"
 done
 if [ "$status" -ne 0 ]; then
-	echo "fuzz: findings kept in $SRC/findings/<target>/ (each log: $run/<target>/log);" \
+	echo "fuzz: findings kept in $SRC/findings/<target>/ (logs: $run/<target>/log.N);" \
 		"once fixed, the next run moves them to the corpus"
 fi
 exit "$status"

@@ -26,6 +26,9 @@ static void test_pathological_patterns_end_in_budget(void **state)
 		{ "opt_150", "exhausted (in string.match)" },
 		{ "balance", "exhausted (in string.find)" },
 		{ "backref", "exhausted (in string.find)" },
+		/* every step reads a 40,000-character set: charged by its
+		 * length, it ends on the count, long before the 5 s clock */
+		{ "long_set", "instruction budget exhausted (in string.find)" },
 	};
 
 	(void)state;
@@ -44,6 +47,7 @@ static void test_pathological_patterns_end_in_budget(void **state)
 		"  balance = run(function() string.find(parens, '%b()') end),\n"
 		"  plain = run(function() string.find(a2m, a1mb, 1, true) end),\n"
 		"  backref = run(function() string.find(string.rep('a', 20000), '(a*)%1b') end),\n"
+		"  long_set = run(function() string.find(a30k, '[' .. string.rep('b', 40000) .. 'a]*c') end),\n"
 		"  ordinary = function(pkt)\n"
 		"    local payload = pkt:payload()\n"
 		"    local a, b = string.match('10.20', '^(%d+)%.(%d+)')\n"
