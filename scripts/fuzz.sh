@@ -22,6 +22,7 @@
 #                               input kept in the corpus has run under ASan.
 #   scripts/fuzz.sh --ctest     build, then the short CI pass (ctest -L fuzz:
 #                               each target a few seconds over its corpus).
+#   scripts/fuzz.sh --build     only build (scripts/test.sh, ahead of --ctest).
 #
 # A long run on a shared machine belongs at idle priority, which every
 # process it starts inherits: chrt -i 0 scripts/fuzz.sh --runs 10000000 3600.
@@ -46,16 +47,17 @@ BUILD=build-fuzz
 SRC=tests/fuzz
 
 usage() {
-	echo "usage: $0 [--fast] [--runs N] [SECONDS] [TARGET...] | --ctest" >&2
+	echo "usage: $0 [--fast] [--runs N] [SECONDS] [TARGET...] | --ctest | --build" >&2
 	echo "targets: ${TARGETS[*]}" >&2
 	exit 2
 }
 
 # Options first, so that a typo is refused before the build.
-ctest=0 fast=0 runs='' seconds=600 selected=()
+build_only=0 ctest=0 fast=0 runs='' seconds=600 selected=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--ctest) ctest=1 ;;
+	--build) build_only=1 ;;
 	--fast) fast=1 ;;
 	--runs)
 		if [ $# -lt 2 ] || ! [[ $2 =~ ^[1-9][0-9]*$ ]]; then usage; fi
@@ -102,6 +104,7 @@ build() { # DIR SANITIZERS
 	cmake --build "$1" -j"$(nproc)" >/dev/null
 }
 build "$BUILD" address,undefined
+[ "$build_only" -eq 0 ] || exit 0
 # FUZZ_BUILD runs the fuzzing; BUILD (ASan+UBSan) the rechecks and merges.
 FUZZ_BUILD=$BUILD
 if [ "$fast" -eq 1 ]; then
