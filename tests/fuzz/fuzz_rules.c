@@ -52,15 +52,16 @@ static FILE *summary;
  * time by instructions that each do much (concatenating megabyte strings),
  * memory by a big string or table. What costs is the inputs that spend the
  * whole instruction budget in charged C functions (pattern matching,
- * string.rep): about 100 ns a charged step under ASan, so 50 ms at 500,000.
- * Every shipped rules file loads in under 250,000, and a set of 30,000
- * prefixes built in a loop in under 500,000 (corpus/rules/big-set-loop.lua,
- * 100,000 of them, now ends on the budget; big-set-loop-20k.lua loads).
- * 1,000 ms is ten times what that seed takes under ASan on a busy VM, and a
- * tenth of libFuzzer's -timeout (10 s), so that a timeout still means a
- * load the budgets failed to stop. */
+ * string.rep): about 100 ns a charged step under ASan, 10 ms at 100,000;
+ * they were most of the target's time at 500,000. Every shipped rules file
+ * loads in under 50,000, and a set of 5,000 prefixes built in a loop in
+ * under 100,000 (corpus/rules/big-set-loop-20k.lua, 20,000 of them, now
+ * ends on the budget, as big-set-loop.lua does).
+ * 1,000 ms is ten times what a budget-bound seed takes under ASan on a busy
+ * VM, and a tenth of libFuzzer's -timeout (10 s), so that a timeout still
+ * means a load the budgets failed to stop. */
 static const struct vd_rules_config fuzz_limits = {
-	.lua_load_instructions = 500000,
+	.lua_load_instructions = 100000,
 	.lua_load_ms = 1000,
 	.lua_memory = (size_t)16 << 20,
 };
