@@ -1,10 +1,12 @@
 /* offload_counters.c - the kernel's hit counters of offloaded rules, read
- * back with iptables-save -c and ip6tables-save -c (firewall_offload.h). */
+ * back with iptables-save -c and ip6tables-save -c, or nft list table
+ * (firewall_offload.h). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "firewall_nft.h"
 #include "firewall_offload.h"
 #include "internal.h"
 #include "spawn.h"
@@ -44,16 +46,15 @@ size_t vd_offload_counters_parse(const char *text, uint64_t *hits, size_t n)
 	return counted;
 }
 
-/* Runs tool -c -t filter (spawn.h: no shell, CAP_NET_ADMIN passed on) and
- * returns its output; NULL with a logged line when it cannot run or fails. */
-static char *save_read(const char *tool)
+/* Runs argv (spawn.h: no shell, CAP_NET_ADMIN passed on) and returns its
+ * output; NULL with a logged line when it cannot run or fails. */
+static char *tool_read(char *const *argv)
 {
-	char *const argv[] = { (char *)tool, "-c", "-t", "filter", NULL };
 	char err[256], *out = NULL;
 	int rc = vd_spawn_read(argv, &out, err, sizeof(err));
 
 	if (rc != 0) {
-		vd_log(VD_LOG_ERROR, "offload counters: %s -c: %s%s", tool,
+		vd_log(VD_LOG_ERROR, "offload counters: %s %s: %s%s", argv[0], argv[1],
 		       rc > 0 ? "failed: " : "", err[0] ? err : "no message");
 		return NULL;
 	}
@@ -61,19 +62,26 @@ static char *save_read(const char *tool)
 }
 
 /* hits[i] for the installed set's rule i + 1, both families. */
-static int kernel_hits(uint64_t *hits, size_t n)
+static int kernel_hits(const struct vd_firewall_offload *ctx, uint64_t *hits, size_t n)
 {
-	static const char *const tools[] = { "iptables-save", "ip6tables-save" };
+	static char *const save[][5] = {
+		{ "iptables-save", "-c", "-t", "filter", NULL },
+		{ "ip6tables-save", "-c", "-t", "filter", NULL },
+	};
+	static char *const nft[] = { "nft", "list", "table", "inet", VD_FIREWALL_NFT_TABLE, NULL };
 	int ret = 0;
 
-	for (size_t t = 0; t < 2; t++) {
-		char *text = save_read(tools[t]);
+	for (size_t t = 0; t < (ctx->nft ? 1 : 2); t++) {
+		char *text = tool_read(ctx->nft ? nft : save[t]);
 
 		if (!text) {
 			ret = -1;
 			continue;
 		}
-		vd_offload_counters_parse(text, hits, n);
+		if (ctx->nft)
+			vd_offload_counters_nft_parse(text, hits, n);
+		else
+			vd_offload_counters_parse(text, hits, n);
 		free(text);
 	}
 	return ret;
@@ -123,7 +131,7 @@ int vd_firewall_offload_prepare(struct vd_firewall_offload *ctx)
 	ctx->pending = NULL;
 	if (ctx->nnames) {
 		ctx->pending = calloc(ctx->nnames, sizeof(*ctx->pending));
-		ret = ctx->pending ? kernel_hits(ctx->pending, ctx->nnames) : -1;
+		ret = ctx->pending ? kernel_hits(ctx, ctx->pending, ctx->nnames) : -1;
 		for (size_t i = 0; ctx->pending && i < ctx->nnames; i++)
 			if (ctx->pending[i])
 				base_add(ctx, ctx->names[i], ctx->pending[i]);
@@ -192,7 +200,7 @@ int vd_firewall_offload_add_hits(struct vd_firewall_offload *ctx, struct vd_rule
 
 	pthread_mutex_lock(&ctx->lock);
 	hits = ctx->nnames ? calloc(ctx->nnames, sizeof(*hits)) : NULL;
-	ret = !ctx->nnames ? 0 : hits ? kernel_hits(hits, ctx->nnames) : -1;
+	ret = !ctx->nnames ? 0 : hits ? kernel_hits(ctx, hits, ctx->nnames) : -1;
 	for (size_t i = 0; hits && i < ctx->nnames; i++)
 		if (hits[i] && (s = stats_named(st, n, ctx->names[i], i + 1)))
 			s->hits += hits[i];
