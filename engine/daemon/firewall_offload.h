@@ -17,7 +17,7 @@
  * same matches. The nft flavour writes the same run (the same plans) as one
  * nft rule per verdictd rule and family (offload_nft.h), tagged comment
  * "verdictd rule N", its mark set in the same rule. The kernel's counters
- * of the tagged rules are read back (iptables-save -c, or nft list table)
+ * of the tagged rules are read back (iptables-save -c, or nft list ruleset inet)
  * and added to the rules' hits in the stats.
  *
  * Threading: write, check and prepare run on the thread that loads or
@@ -115,7 +115,7 @@ int vd_firewall_offload_commit(struct vd_firewall_offload *ctx, bool installed);
 
 /* Adds the kernel's hits of the offloaded rules (read now with iptables-save
  * -c and ip6tables-save -c, both families, every hook; with ctx->nft, nft
- * list table inet verdictd) and of replaced sets
+ * list ruleset inet, where a missing table is no error) and of replaced sets
  * to st[0..n) (vd_rules_stats' array: st[0] the default, matched by name).
  * Returns 0, or -1 when a tool could not be read (st gets what was read). */
 int vd_firewall_offload_add_hits(struct vd_firewall_offload *ctx, struct vd_rule_stats *st,
@@ -128,9 +128,10 @@ int vd_firewall_offload_add_hits(struct vd_firewall_offload *ctx, struct vd_rule
  * the lines counted. */
 size_t vd_offload_counters_parse(const char *text, uint64_t *hits, size_t n);
 
-/* The same for an "nft list table" text (offload_nft.c): adds the packets
- * of each rule line with "counter packets P" and comment "verdictd rule N"
- * (N <= n). A rule's mark is set in its own rule: nothing to leave out. */
+/* The same for an "nft list ruleset inet" text (offload_nft.c): adds the
+ * packets of each rule line of table inet verdictd with "counter packets P"
+ * and comment "verdictd rule N" (N <= n). A rule's mark is set in its own
+ * rule: nothing to leave out. */
 size_t vd_offload_counters_nft_parse(const char *text, uint64_t *hits, size_t n);
 
 #endif

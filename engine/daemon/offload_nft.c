@@ -1,5 +1,5 @@
 /* offload_nft.c - a planned rule as nft rules, and the kernel's counters of
- * them read back from `nft list table` (offload_nft.h, firewall_offload.h). */
+ * them read back from `nft list ruleset inet` (offload_nft.h, firewall_offload.h). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 
 #include <verdict/kernel_mark.h>
 
+#include "firewall_nft.h"
 #include "firewall_offload.h"
 #include "offload_nft.h"
 
@@ -213,7 +214,9 @@ unsigned vd_offload_nft_rule(FILE *out, const struct vd_offload_planner *pl, con
 size_t vd_offload_counters_nft_parse(const char *text, uint64_t *hits, size_t n)
 {
 	static const char tag[] = "comment \"verdictd rule ", counter[] = "counter packets ";
+	static const char own[] = "table inet " VD_FIREWALL_NFT_TABLE " {";
 	size_t counted = 0;
+	bool inside = false;
 
 	for (const char *line = text; line && *line;) {
 		const char *end = strchr(line, '\n');
@@ -222,7 +225,10 @@ size_t vd_offload_counters_nft_parse(const char *text, uint64_t *hits, size_t n)
 		unsigned long long packets;
 		unsigned long rule;
 
-		if (len < sizeof(buf)) {
+		/* Tables start at the line's start, their rules are indented. */
+		if (strncmp(line, "table ", 6) == 0)
+			inside = len == sizeof(own) - 1 && strncmp(line, own, len) == 0;
+		else if (inside && len < sizeof(buf)) {
 			memcpy(buf, line, len);
 			buf[len] = '\0';
 			/* "... counter packets P bytes B ... comment "verdictd rule N"" */

@@ -433,10 +433,16 @@ static void test_nft_reject(void **state)
 	unload(ctx);
 }
 
-/* `nft list table inet verdictd` as nft 1.0.6 prints it (counters edited). */
+/* `nft list ruleset inet` as nft 1.0.6 prints it (counters edited): only
+ * table inet verdictd counts. */
 static void test_counters_nft_parse(void **state)
 {
 	static const char list[] =
+		"table inet mine {\n"
+		"\tchain c {\n"
+		"\t\tcounter packets 40 bytes 1 accept comment \"verdictd rule 1\"\n"
+		"\t}\n"
+		"}\n"
 		"table inet verdictd {\n"
 		"\tchain decided {\n"
 		"\t\tct mark & 0x0f000000 == 0x09000000 accept\n"
@@ -453,6 +459,11 @@ static void test_counters_nft_parse(void **state)
 		"\t\tmeta nfproto ipv4 counter packets 9 bytes 1 accept comment \"verdictd rule 2x\"\n"
 		"\t\tmeta nfproto ipv4 accept comment \"verdictd rule 2\"\n"
 		"\t\tcounter packets 6 bytes 60 accept comment \"queue\"\n"
+		"\t}\n"
+		"}\n"
+		"table inet verdictd2 {\n"
+		"\tchain c {\n"
+		"\t\tcounter packets 50 bytes 1 accept comment \"verdictd rule 1\"\n"
 		"\t}\n"
 		"}\n";
 	uint64_t hits[3] = { 0 };
