@@ -128,7 +128,7 @@ int vd_firewall_offload_add_hits(struct vd_firewall_offload *ctx, struct vd_rule
  * the lines counted. */
 size_t vd_offload_counters_parse(const char *text, uint64_t *hits, size_t n);
 
-/* The same for an "nft list ruleset inet" text (offload_nft.c): adds the
+/* The same for an "nft list ruleset inet" text: adds the
  * packets of each rule line of table inet verdictd with "counter packets P"
  * and comment "verdictd rule N" (N <= n). A rule's mark is set in its own
  * rule: nothing to leave out. */

@@ -6,34 +6,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "firewall_nft.h"
 #include "firewall_offload.h"
 #include "internal.h"
 #include "spawn.h"
 
-size_t vd_offload_counters_parse(const char *text, uint64_t *hits, size_t n)
+/* Reads one line of a tool's listing (a NUL-ended copy it may cut up):
+ * returns where the rule number of its "verdictd rule N" tag starts and sets
+ * *packets, or NULL when the line counts nothing. */
+typedef const char *(*line_fn)(char *line, unsigned long long *packets, void *state);
+
+/* Adds each counted line's packets to hits[N - 1] (N <= n, followed by the
+ * tag's closing quote). Lines longer than the buffer count nothing: no
+ * rule verdictd writes comes near it. */
+static size_t lines_count(const char *text, line_fn fn, void *state, uint64_t *hits, size_t n)
 {
-	static const char tag[] = "--comment \"verdictd rule ";
 	size_t counted = 0;
 
 	for (const char *line = text; line && *line;) {
-		const char *end = strchr(line, '\n'), *c, *j;
+		const char *end = strchr(line, '\n'), *num;
 		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char buf[1024], *p;
+		char buf[8192], *num_end;
 		unsigned long long packets;
 		unsigned long rule;
 
-		if (len < sizeof(buf) && line[0] == '[') {
+		if (len < sizeof(buf)) {
 			memcpy(buf, line, len);
 			buf[len] = '\0';
-			errno = 0;
-			packets = strtoull(buf + 1, &p, 10);
-			/* "[P:B] -A VERDICTD-..." ... "--comment "verdictd rule N"" ... "-j T" */
-			if (!errno && *p == ':' && (p = strstr(p, "] -A VERDICTD-")) &&
-			    (c = strstr(p, tag)) && (j = strstr(c, " -j ")) &&
-			    strncmp(j + 4, "MARK", 4) != 0) {
-				char *num_end;
-
-				rule = strtoul(c + sizeof(tag) - 1, &num_end, 10);
+			if ((num = fn(buf, &packets, state))) {
+				rule = strtoul(num, &num_end, 10);
 				if (*num_end == '"' && rule >= 1 && rule <= n) {
 					hits[rule - 1] += packets;
 					counted++;
@@ -43,6 +44,55 @@ size_t vd_offload_counters_parse(const char *text, uint64_t *hits, size_t n)
 		line = end ? end + 1 : NULL;
 	}
 	return counted;
+}
+
+/* "[P:B] -A VERDICTD-..." ... "--comment "verdictd rule N"" ... "-j T", T
+ * not MARK. */
+static const char *save_line(char *line, unsigned long long *packets, void *state)
+{
+	static const char tag[] = "--comment \"verdictd rule ";
+	char *p, *c, *j;
+
+	(void)state;
+	if (line[0] != '[')
+		return NULL;
+	errno = 0;
+	*packets = strtoull(line + 1, &p, 10);
+	if (!errno && *p == ':' && (p = strstr(p, "] -A VERDICTD-")) && (c = strstr(p, tag)) &&
+	    (j = strstr(c, " -j ")) && strncmp(j + 4, "MARK", 4) != 0)
+		return c + sizeof(tag) - 1;
+	return NULL;
+}
+
+size_t vd_offload_counters_parse(const char *text, uint64_t *hits, size_t n)
+{
+	return lines_count(text, save_line, NULL, hits, n);
+}
+
+/* "\t\t... counter packets P bytes B ... comment "verdictd rule N"" inside
+ * table inet verdictd (*state: whether the lines are). Tables start at the
+ * line's start, their chains and rules are indented. */
+static const char *nft_line(char *line, unsigned long long *packets, void *state)
+{
+	static const char tag[] = "comment \"verdictd rule ", counter[] = "counter packets ";
+	static const char own[] = "table inet " VD_FIREWALL_NFT_TABLE " {";
+	bool *inside = state;
+	char *k, *c, *num_end;
+
+	if (strncmp(line, "table ", 6) == 0)
+		*inside = strcmp(line, own) == 0;
+	if (!*inside || !(k = strstr(line, counter)) || !(c = strstr(k, tag)))
+		return NULL;
+	errno = 0;
+	*packets = strtoull(k + sizeof(counter) - 1, &num_end, 10);
+	return !errno && *num_end == ' ' ? c + sizeof(tag) - 1 : NULL;
+}
+
+size_t vd_offload_counters_nft_parse(const char *text, uint64_t *hits, size_t n)
+{
+	bool inside = false;
+
+	return lines_count(text, nft_line, &inside, hits, n);
 }
 
 /* Runs argv (spawn.h: no shell, CAP_NET_ADMIN passed on) and returns its

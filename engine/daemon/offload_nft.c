@@ -1,16 +1,9 @@
-/* offload_nft.c - a planned rule as nft rules, and the kernel's counters of
- * them read back from `nft list ruleset inet` (offload_nft.h, firewall_offload.h). */
+/* offload_nft.c - a planned rule as nft rules (offload_nft.h). */
 #include <ctype.h>
-#include <errno.h>
-#include <stdio.h>
 #include <netinet/in.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
-#include <verdict/kernel_mark.h>
-
-#include "firewall_nft.h"
-#include "firewall_offload.h"
 #include "offload_nft.h"
 
 /* The value of a plan fragment ("-s 198.18.0.0/15": "198.18.0.0/15"). */
@@ -209,42 +202,4 @@ unsigned vd_offload_nft_rule(FILE *out, const struct vd_offload_planner *pl, con
 		}
 	}
 	return rules;
-}
-
-size_t vd_offload_counters_nft_parse(const char *text, uint64_t *hits, size_t n)
-{
-	static const char tag[] = "comment \"verdictd rule ", counter[] = "counter packets ";
-	static const char own[] = "table inet " VD_FIREWALL_NFT_TABLE " {";
-	size_t counted = 0;
-	bool inside = false;
-
-	for (const char *line = text; line && *line;) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char buf[8192], *c, *k, *num_end;
-		unsigned long long packets;
-		unsigned long rule;
-
-		/* Tables start at the line's start, their rules are indented. */
-		if (strncmp(line, "table ", 6) == 0)
-			inside = len == sizeof(own) - 1 && strncmp(line, own, len) == 0;
-		else if (inside && len < sizeof(buf)) {
-			memcpy(buf, line, len);
-			buf[len] = '\0';
-			/* "... counter packets P bytes B ... comment "verdictd rule N"" */
-			if ((k = strstr(buf, counter)) && (c = strstr(k, tag))) {
-				errno = 0;
-				packets = strtoull(k + sizeof(counter) - 1, &num_end, 10);
-				if (!errno && *num_end == ' ') {
-					rule = strtoul(c + sizeof(tag) - 1, &num_end, 10);
-					if (*num_end == '"' && rule >= 1 && rule <= n) {
-						hits[rule - 1] += packets;
-						counted++;
-					}
-				}
-			}
-		}
-		line = end ? end + 1 : NULL;
-	}
-	return counted;
 }

@@ -235,20 +235,23 @@ static void test_stop_reasons(void **state)
 	}
 }
 
+/* A rule of each reject code, tcp-reset for TCP alone and beside UDP. */
+static const char reject_table[] =
+	"return { rules = {\n"
+	"  { name = 'rst', proto = 'tcp', dport = 22, verdict = 'reject', reject_with = 'tcp-reset' },\n"
+	"  { name = 'mixed', proto = { 'tcp', 'udp' }, dport = 23, verdict = 'reject',\n"
+	"    reject_with = 'tcp-reset', mark = '0x20/0xff' },\n"
+	"  { name = 'adm', proto = 'udp', dport = 24, verdict = 'reject', reject_with = 'icmp-admin-prohibited' },\n"
+	"  { name = 'host', dst = '198.18.0.1', verdict = 'reject', reject_with = 'icmp6-addr-unreachable' },\n"
+	"  { name = 'port', icmp_type = 8, verdict = 'reject' },\n"
+	"} }";
+
 /* Reject offloads as REJECT with each family's name for the answer;
  * tcp-reset only beside -p tcp, other protocols of the rule get port
  * unreachable there, as verdictd's own reject gives them. */
 static void test_reject(void **state)
 {
-	struct vd_firewall_offload *ctx = load(
-		"return { rules = {\n"
-		"  { name = 'rst', proto = 'tcp', dport = 22, verdict = 'reject', reject_with = 'tcp-reset' },\n"
-		"  { name = 'mixed', proto = { 'tcp', 'udp' }, dport = 23, verdict = 'reject',\n"
-		"    reject_with = 'tcp-reset', mark = '0x20/0xff' },\n"
-		"  { name = 'adm', proto = 'udp', dport = 24, verdict = 'reject', reject_with = 'icmp-admin-prohibited' },\n"
-		"  { name = 'host', dst = '198.18.0.1', verdict = 'reject', reject_with = 'icmp6-addr-unreachable' },\n"
-		"  { name = 'port', icmp_type = 8, verdict = 'reject' },\n"
-		"} }");
+	struct vd_firewall_offload *ctx = load(reject_table);
 	unsigned lines;
 	char *v4 = written(ctx, "VERDICTD-FORWARD", AF_INET, &lines), *v6, *line;
 
@@ -403,15 +406,7 @@ static void test_nft_output(void **state)
  * the UDP one answering port unreachable, as the iptables flavour's. */
 static void test_nft_reject(void **state)
 {
-	struct vd_firewall_offload *ctx = load(
-		"return { rules = {\n"
-		"  { name = 'rst', proto = 'tcp', dport = 22, verdict = 'reject', reject_with = 'tcp-reset' },\n"
-		"  { name = 'mixed', proto = { 'tcp', 'udp' }, dport = 23, verdict = 'reject',\n"
-		"    reject_with = 'tcp-reset', mark = '0x20/0xff' },\n"
-		"  { name = 'adm', proto = 'udp', dport = 24, verdict = 'reject', reject_with = 'icmp-admin-prohibited' },\n"
-		"  { name = 'host', dst = '198.18.0.1', verdict = 'reject', reject_with = 'icmp6-addr-unreachable' },\n"
-		"  { name = 'port', icmp_type = 8, verdict = 'reject' },\n"
-		"} }");
+	struct vd_firewall_offload *ctx = load(reject_table);
 	unsigned rules;
 	char *text = written_nft(ctx, VD_FW_HOOK_FORWARD, &rules);
 
