@@ -37,13 +37,23 @@ return { rules = {
   { name = "d", proto = "udp", dport = 5005, verdict = "drop" },
 } }
 EOF2
-chmod 600 "$WORK/all.lua"
+# Overlapping and repeated items: nft merges them in an anonymous set.
+cat >"$WORK/overlap.lua" <<'EOF2'
+return { rules = {
+  { name = "p", proto = "udp", dport = { 80, "70-90", 91 }, iif = { "lo", "lo" },
+    src = { "198.18.0.0/24", "198.18.0.5", "198.18.1.0/24", "2001:db8::/32", "2001:db8::1" },
+    verdict = "drop" },
+} }
+EOF2
+chmod 600 "$WORK/all.lua" "$WORK/overlap.lua"
 for q in 0 0-3; do
 	for hooks in output input,forward,output; do
-		"$VERDICTD" --print-firewall=nft --queue "$q" --rules "$WORK/all.lua" --hooks "$hooks" \
-			--first-packets 3 >"$WORK/print.nft"
-		sed "$SWAP" "$WORK/print.nft" | ns nft -c -f - ||
-			fail "nft -c refused the printed set (--queue $q --hooks $hooks): $(cat "$WORK/print.nft")"
+		for rules in all overlap; do
+			"$VERDICTD" --print-firewall=nft --queue "$q" --rules "$WORK/$rules.lua" \
+				--hooks "$hooks" --first-packets 3 >"$WORK/print.nft"
+			sed "$SWAP" "$WORK/print.nft" | ns nft -c -f - || fail "nft -c refused the printed" \
+				"set ($rules.lua --queue $q --hooks $hooks): $(cat "$WORK/print.nft")"
+		done
 	done
 done
 grep -q 'nothing is offloaded' "$WORK/print.nft" && fail "the header still says nothing is offloaded"
