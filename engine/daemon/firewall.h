@@ -44,14 +44,20 @@ enum vd_firewall_hook {
  * wrote. Called once per chain and family, in that order. */
 typedef unsigned (*vd_firewall_offload_fn)(FILE *out, const char *chain, int family, void *ctx);
 
+/* The nft flavour's (firewall_nft.h): appends the offloaded rules of both
+ * families to the base chain of hook (a VD_FW_HOOK_* bit), as tab-indented
+ * lines, at the same place. Returns how many it wrote. */
+typedef unsigned (*vd_firewall_offload_nft_fn)(FILE *out, unsigned hook, void *ctx);
+
 struct vd_firewall_config {
 	uint16_t queue_first;     /* the queues: queue_first .. queue_first + nqueues - 1 */
 	unsigned nqueues;
 	unsigned hooks;           /* enum vd_firewall_hook bits, at least one */
 	uint32_t mark_mask;       /* the code field, vd_kmark_mask_valid */
 	unsigned first_packets;   /* 0: every packet is queued */
-	vd_firewall_offload_fn offload; /* NULL: nothing offloaded */
-	void *offload_ctx;
+	vd_firewall_offload_fn offload; /* NULL: nothing offloaded (iptables) */
+	vd_firewall_offload_nft_fn offload_nft; /* NULL: nothing offloaded (nft) */
+	void *offload_ctx;              /* both's */
 };
 
 /* "input,forward,output" (any non-empty subset, any order) into *hooks.

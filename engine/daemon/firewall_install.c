@@ -73,8 +73,8 @@ int vd_firewall_flavour_resolve(enum vd_firewall_flavour asked, char *err, size_
 	if (asked == VD_FW_FLAVOUR_IPTABLES)
 		return VD_FW_FLAVOUR_IPTABLES;
 	if (asked == VD_FW_FLAVOUR_AUTO && strcmp(vd_firewall_backend(AF_INET), "unknown") != 0) {
-		vd_log(VD_LOG_INFO, "--firewall auto: iptables (installed; it offloads rules and "
-		       "reads their counters, which the nft flavour does not)");
+		vd_log(VD_LOG_INFO, "--firewall auto: iptables (installed; it needs no nft queue "
+		       "expression, which some kernels lack)");
 		return VD_FW_FLAVOUR_IPTABLES;
 	}
 	/* -c: the kernel checks the batch and commits nothing. */

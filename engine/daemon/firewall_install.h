@@ -42,9 +42,9 @@ struct vd_firewall {
 /* The flavour that will install, VD_FW_FLAVOUR_IPTABLES or _NFT; or -1 with
  * err saying why the one asked for cannot (nft: nft is not installed, or
  * this kernel's nf_tables has no queue expression, which `nft -c` of a
- * probe table tells). AUTO picks iptables when iptables -V runs (it
- * offloads rules and reads their counters; the nft flavour does not), else
- * nft when the probe passes, and logs which and why, once. */
+ * probe table tells). AUTO picks iptables when iptables -V runs (it needs
+ * no queue expression in nf_tables, which some kernels lack), else nft when
+ * the probe passes, and logs which and why, once. */
 int vd_firewall_flavour_resolve(enum vd_firewall_flavour asked, char *err, size_t errlen);
 
 /* The backend family's tool writes to, "nf_tables" or "legacy" (or

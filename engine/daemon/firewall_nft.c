@@ -72,7 +72,8 @@ static void decided_chain(FILE *out, uint32_t m)
 
 /* One hook's base chain. `ct packets` counts both directions, as
  * --connbytes-dir both does, and switches conntrack accounting on. */
-static void hook_chain(FILE *out, const struct vd_firewall_config *cfg, const char *hook)
+static void hook_chain(FILE *out, const struct vd_firewall_config *cfg, unsigned bit,
+		       const char *hook)
 {
 	uint32_t m = cfg->mark_mask;
 
@@ -88,6 +89,8 @@ static void hook_chain(FILE *out, const struct vd_firewall_config *cfg, const ch
 	fprintf(out, "\t\tct mark & 0x%08x != 0 jump decided\n", m);
 	if (cfg->first_packets)
 		fprintf(out, "\t\tct packets > %u accept\n", cfg->first_packets);
+	if (cfg->offload_nft)
+		cfg->offload_nft(out, bit, cfg->offload_ctx);
 	if (cfg->nqueues > 1)
 		fprintf(out, "\t\tqueue num %u-%u bypass\n", cfg->queue_first,
 			cfg->queue_first + cfg->nqueues - 1);
@@ -111,7 +114,7 @@ int vd_firewall_nft_write(FILE *out, const struct vd_firewall_config *cfg)
 	decided_chain(out, cfg->mark_mask);
 	for (size_t i = 0; i < VD_FW_HOOK_COUNT; i++)
 		if (cfg->hooks & nft_hooks[i].bit)
-			hook_chain(out, cfg, nft_hooks[i].name);
+			hook_chain(out, cfg, nft_hooks[i].bit, nft_hooks[i].name);
 	fputs("}\n", out);
 	return ferror(out) ? -1 : 0;
 }

@@ -14,12 +14,12 @@
  *     cannot or two marks together), then acts on the connection's code, then
  *     the packet's: accept, drop, reject (icmpx types serve both families);
  *  3. --first-packets N: past the Nth packet, accept;
- *  4. queue, with bypass (num A-B spreads over several queues by flow).
+ *  4. the offloaded rules (cfg->offload_nft; firewall_offload.h), if any;
+ *  5. queue, with bypass (num A-B spreads over several queues by flow).
  *
  * Unlike the iptables flavour, an accept here ends verdictd's chain only:
  * the packet still meets every later base chain of the hook (the host's own
- * firewall), where a drop still drops. Nothing is offloaded in this flavour
- * (every rule of the table is verdictd's to evaluate).
+ * firewall), where a drop still drops; so does an offloaded rule's accept.
  *
  * The file replaces the table atomically: it declares it, deletes it (which
  * removes a set a killed daemon left) and writes it again, in one
@@ -35,7 +35,8 @@
 /* The table's name, in family inet. */
 #define VD_FIREWALL_NFT_TABLE "verdictd"
 
-/* Writes the file for cfg (cfg->offload is ignored). 0, or -1 when out fails. */
+/* Writes the file for cfg (cfg->offload_nft, not cfg->offload). 0, or -1
+ * when out fails. */
 int vd_firewall_nft_write(FILE *out, const struct vd_firewall_config *cfg);
 
 /* Writes the file that removes the table (and succeeds when there is none). */

@@ -11,6 +11,7 @@
 #include "firewall.h"
 #include "firewall_offload.h"
 #include "internal.h"
+#include "offload_nft.h"
 #include "offload_plan.h"
 
 static const char *const hook_names[] = { "input", "forward", "output" };
@@ -114,11 +115,12 @@ static unsigned plan_write(FILE *out, const char *chain, int family, const struc
 struct walk {
 	struct vd_offload_planner *pl;
 	FILE *out;                    /* write: the text; NULL: count only */
-	const char *chain;
+	const char *chain;            /* NULL: nft, the base chain of pl->hook */
 	int family;                   /* 4, 6; 0: both (counting) */
 	size_t run;                   /* rules offloaded */
 	size_t total;                 /* rules in the table */
-	unsigned lines, kernel[2];    /* lines written; kernel rules per family */
+	unsigned lines, kernel[2];    /* lines written; iptables rules per family */
+	unsigned nft;                 /* nft rules */
 	const struct vd_rule *stopped; /* the first rule left in verdictd */
 };
 
@@ -141,7 +143,10 @@ static int walk_table(const struct vd_rule_file *f, void *arg)
 			w->kernel[k] += p->matches ? p->expansion *
 				((r->verdict.flags & VD_VERDICT_F_MARK) ? 2 : 1) : 0;
 		}
-		if (w->out)
+		w->nft += vd_offload_nft_rule(NULL, w->pl, r);
+		if (w->out && !w->chain)
+			w->lines += vd_offload_nft_rule(w->out, w->pl, r);
+		else if (w->out)
 			w->lines += plan_write(w->out, w->chain, w->family == 4 ? AF_INET : AF_INET6,
 					       &w->pl->fam[w->family == 4 ? 0 : 1], r);
 	}
@@ -180,6 +185,26 @@ unsigned vd_firewall_offload_write(FILE *out, const char *chain, int family, voi
 	return w.lines;
 }
 
+unsigned vd_firewall_offload_write_nft(FILE *out, unsigned hook, void *arg)
+{
+	struct vd_firewall_offload *ctx = arg;
+	struct vd_offload_planner *pl = calloc(1, sizeof(*pl));
+	struct walk w = { .pl = pl, .out = out };
+	/* enum vd_firewall_hook bit h is vd_offload_hook h */
+	enum vd_offload_hook h = (enum vd_offload_hook)__builtin_ctz(hook);
+
+	if (!pl) {
+		vd_log(VD_LOG_ERROR, "offload: out of memory: no rule offloaded to nft chain %s",
+		       hook_names[h]);
+		return 0;
+	}
+	pl->ctx = ctx;
+	pl->hook = h;
+	vd_rules_table_read(ctx->rules, walk_table, &w);
+	free(pl);
+	return w.lines;
+}
+
 void vd_firewall_offload_check(struct vd_firewall_offload *ctx, enum vd_offload_hook hook,
 			       FILE *out)
 {
@@ -202,8 +227,8 @@ void vd_firewall_offload_check(struct vd_firewall_offload *ctx, enum vd_offload_
 	else
 		fprintf(out, "rules 1-%zu of %zu run in the kernel", w.run, n);
 	if (w.run)
-		fprintf(out, " with --firewall (%u iptables rules, %u ip6tables rules)", w.kernel[0],
-			w.kernel[1]);
+		fprintf(out, " with --firewall (iptables: %u IPv4 and %u IPv6 rules; nft: %u rules)",
+			w.kernel[0], w.kernel[1], w.nft);
 	if (w.stopped)
 		fprintf(out, "; rule %u \"%s\" and those after it stay in verdictd: %s", w.stopped->index,
 			w.stopped->name, pl->why);

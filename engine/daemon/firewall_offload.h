@@ -14,8 +14,11 @@
  * per combination of protocol, address prefix, port range and interface),
  * each tagged -m comment --comment "verdictd rule N" (N: the rule's place in
  * the file); a rule with a mark gets a MARK --set-xmark rule first, with the
- * same matches. The kernel's counters of the tagged rules are read back
- * (iptables-save -c) and added to the rules' hits in the stats.
+ * same matches. The nft flavour writes the same run (the same plans) as one
+ * nft rule per verdictd rule and family (offload_nft.h), tagged comment
+ * "verdictd rule N", its mark set in the same rule. The kernel's counters
+ * of the tagged rules are read back (iptables-save -c, or nft list ruleset inet)
+ * and added to the rules' hits in the stats.
  *
  * Threading: write, check and prepare run on the thread that loads or
  * reloads the table (one at a time); add_hits on any thread (the stats); the
@@ -60,6 +63,9 @@ struct vd_firewall_offload {
 	bool no_conntrack;          /* queues without conntrack information: to
 				     * verdictd every packet is ct_state "invalid" */
 	bool no_uid_gid;            /* queues without uid/gid: uid/gid never match */
+	bool nft;                   /* counters from nft's table, not iptables'
+				     * (set by the main thread before the first
+				     * prepare) */
 	/* Counters (under lock): the rule names of the installed set by their
 	 * number, and what replaced sets counted. */
 	pthread_mutex_t lock;
@@ -80,6 +86,11 @@ void vd_firewall_offload_fini(struct vd_firewall_offload *ctx);
  * -FORWARD, -OUTPUT), else ctx->hook. Returns the lines written. The
  * signature is firewall.h's vd_firewall_offload_fn. */
 unsigned vd_firewall_offload_write(FILE *out, const char *chain, int family, void *ctx);
+
+/* The same run for nft: tab-indented rules of the base chain of hook (a
+ * VD_FW_HOOK_* bit) of table inet verdictd. Returns the rules written. The
+ * signature is firewall.h's vd_firewall_offload_nft_fn. */
+unsigned vd_firewall_offload_write_nft(FILE *out, unsigned hook, void *ctx);
 
 /* One line for --check: which rules the kernel would evaluate in hook, and
  * why the first one that stays in verdictd does. */
@@ -103,7 +114,8 @@ int vd_firewall_offload_prepare(struct vd_firewall_offload *ctx);
 int vd_firewall_offload_commit(struct vd_firewall_offload *ctx, bool installed);
 
 /* Adds the kernel's hits of the offloaded rules (read now with iptables-save
- * -c and ip6tables-save -c, both families, every hook) and of replaced sets
+ * -c and ip6tables-save -c, both families, every hook; with ctx->nft, nft
+ * list ruleset inet, where a missing table is no error) and of replaced sets
  * to st[0..n) (vd_rules_stats' array: st[0] the default, matched by name).
  * Returns 0, or -1 when a tool could not be read (st gets what was read). */
 int vd_firewall_offload_add_hits(struct vd_firewall_offload *ctx, struct vd_rule_stats *st,
@@ -115,5 +127,11 @@ int vd_firewall_offload_add_hits(struct vd_firewall_offload *ctx, struct vd_rule
  * MARK rule sees the same packets as the verdict rule after it). Returns
  * the lines counted. */
 size_t vd_offload_counters_parse(const char *text, uint64_t *hits, size_t n);
+
+/* The same for an "nft list ruleset inet" text: adds the
+ * packets of each rule line of table inet verdictd with "counter packets P"
+ * and comment "verdictd rule N" (N <= n). A rule's mark is set in its own
+ * rule: nothing to leave out. */
+size_t vd_offload_counters_nft_parse(const char *text, uint64_t *hits, size_t n);
 
 #endif

@@ -61,11 +61,12 @@ int vd_firewall_print(const struct vd_cli_options *o, FILE *out)
 	if (rules) {
 		vd_firewall_offload_from(o, rules, &off);
 		cfg.offload = vd_firewall_offload_write;
+		cfg.offload_nft = vd_firewall_offload_write_nft;
 		cfg.offload_ctx = &off;
 	}
 	/* Two files for two tools: a comment line names each one's loader. */
 	if (o->print_firewall & VD_CLI_PRINT_NFT) {
-		fputs("# nft -f (verdictd --print-firewall=nft; nothing is offloaded)\n", out);
+		fputs("# nft -f (verdictd --print-firewall=nft)\n", out);
 		rc_out |= vd_firewall_nft_write(out, &cfg);
 	}
 	if (o->print_firewall & VD_CLI_PRINT_IP4) {
@@ -95,12 +96,11 @@ int vd_firewall_apply(struct vd_firewall *fw, const struct vd_cli_options *o,
 	int rc;
 
 	vd_firewall_config_from(o, rules, &cfg);
-	/* The nft flavour offloads nothing: every rule stays verdictd's. */
-	if (fw->flavour == VD_FW_FLAVOUR_NFT)
-		offload = NULL;
 	if (offload) {
 		cfg.offload = vd_firewall_offload_write;
+		cfg.offload_nft = vd_firewall_offload_write_nft;
 		cfg.offload_ctx = offload;
+		offload->nft = fw->flavour == VD_FW_FLAVOUR_NFT;
 		vd_firewall_offload_prepare(offload);
 	}
 	rc = vd_firewall_install(fw, &cfg, err, errlen);

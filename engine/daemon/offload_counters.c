@@ -1,38 +1,40 @@
 /* offload_counters.c - the kernel's hit counters of offloaded rules, read
- * back with iptables-save -c and ip6tables-save -c (firewall_offload.h). */
+ * back with iptables-save -c and ip6tables-save -c, or nft list ruleset
+ * (firewall_offload.h). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "firewall_nft.h"
 #include "firewall_offload.h"
 #include "internal.h"
 #include "spawn.h"
 
-size_t vd_offload_counters_parse(const char *text, uint64_t *hits, size_t n)
+/* Reads one line of a tool's listing (a NUL-ended copy it may cut up):
+ * returns where the rule number of its "verdictd rule N" tag starts and sets
+ * *packets, or NULL when the line counts nothing. */
+typedef const char *(*line_fn)(char *line, unsigned long long *packets, void *state);
+
+/* Adds each counted line's packets to hits[N - 1] (N <= n, followed by the
+ * tag's closing quote). Lines longer than the buffer count nothing: no
+ * rule verdictd writes comes near it. */
+static size_t lines_count(const char *text, line_fn fn, void *state, uint64_t *hits, size_t n)
 {
-	static const char tag[] = "--comment \"verdictd rule ";
 	size_t counted = 0;
 
 	for (const char *line = text; line && *line;) {
-		const char *end = strchr(line, '\n'), *c, *j;
+		const char *end = strchr(line, '\n'), *num;
 		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char buf[1024], *p;
+		char buf[8192], *num_end;
 		unsigned long long packets;
 		unsigned long rule;
 
-		if (len < sizeof(buf) && line[0] == '[') {
+		if (len < sizeof(buf)) {
 			memcpy(buf, line, len);
 			buf[len] = '\0';
-			errno = 0;
-			packets = strtoull(buf + 1, &p, 10);
-			/* "[P:B] -A VERDICTD-..." ... "--comment "verdictd rule N"" ... "-j T" */
-			if (!errno && *p == ':' && (p = strstr(p, "] -A VERDICTD-")) &&
-			    (c = strstr(p, tag)) && (j = strstr(c, " -j ")) &&
-			    strncmp(j + 4, "MARK", 4) != 0) {
-				char *num_end;
-
-				rule = strtoul(c + sizeof(tag) - 1, &num_end, 10);
+			if ((num = fn(buf, &packets, state))) {
+				rule = strtoul(num, &num_end, 10);
 				if (*num_end == '"' && rule >= 1 && rule <= n) {
 					hits[rule - 1] += packets;
 					counted++;
@@ -44,16 +46,64 @@ size_t vd_offload_counters_parse(const char *text, uint64_t *hits, size_t n)
 	return counted;
 }
 
-/* Runs tool -c -t filter (spawn.h: no shell, CAP_NET_ADMIN passed on) and
- * returns its output; NULL with a logged line when it cannot run or fails. */
-static char *save_read(const char *tool)
+/* "[P:B] -A VERDICTD-..." ... "--comment "verdictd rule N"" ... "-j T", T
+ * not MARK. */
+static const char *save_line(char *line, unsigned long long *packets, void *state)
 {
-	char *const argv[] = { (char *)tool, "-c", "-t", "filter", NULL };
+	static const char tag[] = "--comment \"verdictd rule ";
+	char *p, *c, *j;
+
+	(void)state;
+	if (line[0] != '[')
+		return NULL;
+	errno = 0;
+	*packets = strtoull(line + 1, &p, 10);
+	if (!errno && *p == ':' && (p = strstr(p, "] -A VERDICTD-")) && (c = strstr(p, tag)) &&
+	    (j = strstr(c, " -j ")) && strncmp(j + 4, "MARK", 4) != 0)
+		return c + sizeof(tag) - 1;
+	return NULL;
+}
+
+size_t vd_offload_counters_parse(const char *text, uint64_t *hits, size_t n)
+{
+	return lines_count(text, save_line, NULL, hits, n);
+}
+
+/* "\t\t... counter packets P bytes B ... comment "verdictd rule N"" inside
+ * table inet verdictd (*state: whether the lines are). Tables start at the
+ * line's start, their chains and rules are indented. */
+static const char *nft_line(char *line, unsigned long long *packets, void *state)
+{
+	static const char tag[] = "comment \"verdictd rule ", counter[] = "counter packets ";
+	static const char own[] = "table inet " VD_FIREWALL_NFT_TABLE " {";
+	bool *inside = state;
+	char *k, *c, *num_end;
+
+	if (strncmp(line, "table ", 6) == 0)
+		*inside = strcmp(line, own) == 0;
+	if (!*inside || !(k = strstr(line, counter)) || !(c = strstr(k, tag)))
+		return NULL;
+	errno = 0;
+	*packets = strtoull(k + sizeof(counter) - 1, &num_end, 10);
+	return !errno && *num_end == ' ' ? c + sizeof(tag) - 1 : NULL;
+}
+
+size_t vd_offload_counters_nft_parse(const char *text, uint64_t *hits, size_t n)
+{
+	bool inside = false;
+
+	return lines_count(text, nft_line, &inside, hits, n);
+}
+
+/* Runs argv (spawn.h: no shell, CAP_NET_ADMIN passed on) and returns its
+ * output; NULL with a logged line when it cannot run or fails. */
+static char *tool_read(char *const *argv)
+{
 	char err[256], *out = NULL;
 	int rc = vd_spawn_read(argv, &out, err, sizeof(err));
 
 	if (rc != 0) {
-		vd_log(VD_LOG_ERROR, "offload counters: %s -c: %s%s", tool,
+		vd_log(VD_LOG_ERROR, "offload counters: %s %s: %s%s", argv[0], argv[1],
 		       rc > 0 ? "failed: " : "", err[0] ? err : "no message");
 		return NULL;
 	}
@@ -61,19 +111,28 @@ static char *save_read(const char *tool)
 }
 
 /* hits[i] for the installed set's rule i + 1, both families. */
-static int kernel_hits(uint64_t *hits, size_t n)
+static int kernel_hits(const struct vd_firewall_offload *ctx, uint64_t *hits, size_t n)
 {
-	static const char *const tools[] = { "iptables-save", "ip6tables-save" };
+	static char *const save[][5] = {
+		{ "iptables-save", "-c", "-t", "filter", NULL },
+		{ "ip6tables-save", "-c", "-t", "filter", NULL },
+	};
+	/* The family's tables, not the one: after the exit's removal the final
+	 * report reads none, as iptables-save finds no tagged rule. */
+	static char *const nft[] = { "nft", "list", "ruleset", "inet", NULL };
 	int ret = 0;
 
-	for (size_t t = 0; t < 2; t++) {
-		char *text = save_read(tools[t]);
+	for (size_t t = 0; t < (ctx->nft ? 1 : 2); t++) {
+		char *text = tool_read(ctx->nft ? nft : save[t]);
 
 		if (!text) {
 			ret = -1;
 			continue;
 		}
-		vd_offload_counters_parse(text, hits, n);
+		if (ctx->nft)
+			vd_offload_counters_nft_parse(text, hits, n);
+		else
+			vd_offload_counters_parse(text, hits, n);
 		free(text);
 	}
 	return ret;
@@ -123,7 +182,7 @@ int vd_firewall_offload_prepare(struct vd_firewall_offload *ctx)
 	ctx->pending = NULL;
 	if (ctx->nnames) {
 		ctx->pending = calloc(ctx->nnames, sizeof(*ctx->pending));
-		ret = ctx->pending ? kernel_hits(ctx->pending, ctx->nnames) : -1;
+		ret = ctx->pending ? kernel_hits(ctx, ctx->pending, ctx->nnames) : -1;
 		for (size_t i = 0; ctx->pending && i < ctx->nnames; i++)
 			if (ctx->pending[i])
 				base_add(ctx, ctx->names[i], ctx->pending[i]);
@@ -192,7 +251,7 @@ int vd_firewall_offload_add_hits(struct vd_firewall_offload *ctx, struct vd_rule
 
 	pthread_mutex_lock(&ctx->lock);
 	hits = ctx->nnames ? calloc(ctx->nnames, sizeof(*hits)) : NULL;
-	ret = !ctx->nnames ? 0 : hits ? kernel_hits(hits, ctx->nnames) : -1;
+	ret = !ctx->nnames ? 0 : hits ? kernel_hits(ctx, hits, ctx->nnames) : -1;
 	for (size_t i = 0; hits && i < ctx->nnames; i++)
 		if (hits[i] && (s = stats_named(st, n, ctx->names[i], i + 1)))
 			s->hits += hits[i];

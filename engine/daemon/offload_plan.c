@@ -295,7 +295,7 @@ static int plan_checks(struct vd_offload_planner *pl, const struct vd_rule *r, i
 	char a[32], b[32];
 	size_t off = 0, len = sizeof(p->tail);
 
-	p->tcp[0] = p->icmp[0] = p->tail[0] = '\0';
+	p->tcp[0] = p->icmp[0] = p->tail[0] = p->ct_states[0] = '\0';
 	if ((r->checks & VD_CHECK_TCP_FLAGS) && r->tcp_mask) {
 		tcp_flag_names(a, sizeof(a), r->tcp_mask);
 		tcp_flag_names(b, sizeof(b), r->tcp_value);
@@ -322,11 +322,10 @@ static int plan_checks(struct vd_offload_planner *pl, const struct vd_rule *r, i
 		off += (size_t)snprintf(p->tail + off, len - off, " -m mark --mark %#x/%#x",
 					r->mark_value & r->mark_mask, r->mark_mask);
 	if (r->checks & VD_CHECK_CT_STATE) {
-		char states[64];
-
-		if (ct_names(pl, r->ct_states, states, sizeof(states)) < 0)
+		if (ct_names(pl, r->ct_states, p->ct_states, sizeof(p->ct_states)) < 0)
 			return -1;
-		off += (size_t)snprintf(p->tail + off, len - off, " -m conntrack --ctstate %s", states);
+		off += (size_t)snprintf(p->tail + off, len - off, " -m conntrack --ctstate %s",
+					p->ct_states);
 	}
 	if (r->checks & VD_CHECK_LEN) {
 		/* The length match takes 16 bits; longer packets only in a

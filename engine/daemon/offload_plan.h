@@ -15,9 +15,10 @@
 
 #define FRAG_LEN 64 /* one match: "-s 2001:db8::/32", "--dport 1000:2000" */
 
-/* One match list of a plan: each item a fragment of an iptables rule
- * ("-s 198.18.0.0/15"); `any`: the rule does not constrain it (one
- * iteration with no fragment). */
+/* One match list of a plan: each item a fragment of an iptables rule, its
+ * option, a space and its value ("-s 198.18.0.0/15"; offload_nft.c takes
+ * the value); `any`: the rule does not constrain it (one iteration with no
+ * fragment). */
 struct vd_offload_frags {
 	bool any;
 	size_t n;
@@ -36,6 +37,7 @@ struct vd_offload_plan {
 	char tcp[96];                 /* --tcp-flags, for -p tcp */
 	char icmp[64];                /* --icmp-type / --icmpv6-type */
 	char tail[320];               /* owner, mark, conntrack, length */
+	char ct_states[64];           /* --ctstate's list ("NEW,ESTABLISHED"), or "" */
 };
 
 /* Both families' plans of a rule, and why it stays in verdictd. */

@@ -134,6 +134,22 @@ ctl_stat() {
 	sed -n "s/.* q$2 \([^;]*\).*/\1/p" <<<"$line" | tr ' ' '\n' | sed -n "s/^$3=//p"
 }
 
+# rule_hits SOCK NAME: a rule's hits in `verdictctl stats` (needs VERDICTCTL).
+rule_hits() {
+	local out
+	out=$(timeout 10 "$VERDICTCTL" --socket "$1" stats) || fail "verdictctl stats: $out"
+	kv "$2" "$(grep '^rules' <<<"$out")"
+}
+
+# udp_received DST PORT COUNT: sends COUNT datagrams one at a time (vd-udpgen)
+# and prints how many arrived.
+udp_received() {
+	local line
+	line=$(udpgen --dst "$1" --port "$2" --count "$3" --inflight 0 --drain-ms 200 --duration 10) ||
+		fail "vd-udpgen to $1 port $2 failed"
+	kv received "$line"
+}
+
 expect_eq() { # WHAT GOT WANT
 	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
 }

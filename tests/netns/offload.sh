@@ -44,12 +44,7 @@ send() {
 		fail "vd-udpgen to $1 port $2 failed"
 	kv received "$line"
 }
-# stat NAME: a rule's hits in `verdictctl stats`.
-stat() {
-	local out
-	out=$(timeout 10 "$VERDICTCTL" --socket "$SOCK" stats) || fail "verdictctl stats: $out"
-	kv "$1" "$(grep '^rules' <<<"$out")"
-}
+stat() { rule_hits "$SOCK" "$1"; }
 
 expect_eq "fast (kernel accept) delivers" "$(send 127.0.0.1 7301 30)" 30
 expect_eq "fast (kernel accept) delivers IPv6" "$(send ::1 7301 20)" 20

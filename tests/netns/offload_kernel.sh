@@ -43,13 +43,7 @@ pass "the offloaded text loads (iptables-restore --test, ip6tables-restore --tes
 ns iptables-restore --noflush <"$WORK/v4.rules" || fail "iptables-restore refused it"
 ns ip6tables-restore --noflush <"$WORK/v6.rules" || fail "ip6tables-restore refused it"
 
-# send DST PORT COUNT: prints how many arrived.
-send() {
-	local line
-	line=$(udpgen --dst "$1" --port "$2" --count "$3" --inflight 0 --drain-ms 200 --duration 10) ||
-		fail "vd-udpgen to $1 port $2 failed"
-	kv received "$line"
-}
+send() { udp_received "$@"; }
 expect_eq "rule a (accept) lets through" "$(send 127.0.0.1 5001 5)" 5
 expect_eq "rule b (drop) drops IPv4" "$(send 127.0.0.1 5002 3)" 0
 expect_eq "rule b (drop) drops IPv6" "$(send ::1 5002 2)" 0

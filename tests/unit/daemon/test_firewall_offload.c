@@ -1,5 +1,6 @@
 /* test_firewall_offload.c - which leading rules go to the kernel, their
- * iptables text, why the run stops, and the kernel counters read back. */
+ * iptables and nft text, why the run stops, and the kernel counters read
+ * back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include <verdict/libverdict.h>
 #include <verdict/kernel_mark.h>
 
+#include "firewall.h"
 #include "firewall_offload.h"
 
 static char path[64];
@@ -58,6 +60,31 @@ static char *written(struct vd_firewall_offload *ctx, const char *chain, int fam
 	*lines = vd_firewall_offload_write(out, chain, family, ctx);
 	fclose(out);
 	return buf;
+}
+
+/* The nft flavour's rules for the base chain of hook (a VD_FW_HOOK_* bit). */
+static char *written_nft(struct vd_firewall_offload *ctx, unsigned hook, unsigned *rules)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	*rules = vd_firewall_offload_write_nft(out, hook, ctx);
+	fclose(out);
+	return buf;
+}
+
+/* The highest N of the "verdictd rule N" tags in text: where its run ends. */
+static unsigned last_tag(const char *text)
+{
+	unsigned last = 0;
+
+	for (const char *t = text; (t = strstr(t, "verdictd rule ")); t++) {
+		unsigned n = (unsigned)strtoul(t + strlen("verdictd rule "), NULL, 10);
+
+		last = n > last ? n : last;
+	}
+	return last;
 }
 
 static char *check_line(struct vd_firewall_offload *ctx, enum vd_offload_hook hook)
@@ -140,7 +167,7 @@ static void test_check_line(void **state)
 
 	(void)state;
 	assert_string_equal(line, "offload input: rules 1-6 of 8 run in the kernel with --firewall "
-			    "(10 iptables rules, 8 ip6tables rules); rule 7 \"hook\" and those after "
+			    "(iptables: 10 IPv4 and 8 IPv6 rules; nft: 11 rules); rule 7 \"hook\" and those after "
 			    "it stay in verdictd: it calls a Lua hook\n");
 	free(line);
 	/* iif in the output hook ends the run at rule 3 */
@@ -194,8 +221,12 @@ static void test_stop_reasons(void **state)
 		if (!strstr(line, "no rule runs in the kernel; rule 1 \"rule1\"") ||
 		    !strstr(line, cases[i].why))
 			fail_msg("case %zu: want \"%s\", got %s", i, cases[i].why, line);
-		/* nothing after the stop is written either */
+		/* nothing after the stop is written either, in either flavour */
 		out = written(ctx, "VERDICTD-INPUT", AF_INET, &lines);
+		assert_int_equal(lines, 0);
+		assert_string_equal(out, "");
+		free(out);
+		out = written_nft(ctx, VD_FW_HOOK_INPUT, &lines);
 		assert_int_equal(lines, 0);
 		assert_string_equal(out, "");
 		free(out);
@@ -204,20 +235,23 @@ static void test_stop_reasons(void **state)
 	}
 }
 
+/* A rule of each reject code, tcp-reset for TCP alone and beside UDP. */
+static const char reject_table[] =
+	"return { rules = {\n"
+	"  { name = 'rst', proto = 'tcp', dport = 22, verdict = 'reject', reject_with = 'tcp-reset' },\n"
+	"  { name = 'mixed', proto = { 'tcp', 'udp' }, dport = 23, verdict = 'reject',\n"
+	"    reject_with = 'tcp-reset', mark = '0x20/0xff' },\n"
+	"  { name = 'adm', proto = 'udp', dport = 24, verdict = 'reject', reject_with = 'icmp-admin-prohibited' },\n"
+	"  { name = 'host', dst = '198.18.0.1', verdict = 'reject', reject_with = 'icmp6-addr-unreachable' },\n"
+	"  { name = 'port', icmp_type = 8, verdict = 'reject' },\n"
+	"} }";
+
 /* Reject offloads as REJECT with each family's name for the answer;
  * tcp-reset only beside -p tcp, other protocols of the rule get port
  * unreachable there, as verdictd's own reject gives them. */
 static void test_reject(void **state)
 {
-	struct vd_firewall_offload *ctx = load(
-		"return { rules = {\n"
-		"  { name = 'rst', proto = 'tcp', dport = 22, verdict = 'reject', reject_with = 'tcp-reset' },\n"
-		"  { name = 'mixed', proto = { 'tcp', 'udp' }, dport = 23, verdict = 'reject',\n"
-		"    reject_with = 'tcp-reset', mark = '0x20/0xff' },\n"
-		"  { name = 'adm', proto = 'udp', dport = 24, verdict = 'reject', reject_with = 'icmp-admin-prohibited' },\n"
-		"  { name = 'host', dst = '198.18.0.1', verdict = 'reject', reject_with = 'icmp6-addr-unreachable' },\n"
-		"  { name = 'port', icmp_type = 8, verdict = 'reject' },\n"
-		"} }");
+	struct vd_firewall_offload *ctx = load(reject_table);
 	unsigned lines;
 	char *v4 = written(ctx, "VERDICTD-FORWARD", AF_INET, &lines), *v6, *line;
 
@@ -245,7 +279,7 @@ static void test_reject(void **state)
 	assert_int_equal(lines, 7);
 	line = check_line(ctx, VD_OFFLOAD_FORWARD);
 	assert_string_equal(line, "offload forward: rules 1-5 of 5 run in the kernel with --firewall "
-			    "(8 iptables rules, 7 ip6tables rules); only the default verdict stays in "
+			    "(iptables: 8 IPv4 and 7 IPv6 rules; nft: 11 rules); only the default verdict stays in "
 			    "verdictd\n");
 	free(line);
 	free(v6);
@@ -305,6 +339,142 @@ static void test_counters_parse(void **state)
 						   "--comment \"verdictd rule 1\"", hits, 3), 0);
 }
 
+/* The nft flavour of `table`: one rule per rule and family, lists as sets,
+ * the mark set in the rule, a rule of one family only (5) written once, and
+ * the run ending where the iptables flavour's does (rule 6 of 8). */
+static void test_nft_text(void **state)
+{
+	struct vd_firewall_offload *ctx = load(table);
+	unsigned rules;
+	char *text = written_nft(ctx, VD_FW_HOOK_INPUT, &rules), *v4;
+
+	(void)state;
+	assert_string_equal(text,
+		"\t\tmeta nfproto ipv4 meta l4proto tcp ip saddr 198.18.0.0/15 th dport 22 counter accept comment \"verdictd rule 1\"\n"
+		"\t\tmeta nfproto ipv6 meta l4proto tcp ip6 saddr 2001:db8::/32 th dport 22 counter accept comment \"verdictd rule 1\"\n"
+		"\t\tmeta nfproto ipv4 meta l4proto { tcp, udp } th dport 53 counter meta mark set meta mark & 0xffffff00 | 0x00000010 drop comment \"verdictd rule 2\"\n"
+		"\t\tmeta nfproto ipv6 meta l4proto { tcp, udp } th dport 53 counter meta mark set meta mark & 0xffffff00 | 0x00000010 drop comment \"verdictd rule 2\"\n"
+		"\t\tmeta nfproto ipv4 meta l4proto tcp iifname \"lo\" tcp flags & (syn | ack) == syn ct state { new, established } meta length 40-100 counter drop comment \"verdictd rule 3\"\n"
+		"\t\tmeta nfproto ipv6 meta l4proto tcp iifname \"lo\" tcp flags & (syn | ack) == syn ct state { new, established } meta length 40-100 counter drop comment \"verdictd rule 3\"\n"
+		"\t\tmeta nfproto ipv4 meta l4proto 1 icmp type 8 icmp code 0 meta mark & 0x0000000f == 0x00000001 counter accept comment \"verdictd rule 4\"\n"
+		"\t\tmeta nfproto ipv6 meta l4proto 58 icmpv6 type 8 icmpv6 code 0 meta mark & 0x0000000f == 0x00000001 counter accept comment \"verdictd rule 4\"\n"
+		"\t\tmeta nfproto ipv4 meta l4proto udp ip saddr { 198.18.0.0/24, 198.18.1.0/25 } th sport 1000-2000 counter drop comment \"verdictd rule 5\"\n"
+		/* ::/0 holds every address of both families: no address match */
+		"\t\tmeta nfproto ipv4 counter accept comment \"verdictd rule 6\"\n"
+		"\t\tmeta nfproto ipv6 counter accept comment \"verdictd rule 6\"\n");
+	assert_int_equal(rules, 11);
+	v4 = written(ctx, "VERDICTD-INPUT", AF_INET, &rules);
+	assert_int_equal(last_tag(text), last_tag(v4));
+	free(v4);
+	free(text);
+	/* In the output hook iif ends both runs at rule 3. */
+	text = written_nft(ctx, VD_FW_HOOK_OUTPUT, &rules);
+	v4 = written(ctx, "VERDICTD-OUTPUT", AF_INET, &rules);
+	assert_int_equal(last_tag(text), 2);
+	assert_int_equal(last_tag(v4), 2);
+	free(v4);
+	free(text);
+	unload(ctx);
+}
+
+/* Matches of the output hook (owner, oif) and several items per list. */
+static void test_nft_output(void **state)
+{
+	struct vd_firewall_offload *ctx = load(
+		"return { rules = {\n"
+		"  { name = 'own', uid = '1000-1999', gid = 100, oif = { 'lo' }, proto = 'udp',\n"
+		"    sport = { 7, '1000-2000' }, dst = { '198.18.0.1', '198.18.4.0/23', '2001:db8::1' },\n"
+		"    verdict = 'drop' },\n"
+		"  { name = 'v6', dst = '2001:db8::/32', tcp_flags = 'fin,!syn,!rst', len = '1000-70000',\n"
+		"    verdict = 'accept' },\n"
+		"} }");
+	unsigned rules;
+	char *text = written_nft(ctx, VD_FW_HOOK_OUTPUT, &rules);
+
+	(void)state;
+	assert_string_equal(text,
+		"\t\tmeta nfproto ipv4 meta l4proto udp ip daddr { 198.18.0.1/32, 198.18.4.0/23 } oifname \"lo\" th sport { 7, 1000-2000 } meta skuid 1000-1999 meta skgid 100 counter drop comment \"verdictd rule 1\"\n"
+		"\t\tmeta nfproto ipv6 meta l4proto udp ip6 daddr 2001:db8::1/128 oifname \"lo\" th sport { 7, 1000-2000 } meta skuid 1000-1999 meta skgid 100 counter drop comment \"verdictd rule 1\"\n"
+		/* a rule of one family; lengths past 16 bits as iptables' */
+		"\t\tmeta nfproto ipv6 meta l4proto tcp ip6 daddr 2001:db8::/32 tcp flags & (fin | syn | rst) == fin meta length 1000-65535 counter accept comment \"verdictd rule 2\"\n");
+	assert_int_equal(rules, 3);
+	free(text);
+	unload(ctx);
+}
+
+/* tcp-reset for TCP only: a rule of TCP and UDP becomes two per family,
+ * the UDP one answering port unreachable, as the iptables flavour's. */
+static void test_nft_reject(void **state)
+{
+	struct vd_firewall_offload *ctx = load(reject_table);
+	unsigned rules;
+	char *text = written_nft(ctx, VD_FW_HOOK_FORWARD, &rules);
+
+	(void)state;
+	assert_string_equal(text,
+		"\t\tmeta nfproto ipv4 meta l4proto tcp th dport 22 counter reject with tcp reset comment \"verdictd rule 1\"\n"
+		"\t\tmeta nfproto ipv6 meta l4proto tcp th dport 22 counter reject with tcp reset comment \"verdictd rule 1\"\n"
+		"\t\tmeta nfproto ipv4 meta l4proto tcp th dport 23 counter meta mark set meta mark & 0xffffff00 | 0x00000020 reject with tcp reset comment \"verdictd rule 2\"\n"
+		"\t\tmeta nfproto ipv4 meta l4proto udp th dport 23 counter meta mark set meta mark & 0xffffff00 | 0x00000020 reject with icmpx type port-unreachable comment \"verdictd rule 2\"\n"
+		"\t\tmeta nfproto ipv6 meta l4proto tcp th dport 23 counter meta mark set meta mark & 0xffffff00 | 0x00000020 reject with tcp reset comment \"verdictd rule 2\"\n"
+		"\t\tmeta nfproto ipv6 meta l4proto udp th dport 23 counter meta mark set meta mark & 0xffffff00 | 0x00000020 reject with icmpx type port-unreachable comment \"verdictd rule 2\"\n"
+		"\t\tmeta nfproto ipv4 meta l4proto udp th dport 24 counter reject with icmpx type admin-prohibited comment \"verdictd rule 3\"\n"
+		"\t\tmeta nfproto ipv6 meta l4proto udp th dport 24 counter reject with icmpx type admin-prohibited comment \"verdictd rule 3\"\n"
+		"\t\tmeta nfproto ipv4 ip daddr 198.18.0.1/32 counter reject with icmpx type host-unreachable comment \"verdictd rule 4\"\n"
+		"\t\tmeta nfproto ipv4 meta l4proto 1 icmp type 8 counter reject with icmpx type port-unreachable comment \"verdictd rule 5\"\n"
+		"\t\tmeta nfproto ipv6 meta l4proto 58 icmpv6 type 8 counter reject with icmpx type port-unreachable comment \"verdictd rule 5\"\n");
+	assert_int_equal(rules, 11);
+	free(text);
+	unload(ctx);
+}
+
+/* `nft list ruleset inet` as nft 1.0.6 prints it (counters edited): only
+ * table inet verdictd counts. */
+static void test_counters_nft_parse(void **state)
+{
+	static const char list[] =
+		"table inet mine {\n"
+		"\tchain c {\n"
+		"\t\tcounter packets 40 bytes 1 accept comment \"verdictd rule 1\"\n"
+		"\t}\n"
+		"}\n"
+		"table inet verdictd {\n"
+		"\tchain decided {\n"
+		"\t\tct mark & 0x0f000000 == 0x09000000 accept\n"
+		"\t}\n"
+		"\tchain input {\n"
+		"\t\ttype filter hook input priority filter - 1; policy accept;\n"
+		"\t\tmeta mark & 0x0f000000 == 0x03000000 return\n"
+		"\t\tip saddr 198.18.0.0/15 tcp dport 22 counter packets 3 bytes 180 accept comment \"verdictd rule 1\"\n"
+		"\t\tip6 saddr 2001:db8::/32 tcp dport 22 counter packets 4 bytes 320 accept comment \"verdictd rule 1\"\n"
+		"\t\tmeta nfproto ipv4 meta l4proto { tcp, udp } th dport 53 counter packets 5 bytes 300 meta mark set meta mark & 0xffffff10 | 0x00000010 drop comment \"verdictd rule 2\"\n"
+		"\t\tmeta nfproto ipv4 tcp dport 23 counter packets 1 bytes 60 meta mark set meta mark & 0xffffff20 | 0x00000020 reject with tcp reset comment \"verdictd rule 3\"\n"
+		"\t\tmeta nfproto ipv4 udp dport 23 counter packets 2 bytes 60 meta mark set meta mark & 0xffffff20 | 0x00000020 reject comment \"verdictd rule 3\"\n"
+		"\t\tmeta nfproto ipv4 counter packets 18446744073709551615 bytes 1 accept comment \"verdictd rule 12\"\n"
+		"\t\tmeta nfproto ipv4 counter packets 9 bytes 1 accept comment \"verdictd rule 2x\"\n"
+		"\t\tmeta nfproto ipv4 accept comment \"verdictd rule 2\"\n"
+		"\t\tcounter packets 6 bytes 60 accept comment \"queue\"\n"
+		"\t}\n"
+		"}\n"
+		"table inet verdictd2 {\n"
+		"\tchain c {\n"
+		"\t\tcounter packets 50 bytes 1 accept comment \"verdictd rule 1\"\n"
+		"\t}\n"
+		"}\n";
+	uint64_t hits[3] = { 0 };
+
+	(void)state;
+	/* rule 1: both families; rule 3: the reset split; 12 is past n, "2x"
+	 * is not a number, a rule without counter counts nothing */
+	assert_int_equal(vd_offload_counters_nft_parse(list, hits, 3), 5);
+	assert_int_equal(hits[0], 7);
+	assert_int_equal(hits[1], 5);
+	assert_int_equal(hits[2], 3);
+	assert_int_equal(vd_offload_counters_nft_parse("", hits, 3), 0);
+	assert_int_equal(vd_offload_counters_nft_parse("counter packets 5 bytes 1 comment \"verdictd rule 1", hits,
+						       3), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +485,10 @@ int main(void)
 		cmocka_unit_test(test_reject),
 		cmocka_unit_test(test_stop_big_set),
 		cmocka_unit_test(test_counters_parse),
+		cmocka_unit_test(test_nft_text),
+		cmocka_unit_test(test_nft_output),
+		cmocka_unit_test(test_nft_reject),
+		cmocka_unit_test(test_counters_nft_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
