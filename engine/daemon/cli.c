@@ -21,7 +21,7 @@ enum {
 	OPT_NFLOG_NLBUFSIZ, OPT_NFLOG_FLAGS, OPT_NFLOG_RCVBUF_MAX, OPT_NETNS, OPT_LOG_JSON,
 	OPT_LOG_PCAP, OPT_LOG_PCAP_LINKTYPE, OPT_REPLAY, OPT_CONTROL_GROUP, OPT_WRITE_PCAP,
 	OPT_METRICS_FILE, OPT_NO_GSO, OPT_MAXLEN_MAX, OPT_QUEUE_RCVBUF_MAX, OPT_USER, OPT_GROUP,
-	OPT_NO_SECCOMP,
+	OPT_NO_SECCOMP, OPT_REALTIME,
 };
 
 static const struct option long_options[] = {
@@ -41,6 +41,7 @@ static const struct option long_options[] = {
 	{ "no-conntrack", no_argument, NULL, OPT_NO_CONNTRACK },
 	{ "no-uid-gid", no_argument, NULL, OPT_NO_UID_GID },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "realtime", required_argument, NULL, OPT_REALTIME },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{ "batch", required_argument, NULL, OPT_BATCH },
@@ -121,6 +122,9 @@ static void print_help(FILE *out)
 	      "      --no-conntrack      do not ask for conntrack state and connmark\n"
 	      "      --no-uid-gid        do not ask for the owning socket's uid and gid\n"
 	      "      --cpus LIST         pin worker i to the i-th CPU of LIST (e.g. 0-1)\n"
+	      "      --realtime PRIO     run queue workers SCHED_FIFO at PRIO, 1-99: delayed\n"
+	      "                          and shaped packets leave on time on a busy machine\n"
+	      "                          (RLIMIT_RTPRIO is raised to PRIO before --user)\n"
 	      "      --stats-interval S  print a statistics line every S seconds\n"
 	      "      --metrics-file PATH  rewrite PATH atomically with Prometheus metrics every\n"
 	      "                          stats interval (10 s without --stats-interval)\n"
@@ -318,6 +322,12 @@ static enum vd_cli_action parse_number_option(int opt, const char *arg, struct v
 			return usage_error(err, "--maxlen-max: \"%s\" is not a number from 1 to %s",
 					   arg, "16777216");
 		o->maxlen_max = (uint32_t)v;
+		return VD_CLI_RUN;
+	case OPT_REALTIME:
+		if (parse_unsigned(arg, 1, 99, 0, &v) < 0)
+			return usage_error(err, "--realtime: \"%s\" is not a SCHED_FIFO priority "
+					   "from 1 to %s", arg, "99");
+		o->realtime = (int)v;
 		return VD_CLI_RUN;
 	case OPT_QUEUE_RCVBUF_MAX:
 		if (parse_unsigned(arg, 4096, 1ul << 30, 1, &v) < 0)
@@ -577,6 +587,9 @@ enum vd_cli_action vd_cli_parse(int argc, char **argv, struct vd_cli_options *o,
 	}
 	if (o->nqueues == 0 && o->ngroups == 0 && !o->print_firewall)
 		return usage_error(err, "--queue or --nflog is required%s%s", "", "");
+	if (o->realtime && o->nqueues == 0 && !o->print_firewall)
+		return usage_error(err, "--realtime: applies to queue workers only (NFLOG group "
+				   "workers keep their policy): give --queue%s%s", "", "");
 	if (vd_cli_firewall_finish(o, err) != VD_CLI_RUN)
 		return VD_CLI_EXIT_USAGE;
 	if (!o->control_set && o->rules)

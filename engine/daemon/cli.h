@@ -70,6 +70,7 @@ struct vd_cli_options {
 	const char *user;          /* --user NAME|UID: drop to it once set up */
 	const char *group;         /* --group NAME|GID (with --user) */
 	int no_seccomp;            /* --no-seccomp */
+	int realtime;              /* --realtime PRIO: queue workers SCHED_FIFO; 0: off */
 };
 
 #define VD_CLI_PRINT_IP4 1u

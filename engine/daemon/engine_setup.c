@@ -170,6 +170,7 @@ struct vd_engine *vd_daemon_engine_create(struct daemon *d, const uint16_t *queu
 		/* --firewall or --bypass-mark: reject and connection verdicts go
 		 * through the generated rules' field; 0 without them. */
 		.kernel_mark_mask = o->kernel_mark_mask,
+		.realtime_priority = o->realtime, /* set up by lock_down (main.c) */
 	};
 
 	if (d->rules) {

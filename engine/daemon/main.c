@@ -319,8 +319,8 @@ static int open_control(struct daemon *d, char *errbuf, size_t errlen)
 }
 
 /* Once everything that needs root is open (queues and groups bound, outputs,
- * control socket, rules loaded) and before any thread starts: --user, then
- * the seccomp filter. The control socket file goes to the user, who may then
+ * control socket, rules loaded) and before any thread starts: --realtime's
+ * limit, --user, then the seccomp filter. The control socket file goes to the user, who may then
  * use it as root may; the daemon keeps its listening descriptor. */
 static int lock_down(struct daemon *d, const struct vd_privilege_target *t, char *errbuf)
 {
@@ -332,6 +332,10 @@ static int lock_down(struct daemon *d, const struct vd_privilege_target *t, char
 			 control, t->name, strerror(errno));
 		return -1;
 	}
+	/* While root (or what started it) may still raise the limit. */
+	if (d->opts->realtime &&
+	    vd_privilege_realtime_allow(d->opts->realtime, !t->set, errbuf, VD_ERRBUF_SIZE) < 0)
+		return -1;
 	if (t->set && vd_privilege_drop(t, errbuf, VD_ERRBUF_SIZE) < 0)
 		return -1;
 	if (!t->set && vd_privilege_trim(errbuf, VD_ERRBUF_SIZE) < 0)
@@ -349,7 +353,7 @@ static int lock_down(struct daemon *d, const struct vd_privilege_target *t, char
 			 vd_firewall_backend(AF_INET6));
 		return -1;
 	}
-	if (vd_seccomp_filter_install(errbuf, VD_ERRBUF_SIZE) < 0)
+	if (vd_seccomp_filter_install(d->opts->realtime > 0, errbuf, VD_ERRBUF_SIZE) < 0)
 		return -1;
 	vd_log(VD_LOG_DEBUG, "seccomp: the system call allow-list is on");
 	return 0;

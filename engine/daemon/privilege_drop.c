@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -220,5 +221,45 @@ int vd_privilege_trim(char *err, size_t errlen)
 		return -1;
 	}
 	dumpable_restore();
+	return 0;
+}
+
+/* Root that stays root with CAP_SYS_NICE sets SCHED_FIFO without a limit. */
+static bool sys_nice_kept(bool keeps_root)
+{
+	cap_flag_value_t on = CAP_CLEAR;
+	cap_t caps;
+
+	if (!keeps_root || geteuid() != 0 || !(caps = cap_get_proc()))
+		return false;
+	cap_get_flag(caps, CAP_SYS_NICE, CAP_EFFECTIVE, &on);
+	cap_free(caps);
+	return on == CAP_SET;
+}
+
+int vd_privilege_realtime_allow(int priority, bool keeps_root, char *err, size_t errlen)
+{
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_RTPRIO, &lim) < 0) {
+		snprintf(err, errlen, "--realtime %d: reading RLIMIT_RTPRIO: %s", priority,
+			 strerror(errno));
+		return -1;
+	}
+	if (lim.rlim_cur >= (rlim_t)priority && lim.rlim_max >= (rlim_t)priority)
+		return 0;
+	/* The kernel checks the soft limit, which the hard one bounds. */
+	if (lim.rlim_cur < (rlim_t)priority)
+		lim.rlim_cur = (rlim_t)priority;
+	if (lim.rlim_max < (rlim_t)priority)
+		lim.rlim_max = (rlim_t)priority;
+	if (setrlimit(RLIMIT_RTPRIO, &lim) < 0 && !(errno == EPERM && sys_nice_kept(keeps_root))) {
+		snprintf(err, errlen, "--realtime %d: raising RLIMIT_RTPRIO to %d: %s%s", priority,
+			 priority, strerror(errno),
+			 errno == EPERM ? " (a hard limit below it needs CAP_SYS_RESOURCE "
+					  "to raise: start verdictd with it, e.g. systemd's "
+					  "LimitRTPRIO=)" : "");
+		return -1;
+	}
 	return 0;
 }

@@ -52,4 +52,16 @@ int vd_privilege_drop(const struct vd_privilege_target *t, char *err, size_t err
  * did not apply (the caller logs it). */
 int vd_privilege_trim(char *err, size_t errlen);
 
+/* --realtime PRIO: raises RLIMIT_RTPRIO, soft and hard, to priority when
+ * it is lower, so that the queue workers, started after the drop without
+ * CAP_SYS_NICE, may still run SCHED_FIFO at priority (the limit is the
+ * process's and survives the uid change). Before vd_privilege_drop and the
+ * seccomp filter (which refuses setrlimit). keeps_root: no --user; a limit
+ * that cannot be raised is then no error while root holds CAP_SYS_NICE
+ * (vd_privilege_trim keeps it, and the kernel needs no limit then: as in a
+ * container without CAP_SYS_RESOURCE). Returns -1 with one line in err
+ * naming the limit and the cause (raising the hard limit needs root with
+ * CAP_SYS_RESOURCE). */
+int vd_privilege_realtime_allow(int priority, bool keeps_root, char *err, size_t errlen);
+
 #endif

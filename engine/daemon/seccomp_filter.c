@@ -1,5 +1,6 @@
 /* seccomp_filter.c - verdictd's system call allow-list (seccomp_filter.h). */
 #include <errno.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,6 +48,12 @@ static const char *const allowed[] = {
 	"capget", "arch_prctl", "prlimit64", "getrlimit", "getuid", "geteuid", "getgid",
 	"getegid", "getresuid", "getresgid", "getgroups", "umask", "setpgid", "getpgrp",
 	"setsid",
+};
+
+/* --realtime: glibc's pthread_create checks the priority against the
+ * policy's range, then sets the new thread's policy (realtime_rule). */
+static const char *const realtime_allowed[] = {
+	"sched_get_priority_min", "sched_get_priority_max",
 };
 
 /* LeakSanitizer's exit check stops the threads through ptrace from a
@@ -125,7 +132,23 @@ static int allow_sockets(scmp_filter_ctx ctx, char *err, size_t errlen)
 	return 0;
 }
 
-int vd_seccomp_filter_install(char *err, size_t errlen)
+/* sched_setscheduler to SCHED_FIFO only: no other policy, such as
+ * SCHED_RR or SCHED_DEADLINE, that nothing here asks for. */
+static int realtime_rule(scmp_filter_ctx ctx, char *err, size_t errlen)
+{
+	int rc;
+
+	if (allow_names(ctx, realtime_allowed, sizeof(realtime_allowed) / sizeof(realtime_allowed[0]),
+			err, errlen) < 0)
+		return -1;
+	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_setscheduler), 1,
+			      SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)SCHED_FIFO, 0));
+	if (rc < 0)
+		snprintf(err, errlen, "seccomp: the sched_setscheduler rule: %s", strerror(-rc));
+	return rc < 0 ? -1 : 0;
+}
+
+int vd_seccomp_filter_install(bool realtime, char *err, size_t errlen)
 {
 	struct sigaction sa = { .sa_sigaction = refused, .sa_flags = SA_SIGINFO };
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
@@ -144,7 +167,7 @@ int vd_seccomp_filter_install(char *err, size_t errlen)
 	    (VD_SANITIZER && allow_names(ctx, sanitizer_allowed,
 					 sizeof(sanitizer_allowed) / sizeof(sanitizer_allowed[0]),
 					 err, errlen) < 0) ||
-	    allow_sockets(ctx, err, errlen) < 0)
+	    allow_sockets(ctx, err, errlen) < 0 || (realtime && realtime_rule(ctx, err, errlen) < 0))
 		goto out;
 	rc = seccomp_load(ctx);
 	if (rc < 0) {

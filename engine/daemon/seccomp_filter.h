@@ -19,10 +19,13 @@
 #ifndef VD_SECCOMP_FILTER_H
 #define VD_SECCOMP_FILTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Installs the filter on the calling thread (and what it starts later),
- * with no_new_privs. Returns -1 with one line in err. */
-int vd_seccomp_filter_install(char *err, size_t errlen);
+ * with no_new_privs. realtime (--realtime) also allows what pthread_create
+ * makes for a SCHED_FIFO thread: sched_setscheduler with that policy only,
+ * and the priority range queries. Returns -1 with one line in err. */
+int vd_seccomp_filter_install(bool realtime, char *err, size_t errlen);
 
 #endif

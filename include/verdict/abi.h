@@ -19,6 +19,9 @@
  *   A program built against newer headers than the library it runs with is
  *   refused (EINVAL, "... built against a newer libverdict") only when it
  *   sets a field this library does not know; zeroes there are fine.
+ *   A field is never added into an older struct's tail padding (which the
+ *   older program passes in its size, uninitialised): a named reserved
+ *   field fills the padding first (struct vd_engine_config's reserved_0_4).
  *
  * - struct vd_packet is the library's: programs and plugins read it through
  *   a pointer and never allocate or copy one, so it too grows at its end.

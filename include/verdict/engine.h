@@ -66,6 +66,28 @@ struct vd_engine_config {
 	uint32_t kernel_mark_mask; /* when not 0: every queue's kernel_mark_mask
 				    * (verdict/queue.h), whatever the template
 				    * says; 0: the template's */
+	/* 0.4's struct ended here in 4 bytes of tail padding, which a program
+	 * built against it may leave uninitialised and passes in its size:
+	 * never read, so that what 0.5 added lies past that size (and reads
+	 * as 0 for such a program). */
+	uint32_t reserved_0_4;
+	/* --- added in 0.5 --- */
+	/* 1-99: vd_engine_start makes each queue worker SCHED_FIFO at this
+	 * priority, so that it wakes as soon as its socket or a held packet's
+	 * release time is due, ahead of the ordinary threads that send and
+	 * receive (shaped and delayed verdicts go out on time). 0: every
+	 * worker keeps the policy of the thread that calls vd_engine_start.
+	 * NFLOG group workers keep it always: they only read. Needs
+	 * CAP_SYS_NICE, or RLIMIT_RTPRIO at least this priority (which an
+	 * unprivileged process may use: the kernel lets it raise its own
+	 * threads up to that limit). vd_engine_create refuses another value
+	 * (EINVAL). */
+	int realtime_priority;
+	/* Names what would be tail padding: an initialiser zeroes it, so
+	 * that 0.4's library, which checks these bytes as unknown settings,
+	 * does not refuse a 0.5 program that leaves realtime_priority at 0;
+	 * and a later field may take its place. Never read. */
+	uint32_t reserved_0_5;
 };
 
 struct vd_engine;
@@ -81,9 +103,13 @@ struct vd_engine *vd_engine_create_sized(const struct vd_engine_config *cfg, siz
 	vd_engine_create_sized((cfg), sizeof(*(cfg)), sizeof(*(cfg)->queue),          \
 			       sizeof(*(cfg)->group), (errbuf))
 
-/* Starts one thread per queue and group, with every signal blocked in it.
- * Returns 0, or -1 with errno and errbuf filled (already started workers are
- * stopped). */
+/* Starts one thread per queue and group, with every signal blocked in it;
+ * with realtime_priority, each queue worker's policy is set from the
+ * calling thread right after its creation. Returns 0, or -1 with errno and
+ * errbuf filled (already started workers are stopped): the thread's error,
+ * or the scheduler's refusal of realtime_priority (EPERM: neither
+ * CAP_SYS_NICE nor RLIMIT_RTPRIO high enough), named with the queue and the
+ * priority. */
 int vd_engine_start(struct vd_engine *e, char *errbuf);
 
 /* Asks every worker to stop. Async-signal-safe; idempotent. */

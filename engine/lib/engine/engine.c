@@ -172,6 +172,12 @@ static int config_copy(struct vd_engine *e, const struct vd_engine_config *cfg, 
 			      "(it sets settings this library does not know)");
 		return -1;
 	}
+	if (e->cfg.realtime_priority < 0 || e->cfg.realtime_priority > 99) {
+		vd_errbuf_set(errbuf, "engine: realtime_priority %d is not 0 (off) or a SCHED_FIFO "
+			      "priority from 1 to 99", e->cfg.realtime_priority);
+		errno = EINVAL;
+		return -1;
+	}
 	e->nqueues = e->cfg.queues ? e->cfg.nqueues : 0;
 	e->ngroups = e->cfg.groups ? e->cfg.ngroups : 0;
 	if (e->nqueues + e->ngroups == 0 || (e->nqueues && !e->cfg.queue) ||
@@ -224,6 +230,52 @@ fail:
 	return NULL;
 }
 
+/* The attributes of queue workers with realtime_priority: the policy is
+ * set by pthread_create (from this thread, before the worker runs a single
+ * instruction), which fails with the scheduler's refusal. */
+static int realtime_attr(const struct vd_engine *e, pthread_attr_t *attr)
+{
+	struct sched_param param = { .sched_priority = e->cfg.realtime_priority };
+
+	pthread_attr_init(attr);
+	if (pthread_attr_setinheritsched(attr, PTHREAD_EXPLICIT_SCHED) != 0 ||
+	    pthread_attr_setschedpolicy(attr, SCHED_FIFO) != 0 ||
+	    pthread_attr_setschedparam(attr, &param) != 0) {
+		pthread_attr_destroy(attr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Starts worker w; on failure, errbuf says why and the error is returned. */
+static int worker_start(const struct vd_engine *e, struct vd_worker *w, bool realtime,
+			char *errbuf)
+{
+	int prio = e->cfg.realtime_priority;
+	pthread_attr_t attr;
+	int err;
+
+	if (realtime && realtime_attr(e, &attr) < 0) {
+		vd_errbuf_set(errbuf, "%s %u: SCHED_FIFO priority %d: cannot describe it to the "
+			      "thread library", w->ops->kind, w->num, prio);
+		return EINVAL;
+	}
+	err = pthread_create(&w->thread, realtime ? &attr : NULL, worker_main, w);
+	if (realtime)
+		pthread_attr_destroy(&attr);
+	if (err == EPERM && realtime)
+		vd_errbuf_set(errbuf, "%s %u: SCHED_FIFO priority %d refused: %s (needs "
+			      "CAP_SYS_NICE or RLIMIT_RTPRIO >= %d)", w->ops->kind, w->num, prio,
+			      strerror(err), prio);
+	else if (err == EINVAL && realtime)
+		vd_errbuf_set(errbuf, "%s %u: SCHED_FIFO priority %d refused: %s", w->ops->kind,
+			      w->num, prio, strerror(err));
+	else if (err)
+		vd_errbuf_set(errbuf, "%s %u: cannot start a worker thread: %s", w->ops->kind,
+			      w->num, strerror(err));
+	return err;
+}
+
 VD_EXPORT int vd_engine_start(struct vd_engine *e, char *errbuf)
 {
 	sigset_t all, old;
@@ -240,14 +292,12 @@ VD_EXPORT int vd_engine_start(struct vd_engine *e, char *errbuf)
 		struct vd_worker *w = &e->workers[i];
 
 		atomic_store(&w->running, true);
-		err = pthread_create(&w->thread, NULL, worker_main, w);
-		if (err) {
+		/* Queues only: log groups read, nothing waits on their timing. */
+		err = worker_start(e, w, i < e->nqueues && e->cfg.realtime_priority, errbuf);
+		if (err)
 			atomic_store(&w->running, false);
-			vd_errbuf_set(errbuf, "%s %u: cannot start a worker thread: %s",
-				      w->ops->kind, w->num, strerror(err));
-		} else {
+		else
 			w->started = true;
-		}
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {

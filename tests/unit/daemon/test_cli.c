@@ -117,6 +117,39 @@ static void test_every_option(void **state)
 	run_free(&r);
 }
 
+/* --realtime PRIO: a SCHED_FIFO priority for queue workers; --check takes it
+ * (a unit file's command line checked as it is). */
+static void test_realtime(void **state)
+{
+	struct run r = parse("--queue", "0", NULL);
+
+	(void)state;
+	assert_int_equal(opts.realtime, 0);
+	run_free(&r);
+	r = parse("--queue", "0-1", "--realtime", "7", NULL);
+	assert_int_equal(r.action, VD_CLI_RUN);
+	assert_int_equal(opts.realtime, 7);
+	run_free(&r);
+	r = parse("--queue", "0", "--realtime", "99", "--nflog", "5", NULL);
+	assert_int_equal(r.action, VD_CLI_RUN);
+	assert_int_equal(opts.realtime, 99);
+	run_free(&r);
+	r = parse("--check", "r.lua", "--realtime", "10", NULL);
+	assert_int_equal(r.action, VD_CLI_RUN);
+	assert_int_equal(opts.realtime, 10);
+	run_free(&r);
+	r = parse("--help", NULL);
+	assert_non_null(strstr(r.out, "--realtime PRIO     run queue workers SCHED_FIFO at PRIO"));
+	run_free(&r);
+	expect_error(parse("--queue", "0", "--realtime", "0", NULL),
+		     "--realtime: \"0\" is not a SCHED_FIFO priority from 1 to 99");
+	expect_error(parse("--queue", "0", "--realtime", "100", NULL), "--realtime: \"100\"");
+	expect_error(parse("--queue", "0", "--realtime", "high", NULL), "--realtime: \"high\"");
+	expect_error(parse("--queue", "0", "--realtime", "-1", NULL), "--realtime: \"-1\"");
+	expect_error(parse("--nflog", "5", "--realtime", "10", NULL),
+		     "--realtime: applies to queue workers only");
+}
+
 static void test_help_and_version(void **state)
 {
 	struct run r = parse("--help", NULL);
@@ -362,6 +395,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_option),
+		cmocka_unit_test(test_realtime),
 		cmocka_unit_test(test_help_and_version),
 		cmocka_unit_test(test_help_gives_exit_statuses),
 		cmocka_unit_test(test_bad_arguments_name_option_and_value),

@@ -3,18 +3,21 @@
  * (engine/daemon/seccomp_filter.c), installed in a forked child each time:
  * what the daemon does still works (unix and netlink sockets, a thread, a
  * spawned program); a network socket and a call off the list kill the child
- * by SIGSYS, after one line on stderr that names the call's number.
+ * by SIGSYS, after one line on stderr that names the call's number. With
+ * --realtime's filter a SCHED_FIFO thread starts, and only that policy.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <cmocka.h>
 
 #include <errno.h>
 #include <linux/netlink.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,8 +32,9 @@
 /* What the child does once filtered; its exit status says how far it got. */
 typedef int (*child_fn)(void);
 
-/* Runs fn in a filtered child: its wait status, its stderr in err. */
-static int run_filtered(child_fn fn, char *err, size_t errlen)
+/* Runs fn in a filtered child (realtime: --realtime's filter): its wait
+ * status, its stderr in err. */
+static int run_filtered_as(bool realtime, child_fn fn, char *err, size_t errlen)
 {
 	int fds[2], status = 0;
 	ssize_t n, got = 0;
@@ -44,7 +48,7 @@ static int run_filtered(child_fn fn, char *err, size_t errlen)
 
 		dup2(fds[1], STDERR_FILENO);
 		close(fds[0]);
-		if (vd_seccomp_filter_install(why, sizeof(why)) < 0) {
+		if (vd_seccomp_filter_install(realtime, why, sizeof(why)) < 0) {
 			fprintf(stderr, "install: %s\n", why);
 			_exit(100);
 		}
@@ -57,6 +61,11 @@ static int run_filtered(child_fn fn, char *err, size_t errlen)
 	close(fds[0]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return status;
+}
+
+static int run_filtered(child_fn fn, char *err, size_t errlen)
+{
+	return run_filtered_as(false, fn, err, errlen);
 }
 
 static void *thread_main(void *arg)
@@ -121,6 +130,55 @@ static int mount_call(void)
 	return 0; /* not reached */
 }
 
+/* A SCHED_FIFO thread, as the engine starts a queue worker with
+ * realtime_priority: 0 when it ran (or the scheduler refused: EPERM is not
+ * the filter's). */
+static int fifo_thread(void)
+{
+	struct sched_param param = { .sched_priority = 1 };
+	pthread_attr_t attr;
+	pthread_t t;
+	int err;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+	pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+	pthread_attr_setschedparam(&attr, &param);
+	err = pthread_create(&t, &attr, thread_main, NULL);
+	pthread_attr_destroy(&attr);
+	if (err == 0)
+		pthread_join(t, NULL);
+	return err == 0 || err == EPERM ? 0 : 7;
+}
+
+/* Another policy stays refused with --realtime. */
+static int round_robin(void)
+{
+	struct sched_param param = { .sched_priority = 1 };
+
+	(void)sched_setscheduler(0, SCHED_RR, &param);
+	return 0; /* not reached */
+}
+
+static void test_realtime_allows_fifo_threads_only(void **state)
+{
+	char err[512], want[64];
+	int status;
+
+	(void)state;
+	status = run_filtered_as(true, fifo_thread, err, sizeof(err));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("--realtime filter, SCHED_FIFO thread: status %#x, stderr: %s", status, err);
+	status = run_filtered_as(false, fifo_thread, err, sizeof(err));
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS)
+		fail_msg("default filter, SCHED_FIFO thread: status %#x, not killed by SIGSYS",
+			 status);
+	status = run_filtered_as(true, round_robin, err, sizeof(err));
+	snprintf(want, sizeof(want), "seccomp: system call %ld is not on", (long)SYS_sched_setscheduler);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS || !strstr(err, want))
+		fail_msg("--realtime filter, SCHED_RR: status %#x, stderr: %s", status, err);
+}
+
 static void test_daemon_calls_pass(void **state)
 {
 	char err[512];
@@ -167,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_daemon_calls_pass),
 		cmocka_unit_test(test_network_socket_kills),
 		cmocka_unit_test(test_unlisted_call_kills),
+		cmocka_unit_test(test_realtime_allows_fifo_threads_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

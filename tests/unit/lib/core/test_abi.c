@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -97,6 +98,39 @@ static void test_queue_config_of_a_newer_program_is_refused(void **state)
 	assert_non_null(strstr(err, "newer libverdict"));
 }
 
+/* 0.4's struct vd_engine_config: up to kernel_mark_mask and its tail
+ * padding. A program built against it passes that size, with whatever its
+ * padding holds: realtime_priority (0.5) must lie past it and read as 0.
+ * Checked through the refusal of an out-of-range priority, which
+ * vd_engine_create makes before anything else it checks. */
+static void test_engine_config_of_0_4_has_no_realtime_priority(void **state)
+{
+	size_t align = _Alignof(struct vd_engine_config);
+	size_t old_size = (offsetof(struct vd_engine_config, kernel_mark_mask) + sizeof(uint32_t) +
+			   align - 1) / align * align;
+	struct vd_engine_config *old = malloc(old_size); /* ASan: no read past it */
+	struct vd_engine_config full = { .realtime_priority = 100 };
+	char err[VD_ERRBUF_SIZE] = "";
+
+	(void)state;
+	assert_true(offsetof(struct vd_engine_config, realtime_priority) >= old_size);
+	assert_non_null(old);
+	memset(old, 0, old_size);
+	memset((char *)old + offsetof(struct vd_engine_config, kernel_mark_mask) + sizeof(uint32_t),
+	       0xff, old_size - offsetof(struct vd_engine_config, kernel_mark_mask) -
+	       sizeof(uint32_t)); /* the padding: uninitialised in the program */
+	assert_null(vd_engine_create_sized(old, old_size, 0, 0, err));
+	assert_non_null(strstr(err, "no queue and no log group given"));
+	free(old);
+	assert_null(vd_engine_create(&full, err));
+	assert_int_equal(errno, EINVAL);
+	assert_string_equal(err, "engine: realtime_priority 100 is not 0 (off) or a SCHED_FIFO "
+			    "priority from 1 to 99");
+	full.realtime_priority = -1;
+	assert_null(vd_engine_create(&full, err));
+	assert_non_null(strstr(err, "realtime_priority -1 is not"));
+}
+
 struct seen {
 	int calls;
 	enum vd_log_level level;
@@ -142,6 +176,7 @@ int main(void)
 		cmocka_unit_test(test_newer_caller_is_refused_only_for_set_unknown_fields),
 		cmocka_unit_test(test_output_stops_at_the_callers_size),
 		cmocka_unit_test(test_queue_config_of_a_newer_program_is_refused),
+		cmocka_unit_test(test_engine_config_of_0_4_has_no_realtime_priority),
 		cmocka_unit_test(test_log_lines_go_to_the_handler),
 	};
 
