@@ -41,9 +41,13 @@ shape_delay_row() {
 # the rate over the second half of the arrivals, in each shaper's own bytes
 # (verdictd counts the IP packet, tbf on lo adds 14 bytes of Ethernet
 # header). Burst: the most bytes in any 10 ms window minus R * 10 ms.
+# SHAPER: tbf, verdictd, or verdictd-rt (--realtime 10: the worker wakes at
+# its release time ahead of the sender and the receiver).
 # shape_rate_row SHAPER MBIT BURST: appends "row target_bps achieved_bps burst_above drops sent received".
 shape_rate_row() {
 	local shaper=$1 mbit=$2 burst=$3 bps=$(($2 * 1000000)) line overhead=28 drops=0 pps limit
+	local rt=()
+	[ "$shaper" = verdictd-rt ] && rt=(--realtime 10)
 	pps=$(awk -v b="$bps" 'BEGIN { printf "%.0f", 1.25 * b / 8 / 1028 }')
 	if [ "$shaper" = tbf ]; then
 		ns tc qdisc add dev lo root tbf rate "${mbit}mbit" burst "$burst" latency 50ms
@@ -58,7 +62,7 @@ return { default = "accept", rules = {
 LUA
 		queue_rule add --queue-num 0
 		ip netns exec "$NS" "$VERDICTD" --queue 0 --rules "$WORK/rate.lua" --control none \
-			>"$WORK/rate.out" 2>&1 &
+			"${rt[@]}" >"$WORK/rate.out" 2>&1 &
 		CONSUMER=$!
 		wait_bound 0
 	fi
@@ -116,6 +120,7 @@ shaping_rows() {
 	echo "bench: shaping release rows done" >&2
 	for spec in 1:4000 10:15000 100:125000; do
 		shape_rate_row verdictd "${spec%:*}" "${spec#*:}"
+		shape_rate_row verdictd-rt "${spec%:*}" "${spec#*:}"
 		shape_rate_row tbf "${spec%:*}" "${spec#*:}"
 	done
 	echo "bench: shaping rate rows done" >&2
@@ -143,11 +148,11 @@ shaping_report() {
 	done <"$WORK/shape_hold"
 	SHAPE_JSON+="],\"rate\":["
 	sep=""
-	printf '\n%-18s %12s %12s %9s %14s %6s %11s\n' "rate row" "target b/s" "achieved" "achieved%" \
+	printf '\n%-20s %12s %12s %9s %14s %6s %11s\n' "rate row" "target b/s" "achieved" "achieved%" \
 		"burst>rate B" drops "recv/sent"
 	while read -r row bps got burst drops sent rcv; do
 		pct=$(awk -v a="$got" -v b="$bps" 'BEGIN { printf "%.2f", 100 * a / b }')
-		printf '%-18s %12s %12s %9s %14s %6s %11s\n' "$row" "$bps" "$got" "$pct" "$burst" "$drops" "$rcv/$sent"
+		printf '%-20s %12s %12s %9s %14s %6s %11s\n' "$row" "$bps" "$got" "$pct" "$burst" "$drops" "$rcv/$sent"
 		SHAPE_JSON+="$sep{\"row\":\"$row\",\"target_bps\":$bps,\"achieved_bps\":$got,\"achieved_pct\":$pct,\"burst_above_rate_bytes_10ms\":$burst,\"kernel_drops\":$drops,\"sent\":$sent,\"received\":$rcv}"
 		sep=","
 	done <"$WORK/shape_rate"

@@ -37,7 +37,8 @@
 #               50ms) on the same loopback at 1, 10 and 100 Mbit/s, 1000-byte
 #               payloads offered at 1.25 R (bench/ratemeter.c): achieved / target,
 #               and the largest burst above the rate (most bytes in any 10 ms
-#               window minus R * 10 ms)
+#               window minus R * 10 ms); verdictd twice: as it is, and as
+#               verdictd-rt (--realtime 10: its queue worker SCHED_FIFO)
 #   cpu         consumer CPU per delayed packet next to the floor's, same rate
 #   (--quick: 0.3 s per release row, 0.6 s per rate row; else 3 s and 5 s)
 #
