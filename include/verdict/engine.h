@@ -104,8 +104,8 @@ struct vd_engine *vd_engine_create_sized(const struct vd_engine_config *cfg, siz
 			       sizeof(*(cfg)->group), (errbuf))
 
 /* Starts one thread per queue and group, with every signal blocked in it;
- * with realtime_priority, each queue worker's policy is set from the
- * calling thread right after its creation. Returns 0, or -1 with errno and
+ * with realtime_priority, each queue worker is created SCHED_FIFO (the
+ * policy is set before the worker runs). Returns 0, or -1 with errno and
  * errbuf filled (already started workers are stopped): the thread's error,
  * or the scheduler's refusal of realtime_priority (EPERM: neither
  * CAP_SYS_NICE nor RLIMIT_RTPRIO high enough), named with the queue and the

@@ -117,27 +117,25 @@ static void test_every_option(void **state)
 	run_free(&r);
 }
 
+/* Asserts a run with --realtime want. */
+static void expect_realtime(struct run r, int want)
+{
+	assert_int_equal(r.action, VD_CLI_RUN);
+	assert_int_equal(opts.realtime, want);
+	run_free(&r);
+}
+
 /* --realtime PRIO: a SCHED_FIFO priority for queue workers; --check takes it
  * (a unit file's command line checked as it is). */
 static void test_realtime(void **state)
 {
-	struct run r = parse("--queue", "0", NULL);
+	struct run r;
 
 	(void)state;
-	assert_int_equal(opts.realtime, 0);
-	run_free(&r);
-	r = parse("--queue", "0-1", "--realtime", "7", NULL);
-	assert_int_equal(r.action, VD_CLI_RUN);
-	assert_int_equal(opts.realtime, 7);
-	run_free(&r);
-	r = parse("--queue", "0", "--realtime", "99", "--nflog", "5", NULL);
-	assert_int_equal(r.action, VD_CLI_RUN);
-	assert_int_equal(opts.realtime, 99);
-	run_free(&r);
-	r = parse("--check", "r.lua", "--realtime", "10", NULL);
-	assert_int_equal(r.action, VD_CLI_RUN);
-	assert_int_equal(opts.realtime, 10);
-	run_free(&r);
+	expect_realtime(parse("--queue", "0", NULL), 0);
+	expect_realtime(parse("--queue", "0-1", "--realtime", "7", NULL), 7);
+	expect_realtime(parse("--queue", "0", "--realtime", "99", "--nflog", "5", NULL), 99);
+	expect_realtime(parse("--check", "r.lua", "--realtime", "10", NULL), 10);
 	r = parse("--help", NULL);
 	assert_non_null(strstr(r.out, "--realtime PRIO     run queue workers SCHED_FIFO at PRIO"));
 	run_free(&r);
