@@ -5,11 +5,13 @@
  * at position 1 of the built-in chain. The layout and the mark codes are
  * verdict/kernel_mark.h's; the order inside each chain is:
  *
- *  0. the fast path, one rule each for a packet with no code (most of a
- *     long flow): --first-packets N: past the Nth packet of a connection
- *     with no code, ACCEPT; a connection decided "accept" (bypass): ACCEPT.
- *     Exactly what 1-3 would do with these packets, in one rule where 1-3
- *     take four (first packets) or five (bypass, through DECIDED).
+ *  0. the fast path, for packets with no code (most of a long flow): a
+ *     connection marked PAST (--first-packets N: past its Nth packet):
+ *     ACCEPT; a connection decided "accept" (bypass): ACCEPT; then, with
+ *     --first-packets, the connection's N+1st packet marks it PAST and goes
+ *     on (VERDICTD-DECIDED has no rule for PAST; 3 accepts it). Exactly
+ *     what 1-3 would do with these packets, in one rule where 1-3 take four
+ *     (first packets) or five (bypass, through DECIDED).
  *  1. loop guard: a packet marked PASS (a repeat verdict) returns unqueued
  *  2. a code on the packet or its connection: to VERDICTD-DECIDED, shared
  *     by the hooks, which holds CONNMARK --save-mark for packets whose code

@@ -79,11 +79,17 @@ static void hook_chain(FILE *out, const struct vd_firewall_config *cfg, unsigned
 
 	fprintf(out, "\tchain %s {\n\t\ttype filter hook %s priority -1; policy accept;\n", hook,
 		hook);
+	/* The fast path as the iptables flavour has it (firewall.c): a
+	 * connection past N is marked PAST once, and accepted on that. */
 	if (cfg->first_packets)
-		fprintf(out, "\t\tmeta mark & 0x%08x == 0 ct mark & 0x%08x == 0 ct packets > %u "
-			"accept\n", m, m, cfg->first_packets);
+		fprintf(out, "\t\tmeta mark & 0x%08x == 0 ct mark & 0x%08x == 0x%08x accept\n", m, m,
+			vd_kmark_value(m, VD_KMARK_PAST));
 	fprintf(out, "\t\tmeta mark & 0x%08x == 0 ct mark & 0x%08x == 0x%08x accept\n", m, m,
 		vd_kmark_value(m, VD_KMARK_ACCEPT | VD_KMARK_CONN));
+	if (cfg->first_packets)
+		fprintf(out, "\t\tmeta mark & 0x%08x == 0 ct mark & 0x%08x == 0 ct packets > %u "
+			"ct mark set ct mark & 0x%08x | 0x%08x accept\n", m, m, cfg->first_packets, ~m,
+			vd_kmark_value(m, VD_KMARK_PAST));
 	fprintf(out, "\t\tmeta mark & 0x%08x == 0x%08x return\n", m, vd_kmark_value(m, VD_KMARK_PASS));
 	fprintf(out, "\t\tmeta mark & 0x%08x != 0 jump decided\n", m);
 	fprintf(out, "\t\tct mark & 0x%08x != 0 jump decided\n", m);

@@ -45,6 +45,12 @@ enum vd_kmark_code {
 	VD_KMARK_REJECT_ADMIN = 6,  /* icmp-admin-prohibited (icmp6-adm-prohibited) */
 	VD_KMARK_REJECT_HOST = 7,   /* icmp-host-unreachable (icmp6-addr-unreachable) */
 	VD_KMARK_CONN = 8,          /* flag: save the field to the connection mark */
+	/* --- added in 0.5 --- */
+	VD_KMARK_PAST = VD_KMARK_CONN | VD_KMARK_PASS, /* a connection past --first-packets
+				     * N: accepted by the kernel's first rule. Set by
+				     * the generated rules on its N+1st packet, never
+				     * by a verdict (a repeat verdict cannot decide a
+				     * connection). */
 };
 
 #define VD_KMARK_ACTION_MASK 7u

@@ -14,6 +14,7 @@
 #include <verdict/kernel_mark.h>
 
 #include "firewall.h"
+#include "firewall_nft.h"
 
 static char *text;
 
@@ -109,18 +110,22 @@ static void test_ip6_low_mask_balance_first_packets(void **state)
 }
 
 /* The hook chain with first packets, rule by rule: the fast path (a plain
- * packet past N, a plain packet of a connection decided "accept") is the
- * first two rules, the cheap packet mark first in each; every other packet
- * meets the loop guard, the codes and connbytes as before. */
+ * packet of a connection marked PAST, then of one decided "accept") is the
+ * first two rules, the cheap packet mark first in each; the third marks a
+ * plain connection past N PAST; every other packet meets the loop guard,
+ * the codes and connbytes as before. */
 static void test_fast_path_first(void **state)
 {
 	struct vd_firewall_config cfg = { .nqueues = 1, .hooks = VD_FW_HOOK_OUTPUT,
 					  .mark_mask = VD_KMARK_DEFAULT_MASK, .first_packets = 4 };
 	static const char want[] =
-		"-A VERDICTD-OUTPUT -m mark --mark 0x0/0xf000000 -m connmark --mark 0x0/0xf000000 "
-		"-m connbytes --connbytes 5: --connbytes-dir both --connbytes-mode packets -j ACCEPT\n"
+		"-A VERDICTD-OUTPUT -m mark --mark 0x0/0xf000000 -m connmark --mark 0xb000000/0xf000000 "
+		"-j ACCEPT\n"
 		"-A VERDICTD-OUTPUT -m mark --mark 0x0/0xf000000 -m connmark --mark 0x9000000/0xf000000 "
 		"-j ACCEPT\n"
+		"-A VERDICTD-OUTPUT -m mark --mark 0x0/0xf000000 -m connmark --mark 0x0/0xf000000 "
+		"-m connbytes --connbytes 5: --connbytes-dir both --connbytes-mode packets "
+		"-j CONNMARK --set-xmark 0xb000000/0xf000000\n"
 		"-A VERDICTD-OUTPUT -m mark --mark 0x3000000/0xf000000 -j RETURN\n"
 		"-A VERDICTD-OUTPUT -m mark ! --mark 0x0/0xf000000 -j VERDICTD-DECIDED\n"
 		"-A VERDICTD-OUTPUT -m connmark ! --mark 0x0/0xf000000 -j VERDICTD-DECIDED\n"
@@ -133,6 +138,33 @@ static void test_fast_path_first(void **state)
 	(void)state;
 	assert_non_null(first);
 	assert_string_equal(first, want);
+}
+
+/* The nft flavour's fast path: the same three rules, the third setting the
+ * connection's PAST code and accepting in one. */
+static void test_nft_fast_path_first(void **state)
+{
+	struct vd_firewall_config cfg = { .nqueues = 1, .hooks = VD_FW_HOOK_OUTPUT,
+					  .mark_mask = VD_KMARK_DEFAULT_MASK, .first_packets = 4 };
+	static const char want[] =
+		"\t\tmeta mark & 0x0f000000 == 0 ct mark & 0x0f000000 == 0x0b000000 accept\n"
+		"\t\tmeta mark & 0x0f000000 == 0 ct mark & 0x0f000000 == 0x09000000 accept\n"
+		"\t\tmeta mark & 0x0f000000 == 0 ct mark & 0x0f000000 == 0 ct packets > 4 "
+		"ct mark set ct mark & 0xf0ffffff | 0x0b000000 accept\n"
+		"\t\tmeta mark & 0x0f000000 == 0x03000000 return\n";
+	size_t len;
+	FILE *f;
+	const char *first;
+
+	(void)state;
+	free(text);
+	f = open_memstream(&text, &len);
+	assert_int_equal(vd_firewall_nft_write(f, &cfg), 0);
+	fclose(f);
+	first = strstr(text, "policy accept;\n");
+	assert_non_null(first);
+	first += strlen("policy accept;\n");
+	assert_memory_equal(first, want, strlen(want));
 }
 
 static unsigned offload_calls;
@@ -260,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_input_chain_exact),
 		cmocka_unit_test(test_ip6_low_mask_balance_first_packets),
 		cmocka_unit_test(test_fast_path_first),
+		cmocka_unit_test(test_nft_fast_path_first),
 		cmocka_unit_test(test_offload_between_first_packets_and_queue),
 		cmocka_unit_test(test_removal),
 		cmocka_unit_test(test_hooks_parse),
