@@ -227,8 +227,9 @@ for t in "${selected[@]}"; do
 		[ -f "$f" ] || continue
 		# libFuzzer's -timeout is wall clock: at idle priority on a busy
 		# machine a quick input can wait that long for a core. A timeout
-		# is kept only when it times out again.
-		if [[ $(basename "$f") == timeout-* ]] &&
+		# (or a slow unit, libFuzzer's note of an input over 10 s) is kept
+		# only when it times out again.
+		if [[ $(basename "$f") == timeout-* || $(basename "$f") == slow-unit-* ]] &&
 			"$FUZZ_BUILD/tests/fuzz/fuzz_$t" -timeout=10 -runs=3 "$f" >/dev/null 2>&1; then
 			echo "fuzz: $t: $(basename "$f") ran within the timeout again: not kept" \
 				"(starved?), left in $dir/artifacts/"
