@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <cmocka.h>
@@ -164,14 +165,35 @@ static void test_limit(void **state)
 		assert_int_equal(o.outcome, VD_SHAPE_LIMIT_DROPPED);
 	}
 	vd_ruleset_free(rs);
-	/* Released packets no longer count: a 1 ms hold, limit 1. */
-	rs = load(RULES("rules = { { name = \"short\", verdict = \"accept\", delay = \"1ms\", "
+	/* Released packets no longer count: a 100 ms hold (long enough that a
+	 * loaded machine does not release it between two calls), limit 1. */
+	rs = load(RULES("rules = { { name = \"short\", verdict = \"accept\", delay = \"100ms\", "
 			"limit = 1 } }"));
 	assert_int_equal(eval(rs, udp(9, 9), &o).kind, VD_VERDICT_ACCEPT);
 	assert_int_equal(eval(rs, udp(9, 9), &o).kind, VD_VERDICT_DROP);
-	usleep(3000);
+	usleep(120000);
 	assert_int_equal(eval(rs, udp(9, 9), &o).kind, VD_VERDICT_ACCEPT);
 	vd_ruleset_free(rs);
+}
+
+static uint32_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)(ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+/* A bucket's wait: `full` microseconds less the time since the bucket was
+ * last full, which the test measures rather than assumes (a loaded CI
+ * machine may take milliseconds between two calls). */
+static void assert_wait(uint32_t got, uint32_t full, uint32_t since, const char *what)
+{
+	uint32_t elapsed = now_us() - since;
+
+	if (got > full || got + elapsed + 1 < full)
+		fail_msg("%s: %u us, expected %u us less at most %u us elapsed", what, got, full,
+			 elapsed);
 }
 
 /* 8kbit = 1000 bytes/s; the packets are 28 bytes (IPv4 + UDP). */
@@ -184,24 +206,26 @@ static void test_rate(void **state)
 		"  per = \"flow\", delay = \"1ms\" } }"));
 	struct vd_shape_report o;
 	struct vd_verdict v;
+	uint32_t t0;
 
 	(void)state;
 	assert_int_equal(udp(9, 1)->len, 28);
+	t0 = now_us();
 	assert_int_equal(eval(rs, udp(9, 1), &o).delay_us, 0);
 	assert_int_equal(eval(rs, udp(9, 1), &o).delay_us, 0);
 	v = eval(rs, udp(9, 1), &o);
-	/* 28 ms for the third, less the microseconds the test took */
-	assert_true(v.delay_us > 27000 && v.delay_us <= 28000);
+	/* 28 ms for the third, less the time the test took since the first */
+	assert_wait(v.delay_us, 28000, t0, "third packet");
 	assert_int_equal(o.outcome, VD_SHAPE_DELAYED);
 	v = eval(rs, udp(9, 1), &o);
-	assert_true(v.delay_us > 55000 && v.delay_us <= 56000);
+	assert_wait(v.delay_us, 56000, t0, "fourth packet");
 	/* Per flow: each source port has its own bucket of one packet;
 	 * the delay is added to the bucket's wait. */
+	t0 = now_us();
 	for (uint16_t sport = 100; sport < 200; sport++)
 		assert_int_equal(eval(rs, udp(sport, 2), &o).delay_us, 1000);
 	v = eval(rs, udp(100, 2), &o);
-	if (!(v.delay_us > 28000 && v.delay_us <= 29000))
-		fail_msg("per flow: %u us", v.delay_us);
+	assert_wait(v.delay_us, 29000, t0, "per flow");
 	/* Far more flows than buckets (VD_SHAPE_FLOWS): buckets are reused,
 	 * and a new flow always finds a full one. */
 	for (unsigned i = 0; i < 3 * VD_SHAPE_FLOWS; i++)
@@ -295,7 +319,7 @@ static void held_is(struct vd_rules *r, uint64_t held, uint64_t held_max, uint64
  * at most hold_max tracked per worker (the queue holds no more). */
 static void test_held_released(void **state)
 {
-	const char *text = RULES("rules = { { name = \"d\", verdict = \"accept\", delay = \"40ms\" } }");
+	const char *text = RULES("rules = { { name = \"d\", verdict = \"accept\", delay = \"300ms\" } }");
 	struct vd_rules_config cfg = { .nworkers = 1 };
 	char err[VD_ERRBUF_SIZE];
 	struct vd_rules *r;
@@ -307,9 +331,9 @@ static void test_held_released(void **state)
 	if (!r)
 		fail_msg("%s", err);
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(vd_rules_eval(r, 0, udp(9, 9)).delay_us, 40000);
+		assert_int_equal(vd_rules_eval(r, 0, udp(9, 9)).delay_us, 300000);
 	held_is(r, 5, 5, 0, 5);
-	usleep(60000);
+	usleep(350000);
 	/* Nobody evaluated since: the stats see the release times passed. */
 	held_is(r, 0, 5, 5, 5);
 	vd_rules_eval(r, 0, udp(9, 9));
@@ -320,7 +344,7 @@ static void test_held_released(void **state)
 	assert_int_equal(vd_rules_reload(r, err), 0);
 	vd_rules_eval(r, 0, udp(9, 9));
 	held_is(r, 3, 5, 5, 8);
-	usleep(60000);
+	usleep(350000);
 	held_is(r, 0, 5, 8, 8);
 	/* The next packet's worker catches up with the old table's releases. */
 	vd_rules_eval(r, 0, udp(9, 9));
