@@ -1,4 +1,5 @@
-/* cli.c - verdictd's options: getopt_long, validation, help text. */
+/* cli.c - verdictd's options: getopt_long and validation (the help text is
+ * cli_help.c). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <verdict/libverdict.h>
 
 #include "cli.h"
+#include "cli_help.h"
 #include "cli_firewall.h"
 #include "control.h"
 #include "spec.h"
@@ -78,101 +80,6 @@ static const struct option long_options[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
-
-static void print_help(FILE *out)
-{
-	fputs("Usage: verdictd --queue SPEC [--rules FILE] [OPTION]...\n"
-	      "       verdictd --nflog GROUPS [--log-json PATH|-] [--log-pcap PATH] [OPTION]...\n"
-	      "       verdictd --replay FILE.pcap --rules FILE [--log-json PATH|-]\n"
-	      "                [--write-pcap OUT.pcap]\n"
-	      "       verdictd --check FILE\n"
-	      "       verdictd --print-firewall[=ip4|ip6] --queue SPEC [--rules FILE] [--hooks LIST]\n"
-	      "Give every packet that netfilter queues (-j NFQUEUE) a verdict; read and write\n"
-	      "out what it logs (-j NFLOG).\n"
-	      "\n"
-	      "  -q, --queue SPEC        queues to serve, one worker each: 0, 0-3, 0,2,5\n"
-	      "  -r, --rules FILE        rule table (Lua); SIGHUP or `verdictctl reload` reloads it\n"
-	      "      --check FILE        validate FILE, print its compiled table, exit 0 or 2\n"
-	      "  -d, --default VERDICT   verdict without --rules: accept (default) or drop\n"
-	      "      --control PATH      control socket for verdictctl (default\n"
-	      "                          " VD_CONTROL_DEFAULT_PATH " with --rules; \"none\": off)\n"
-	      "      --control-group GROUP  members of GROUP may use the control socket too\n"
-	      "                          (mode 0660; default 0600: root and verdictd's user)\n"
-	      "      --plugin-path DIRS  where plugins named in the rules are also looked for\n"
-	      "      --lua-memory BYTES  memory cap per Lua state, K/M/G (default 64M)\n"
-	      "      --lua-instructions N  instruction budget per Lua hook call (default 1000000)\n"
-	      "      --lua-call-ms MS    wall-clock budget per Lua hook call (default 50)\n"
-	      "      --lua-load-instructions N  instruction budget of loading a rules file\n"
-	      "                          (default 200000000)\n"
-	      "      --lua-load-ms MS    wall-clock budget of loading a rules file (default 10000)\n"
-	      "      --copy-range N      bytes of each packet to copy, 1-65535 (default 65535)\n"
-	      "      --maxlen N          kernel queue length (default: rcvbuf / 1K, at least\n"
-	      "                          16 batches; hold-max + 1024 when the rules delay)\n"
-	      "      --maxlen-max N      grow the queue up to N when the kernel drops (65536)\n"
-	      "      --queue-rcvbuf-max B  and the receive buffer up to B, K/M/G (64M)\n"
-	      "      --hold-max N        most packets each queue holds for a delayed verdict\n"
-	      "                          (default 65536); beyond it verdicts go at once\n"
-	      "      --fail-open         accept packets instead of dropping them when the\n"
-	      "                          kernel queue is full\n"
-	      "      --no-gso            have the kernel segment GSO packets first (default:\n"
-	      "                          take them whole; rules' len sees the whole length)\n"
-	      "      --secctx            ask for each packet's security context\n"
-	      "      --conntrack         require conntrack state and connmark (default: ask,\n"
-	      "                          go on without when the kernel lacks it)\n"
-	      "      --no-conntrack      do not ask for conntrack state and connmark\n"
-	      "      --no-uid-gid        do not ask for the owning socket's uid and gid\n"
-	      "      --cpus LIST         pin worker i to the i-th CPU of LIST (e.g. 0-1)\n"
-	      "      --realtime PRIO     run queue workers SCHED_FIFO at PRIO, 1-99: delayed\n"
-	      "                          and shaped packets leave on time on a busy machine\n"
-	      "                          (RLIMIT_RTPRIO is raised to PRIO before --user)\n"
-	      "      --stats-interval S  print a statistics line every S seconds\n"
-	      "      --metrics-file PATH  rewrite PATH atomically with Prometheus metrics every\n"
-	      "                          stats interval (10 s without --stats-interval)\n"
-	      "      --batch N           packets per receive, 1-1024 (default 64)\n"
-	      "      --rcvbuf BYTES      socket receive buffer of queues and groups, K/M/G (8M)\n"
-	      "NFLOG and outputs:\n"
-	      "      --nflog GROUPS      log groups to read, one worker each: 5, 5-6, 5,9\n"
-	      "      --nflog-copy MODE   packet (default), meta or none\n"
-	      "      --nflog-range N     bytes of each packet to copy, 1-65535 (default 65535)\n"
-	      "      --nflog-threshold N packets the kernel gathers per batch (default 1)\n"
-	      "      --nflog-timeout CS  longest a gathered batch waits, 1/100 s (default 100)\n"
-	      "      --nflog-nlbufsiz B  kernel's per-group message buffer, K/M suffixes\n"
-	      "      --nflog-flags LIST  seq,seq-global,conntrack\n"
-	      "      --nflog-rcvbuf-max B  grow the socket buffer on overruns up to B (64M)\n"
-	      "      --log-json PATH|-   write logged packets as JSON lines (SIGHUP reopens)\n"
-	      "      --log-pcap PATH     write logged packets to a pcap file (SIGHUP reopens)\n"
-	      "      --log-pcap-linktype nflog|raw  pcap link type (default nflog: metadata)\n"
-	      "      --replay FILE       run a pcap/pcapng file through --rules, offline\n"
-	      "      --write-pcap PATH   with --replay: write every packet not dropped, as\n"
-	      "                          the rules rewrote it, in order, same link type\n"
-	      "      --netns NAME|PATH   bind queues and groups in that network namespace\n",
-	      out);
-	fputs(vd_cli_firewall_help, out);
-	fputs("Privileges:\n"
-	      "      --user USER         once set up, run as USER with CAP_NET_ADMIN alone\n"
-	      "      --group GROUP       with --user: run with GROUP alone (default: USER's\n"
-	      "                          groups)\n"
-	      "      --no-seccomp        no system call allow-list (default: on once set up)\n"
-	      "  -v, --verbose           more diagnostics\n"
-	      "  -h, --help              show this help and exit\n"
-	      "  -V, --version           show the version and exit\n"
-	      "\n"
-	      "Example, two queues behind a balanced rule:\n"
-	      "  iptables -A INPUT -p tcp -j NFQUEUE --queue-balance 0:1 --queue-bypass\n"
-	      "  verdictd --queue 0-1 --default accept --stats-interval 5\n"
-	      "\n"
-	      "Exit status:\n"
-	      "  0  stopped by SIGINT or SIGTERM (--check: the file loads; --replay: done)\n"
-	      "  1  a failure at run time: a queue or group that cannot be bound (held by\n"
-	      "     another process, no CAP_NET_ADMIN), an output, capture or namespace\n"
-	      "     that cannot be opened, a worker failing, kernel rules that cannot be\n"
-	      "     installed (--firewall)\n"
-	      "  2  what was given is wrong: a bad option or value, a rules file that is\n"
-	      "     missing or does not load (also with --check and --replay), a --control\n"
-	      "     path that is not a socket, an unknown --control-group, --user or\n"
-	      "     --group\n",
-	      out);
-}
 
 /* Parses an unsigned number in [min, max] with an optional K/M/G suffix
  * (powers of 1024) when suffixes is set. */
@@ -520,7 +427,7 @@ static enum vd_cli_action parse_option(int opt, const char *arg, struct vd_cli_o
 		o->no_seccomp = 1;
 		return VD_CLI_RUN;
 	case 'h':
-		print_help(out);
+		vd_cli_print_help(out);
 		return VD_CLI_EXIT_OK;
 	case 'V':
 		fprintf(out, "verdictd %s (libverdict %s)\n", VD_VERSION_STRING, vd_version());

@@ -2,7 +2,8 @@
  * rule.h - a rule as the loader reads it and the rule table runs it.
  *
  * The loader (rule_load.c) fills an array of struct vd_rule from a rules
- * file; the rule table (ruleset.c) indexes the dimensions and evaluates.
+ * file; the rule table (ruleset.c) indexes the dimensions, ruleset_eval.c
+ * evaluates.
  * Strings and ranges are owned by the rule (vd_rule_free).
  */
 #ifndef VD_RULE_H
