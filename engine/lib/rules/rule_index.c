@@ -121,7 +121,9 @@ static bool class_equal(const struct classes *cl, uint32_t c, const uint32_t *v,
 {
 	size_t a = cl->first.v[c], b = cl->first.v[c + 1];
 
-	return b - a == n && memcmp(cl->rules.v + a, v, n * sizeof(*v)) == 0;
+	/* n == 0: no memcmp, whose pointers may then be NULL (undefined even
+	 * for zero bytes). */
+	return b - a == n && (n == 0 || memcmp(cl->rules.v + a, v, n * sizeof(*v)) == 0);
 }
 
 static int classes_grow(struct classes *cl)
