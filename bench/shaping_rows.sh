@@ -141,6 +141,11 @@ shaping_rows() {
 	done
 	echo "bench: shaping rate rows done" >&2
 }
+# column_median N: the median of column N of stdin (the lower middle of an
+# even count; 0 when empty).
+column_median() {
+	awk -v c="$1" '{ print $c }' | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'
+}
 # shaping_report: prints the three tables, sets SHAPE_JSON.
 shaping_report() {
 	local sep="" row rate p50 p99 r50 r99 rmax held drops cpu rcv sent floor_cpu ratio bps got burst pct
@@ -175,7 +180,7 @@ shaping_report() {
 	SHAPE_JSON+="],\"cpu\":["
 	sep=""
 	printf '\n%-18s %14s %14s %8s %14s\n' "cpu row" "cpu ns/pkt" "immediate" "ratio" "rounds' ratios"
-	local files=("$WORK/shape_delay") ratios
+	local files=("$WORK/shape_delay") ratios list
 	for ((round = 2; round <= SHAPE_CPU_ROUNDS; round++)); do
 		files+=("$WORK/shape_delay.$round")
 	done
@@ -187,12 +192,12 @@ shaping_report() {
 			awk -v r="$row" -v z="delay0ms@$rate" '$1 == r { a = $10 } $1 == z { b = $10 }
 				END { if (a > 0 && b > 0) printf "%.2f %s %s\n", a / b, a, b }' "$f"
 		done | sort -g)
-		ratio=$(awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }' <<<"$ratios")
-		cpu=$(awk '{ print $2 }' <<<"$ratios" | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }')
-		floor_cpu=$(awk '{ print $3 }' <<<"$ratios" | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }')
-		printf '%-18s %14s %14s %8s %14s\n' "$row" "$cpu" "$floor_cpu" "$ratio" \
-			"$(awk '{ printf "%s%s", (NR > 1 ? "," : ""), $1 }' <<<"$ratios")"
-		SHAPE_JSON+="$sep{\"row\":\"$row\",\"cpu_ns_per_packet\":$cpu,\"immediate_cpu_ns_per_packet\":$floor_cpu,\"ratio\":$ratio,\"rounds\":$(awk 'END { print NR }' <<<"$ratios"),\"round_ratios\":[$(awk '{ printf "%s%s", (NR > 1 ? "," : ""), $1 }' <<<"$ratios")]}"
+		ratio=$(column_median 1 <<<"$ratios")
+		cpu=$(column_median 2 <<<"$ratios")
+		floor_cpu=$(column_median 3 <<<"$ratios")
+		list=$(awk '{ printf "%s%s", (NR > 1 ? "," : ""), $1 }' <<<"$ratios")
+		printf '%-18s %14s %14s %8s %14s\n' "$row" "$cpu" "$floor_cpu" "$ratio" "$list"
+		SHAPE_JSON+="$sep{\"row\":\"$row\",\"cpu_ns_per_packet\":$cpu,\"immediate_cpu_ns_per_packet\":$floor_cpu,\"ratio\":$ratio,\"round_ratios\":[$list]}"
 		sep=","
 	done <"$WORK/shape_delay"
 	SHAPE_JSON+="]}"
