@@ -64,8 +64,9 @@ struct vd_firewall_offload {
 				     * verdictd every packet is ct_state "invalid" */
 	bool no_uid_gid;            /* queues without uid/gid: uid/gid never match */
 	bool nft;                   /* counters from nft's table, not iptables'
-				     * (set by the main thread before the first
-				     * prepare) */
+				     * (under lock; set before each prepare) */
+	bool netlink;               /* counters read with an nf_tables rule dump,
+				     * not a tool (no legacy iptables; under lock) */
 	/* Counters (under lock): the rule names of the installed set by their
 	 * number, and what replaced sets counted. */
 	pthread_mutex_t lock;
@@ -113,9 +114,15 @@ const char *vd_offload_hook_name(enum vd_offload_hook hook);
 int vd_firewall_offload_prepare(struct vd_firewall_offload *ctx);
 int vd_firewall_offload_commit(struct vd_firewall_offload *ctx, bool installed);
 
-/* Adds the kernel's hits of the offloaded rules (read now with iptables-save
- * -c and ip6tables-save -c, both families, every hook; with ctx->nft, nft
- * list ruleset inet, where a missing table is no error) and of replaced sets
+/* Sets where the counters are read from (the firewall's flavour and backend);
+ * before each prepare. */
+void vd_firewall_offload_source(struct vd_firewall_offload *ctx, bool nft, bool netlink);
+
+/* Adds the kernel's hits of the offloaded rules (read now, both families,
+ * every hook: with ctx->netlink an nf_tables rule dump of table ip and ip6
+ * filter, or of table inet verdictd with ctx->nft; else iptables-save -c and
+ * ip6tables-save -c, the legacy backend's; a missing table is no error) and
+ * of replaced sets
  * to st[0..n) (vd_rules_stats' array: st[0] the default, matched by name).
  * Returns 0, or -1 when a tool could not be read (st gets what was read). */
 int vd_firewall_offload_add_hits(struct vd_firewall_offload *ctx, struct vd_rule_stats *st,
@@ -133,5 +140,23 @@ size_t vd_offload_counters_parse(const char *text, uint64_t *hits, size_t n);
  * and comment "verdictd rule N" (N <= n). A rule's mark is set in its own
  * rule: nothing to leave out. */
 size_t vd_offload_counters_nft_parse(const char *text, uint64_t *hits, size_t n);
+
+/* --- the same from netlink (offload_netlink.c) --- */
+
+/* Adds to hits[N - 1] the packet counter of each rule of an nf_tables rule
+ * dump (NFT_MSG_NEWRULE messages, len bytes of buf) that belongs to table
+ * ip/ip6 filter and a VERDICTD-* chain (table inet verdictd with nft), has a
+ * counter and the comment "verdictd rule N" (N <= n; an -m comment match or
+ * the rule's user data), and does not only set the mark (an xtables MARK
+ * target, or a meta set without a verdict: the verdict rule after it sees
+ * the same packets). Returns the rules counted. */
+size_t vd_offload_counters_nl_parse(const void *buf, size_t len, bool nft, uint64_t *hits,
+				    size_t n);
+
+/* Dumps the rules of table ip and ip6 filter (inet verdictd with nft) and
+ * adds their counts to hits[0..n) as vd_offload_counters_nl_parse does. A
+ * dump the kernel marks interrupted (a replace during it) is tried again.
+ * Returns 0, or -1 with err set (hits then unchanged). Needs CAP_NET_ADMIN. */
+int vd_offload_counters_netlink(bool nft, uint64_t *hits, size_t n, char *err, size_t errlen);
 
 #endif

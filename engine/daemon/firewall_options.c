@@ -100,7 +100,10 @@ int vd_firewall_apply(struct vd_firewall *fw, const struct vd_cli_options *o,
 		cfg.offload = vd_firewall_offload_write;
 		cfg.offload_nft = vd_firewall_offload_write_nft;
 		cfg.offload_ctx = offload;
-		offload->nft = fw->flavour == VD_FW_FLAVOUR_NFT;
+		/* The legacy backend's rules are not nf_tables': its tool reads them. */
+		vd_firewall_offload_source(offload, fw->flavour == VD_FW_FLAVOUR_NFT,
+					   fw->flavour == VD_FW_FLAVOUR_NFT ||
+						   !vd_firewall_backend_legacy());
 		vd_firewall_offload_prepare(offload);
 	}
 	rc = vd_firewall_install(fw, &cfg, err, errlen);

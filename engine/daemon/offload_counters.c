@@ -1,5 +1,6 @@
 /* offload_counters.c - the kernel's hit counters of offloaded rules, read
- * back with iptables-save -c and ip6tables-save -c, or nft list ruleset
+ * back with an nf_tables rule dump (offload_netlink.c), or with
+ * iptables-save -c and ip6tables-save -c on the legacy backend
  * (firewall_offload.h). */
 #include <errno.h>
 #include <stdbool.h>
@@ -120,8 +121,15 @@ static int kernel_hits(const struct vd_firewall_offload *ctx, uint64_t *hits, si
 	/* The family's tables, not the one: after the exit's removal the final
 	 * report reads none, as iptables-save finds no tagged rule. */
 	static char *const nft[] = { "nft", "list", "ruleset", "inet", NULL };
+	char err[256];
 	int ret = 0;
 
+	if (ctx->netlink) {
+		if (vd_offload_counters_netlink(ctx->nft, hits, n, err, sizeof(err)) == 0)
+			return 0;
+		vd_log(VD_LOG_ERROR, "offload counters: %s", err);
+		return -1;
+	}
 	for (size_t t = 0; t < (ctx->nft ? 1 : 2); t++) {
 		char *text = tool_read(ctx->nft ? nft : save[t]);
 
@@ -189,6 +197,14 @@ int vd_firewall_offload_prepare(struct vd_firewall_offload *ctx)
 	}
 	pthread_mutex_unlock(&ctx->lock);
 	return ret;
+}
+
+void vd_firewall_offload_source(struct vd_firewall_offload *ctx, bool nft, bool netlink)
+{
+	pthread_mutex_lock(&ctx->lock);
+	ctx->nft = nft;
+	ctx->netlink = netlink;
+	pthread_mutex_unlock(&ctx->lock);
 }
 
 /* Drops base entries whose rule the live table no longer has: as verdictd's

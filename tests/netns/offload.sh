@@ -20,6 +20,7 @@ return { default = "accept", rules = {
   { name = "gone", proto = "udp", dport = 7302, verdict = "drop" },
   { name = "related", ct_state = "related", verdict = "accept" },
   { name = "refuse", proto = "udp", dport = 7305, verdict = "reject" },
+  { name = "marked", proto = "udp", dport = 7306, verdict = "accept", mark = "0x10/0xff" },
   { name = "hook", proto = "udp", dport = 7303, lua = function(pkt) return "accept" end },
   { name = "late", proto = "udp", dport = 7304, verdict = "accept" },
 } }
@@ -34,6 +35,7 @@ for tool in iptables ip6tables; do
 	offloaded $tool 7301 || fail "$tool: rule fast not offloaded: $(ns $tool-save)"
 	offloaded $tool 7302 || fail "$tool: rule gone not offloaded"
 	offloaded $tool 7305 || fail "$tool: rule refuse not offloaded"
+	offloaded $tool 7306 || fail "$tool: rule marked not offloaded"
 	offloaded $tool 7304 && fail "$tool: rule late (after the hook) offloaded"
 done
 
@@ -52,7 +54,10 @@ expect_eq "gone (kernel drop) drops" "$(send 127.0.0.1 7302 20)" 0
 expect_eq "hook (verdictd) delivers" "$(send 127.0.0.1 7303 10)" 10
 expect_eq "late (verdictd) delivers" "$(send ::1 7304 10)" 10
 expect_eq "the default delivers" "$(send 127.0.0.1 7309 5)" 5
+expect_eq "marked (kernel mark and accept) delivers" "$(send 127.0.0.1 7306 7)" 7
 expect_eq "fast's hits" "$(stat fast)" 50
+# Its MARK rule sees the same 7 packets: counted once.
+expect_eq "marked's hits" "$(stat marked)" 7
 expect_eq "gone's hits" "$(stat gone)" 20
 expect_eq "hook's hits" "$(stat hook)" 10
 expect_eq "late's hits" "$(stat late)" 10

@@ -123,12 +123,23 @@ expect_eq "root's Seccomp" "$(field "/proc/$PID/status" Seccomp)" 2
 stop_verdictd "$PID" root
 # --firewall after the drop: the spawned iptables-restore gets CAP_NET_ADMIN
 # through the ambient set and passes the seccomp filter; the exit removes it.
-start_verdictd fw --queue 0 --control none --user "$RUN_USER" --firewall iptables --hooks output
+# Rule "fast" is offloaded: its hits come from the kernel's counters, read
+# by the dropped daemon under its filter (an nf_tables rule dump) when the
+# exit removes its rules.
+cat >"$WORK/fw.lua" <<'LUA'
+return { rules = { { name = "fast", proto = "udp", dport = 6001, verdict = "accept" } } }
+LUA
+chmod 0644 "$WORK/fw.lua"
+start_verdictd fw --queue 0 --control none --user "$RUN_USER" --firewall iptables --hooks output \
+	--rules "$WORK/fw.lua"
 PID=$VD_PID
 expect_eq "jumps installed by --user" "$(ns iptables-save | grep -c -- '-A OUTPUT -j VERDICTD-OUTPUT')" 1
 line=$(udpgen --dst 127.0.0.1 --port 6001 --count 40 --inflight 16)
 expect_eq "accepted under --firewall ($line)" "$(kv received "$line")" 40
 stop_verdictd "$PID" fw
+expect_eq "packets verdictd saw (fast is offloaded)" "$(final_stat fw 0 packets)" 0
+grep -q '^rules final:.* fast=40' "$WORK/fw.out" ||
+	fail "offloaded hits under --user: $(grep '^rules final' "$WORK/fw.out") $(cat "$WORK/fw.err")"
 expect_eq "VERDICTD lines after exit" "$(ns iptables-save | grep -c VERDICTD || true)" 0
 
 # Unprivileged start: the binary with cap_net_admin+ep, run as the user.
