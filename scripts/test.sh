@@ -91,7 +91,7 @@ if [ "${VD_TEST_QUICK:-0}" != 1 ]; then
 	# delay tests allow a normal build (p99 measured up to about 60 ms).
 	# The shaping and rewrite namespace tests' time is traffic (35 s of the
 	# pass): their C paths run under ASan in the unit tests (test_edit,
-	# test_queue_answer, test_rule_shape, test_rule_rewrite) and delay.sh.
+	# test_queue_answer(_edit), test_rule_shape, test_rule_rewrite) and delay.sh.
 	# Also left to the normal build: the install and systemd checks
 	# (packaging, no daemon code of their own) and the nft text tests
 	# (firewall_nft, offload_nft: their writers run under ASan in
