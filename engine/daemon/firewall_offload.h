@@ -73,6 +73,8 @@ struct vd_firewall_offload {
 	char (*names)[64];
 	size_t nnames;
 	uint64_t *pending;          /* per name: folded by prepare, until commit */
+	uint64_t read_errors;       /* kernel counter reads that failed */
+	bool read_failing;          /* the last read failed (its error logged once) */
 	struct vd_offload_base *base;
 	size_t nbase;
 };
@@ -117,6 +119,10 @@ int vd_firewall_offload_commit(struct vd_firewall_offload *ctx, bool installed);
 /* Sets where the counters are read from (the firewall's flavour and backend);
  * before each prepare. */
 void vd_firewall_offload_source(struct vd_firewall_offload *ctx, bool nft, bool netlink);
+
+/* Kernel counter reads that failed so far (each logged only when the one
+ * before it succeeded). */
+uint64_t vd_firewall_offload_read_errors(struct vd_firewall_offload *ctx);
 
 /* Adds the kernel's hits of the offloaded rules (read now, both families,
  * every hook: with ctx->netlink an nf_tables rule dump of table ip and ip6

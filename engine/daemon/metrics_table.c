@@ -116,6 +116,8 @@ static const struct vd_metric daemon_metrics[] = {
 	D(last_reload_time_seconds, GAUGE, "When the last load ended (Unix time)."),
 	D(rules_generation, GAUGE, "Successful loads of the rules file (1 after start-up)."),
 	D(metrics_file_errors, COUNTER, "Rewrites of --metrics-file that failed."),
+	D(offload_counter_errors, COUNTER,
+	  "Reads of offloaded rules' kernel counters that failed (their hits are then short)."),
 };
 
 #define TABLE(family, label, m) { family, label, m, sizeof(m) / sizeof(m[0]) }

@@ -78,6 +78,8 @@ struct vd_daemon_counters {
 	uint64_t last_reload_time_seconds; /* when it ended, Unix time; 0: none */
 	uint64_t rules_generation; /* loads so far (1 after start-up); 0: no rules */
 	uint64_t metrics_file_errors; /* --metrics-file rewrites that failed */
+	uint64_t offload_counter_errors; /* reads of offloaded rules' kernel counters
+					  * that failed (firewall_offload.h) */
 };
 
 extern const struct vd_metric_table vd_queue_metrics, vd_group_metrics, vd_rule_metrics,

@@ -97,22 +97,38 @@ size_t vd_offload_counters_nft_parse(const char *text, uint64_t *hits, size_t n)
 }
 
 /* Runs argv (spawn.h: no shell, CAP_NET_ADMIN passed on) and returns its
- * output; NULL with a logged line when it cannot run or fails. */
-static char *tool_read(char *const *argv)
+ * output; NULL with why in why (whylen bytes) when it cannot run or fails. */
+static char *tool_read(char *const *argv, char *why, size_t whylen)
 {
 	char err[256], *out = NULL;
 	int rc = vd_spawn_read(argv, &out, err, sizeof(err));
 
 	if (rc != 0) {
-		vd_log(VD_LOG_ERROR, "offload counters: %s %s: %s%s", argv[0], argv[1],
-		       rc > 0 ? "failed: " : "", err[0] ? err : "no message");
+		snprintf(why, whylen, "%s %s: %s%s", argv[0], argv[1], rc > 0 ? "failed: " : "",
+			 err[0] ? err : "no message");
 		return NULL;
 	}
 	return out;
 }
 
-/* hits[i] for the installed set's rule i + 1, both families. */
-static int kernel_hits(const struct vd_firewall_offload *ctx, uint64_t *hits, size_t n)
+/* Counts a failed read (why) or a good one (NULL); logs the first failure
+ * of a streak and the recovery, not every stats snapshot's. Under lock. */
+static void read_result(struct vd_firewall_offload *ctx, const char *why)
+{
+	if (why) {
+		ctx->read_errors++;
+		if (!ctx->read_failing)
+			vd_log(VD_LOG_ERROR, "offload counters: %s (offloaded rules' hits are short; "
+			       "counted in verdictd_offload_counter_errors_total; logged again only "
+			       "after a read succeeds)", why);
+	} else if (ctx->read_failing) {
+		vd_log(VD_LOG_INFO, "offload counters: read again");
+	}
+	ctx->read_failing = why != NULL;
+}
+
+/* hits[i] for the installed set's rule i + 1, both families. Under lock. */
+static int kernel_hits(struct vd_firewall_offload *ctx, uint64_t *hits, size_t n)
 {
 	static char *const save[][5] = {
 		{ "iptables-save", "-c", "-t", "filter", NULL },
@@ -121,17 +137,16 @@ static int kernel_hits(const struct vd_firewall_offload *ctx, uint64_t *hits, si
 	/* The family's tables, not the one: after the exit's removal the final
 	 * report reads none, as iptables-save finds no tagged rule. */
 	static char *const nft[] = { "nft", "list", "ruleset", "inet", NULL };
-	char err[256];
+	char err[320];
 	int ret = 0;
 
 	if (ctx->netlink) {
-		if (vd_offload_counters_netlink(ctx->nft, hits, n, err, sizeof(err)) == 0)
-			return 0;
-		vd_log(VD_LOG_ERROR, "offload counters: %s", err);
-		return -1;
+		ret = vd_offload_counters_netlink(ctx->nft, hits, n, err, sizeof(err));
+		read_result(ctx, ret < 0 ? err : NULL);
+		return ret;
 	}
 	for (size_t t = 0; t < (ctx->nft ? 1 : 2); t++) {
-		char *text = tool_read(ctx->nft ? nft : save[t]);
+		char *text = tool_read(ctx->nft ? nft : save[t], err, sizeof(err));
 
 		if (!text) {
 			ret = -1;
@@ -143,7 +158,18 @@ static int kernel_hits(const struct vd_firewall_offload *ctx, uint64_t *hits, si
 			vd_offload_counters_parse(text, hits, n);
 		free(text);
 	}
+	read_result(ctx, ret < 0 ? err : NULL);
 	return ret;
+}
+
+uint64_t vd_firewall_offload_read_errors(struct vd_firewall_offload *ctx)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&ctx->lock);
+	n = ctx->read_errors;
+	pthread_mutex_unlock(&ctx->lock);
+	return n;
 }
 
 static void base_add(struct vd_firewall_offload *ctx, const char *name, uint64_t hits)

@@ -30,8 +30,10 @@ static int daemon_snapshot(struct daemon *d, struct vd_stats_snapshot *snap)
 {
 	if (vd_stats_snapshot_take(snap, d->engine, d->sink, d->rules, &d->counters) < 0)
 		return -1;
-	if (d->offload.rules)
+	if (d->offload.rules) {
 		vd_firewall_offload_add_hits(&d->offload, snap->rules, snap->nrules);
+		snap->daemon.offload_counter_errors = vd_firewall_offload_read_errors(&d->offload);
+	}
 	/* The kernel watch's fail-open estimate, the daemon's own (kernel_watch.h). */
 	for (size_t i = 0; d->watch && i < snap->nqueues; i++)
 		snap->queues[i].fail_open = d->watch[i].fail_open;

@@ -158,15 +158,38 @@ if command -v iptables-legacy-restore >/dev/null && command -v ip6tables-legacy-
 	grep -q -- '--firewall: iptables (iptables legacy, ip6tables legacy) is the legacy backend' \
 		"$WORK/seccomp.err" || fail "legacy under seccomp: $(cat "$WORK/seccomp.err")"
 	ns iptables-legacy-save | grep -q VERDICTD && fail "legacy rules after the refusal"
+	# Rule "kernel" is offloaded: its hits come from iptables-legacy-save -c
+	# (no nf_tables rules to dump).
+	cat >"$WORK/legacy.lua" <<'LUA'
+return { rules = { { name = "kernel", proto = "udp", dport = 7204, verdict = "accept" } } }
+LUA
 	PATH="$WORK/legacy:$PATH" start_verdictd legacy --queue 0 --control none --firewall iptables \
-		--no-seccomp
+		--no-seccomp --rules "$WORK/legacy.lua"
 	grep -q 'kernel rules installed (iptables legacy, ip6tables legacy)' "$WORK/legacy.err" ||
 		fail "legacy install: $(cat "$WORK/legacy.err")"
 	ns iptables-legacy-save | grep -q -- '-A INPUT -j VERDICTD-INPUT' || fail "no legacy jump"
 	line=$(udpgen --dst 127.0.0.1 --port 7203 --count 20 --inflight 8)
 	expect_eq "packets delivered through legacy rules ($line)" "$(kv received "$line")" 20
+	line=$(udpgen --dst 127.0.0.1 --port 7204 --count 15 --inflight 8)
+	expect_eq "packets delivered by the offloaded legacy rule ($line)" "$(kv received "$line")" 15
 	stop_verdictd "$VD_PID" legacy
 	expect_eq "packets verdictd saw through legacy rules" "$(final_stat legacy 0 packets)" 20
+	grep -q '^rules final:.* kernel=15' "$WORK/legacy.out" ||
+		fail "offloaded legacy hits: $(grep '^rules final' "$WORK/legacy.out") $(cat "$WORK/legacy.err")"
+	# A counter read that fails is counted each time and logged once.
+	mkdir "$WORK/broken"
+	printf '#!/bin/sh\necho "cannot read the tables" >&2\nexit 1\n' >"$WORK/broken/iptables-save"
+	chmod 0755 "$WORK/broken/iptables-save"
+	PATH="$WORK/broken:$WORK/legacy:$PATH" start_verdictd broken --queue 0 --firewall iptables \
+		--no-seccomp --rules "$WORK/legacy.lua" --control "$WORK/broken.sock"
+	for _ in 1 2 3; do
+		ns "$VERDICTCTL" --socket "$WORK/broken.sock" metrics >"$WORK/broken.prom" ||
+			fail "verdictctl metrics: $(cat "$WORK/broken.prom")"
+	done
+	expect_eq "counter read errors after three scrapes" \
+		"$(sed -n 's/^verdictd_offload_counter_errors_total //p' "$WORK/broken.prom")" 3
+	expect_eq "counter read errors logged" "$(grep -c 'offload counters: iptables-save -c: failed: cannot read the tables' "$WORK/broken.err")" 1
+	stop_verdictd "$VD_PID" broken
 	ns ip6tables-legacy-save | grep -q VERDICTD && fail "legacy rules left: $(ns ip6tables-legacy-save)"
 	expect_unchanged "after the legacy run"
 fi
