@@ -63,6 +63,10 @@ struct vd_firewall_offload {
 	bool no_conntrack;          /* queues without conntrack information: to
 				     * verdictd every packet is ct_state "invalid" */
 	bool no_uid_gid;            /* queues without uid/gid: uid/gid never match */
+	bool nft_sets;              /* writing nft: an address list of more than
+				     * VD_OFFLOAD_MAX_EXPANSION prefixes is one
+				     * anonymous set in the rule (iptables would need
+				     * an ipset, see offload_plan.c) */
 	bool nft;                   /* counters from nft's table, not iptables'
 				     * (under lock; set before each prepare) */
 	bool netlink;               /* counters read with an nf_tables rule dump,

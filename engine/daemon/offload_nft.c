@@ -20,10 +20,34 @@ enum list_kind { LIST_ADDRESS, LIST_PORT, LIST_IFACE };
 /* " KEY ITEM" or " KEY { ITEM, ... }" for a constrained list: a port range
  * "lo-hi" for iptables' "lo:hi", an interface quoted. A prefix /0 is no
  * constraint in its family (nft would refuse it in a set beside others). */
+/* One prefix of a kernel set's list, ", "-separated. */
+struct set_items {
+	FILE *out;
+	bool more;
+};
+
+static void set_item(const char *prefix, void *arg)
+{
+	struct set_items *it = arg;
+
+	fprintf(it->out, "%s%s", it->more ? ", " : "", prefix);
+	it->more = true;
+}
+
 static void list_add(FILE *out, const char *key, const struct vd_offload_frags *f, enum list_kind kind)
 {
 	if (f->any)
 		return;
+	if (f->set_dim) {
+		/* Too many prefixes for iptables rules: an anonymous set holds
+		 * them all (no /0 among more than a few). */
+		struct set_items it = { .out = out };
+
+		fprintf(out, " %s { ", key);
+		vd_offload_prefixes(f->set_dim, f->set_family, set_item, &it);
+		fputs(" }", out);
+		return;
+	}
 	for (size_t i = 0; i < f->n && kind == LIST_ADDRESS; i++) {
 		const char *v = frag_value(f->s[i]);
 		size_t len = strlen(v);

@@ -23,6 +23,12 @@ struct vd_offload_frags {
 	bool any;
 	size_t n;
 	char s[VD_OFFLOAD_MAX_EXPANSION][FRAG_LEN];
+	/* An address list of more than VD_OFFLOAD_MAX_EXPANSION prefixes, with
+	 * ctx->nft_sets: one nft anonymous set holds them (n is 1, s[0] the
+	 * option alone); its prefixes are set_dim's in family set_family
+	 * (vd_offload_prefixes). NULL: none. */
+	const struct vd_rule_dim_spec *set_dim;
+	int set_family;
 };
 
 /* A verdictd rule in one family: the product of its lists is its kernel
@@ -47,6 +53,13 @@ struct vd_offload_planner {
 	struct vd_offload_plan fam[2];           /* [0] IPv4, [1] IPv6 */
 	char why[200];
 };
+
+/* Calls fn with each prefix ("198.18.0.0/15") of address dimension d in
+ * family f (4 or 6), each range cut into the fewest aligned blocks; fn may
+ * be NULL. Returns the prefixes. */
+typedef void (*vd_offload_prefix_fn)(const char *prefix, void *arg);
+size_t vd_offload_prefixes(const struct vd_rule_dim_spec *d, int f, vd_offload_prefix_fn fn,
+			   void *arg);
 
 /* Items in a list (1 for a list that is not constrained). */
 size_t vd_offload_frags_count(const struct vd_offload_frags *f);

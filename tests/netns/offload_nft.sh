@@ -104,10 +104,18 @@ if [[ " \$* " == *" -c "* ]] && grep -q verdictd_probe <<<"\$input"; then exit 0
 sed '$SWAP' <<<"\$input" | exec "$REAL_NFT" "\$@"
 EOF2
 chmod +x "$WORK/shim/nft"
+# "big": 102 prefixes per family, more than iptables rules would take: one
+# anonymous set in its nft rule.
 cat >"$WORK/rules.lua" <<'EOF2'
-return { default = "accept", rules = {
+local many = { "127.0.0.0/8", "::1/128" }
+for i = 0, 99 do
+  many[#many + 1] = "198.18." .. 2 * i .. ".0/24"
+  many[#many + 1] = string.format("2001:db8:%x::/48", 2 * i)
+end
+return { default = "accept", sets = { many = many }, rules = {
   { name = "fast", proto = "udp", dport = 7301, verdict = "accept" },
   { name = "gone", proto = "udp", dport = 7302, verdict = "drop" },
+  { name = "big", src = "@many", proto = "udp", dport = 7305, verdict = "drop" },
   { name = "hook", proto = "udp", dport = 7303, lua = function(pkt) return "accept" end },
   { name = "late", proto = "udp", dport = 7304, verdict = "accept" },
 } }
@@ -123,6 +131,11 @@ expect_eq "fast (kernel accept) delivers IPv6" "$(send ::1 7301 20)" 20
 expect_eq "gone (kernel drop) drops" "$(send 127.0.0.1 7302 20)" 0
 expect_eq "fast's hits" "$(stat fast)" 50
 expect_eq "gone's hits" "$(stat gone)" 20
+expect_eq "big (kernel drop, a 101-prefix set) drops" "$(send 127.0.0.1 7305 12)" 0
+expect_eq "big drops IPv6" "$(send ::1 7305 8)" 0
+expect_eq "big's hits" "$(stat big)" 20
+ns nft list table inet verdictd | grep -q 'ip saddr { 127.0.0.0/8, 198.18.0.0/24, .* } .*verdictd rule 3' ||
+	fail "big is not one rule with a set: $(ns nft list table inet verdictd | grep 'rule 3')"
 expect_eq "late's hits (not offloaded, nothing sent)" "$(stat late)" 0
 pass "verdictctl stats shows the nft rules' kernel hits"
 

@@ -287,22 +287,40 @@ static void test_reject(void **state)
 	unload(ctx);
 }
 
-/* A set of prefixes too many for a linear list stays in verdictd. */
+/* A set of prefixes too many for a linear list of iptables rules stays in
+ * verdictd; nft holds them all in one rule's anonymous set. */
 static void test_stop_big_set(void **state)
 {
-	char *text = malloc(65536), *line;
+	char *text = malloc(65536), *line, *nft, want[32];
 	size_t off = 0;
+	unsigned rules;
 	struct vd_firewall_offload *ctx;
 
 	(void)state;
 	off += (size_t)sprintf(text, "return { sets = { big = {");
 	for (int i = 0; i < 65; i++)
 		off += (size_t)sprintf(text + off, " '198.18.%d.0/24',", 2 * i);
-	sprintf(text + off, " } }, rules = { { src = '@big', verdict = 'drop' } } }");
+	sprintf(text + off, " '2001:db8::/32' } }, rules = { { src = '@big', verdict = 'drop' } } }");
 	ctx = load(text);
 	line = check_line(ctx, VD_OFFLOAD_INPUT);
-	assert_non_null(strstr(line, "src: more than 64 prefixes"));
+	assert_non_null(strstr(line, "stay in verdictd: src: 65 IPv4 prefixes, more than 64 "
+				     "(iptables would need an ipset; the nft flavour offloads it "
+				     "as one set)"));
 	free(line);
+	line = written(ctx, "VERDICTD-INPUT", AF_INET, &rules);
+	assert_int_equal(rules, 0);
+	free(line);
+	ctx->nft_sets = true;
+	nft = written_nft(ctx, VD_FW_HOOK_INPUT, &rules);
+	assert_int_equal(rules, 2);
+	assert_non_null(strstr(nft, "meta nfproto ipv4 ip saddr { 198.18.0.0/24, 198.18.2.0/24, "));
+	for (int i = 0; i < 65; i++) {
+		snprintf(want, sizeof(want), " 198.18.%d.0/24%s", 2 * i, i < 64 ? "," : " }");
+		assert_non_null(strstr(nft, want));
+	}
+	/* IPv6 has one prefix: a plain match. */
+	assert_non_null(strstr(nft, "meta nfproto ipv6 ip6 saddr 2001:db8::/32 counter"));
+	free(nft);
 	unload(ctx);
 	free(text);
 }
