@@ -1,6 +1,7 @@
 /* offload_nft.c - a planned rule as nft rules (offload_nft.h). */
 #include <ctype.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,7 +45,7 @@ static void list_add(FILE *out, const char *key, const struct vd_offload_frags *
 		struct set_items it = { .out = out };
 
 		fprintf(out, " %s { ", key);
-		vd_offload_prefixes(f->set_dim, f->set_family, set_item, &it);
+		vd_offload_prefixes(f->set_dim, f->set_family, SIZE_MAX, set_item, &it);
 		fputs(" }", out);
 		return;
 	}

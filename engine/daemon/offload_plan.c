@@ -171,12 +171,12 @@ static bool block_prefix(vd_key b, unsigned host, int f, char *out, size_t len)
 	return true;
 }
 
-size_t vd_offload_prefixes(const struct vd_rule_dim_spec *d, int f, vd_offload_prefix_fn fn,
-			   void *arg)
+size_t vd_offload_prefixes(const struct vd_rule_dim_spec *d, int f, size_t limit,
+			   vd_offload_prefix_fn fn, void *arg)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < d->nranges; i++) {
+	for (size_t i = 0; i < d->nranges && n <= limit; i++) {
 		vd_key lo = d->ranges[i].lo, hi = d->ranges[i].hi;
 
 		for (;;) {
@@ -188,9 +188,10 @@ size_t vd_offload_prefixes(const struct vd_rule_dim_spec *d, int f, vd_offload_p
 					    : hi - lo >= ((vd_key)2 << host) - 1))
 				host++;
 			if (block_prefix(lo, host, f, text, sizeof(text))) {
+				if (++n > limit)
+					break;
 				if (fn)
 					fn(text, arg);
-				n++;
 			}
 			if (host == 128 || hi - lo == ((vd_key)1 << host) - 1)
 				break;
@@ -229,12 +230,14 @@ static int plan_addresses(struct vd_offload_planner *pl, const struct vd_rule_di
 	out->any = !d->constrained;
 	out->n = 0;
 	out->set_dim = NULL;
-	n = vd_offload_prefixes(d, f, prefix_take, &k);
+	/* Counted only as far as the list's end: a set of a million prefixes
+	 * is walked whole only by the nft writer. */
+	n = vd_offload_prefixes(d, f, VD_OFFLOAD_MAX_EXPANSION, prefix_take, &k);
 	if (n > VD_OFFLOAD_MAX_EXPANSION) {
 		if (!pl->ctx->nft_sets)
-			return stop(pl, "%s: %zu IPv%d prefixes, more than %d (iptables would need an "
+			return stop(pl, "%s: more than %d IPv%d prefixes (iptables would need an "
 				    "ipset; the nft flavour offloads it as one set)",
-				    opt[1] == 's' ? "src" : "dst", n, f, VD_OFFLOAD_MAX_EXPANSION);
+				    opt[1] == 's' ? "src" : "dst", VD_OFFLOAD_MAX_EXPANSION, f);
 		out->set_dim = d;
 		out->set_family = f;
 		out->n = 0;

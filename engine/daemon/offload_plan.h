@@ -55,11 +55,12 @@ struct vd_offload_planner {
 };
 
 /* Calls fn with each prefix ("198.18.0.0/15") of address dimension d in
- * family f (4 or 6), each range cut into the fewest aligned blocks; fn may
- * be NULL. Returns the prefixes. */
+ * family f (4 or 6), each range cut into the fewest aligned blocks, up to
+ * limit of them; fn may be NULL. Returns the prefixes, limit + 1 when there
+ * are more than limit. */
 typedef void (*vd_offload_prefix_fn)(const char *prefix, void *arg);
-size_t vd_offload_prefixes(const struct vd_rule_dim_spec *d, int f, vd_offload_prefix_fn fn,
-			   void *arg);
+size_t vd_offload_prefixes(const struct vd_rule_dim_spec *d, int f, size_t limit,
+			   vd_offload_prefix_fn fn, void *arg);
 
 /* Items in a list (1 for a list that is not constrained). */
 size_t vd_offload_frags_count(const struct vd_offload_frags *f);
