@@ -100,14 +100,13 @@ static void expr_seen(const struct nlattr *elem, struct rule_seen *r)
 			r->mark_target = true;
 		else
 			r->verdict = true;
-	} else if (strcmp(name, "immediate") == 0 && d[NFTA_IMMEDIATE_DREG] &&
-		   mnl_attr_get_payload_len(d[NFTA_IMMEDIATE_DREG]) == sizeof(uint32_t) &&
-		   ntohl(mnl_attr_get_u32(d[NFTA_IMMEDIATE_DREG])) == NFT_REG_VERDICT) {
-		r->verdict = true;
 	} else if (strcmp(name, "meta") == 0 && d[NFTA_META_SREG]) {
 		r->meta_set = true;
-	} else if (strcmp(name, "reject") == 0) {
-		r->verdict = true;
+	} else if (strcmp(name, "reject") == 0 ||
+		   (strcmp(name, "immediate") == 0 && d[NFTA_IMMEDIATE_DREG] &&
+		    mnl_attr_get_payload_len(d[NFTA_IMMEDIATE_DREG]) == sizeof(uint32_t) &&
+		    ntohl(mnl_attr_get_u32(d[NFTA_IMMEDIATE_DREG])) == NFT_REG_VERDICT)) {
+		r->verdict = true; /* an immediate verdict (accept, drop, jump), or reject */
 	}
 }
 
@@ -157,7 +156,9 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 				r.comment = udata_comment(a);
 			break;
 		case NFTA_RULE_EXPRESSIONS:
-			mnl_attr_for_each_nested(it, a) expr_seen(it, &r);
+			mnl_attr_for_each_nested(it, a) {
+				expr_seen(it, &r);
+			}
 			break;
 		}
 	}
