@@ -4,7 +4,8 @@
 #   scripts/fuzz.sh [--fast] [--runs N] [SECONDS] [TARGET...]
 #                               run every target (or the TARGETs named: packet,
 #                               nfq_message, nflog_message, capture, rules,
-#                               control_command) SECONDS (default 600), or
+#                               control_command, offload_dump) SECONDS
+#                               (default 600), or
 #                               until it has executed N inputs (--runs; what
 #                               comes first), up to nproc at a time
 #                               (VD_FUZZ_JOBS to change; a target gets
@@ -42,7 +43,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(packet nfq_message nflog_message capture rules control_command)
+TARGETS=(packet nfq_message nflog_message capture rules control_command offload_dump)
 BUILD=build-fuzz
 SRC=tests/fuzz
 

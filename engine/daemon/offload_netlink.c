@@ -19,6 +19,7 @@
 
 #include "firewall_nft.h"
 #include "firewall_offload.h"
+#include "internal.h"
 
 /* A dump that takes longer than this is given up (the kernel answers a
  * 1,000-rule table in a few milliseconds). */
@@ -183,10 +184,12 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 static int messages(const void *buf, size_t len, uint32_t seq, struct dump_state *st,
 		    bool *interrupted)
 {
-	int left = len > INT32_MAX ? INT32_MAX : (int)len;
+	size_t left = len;
 
-	for (const struct nlmsghdr *nlh = buf; mnl_nlmsg_ok(nlh, left);
-	     nlh = mnl_nlmsg_next(nlh, &left)) {
+	/* Not mnl_nlmsg_ok/next: a length of 2^31 or more would pass them and
+	 * step out of the buffer. */
+	for (const struct nlmsghdr *nlh = buf; vd_nl_msg_ok(nlh, left);
+	     nlh = vd_nl_msg_next(nlh, &left)) {
 		if (seq && nlh->nlmsg_seq != seq)
 			continue; /* what an earlier, abandoned dump left */
 		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
@@ -200,7 +203,8 @@ static int messages(const void *buf, size_t len, uint32_t seq, struct dump_state
 				return errno = EBADMSG, -1;
 			if (e->error == 0 || e->error == -ENOENT)
 				return 1;
-			return errno = -e->error, -1;
+			/* The kernel sends -errno; anything else is no errno. */
+			return errno = e->error < 0 && e->error > -4096 ? -e->error : EPROTO, -1;
 		}
 		rule_cb(nlh, st);
 	}

@@ -8,6 +8,9 @@
  * - vd_rules_table_read: the live table's rules as the loader read them
  *   (rule.h), for the daemon's kernel offload, which turns the leading ones
  *   into iptables rules. Read-only; the library knows nothing of iptables.
+ * - vd_nl_msg_ok / vd_nl_msg_next (netlink/nl_attr.h): the one walk over the
+ *   messages of a netlink datagram, lengths compared unsigned (libmnl's
+ *   mnl_nlmsg_ok casts them to int), for the daemon's nf_tables rule dumps.
  */
 #ifndef VD_INTERNAL_H
 #define VD_INTERNAL_H
@@ -15,6 +18,7 @@
 #include <verdict/rules.h>
 
 #include "../core/log.h"
+#include "../netlink/nl_attr.h"
 #include "../rules/rule.h"
 
 /* Calls fn(f, arg) with the rules of r's live table and returns what fn

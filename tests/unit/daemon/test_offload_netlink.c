@@ -245,6 +245,13 @@ static void test_truncated(void **state)
 		assert_int_equal(vd_offload_counters_nl_parse(buf, cut, false, hits, 1), 0);
 	assert_int_equal(vd_offload_counters_nl_parse(buf, used, false, hits, 1), 1);
 	assert_int_equal(hits[0], 3);
+	/* A length libmnl's int cast would take for negative (and pass): not
+	 * walked (found by fuzz_offload_dump, which looped on it). */
+	((struct nlmsghdr *)buf)->nlmsg_len = 0x80000000u;
+	assert_int_equal(vd_offload_counters_nl_parse(buf, used, false, hits, 1), 0);
+	((struct nlmsghdr *)buf)->nlmsg_len = 0xfffffff0u;
+	assert_int_equal(vd_offload_counters_nl_parse(buf, used, false, hits, 1), 0);
+	assert_int_equal(hits[0], 3);
 }
 
 int main(void)
