@@ -63,12 +63,13 @@ struct vd_firewall_offload {
 	bool no_conntrack;          /* queues without conntrack information: to
 				     * verdictd every packet is ct_state "invalid" */
 	bool no_uid_gid;            /* queues without uid/gid: uid/gid never match */
-	bool nft_sets;              /* writing nft: an address list of more than
+	bool nft;                   /* the nft flavour: counters from table inet
+				     * verdictd, and an address list of more than
 				     * VD_OFFLOAD_MAX_EXPANSION prefixes is one
-				     * anonymous set in the rule (iptables would need
-				     * an ipset, see offload_plan.c) */
-	bool nft;                   /* counters from nft's table, not iptables'
-				     * (under lock; set before each prepare) */
+				     * anonymous set in its rule (iptables would
+				     * need an ipset, see offload_plan.c). Written
+				     * under lock before each prepare, by the thread
+				     * that plans */
 	bool netlink;               /* counters read with an nf_tables rule dump,
 				     * not a tool (no legacy iptables; under lock) */
 	/* Counters (under lock): the rule names of the installed set by their

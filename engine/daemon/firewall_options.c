@@ -33,7 +33,7 @@ void vd_firewall_offload_from(const struct vd_cli_options *o, struct vd_rules *r
 	off->kmark_mask = o->kernel_mark_mask ? o->kernel_mark_mask : VD_KMARK_DEFAULT_MASK;
 	off->no_conntrack = !(flags & VD_QUEUE_F_CONNTRACK);
 	off->no_uid_gid = !(flags & VD_QUEUE_F_UID_GID);
-	off->nft_sets = false;
+	off->nft = false;
 }
 
 int vd_firewall_print(const struct vd_cli_options *o, FILE *out)
@@ -65,15 +65,15 @@ int vd_firewall_print(const struct vd_cli_options *o, FILE *out)
 		cfg.offload_nft = vd_firewall_offload_write_nft;
 		cfg.offload_ctx = &off;
 	}
-	/* Two files for two tools: a comment line names each one's loader. */
-	/* nft holds large address sets in its rules; iptables cannot
-	 * (offload_plan.c): there they stay in verdictd. */
+	/* Two files for two tools: a comment line names each one's loader.
+	 * The planner is told which it writes: nft holds large address sets
+	 * in its rules, iptables leaves them in verdictd (offload_plan.c). */
 	if (o->print_firewall & VD_CLI_PRINT_NFT) {
 		fputs("# nft -f (verdictd --print-firewall=nft)\n", out);
-		off.nft_sets = true;
+		off.nft = true;
 		rc_out |= vd_firewall_nft_write(out, &cfg);
 	}
-	off.nft_sets = false;
+	off.nft = false;
 	if (o->print_firewall & VD_CLI_PRINT_IP4) {
 		fputs("# iptables-restore --noflush (verdictd --print-firewall=ip4)\n", out);
 		rc_out |= vd_firewall_write(out, &cfg, AF_INET, cfg.hooks);
@@ -105,7 +105,6 @@ int vd_firewall_apply(struct vd_firewall *fw, const struct vd_cli_options *o,
 		cfg.offload = vd_firewall_offload_write;
 		cfg.offload_nft = vd_firewall_offload_write_nft;
 		cfg.offload_ctx = offload;
-		offload->nft_sets = fw->flavour == VD_FW_FLAVOUR_NFT;
 		/* The legacy backend's rules are not nf_tables': its tool reads them. */
 		vd_firewall_offload_source(offload, fw->flavour == VD_FW_FLAVOUR_NFT,
 					   fw->flavour == VD_FW_FLAVOUR_NFT ||

@@ -138,16 +138,17 @@ static unsigned long comment_rule(const char *c)
 	return errno || *end ? 0 : n;
 }
 
-static int rule_cb(const struct nlmsghdr *nlh, void *data)
+/* Counts one message of the dump into st when it is one of verdictd's
+ * counted rules. */
+static void rule_cb(const struct nlmsghdr *nlh, struct dump_state *st)
 {
-	struct dump_state *st = data;
 	struct rule_seen r = { 0 };
 	const struct nlattr *a, *it;
 	unsigned long num;
 
 	if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWRULE ||
 	    nlh->nlmsg_type >> 8 != NFNL_SUBSYS_NFTABLES)
-		return MNL_CB_OK;
+		return;
 	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
 		switch (mnl_attr_get_type(a)) {
 		case NFTA_RULE_TABLE: r.table = attr_str(a); break;
@@ -165,17 +166,16 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	if (!r.table || strcmp(r.table, st->table) != 0 || !r.chain ||
 	    (st->chain_prefix && strncmp(r.chain, st->chain_prefix, strlen(st->chain_prefix)) != 0))
-		return MNL_CB_OK;
+		return;
 	/* A rule that only sets the mark sees the packets of the verdict rule
 	 * after it: one of the two counts. */
 	if (!r.counter || r.mark_target || (r.meta_set && !r.verdict))
-		return MNL_CB_OK;
+		return;
 	num = comment_rule(r.comment);
 	if (num >= 1 && num <= st->n) {
 		st->hits[num - 1] += r.packets;
 		st->counted++;
 	}
-	return MNL_CB_OK;
 }
 
 /* Takes the messages of one received buffer: 1 at the dump's end, 0 for more
@@ -211,11 +211,17 @@ static int messages(const void *buf, size_t len, uint32_t seq, struct dump_state
 	return 0;
 }
 
+/* What a flavour's dump counts, into hits[0, n). */
+static struct dump_state dump_state_for(bool nft, uint64_t *hits, size_t n)
+{
+	return (struct dump_state){ .table = nft ? VD_FIREWALL_NFT_TABLE : "filter",
+				    .chain_prefix = nft ? NULL : "VERDICTD-", .hits = hits, .n = n };
+}
+
 size_t vd_offload_counters_nl_parse(const void *buf, size_t len, bool nft, uint64_t *hits,
 				    size_t n)
 {
-	struct dump_state st = { .table = nft ? VD_FIREWALL_NFT_TABLE : "filter",
-				 .chain_prefix = nft ? NULL : "VERDICTD-", .hits = hits, .n = n };
+	struct dump_state st = dump_state_for(nft, hits, n);
 	bool interrupted = false;
 
 	messages(buf, len, 0, &st, &interrupted);
@@ -291,8 +297,7 @@ int vd_offload_counters_netlink(bool nft, uint64_t *hits, size_t n, char *err, s
 		ret = -1;
 	}
 	for (size_t f = 0; ret == 0 && f < nfam; f++) {
-		struct dump_state st = { .table = nft ? VD_FIREWALL_NFT_TABLE : "filter",
-					 .chain_prefix = nft ? NULL : "VERDICTD-", .n = n };
+		struct dump_state st = dump_state_for(nft, got, n);
 		bool interrupted = true;
 		int rc = 0;
 
@@ -300,7 +305,6 @@ int vd_offload_counters_netlink(bool nft, uint64_t *hits, size_t n, char *err, s
 		 * replaced: start over. */
 		for (int try = 0; rc == 0 && interrupted && try < DUMP_TRIES; try++) {
 			memset(got, 0, (n ? n : 1) * sizeof(*got));
-			st.hits = got;
 			st.counted = 0;
 			rc = dump_once(nl, families[f], &st, buf, size, &interrupted);
 		}

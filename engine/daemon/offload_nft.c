@@ -18,9 +18,6 @@ static const char *frag_value(const char *frag)
 /* How a list's values are written. */
 enum list_kind { LIST_ADDRESS, LIST_PORT, LIST_IFACE };
 
-/* " KEY ITEM" or " KEY { ITEM, ... }" for a constrained list: a port range
- * "lo-hi" for iptables' "lo:hi", an interface quoted. A prefix /0 is no
- * constraint in its family (nft would refuse it in a set beside others). */
 /* One prefix of a kernel set's list, ", "-separated. */
 struct set_items {
 	FILE *out;
@@ -35,6 +32,9 @@ static void set_item(const char *prefix, void *arg)
 	it->more = true;
 }
 
+/* " KEY ITEM" or " KEY { ITEM, ... }" for a constrained list: a port range
+ * "lo-hi" for iptables' "lo:hi", an interface quoted. A prefix /0 is no
+ * constraint in its family (nft would refuse it in a set beside others). */
 static void list_add(FILE *out, const char *key, const struct vd_offload_frags *f, enum list_kind kind)
 {
 	if (f->any)

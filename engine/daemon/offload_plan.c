@@ -217,7 +217,7 @@ static void prefix_take(const char *prefix, void *arg)
 
 /* An address dimension as prefixes of family f: up to
  * VD_OFFLOAD_MAX_EXPANSION in the list (one iptables rule each), more in
- * one nft set where ctx->nft_sets. iptables would need an ipset, and its
+ * one nft set where ctx->nft. iptables would need an ipset, and its
  * set match (libxt_set) opens a raw IP socket to look the set up, which
  * needs CAP_NET_RAW and which verdictd's seccomp filter refuses: the rule
  * stays in verdictd, where a set of any size costs one lookup. */
@@ -234,7 +234,7 @@ static int plan_addresses(struct vd_offload_planner *pl, const struct vd_rule_di
 	 * is walked whole only by the nft writer. */
 	n = vd_offload_prefixes(d, f, VD_OFFLOAD_MAX_EXPANSION, prefix_take, &k);
 	if (n > VD_OFFLOAD_MAX_EXPANSION) {
-		if (!pl->ctx->nft_sets)
+		if (!pl->ctx->nft)
 			return stop(pl, "%s: more than %d IPv%d prefixes (iptables would need an "
 				    "ipset; the nft flavour offloads it as one set)",
 				    opt[1] == 's' ? "src" : "dst", VD_OFFLOAD_MAX_EXPANSION, f);

@@ -24,7 +24,7 @@ struct vd_offload_frags {
 	size_t n;
 	char s[VD_OFFLOAD_MAX_EXPANSION][FRAG_LEN];
 	/* An address list of more than VD_OFFLOAD_MAX_EXPANSION prefixes, with
-	 * ctx->nft_sets: one nft anonymous set holds them (n is 1, s[0] the
+	 * ctx->nft: one nft anonymous set holds them (n is 1, s[0] the
 	 * option alone); its prefixes are set_dim's in family set_family
 	 * (vd_offload_prefixes). NULL: none. */
 	const struct vd_rule_dim_spec *set_dim;

@@ -310,7 +310,7 @@ static void test_stop_big_set(void **state)
 	line = written(ctx, "VERDICTD-INPUT", AF_INET, &rules);
 	assert_int_equal(rules, 0);
 	free(line);
-	ctx->nft_sets = true;
+	ctx->nft = true;
 	nft = written_nft(ctx, VD_FW_HOOK_INPUT, &rules);
 	assert_int_equal(rules, 2);
 	assert_non_null(strstr(nft, "meta nfproto ipv4 ip saddr { 198.18.0.0/24, 198.18.2.0/24, "));
