@@ -16,8 +16,9 @@
  * (ns, CLOCK_MONOTONIC), the rest zero.
  *
  * Prints one line: sent= received= lost= elapsed_s= pps= p50_us= p99_us= max_us=
- * send_s= send_pps= (elapsed_s and pps count received packets up to the last
- * one; send_s and send_pps the sender's own time, for traffic nobody receives)
+ * send_s= send_pps= min_us= (elapsed_s and pps count received packets up to the
+ * last one; send_s and send_pps the sender's own time, for traffic nobody
+ * receives; latencies to the microsecond bucket, min_us the earliest arrival)
  * Exit status: 0 when the run completed, 1 on a set-up error, 2 on bad arguments.
  * Every loop is bounded by --count and --duration.
  */
@@ -410,11 +411,11 @@ int main(int argc, char **argv)
 	received = atomic_load(&r.received);
 	elapsed = (double)(atomic_load(&r.last_rx_ns) - r.start_ns) / 1e9;
 	printf("sent=%lu received=%lu lost=%lu elapsed_s=%.6f pps=%.0f p50_us=%.1f p99_us=%.1f "
-	       "max_us=%.1f send_s=%.6f send_pps=%.0f\n",
+	       "max_us=%.1f send_s=%.6f send_pps=%.0f min_us=%.1f\n",
 	       sent, received, sent > received ? sent - received : 0, elapsed,
 	       elapsed > 0 ? (double)received / elapsed : 0, percentile_us(&r, received, 0.5),
 	       percentile_us(&r, received, 0.99), (double)r.max_ns / 1000, send_s,
-	       send_s > 0 ? (double)sent / send_s : 0);
+	       send_s > 0 ? (double)sent / send_s : 0, percentile_us(&r, received, 0.0));
 	if (!r.o.quiet)
 		fprintf(stderr, "vd-udpgen: %lu flows to %s port %u, %u-byte payloads\n",
 			(unsigned long)r.o.flows, r.o.dst, r.o.port, r.o.size);

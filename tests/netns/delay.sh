@@ -7,10 +7,13 @@
 source "$(dirname "$0")/lib.sh"
 : "${PLUGIN_DIR:?}" "${VERDICTCTL:?}"
 
-# Tolerance of the 30 ms delay, as the receiver measures it (udpgen's p50 and
-# p99 of one-way latency): never early, p50 within 2 ms late, p99 within 8 ms
-# (a 2-core machine running other work; sanitizer builds may widen both
-# through DELAY_P50_LATE_US and DELAY_P99_LATE_US).
+# Tolerance of the 30 ms delay, as the receiver measures it (udpgen's min, p50
+# and p99 of one-way latency): never early and every packet delivered, in
+# every run; p50 within 2 ms late and p99 within 8 ms in one of up to three
+# runs of 2000 packets. A 2-core machine running other tests can stall for
+# 100 ms once (CI saw p99 at 100 ms with p50 at 30.5 ms), which says nothing
+# of the timer; bench/ measures the accuracy itself. Sanitizer builds may
+# widen both through DELAY_P50_LATE_US and DELAY_P99_LATE_US.
 DELAY_US=30000
 P50_LATE_US=${DELAY_P50_LATE_US:-2000}
 P99_LATE_US=${DELAY_P99_LATE_US:-8000}
@@ -38,13 +41,21 @@ PID=$VD_PID
 
 # 1. 30 ms on 7200, nothing on 7201.
 N=2000
-line=$(udpgen --dst 127.0.0.1 --port 7200 --count $N --rate 2000 --inflight 0 --duration 10 \
-	--drain-ms 2000)
-expect_eq "delayed packets delivered ($line)" "$(kv received "$line")" $N
-p50=$(kv p50_us "$line"); p99=$(kv p99_us "$line")
-awk -v p50="$p50" -v p99="$p99" -v d=$DELAY_US -v l50=$P50_LATE_US -v l99=$P99_LATE_US \
-	'BEGIN { exit !(p50 >= d && p50 <= d + l50 && p99 >= d && p99 <= d + l99) }' ||
-	fail "30 ms delay: p50 ${p50} us, p99 ${p99} us, want [$DELAY_US, +$P50_LATE_US] and [$DELAY_US, +$P99_LATE_US] ($line)"
+RELEASED=0
+for try in 1 2 3; do
+	line=$(udpgen --dst 127.0.0.1 --port 7200 --count $N --rate 2000 --inflight 0 \
+		--duration 10 --drain-ms 2000)
+	RELEASED=$((RELEASED + N))
+	expect_eq "delayed packets delivered ($line)" "$(kv received "$line")" $N
+	min=$(kv min_us "$line"); p50=$(kv p50_us "$line"); p99=$(kv p99_us "$line")
+	awk -v m="$min" -v d=$DELAY_US 'BEGIN { exit !(m >= d) }' ||
+		fail "30 ms delay: a packet arrived after ${min} us, before its delay ($line)"
+	awk -v p50="$p50" -v p99="$p99" -v d=$DELAY_US -v l50=$P50_LATE_US -v l99=$P99_LATE_US \
+		'BEGIN { exit !(p50 <= d + l50 && p99 <= d + l99) }' && break
+	[ "$try" -lt 3 ] ||
+		fail "30 ms delay: p50 ${p50} us, p99 ${p99} us in 3 runs, want at most +$P50_LATE_US and +$P99_LATE_US ($line)"
+	echo "run $try late (p50 ${p50} us, p99 ${p99} us): trying again" >&2
+done
 line=$(udpgen --dst 127.0.0.1 --port 7201 --count $N --rate 2000 --inflight 0 --duration 10 \
 	--drain-ms 2000)
 expect_eq "undelayed packets delivered ($line)" "$(kv received "$line")" $N
@@ -52,8 +63,8 @@ expect_eq "undelayed packets delivered ($line)" "$(kv received "$line")" $N
 awk -v p50="$(kv p50_us "$line")" 'BEGIN { exit !(p50 < 5000) }' ||
 	fail "undelayed port delayed: $line"
 stats=$(ns "$VERDICTCTL" --socket "$SOCK" stats)
-grep -qE "released=$N " <<<"$stats" || fail "released count after part 1: $stats"
-pass "30 ms delay: p50 ${p50} us, p99 ${p99} us; undelayed port p50 $(kv p50_us "$line") us"
+grep -qE "released=$RELEASED " <<<"$stats" || fail "released count after part 1: $stats"
+pass "30 ms delay: min ${min} us, p50 ${p50} us, p99 ${p99} us (run $try); undelayed port p50 $(kv p50_us "$line") us"
 
 # 2. Reloads while 200 ms holds are in flight lose none.
 N=5000
@@ -96,6 +107,6 @@ line=$(cat "$WORK/term.out")
 expect_eq "held packets delivered at SIGTERM ($line)" "$(kv received "$line")" $N
 awk -v e="$(kv elapsed_s "$line")" 'BEGIN { exit !(e < 1.9) }' ||
 	fail "held packets waited out their 2 s instead of going at SIGTERM: $line"
-expect_eq "held verdicts released" "$(final_stat delay 0 released)" $((2000 + 5000 + N))
+expect_eq "held verdicts released" "$(final_stat delay 0 released)" $((RELEASED + 5000 + N))
 expect_eq "nothing held after exit" "$(final_stat delay 0 held)" 0
 pass "SIGTERM with $N held: all delivered in $(kv elapsed_s "$line") s"
