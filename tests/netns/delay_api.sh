@@ -29,7 +29,7 @@ start_example() {
 	EX_PID=$!
 	PIDS+=("$EX_PID")
 	for i in $(seq 100); do
-		ns cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null | grep -qE "^ +${BOUND:-0} " &&
+		ns cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null | has -E "^ +${BOUND:-0} " &&
 			return 0
 		kill -0 "$EX_PID" 2>/dev/null || fail "$name exited early: $(cat "$WORK/$name.err")"
 		sleep 0.05
@@ -54,7 +54,7 @@ run_example() {
 	expect_eq "$name: delivered ($LINE)" "$(kv received "$LINE")" "$n"
 	check_delay "$name $ms ms" "$LINE" $((ms * 1000)) "$late"
 	stop_verdictd "$EX_PID" "$name"
-	if ns cat /proc/net/netfilter/nfnetlink_queue | grep -qE '^ +0 '; then
+	if ns cat /proc/net/netfilter/nfnetlink_queue | has -E '^ +0 '; then
 		fail "$name left queue 0 bound"
 	fi
 	OUT=$(cat "$WORK/$name.out")

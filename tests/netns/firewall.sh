@@ -45,8 +45,8 @@ start_verdictd fw --queue 0 --rules "$RULES" --control none --firewall iptables
 PID=$VD_PID
 for tool in iptables ip6tables; do
 	expect_eq "$tool jumps to VERDICTD-INPUT" "$(jumps $tool)" 1
-	saved $tool | grep -q -- '--connbytes 6 .* -j ACCEPT' || fail "$tool: no connbytes 6: $(saved $tool)"
-	saved $tool | grep -q -- '-A VERDICTD-INPUT -j NFQUEUE --queue-num 0 --queue-bypass' ||
+	saved $tool | has -- '--connbytes 6 .* -j ACCEPT' || fail "$tool: no connbytes 6: $(saved $tool)"
+	saved $tool | has -- '-A VERDICTD-INPUT -j NFQUEUE --queue-num 0 --queue-bypass' ||
 		fail "$tool: no queue rule: $(saved $tool)"
 done
 line=$(udpgen --dst 127.0.0.1 --port 7200 --count 40 --inflight 8)
@@ -59,8 +59,8 @@ wait_line "$WORK/fw.err" 'kernel rules replaced' || true
 grep -q 'first 9 packets of each connection' "$WORK/fw.err" || fail "no replace: $(cat "$WORK/fw.err")"
 for tool in iptables ip6tables; do
 	expect_eq "$tool jumps after the reload" "$(jumps $tool)" 1
-	saved $tool | grep -q -- '--connbytes 10 ' || fail "$tool: no connbytes 10: $(saved $tool)"
-	saved $tool | grep -q -- '--connbytes 6 ' && fail "$tool: connbytes 6 still there"
+	saved $tool | has -- '--connbytes 10 ' || fail "$tool: no connbytes 10: $(saved $tool)"
+	saved $tool | has -- '--connbytes 6 ' && fail "$tool: connbytes 6 still there"
 done
 line=$(udpgen --dst ::1 --port 7200 --count 40 --inflight 8)
 expect_eq "packets delivered with first_packets 9 ($line)" "$(kv received "$line")" 40
@@ -75,7 +75,7 @@ grep -q -- '--firewall auto: iptables' "$WORK/killed.err" || fail "auto did not 
 kill -KILL "$VD_PID"
 wait "$VD_PID" 2>/dev/null || true
 expect_eq "stale jumps" "$(jumps iptables)" 1
-saved ip6tables | grep -q -- '^-A OUTPUT -j VERDICTD-OUTPUT$' || fail "no output hook: $(saved ip6tables)"
+saved ip6tables | has -- '^-A OUTPUT -j VERDICTD-OUTPUT$' || fail "no output hook: $(saved ip6tables)"
 for dst in 127.0.0.1 ::1; do
 	line=$(udpgen --dst $dst --port 7201 --count 200 --inflight 16)
 	expect_eq "$dst packets delivered with no verdictd bound ($line)" "$(kv received "$line")" 200
@@ -86,7 +86,7 @@ done
 start_verdictd again --queue 0 --control none --firewall iptables
 for tool in iptables ip6tables; do
 	expect_eq "$tool jumps after a restart over a stale set" "$(jumps $tool)" 1
-	saved $tool | grep -q VERDICTD-OUTPUT && fail "$tool: stale VERDICTD-OUTPUT: $(saved $tool)"
+	saved $tool | has VERDICTD-OUTPUT && fail "$tool: stale VERDICTD-OUTPUT: $(saved $tool)"
 done
 line=$(udpgen --dst 127.0.0.1 --port 7202 --count 30 --inflight 8)
 expect_eq "packets delivered after the restart ($line)" "$(kv received "$line")" 30
@@ -157,7 +157,7 @@ if command -v iptables-legacy-restore >/dev/null && command -v ip6tables-legacy-
 	expect_eq "exit status of a legacy start under seccomp" "$status" 1
 	grep -q -- '--firewall: iptables (iptables legacy, ip6tables legacy) is the legacy backend' \
 		"$WORK/seccomp.err" || fail "legacy under seccomp: $(cat "$WORK/seccomp.err")"
-	ns iptables-legacy-save | grep -q VERDICTD && fail "legacy rules after the refusal"
+	ns iptables-legacy-save | has VERDICTD && fail "legacy rules after the refusal"
 	# Rule "kernel" is offloaded: its hits come from iptables-legacy-save -c
 	# (no nf_tables rules to dump).
 	cat >"$WORK/legacy.lua" <<'LUA'
@@ -167,7 +167,7 @@ LUA
 		--no-seccomp --rules "$WORK/legacy.lua"
 	grep -q 'kernel rules installed (iptables legacy, ip6tables legacy)' "$WORK/legacy.err" ||
 		fail "legacy install: $(cat "$WORK/legacy.err")"
-	ns iptables-legacy-save | grep -q -- '-A INPUT -j VERDICTD-INPUT' || fail "no legacy jump"
+	ns iptables-legacy-save | has -- '-A INPUT -j VERDICTD-INPUT' || fail "no legacy jump"
 	line=$(udpgen --dst 127.0.0.1 --port 7203 --count 20 --inflight 8)
 	expect_eq "packets delivered through legacy rules ($line)" "$(kv received "$line")" 20
 	line=$(udpgen --dst 127.0.0.1 --port 7204 --count 15 --inflight 8)
@@ -190,7 +190,7 @@ LUA
 		"$(sed -n 's/^verdictd_offload_counter_errors_total //p' "$WORK/broken.prom")" 3
 	expect_eq "counter read errors logged" "$(grep -c 'offload counters: iptables-save -c: failed: cannot read the tables' "$WORK/broken.err")" 1
 	stop_verdictd "$VD_PID" broken
-	ns ip6tables-legacy-save | grep -q VERDICTD && fail "legacy rules left: $(ns ip6tables-legacy-save)"
+	ns ip6tables-legacy-save | has VERDICTD && fail "legacy rules left: $(ns ip6tables-legacy-save)"
 	expect_unchanged "after the legacy run"
 fi
 

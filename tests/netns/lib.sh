@@ -11,6 +11,15 @@ set -euo pipefail
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
 pass() { echo "PASS: $*"; }
+# has [GREP-OPTION...] PATTERN: reads all of stdin and succeeds when a line
+# matches. For "cmd | has ...": grep -q stops at the first match, and a writer
+# with more to write then dies of SIGPIPE, which pipefail turns into a failed
+# check (or, after "&& fail", a check that cannot fail).
+has() {
+	local n
+	n=$(grep -c "$@" || true)
+	[ "${n:-0}" -gt 0 ]
+}
 
 [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
 for tool in ip iptables ip6tables; do

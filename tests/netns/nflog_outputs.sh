@@ -18,7 +18,7 @@ PID=$!
 PIDS+=("$PID")
 for _ in $(seq 100); do grep -q 'ready:' "$WORK/nflog.err" && break; sleep 0.05; done
 grep -q 'ready:' "$WORK/nflog.err" || fail "verdictd not ready: $(cat "$WORK/nflog.err")"
-ns cat /proc/net/netfilter/nfnetlink_log | grep -qE '^ *5 ' ||
+ns cat /proc/net/netfilter/nfnetlink_log | has -E '^ *5 ' ||
 	fail "group 5 is not bound inside the namespace"
 
 for dst in 127.0.0.1 ::1; do

@@ -30,7 +30,7 @@ start_verdictd off --queue 0 --rules "$RULES" --control "$SOCK" --firewall iptab
 PID=$VD_PID
 
 # offloaded TOOL PORT: whether the installed set has a tagged rule for PORT.
-offloaded() { ns "$1-save" -t filter | grep -q -- "--dport $2 .*verdictd rule"; }
+offloaded() { ns "$1-save" -t filter | has -- "--dport $2 .*verdictd rule"; }
 for tool in iptables ip6tables; do
 	offloaded $tool 7301 || fail "$tool: rule fast not offloaded: $(ns $tool-save)"
 	offloaded $tool 7302 || fail "$tool: rule gone not offloaded"
@@ -90,7 +90,7 @@ grep -q 'kernel rules replaced' "$WORK/off.err" || fail "no replace: $(cat "$WOR
 for tool in iptables ip6tables; do
 	offloaded $tool 7304 || fail "$tool: rule late not offloaded after the reload"
 	offloaded $tool 7302 && fail "$tool: rule gone still offloaded after the reload"
-	ns "$tool-save" -t filter | grep -q -- '--dport 7301 .*verdictd rule 1" -j DROP' ||
+	ns "$tool-save" -t filter | has -- '--dport 7301 .*verdictd rule 1" -j DROP' ||
 		fail "$tool: fast does not drop after the reload: $(ns $tool-save)"
 done
 expect_eq "fast (kernel drop) drops" "$(send 127.0.0.1 7301 10)" 0

@@ -41,7 +41,7 @@ expect_eq "packets delivered across 100 reloads ($line)" "$(kv received "$line")
 
 # SIGHUP reloads are asynchronous: give the last ones a moment.
 for _ in $(seq 50); do
-	grep -c 'reloaded' "$WORK/reload.err" | grep -qx 100 && break
+	grep -c 'reloaded' "$WORK/reload.err" | has -x 100 && break
 	sleep 0.1
 done
 expect_eq "reloads done" "$(grep -c 'reloaded' "$WORK/reload.err")" 100

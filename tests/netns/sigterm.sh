@@ -12,11 +12,11 @@ udpgen --dst 127.0.0.1 --port 7000 --count 150000 --rate 50000 --duration 4 --in
 GEN=$!
 PIDS+=("$GEN")
 sleep 1
-ns cat /proc/net/netfilter/nfnetlink_queue | grep -qE '^ +0 ' || fail "queue 0 not bound under load"
+ns cat /proc/net/netfilter/nfnetlink_queue | has -E '^ +0 ' || fail "queue 0 not bound under load"
 stop_verdictd "$PID" term
 wait "$GEN" || fail "generator failed: $(cat "$WORK/gen.out")"
 
-if ns cat /proc/net/netfilter/nfnetlink_queue | grep -qE '^ +0 '; then
+if ns cat /proc/net/netfilter/nfnetlink_queue | has -E '^ +0 '; then
 	fail "queue 0 still bound after exit"
 fi
 packets=$(final_stat term 0 packets)
