@@ -43,7 +43,7 @@
 #define RECV_BATCH 64
 #define MIN_SIZE 24
 #define MAX_SIZE 65000
-#define HIST_US 100000 /* latency histogram: 1 us buckets up to 100 ms */
+#define HIST_US 2000000 /* latency histogram: 1 us buckets up to 2 s (beyond: in the last) */
 #define STALL_NS (20 * 1000000ll)
 static const uint8_t MAGIC[3] = { 'v', 'd', 'g' };
 
