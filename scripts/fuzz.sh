@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh [--fast] [--runs N] [SECONDS] [TARGET...]
 #                               run every target (or the TARGETs named: packet,
-#                               edit, nfq_message, nflog_message, capture, rules,
+#                               edit, hook, nfq_message, nflog_message, capture, rules,
 #                               control_command, offload_dump) SECONDS
 #                               (default 600), or
 #                               until it has executed N inputs (--runs; what
@@ -43,7 +43,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(packet edit nfq_message nflog_message capture rules control_command offload_dump)
+TARGETS=(packet edit hook nfq_message nflog_message capture rules control_command offload_dump)
 BUILD=build-fuzz
 SRC=tests/fuzz
 

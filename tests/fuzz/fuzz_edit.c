@@ -35,6 +35,7 @@
 #include <verdict/edit.h>
 #include <verdict/packet.h>
 
+#include "fuzz_sums.h"
 #include "fuzz_view.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -58,104 +59,6 @@ static uint16_t take16(struct reader *r)
 	uint16_t hi = take8(r);
 
 	return (uint16_t)(hi << 8 | take8(r));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* RFC 1071 over n bytes, added to sum, not folded. */
-static uint64_t sum_bytes(const uint8_t *p, size_t n, uint64_t sum)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += get16(p + i);
-	if (n & 1)
-		sum += (uint64_t)p[n - 1] << 8;
-	return sum;
-}
-
-static uint16_t fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-/* How the L4 checksum field starts (edit.h's checksum special cases). */
-enum csum_mode {
-	MODE_FULL,    /* a finished checksum */
-	MODE_STALE,   /* CSUM_NOT_READY: computed in full by the first edit */
-	MODE_PARTIAL, /* CSUM_NOT_READY with KEEP_PARTIAL: the pseudo-header sum */
-};
-
-/* What this target knows about the packet's checksums, from a fresh parse. */
-struct sums {
-	bool ip4_ok;       /* IPv4 header checksum verifies */
-	bool verifiable;   /* a decoded TCP/UDP/ICMP/ICMPv6 header, not a fragment */
-	bool l4_ok;        /* its checksum verifies (never when UDP's is 0) */
-	bool partial_ok;   /* the field holds the folded pseudo-header sum */
-	bool udp_zero;     /* UDP checksum field 0 */
-	uint32_t ip_len;   /* IPv4 total length or IPv6 payload length field */
-	uint32_t udp_len;  /* UDP length field, or 0 */
-};
-
-/* Whether a and b are the same one's complement number (0 is 0xffff). */
-static bool same_sum(uint16_t a, uint16_t b)
-{
-	return a == b || (a == 0 && b == 0xffff) || (a == 0xffff && b == 0);
-}
-
-static struct sums sums_of(const uint8_t *buf, uint32_t len, bool gso)
-{
-	struct vd_packet v;
-	struct sums s = { 0 };
-	const uint8_t *l4;
-	uint32_t l4_len, field;
-	uint64_t pseudo = 0;
-
-	vd_packet_view_init(&v, buf, len, len);
-	if (gso)
-		v.flags |= VD_PACKET_GSO;
-	vd_packet_parse(&v);
-	if (!v.l3)
-		return s;
-	s.ip_len = get16(buf + (v.ip_version == 4 ? 2 : 4));
-	if (v.ip_version == 4)
-		s.ip4_ok = fold(sum_bytes(buf, v.l3_header_len, 0)) == 0xffff;
-	if (!(v.flags & VD_PACKET_L4) || (v.flags & VD_PACKET_FRAGMENT))
-		return s;
-	l4 = v.l3 + v.l3_header_len;
-	l4_len = v.l3_len - v.l3_header_len;
-	switch (v.l4_proto) {
-	case IPPROTO_TCP:
-		field = 16;
-		break;
-	case IPPROTO_UDP:
-		field = 6;
-		s.udp_len = get16(l4 + 4);
-		break;
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
-		field = 2;
-		break;
-	default:
-		return s;
-	}
-	if (l4_len < field + 2u)
-		return s;
-	s.verifiable = true;
-	s.udp_zero = v.l4_proto == IPPROTO_UDP && get16(l4 + field) == 0;
-	if (v.l4_proto != IPPROTO_ICMP) { /* ICMPv4 sums the message alone */
-		size_t alen = v.ip_version == 4 ? 4 : 16;
-
-		pseudo = sum_bytes(v.src, alen, pseudo);
-		pseudo = sum_bytes(v.dst, alen, pseudo);
-		pseudo += v.l4_proto + (uint64_t)(l4_len & 0xffff) + (l4_len >> 16);
-		s.partial_ok = same_sum(get16(l4 + field), fold(pseudo));
-	}
-	s.l4_ok = !s.udp_zero && fold(sum_bytes(l4, l4_len, pseudo)) == 0xffff;
-	return s;
 }
 
 /* Bytes [lo, hi) of the buffer: what an edit may write besides checksums. */
@@ -271,42 +174,6 @@ static void check_writes(const struct vd_packet_edit *e, const uint8_t *prev, st
 	}
 }
 
-/* The contract after a successful call, against the sums before any edit. */
-static void check_sums(const struct vd_packet_edit *e, const struct sums *before,
-		       bool gso, enum csum_mode mode)
-{
-	struct sums now = sums_of(e->buf, e->len, gso);
-	int64_t grew = (int64_t)e->len - e->orig_len;
-
-	if (before->ip4_ok)
-		FUZZ_CHECK(now.ip4_ok);
-	if (before->ip_len) /* 0: a jumbogram or BIG TCP, never resized */
-		FUZZ_CHECK((int64_t)now.ip_len - before->ip_len == grew);
-	if (before->udp_len)
-		FUZZ_CHECK((int64_t)now.udp_len - before->udp_len == grew);
-	if (!before->verifiable)
-		return;
-	FUZZ_CHECK(now.verifiable);
-	switch (mode) {
-	case MODE_FULL:
-		if (before->l4_ok)
-			FUZZ_CHECK(now.l4_ok);
-		if (before->udp_zero && e->pkt->ip_version == 4)
-			FUZZ_CHECK(now.udp_zero);
-		else if (before->udp_zero && e->fields) /* IPv6: computed */
-			FUZZ_CHECK(now.l4_ok);
-		break;
-	case MODE_STALE:
-		if (e->fields)
-			FUZZ_CHECK(now.l4_ok);
-		break;
-	case MODE_PARTIAL:
-		if (before->partial_ok)
-			FUZZ_CHECK(now.partial_ok);
-		break;
-	}
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct reader r = { data, size };
@@ -315,10 +182,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool gso = opts & 1;
 	unsigned options = ((opts & 4) ? VD_EDIT_KEEP_PARTIAL : 0) |
 			   ((opts & 8) ? VD_EDIT_TCP_LENGTH_OK : 0);
-	enum csum_mode mode = !(opts & 2) ? MODE_FULL : (opts & 4) ? MODE_PARTIAL : MODE_STALE;
+	enum fuzz_csum_mode mode = !(opts & 2) ? FUZZ_CSUM_FULL : (opts & 4) ? FUZZ_CSUM_PARTIAL : FUZZ_CSUM_STALE;
 	struct vd_packet pkt;
 	struct vd_packet_edit e;
-	struct sums before;
+	struct fuzz_sums before;
 	uint8_t *buf, *prev;
 
 	if (pkt_len > r.left)
@@ -339,7 +206,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.p += pkt_len;
 	r.left -= pkt_len;
 
-	before = sums_of(buf, pkt_len, gso);
+	before = fuzz_sums_of(buf, pkt_len, gso);
 	vd_packet_view_init(&pkt, buf, pkt_len, pkt_len + !!(opts & 16));
 	if (gso)
 		pkt.flags |= VD_PACKET_GSO;
@@ -370,7 +237,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(e.fields != 0);
 		if (e.len == len)
 			check_writes(&e, prev, may);
-		check_sums(&e, &before, gso, mode);
+		fuzz_sums_check(&e, &before, gso, mode);
 	}
 out:
 	free(prev);
