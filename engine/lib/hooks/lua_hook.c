@@ -215,20 +215,43 @@ int vd_lua_ref_function(struct vd_lua *s)
 
 /* --- the hot path --- */
 
+/* A method read as a field (pkt.payload .. "x", #pkt.payload) or called
+ * with a dot (pkt.byte(1)): Lua's message names the field but not the
+ * mistake. The hint for msg, or "". Error path only. */
+static const char *method_hint(const char *msg, char *buf, size_t size)
+{
+	static const char *const methods[] = { "payload", "byte", "set_byte", "set_payload" };
+	char as_field[40], dot_call[64];
+
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		snprintf(as_field, sizeof(as_field), "(field '%s')", methods[i]);
+		snprintf(dot_call, sizeof(dot_call), "to '%s' (verdictd.packet expected", methods[i]);
+		if ((strstr(msg, "attempt to") && strstr(msg, as_field)) || strstr(msg, dot_call)) {
+			snprintf(buf, size, " (pkt:%s is a method: call it with a colon, pkt:%s(...))",
+				 methods[i], methods[i]);
+			return buf;
+		}
+	}
+	return "";
+}
+
 static void report_error(struct vd_lua *s, const char *rule_name, const char *msg)
 {
 	time_t now = time(NULL);
+	char hint_buf[96];
+	const char *hint;
 
 	atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
 	if (now == s->last_log) {
 		s->suppressed++;
 		return;
 	}
+	hint = method_hint(msg, hint_buf, sizeof(hint_buf));
 	if (s->suppressed)
-		vd_log(VD_LOG_WARN, "rule \"%s\": lua hook failed: %s (%llu more errors not shown)",
-		       rule_name, msg, (unsigned long long)s->suppressed);
+		vd_log(VD_LOG_WARN, "rule \"%s\": lua hook failed: %s%s (%llu more errors not shown)",
+		       rule_name, msg, hint, (unsigned long long)s->suppressed);
 	else
-		vd_log(VD_LOG_WARN, "rule \"%s\": lua hook failed: %s", rule_name, msg);
+		vd_log(VD_LOG_WARN, "rule \"%s\": lua hook failed: %s%s", rule_name, msg, hint);
 	s->last_log = now;
 	s->suppressed = 0;
 }

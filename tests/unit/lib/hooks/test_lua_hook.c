@@ -283,10 +283,10 @@ static void test_queue_and_options_returns(void **state)
 
 /* Runs the hook `f` of a fresh state (the error log is rate-limited per
  * state) returning ret, expects on_error, and returns what it logged. */
-static const char *failure_logged(const char *ret)
+/* What the failure of hook f in text logged. */
+static const char *failure_logged_by(const char *text)
 {
 	static char logged[1024];
-	char text[512];
 	FILE *capture = tmpfile();
 	int saved = dup(STDERR_FILENO);
 	size_t n;
@@ -294,7 +294,6 @@ static const char *failure_logged(const char *ret)
 	assert_non_null(capture);
 	assert_true(saved >= 0);
 	vd_lua_close(lua);
-	snprintf(text, sizeof(text), "return { f = function() return %s end }\n", ret);
 	open_text(text, NULL);
 	fflush(stderr);
 	dup2(fileno(capture), STDERR_FILENO);
@@ -307,6 +306,15 @@ static const char *failure_logged(const char *ret)
 	logged[n] = '\0';
 	fclose(capture);
 	return logged;
+}
+
+/* What a hook returning ret logged when it failed. */
+static const char *failure_logged(const char *ret)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "return { f = function() return %s end }\n", ret);
+	return failure_logged_by(text);
 }
 
 static void malformed(const char *ret, const char *want)
@@ -339,6 +347,36 @@ static void test_malformed_options_give_on_error(void **state)
 	malformed("'accept', { value = 1, mark = 2 }", "mixes");
 	malformed("'accept', { [1] = 2 }", "option keys must be names, not number");
 	malformed("'forward'", "not a verdict (\"accept\", \"drop\", \"reject\", \"repeat\", \"queue\")");
+}
+
+/* A method read as a field or called with a dot: the log says to use a
+ * colon. Other errors get no hint. */
+static void test_method_hints(void **state)
+{
+	static const struct {
+		const char *body, *want;
+	} cases[] = {
+		{ "return pkt.payload .. 'x'", "pkt:payload is a method: call it with a colon" },
+		{ "return #pkt.payload > 3 and 'drop'", "pkt:payload is a method" },
+		{ "return pkt.payload:sub(1, 2)", "pkt:payload is a method" },
+		{ "return pkt.byte(1)", "pkt:byte is a method: call it with a colon, pkt:byte(...)" },
+		{ "pkt.set_byte(1, 2) return 'accept'", "pkt:set_byte is a method" },
+		{ "pkt.set_payload('x') return 'accept'", "pkt:set_payload is a method" },
+	};
+	char text[256];
+	const char *logged;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "return { f = function(pkt) %s end }\n", cases[i].body);
+		logged = failure_logged_by(text);
+		if (!strstr(logged, "lua hook failed: ") || !strstr(logged, cases[i].want))
+			fail_msg("%s: logged \"%s\", want \"%s\"", cases[i].body, logged,
+				 cases[i].want);
+	}
+	logged = failure_logged_by("return { f = function(pkt) return pkt.ttl .. {} end }\n");
+	if (strstr(logged, "is a method"))
+		fail_msg("a hint for an error that is not a method's: %s", logged);
 }
 
 static void test_runtime_error_then_recovers(void **state)
@@ -497,6 +535,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_bad_returns_give_on_error, teardown),
 		cmocka_unit_test_teardown(test_queue_and_options_returns, teardown),
 		cmocka_unit_test_teardown(test_malformed_options_give_on_error, teardown),
+		cmocka_unit_test_teardown(test_method_hints, teardown),
 		cmocka_unit_test_teardown(test_runtime_error_then_recovers, teardown),
 		cmocka_unit_test_teardown(test_instruction_budget, teardown),
 		cmocka_unit_test_teardown(test_memory_cap, teardown),
