@@ -51,11 +51,23 @@ queue_rule 5000-5003 0
 echo "== the policy: rules/default.lua, compiled (verdictd --check)"
 "$VERDICTD" --check rules/default.lua | sed 's/^/   /'
 
+# start_vd ARGS...: verdictd on queue 0 in the namespace with ARGS, ready.
+start_vd() {
+	: >"$WORK/verdictd.err"
+	ip netns exec "$NS" "$VERDICTD" --queue 0 "$@" >"$WORK/verdictd.out" 2>"$WORK/verdictd.err" &
+	PIDS+=($!)
+	for _ in $(seq 100); do grep -q 'ready:' "$WORK/verdictd.err" && break; sleep 0.05; done
+}
+# stop_vd: SIGTERM, then its final stats are in $WORK/verdictd.out.
+stop_vd() {
+	for pid in "${PIDS[@]}"; do kill -TERM "$pid"; done
+	for pid in "${PIDS[@]}"; do wait "$pid" || true; done
+	PIDS=()
+}
+kv() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
+
 echo "== starting verdictd"
-ip netns exec "$NS" "$VERDICTD" --queue 0 --rules rules/default.lua --control "$WORK/ctl.sock" \
-	--log-json "$WORK/log.json" >"$WORK/verdictd.out" 2>"$WORK/verdictd.err" &
-PIDS+=($!)
-for _ in $(seq 100); do grep -q 'ready:' "$WORK/verdictd.err" && break; sleep 0.05; done
+start_vd --rules rules/default.lua --control "$WORK/ctl.sock" --log-json "$WORK/log.json"
 echo "   verdictd --queue 0 --rules rules/default.lua --control $WORK/ctl.sock --log-json $WORK/log.json"
 
 echo "== sending 10000 UDP packets of 64 bytes per case"
@@ -63,9 +75,8 @@ printf '   %-34s %8s %9s\n' "destination (first payload byte)" "sent" "received"
 send() { # PORT TAG NOTE
 	line=$(ns "$UDPGEN" --quiet --dst 127.0.0.1 --port "$1" --tag "$2" --count 10000 --size 64 \
 		--inflight 64 --drain-ms 300)
-	sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' <<<"$line")
-	received=$(sed -n 's/.*received=\([0-9]*\).*/\1/p' <<<"$line")
-	printf '   %-34s %8s %9s   %s\n' "127.0.0.1:$1 ($(printf '0x%02x' "$2"))" "$sent" "$received" "$3"
+	printf '   %-34s %8s %9s   %s\n' "127.0.0.1:$1 ($(printf '0x%02x' "$2"))" \
+		"$(kv sent "$line")" "$(kv received "$line")" "$3"
 }
 send 5000 1 "allow-5000: accept, mark 0x10"
 send 5001 1 "block-5001: drop"
@@ -79,33 +90,17 @@ echo "== live reload (verdictctl reload): same file, new generation, counters ke
 	sed -n '3,$p' | sed 's/^/   rule hits: /'
 
 echo "== stopping verdictd (SIGTERM): its own account of the verdicts"
-for pid in "${PIDS[@]}"; do kill -TERM "$pid"; done
-for pid in "${PIDS[@]}"; do wait "$pid" || true; done
-PIDS=()
+stop_vd
 grep '^stats final' "$WORK/verdictd.out" | tr ' ' '\n' |
 	grep -E '^(q[0-9]+|packets|accepted|dropped|marked|kernel_.*dropped)=?' |
 	paste -sd' ' | sed "s/^/   /"
 echo "== what --log-json wrote for the rule with log = true: $(wc -l <"$WORK/log.json") lines, the first:"
 head -1 "$WORK/log.json" | sed 's/^/   /'
 
-# start_vd RULES: verdictd on queue 0 with RULES, ready.
-start_vd() {
-	: >"$WORK/verdictd.err"
-	ip netns exec "$NS" "$VERDICTD" --queue 0 --rules "$1" --control none \
-		>"$WORK/verdictd.out" 2>"$WORK/verdictd.err" &
-	PIDS+=($!)
-	for _ in $(seq 100); do grep -q 'ready:' "$WORK/verdictd.err" && break; sleep 0.05; done
-}
-stop_vd() {
-	for pid in "${PIDS[@]}"; do kill -TERM "$pid"; done
-	for pid in "${PIDS[@]}"; do wait "$pid" || true; done
-	PIDS=()
-}
-kv() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 ms() { awk -v us="$1" 'BEGIN { printf "%.1f ms", us / 1000 }'; }
 
 echo "== shaping: rules/shaping.lua (netem's vocabulary in the rules file)"
-start_vd rules/shaping.lua
+start_vd --rules rules/shaping.lua --control none
 # Four sockets: a held packet still counts against its sender's socket buffer
 # (about 256 small ones each), and 300 are held at a time here.
 line=$(ns "$UDPGEN" --quiet --dst 127.0.0.1 --port 5001 --flows 4 --count 1000 --rate 1000 \
@@ -122,7 +117,7 @@ stop_vd
 
 echo "== rewriting: rules/rewrite.lua (voice-ef: UDP 16384-32767 gets DSCP EF; checksums fixed)"
 ns iptables -A OUTPUT -p udp --dport 20000 -j NFQUEUE --queue-num 0 --queue-bypass
-start_vd rules/rewrite.lua
+start_vd --rules rules/rewrite.lua --control none
 ns tcpdump -i lo -n -vv -c 1 -l udp dst port 20000 >"$WORK/tcpdump.out" 2>/dev/null &
 TCPDUMP=$!
 sleep 0.5 # tcpdump attaches
@@ -141,9 +136,7 @@ ns iptables -F OUTPUT
 ns nft delete table inet demo 2>/dev/null || true
 # The input hook: a packet rejected there has left its sender, which then
 # gets the ICMP error (rejected in output, send() itself fails with EPERM).
-ip netns exec "$NS" "$VERDICTD" --queue 0 --rules rules/kernel.lua --firewall iptables \
-	--hooks input --control "$WORK/ctl.sock" >"$WORK/verdictd.out" 2>"$WORK/verdictd.err" &
-PIDS+=($!)
+start_vd --rules rules/kernel.lua --firewall iptables --hooks input --control "$WORK/ctl.sock"
 for _ in $(seq 100); do ns iptables -S INPUT | grep -q VERDICTD && break; sleep 0.05; done
 echo "   installed: $(ns iptables -S | grep -c '^-A VERDICTD') rules in $(ns iptables -S |
 	grep -c '^-N VERDICTD') chains of its own (IPv4; ip6tables alike), nothing else touched"

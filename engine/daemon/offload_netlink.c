@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include <libmnl/libmnl.h>
@@ -16,6 +15,8 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nf_tables_compat.h>
 #include <linux/netfilter/nfnetlink.h>
+
+#include <verdict/queue.h> /* VD_ERRBUF_SIZE */
 
 #include "firewall_nft.h"
 #include "firewall_offload.h"
@@ -29,6 +30,9 @@
 #define DUMP_TRIES 3
 /* One receive: more than a dump message the kernel builds (up to 32 KB). */
 #define DUMP_BUF_SIZE 65536
+/* The socket's receive buffer: the kernel fills it one dump skb at a time,
+ * as each receive makes room. */
+#define DUMP_RCVBUF (256u << 10)
 
 static const char tag[] = "verdictd rule ";
 
@@ -282,7 +286,7 @@ int vd_offload_counters_netlink(bool nft, uint64_t *hits, size_t n, char *err, s
 	static const uint8_t nft_families[] = { NFPROTO_INET };
 	const uint8_t *families = nft ? nft_families : ipt_families;
 	size_t nfam = nft ? 1 : 2, size = DUMP_BUF_SIZE;
-	struct timeval tv = { .tv_sec = 0, .tv_usec = 100 * 1000 };
+	char why[VD_ERRBUF_SIZE];
 	struct mnl_socket *nl;
 	uint64_t *got;
 	void *buf;
@@ -290,10 +294,13 @@ int vd_offload_counters_netlink(bool nft, uint64_t *hits, size_t n, char *err, s
 
 	got = calloc(n ? n : 1, sizeof(*got));
 	buf = malloc(size);
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!got || !buf || !nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
-		snprintf(err, errlen, "nf_tables netlink socket: %s", strerror(errno));
+	/* The library's socket: bound, close-on-exec, a 100 ms receive timeout. */
+	nl = vd_nl_socket_open("nf_tables rule dump", DUMP_RCVBUF, 0, why);
+	if (!nl) {
+		snprintf(err, errlen, "%s", why);
+		ret = -1;
+	} else if (!got || !buf) {
+		snprintf(err, errlen, "nf_tables rule dump: %s", strerror(ENOMEM));
 		ret = -1;
 	}
 	for (size_t f = 0; ret == 0 && f < nfam; f++) {

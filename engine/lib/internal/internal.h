@@ -11,6 +11,8 @@
  * - vd_nl_msg_ok / vd_nl_msg_next (netlink/nl_attr.h): the one walk over the
  *   messages of a netlink datagram, lengths compared unsigned (libmnl's
  *   mnl_nlmsg_ok casts them to int), for the daemon's nf_tables rule dumps.
+ * - vd_nl_socket_open (netlink/nl_socket.h): the one NETLINK_NETFILTER
+ *   socket set-up (bound, close-on-exec, receive timeout), for those dumps.
  */
 #ifndef VD_INTERNAL_H
 #define VD_INTERNAL_H
@@ -19,6 +21,7 @@
 
 #include "../core/log.h"
 #include "../netlink/nl_attr.h"
+#include "../netlink/nl_socket.h"
 #include "../rules/rule.h"
 
 /* Calls fn(f, arg) with the rules of r's live table and returns what fn
